@@ -1,0 +1,647 @@
+//! Reading one saved capture: classic pcap (µs or ns, either byte order,
+//! the "modified" Kuznetzov variant) and pcapng (several sections, several
+//! interfaces with their own link types and time resolutions, EPB and SPB).
+//!
+//! The format is sniffed from the magic number, never from the file name.
+//! Records are parsed with pcap-parser straight out of one large reusable
+//! buffer: a packet's bytes are never copied, and memory does not grow with
+//! the file. Damage after the header ends the file with an error that names
+//! the offset; every packet before it has already been delivered.
+
+use std::fs::File;
+use std::io::{ErrorKind, Read};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use pcap_parser::pcapng::Block;
+use pcap_parser::traits::PcapNGPacketBlock;
+use pcap_parser::{
+    parse_block_be, parse_block_le, parse_pcap_frame, parse_pcap_frame_be,
+    parse_pcap_frame_modified, parse_pcap_header, parse_sectionheaderblock,
+};
+
+use super::{CaptureError, LinkType, Packet, PacketSource};
+use crate::timestamp::Timestamp;
+
+/// Initial size of the read buffer; it grows only for a record larger than this.
+const READ_BUFFER: usize = 2 << 20;
+/// The largest record we accept. libpcap's own limit is 256 KiB per packet;
+/// anything near this is a corrupt length field, not a packet.
+pub const MAX_RECORD: usize = 64 << 20;
+
+const PCAPNG_SHB: u32 = 0x0A0D_0D0A;
+
+#[derive(Debug, Clone)]
+struct Interface {
+    linktype: LinkType,
+    units_per_sec: u64,
+    offset_secs: i64,
+}
+
+#[derive(Debug)]
+enum Format {
+    Legacy {
+        big_endian: bool,
+        modified: bool,
+        units_per_sec: u64,
+        linktype: LinkType,
+    },
+    Ng {
+        big_endian: bool,
+        interfaces: Vec<Interface>,
+    },
+}
+
+#[derive(Debug, Default, Clone)]
+struct Current {
+    ts: Timestamp,
+    linktype: Option<LinkType>,
+    origlen: u32,
+    data: Range<usize>,
+}
+
+/// A capture file being read. See the module documentation.
+pub struct FileSource<R: Read = File> {
+    path: PathBuf,
+    reader: R,
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    /// File offset of `buf[0]`.
+    buf_offset: u64,
+    eof: bool,
+    total: Option<u64>,
+    format: Format,
+    current: Current,
+    packets: u64,
+}
+
+impl FileSource<File> {
+    /// Opens a capture file and reads its header.
+    pub fn open(path: &Path) -> Result<Self, CaptureError> {
+        let file = File::open(path).map_err(|source| CaptureError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let total = file.metadata().ok().map(|m| m.len());
+        let mut src = FileSource::from_reader(path, file)?;
+        src.total = total;
+        Ok(src)
+    }
+}
+
+impl<R: Read> FileSource<R> {
+    /// Reads a capture from any byte stream (`path` is used in messages only).
+    pub fn from_reader(path: &Path, reader: R) -> Result<Self, CaptureError> {
+        let mut src = FileSource {
+            path: path.to_path_buf(),
+            reader,
+            buf: vec![0; READ_BUFFER],
+            start: 0,
+            end: 0,
+            buf_offset: 0,
+            eof: false,
+            total: None,
+            format: Format::Ng {
+                big_endian: false,
+                interfaces: Vec::new(),
+            },
+            current: Current::default(),
+            packets: 0,
+        };
+        src.read_header()?;
+        Ok(src)
+    }
+
+    /// Packets delivered so far.
+    pub fn packets(&self) -> u64 {
+        self.packets
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn bad_header(&self, reason: impl Into<String>) -> CaptureError {
+        CaptureError::BadHeader {
+            path: self.path.clone(),
+            reason: reason.into(),
+        }
+    }
+
+    fn offset(&self) -> u64 {
+        self.buf_offset + self.start as u64
+    }
+
+    fn malformed(&self, reason: impl Into<String>) -> CaptureError {
+        CaptureError::Malformed {
+            path: self.path.clone(),
+            offset: self.offset(),
+            reason: reason.into(),
+        }
+    }
+
+    /// Makes sure `need` bytes are buffered from `start`. `Ok(false)` if the
+    /// file ends first.
+    fn fill(&mut self, need: usize) -> Result<bool, CaptureError> {
+        while self.end - self.start < need {
+            if self.eof {
+                return Ok(false);
+            }
+            if self.buf.len() - self.start < need {
+                // Move the partial record to the front, growing only if it
+                // cannot fit at all.
+                self.buf.copy_within(self.start..self.end, 0);
+                self.buf_offset += self.start as u64;
+                self.end -= self.start;
+                self.start = 0;
+                if self.buf.len() < need {
+                    self.buf.resize(need.next_power_of_two(), 0);
+                }
+            }
+            match self.reader.read(&mut self.buf[self.end..]) {
+                Ok(0) => self.eof = true,
+                Ok(n) => self.end += n,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(source) => {
+                    return Err(CaptureError::Read {
+                        path: self.path.clone(),
+                        offset: self.buf_offset + self.end as u64,
+                        source,
+                    });
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    fn read_u32(&self, at: usize, big_endian: bool) -> u32 {
+        let b = [
+            self.buf[at],
+            self.buf[at + 1],
+            self.buf[at + 2],
+            self.buf[at + 3],
+        ];
+        if big_endian {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        }
+    }
+
+    fn read_header(&mut self) -> Result<(), CaptureError> {
+        if !self.fill(4)? {
+            let n = self.end - self.start;
+            return Err(self.bad_header(format!(
+                "file is {n} bytes long, too short for a pcap or pcapng header"
+            )));
+        }
+        let magic_le = self.read_u32(0, false);
+        match magic_le {
+            0xa1b2_c3d4 | 0xa1b2_3c4d | 0xa1b2_cd34 | 0xd4c3_b2a1 | 0x4d3c_b2a1 | 0x34cd_b2a1 => {
+                self.read_legacy_header()
+            }
+            PCAPNG_SHB => self.read_first_section(),
+            other => Err(self.bad_header(format!(
+                "unknown magic number 0x{other:08x} (pcap starts with a1b2c3d4 or a1b23c4d, pcapng with 0a0d0d0a)"
+            ))),
+        }
+    }
+
+    fn read_legacy_header(&mut self) -> Result<(), CaptureError> {
+        if !self.fill(24)? {
+            let n = self.end - self.start;
+            return Err(
+                self.bad_header(format!("pcap file header needs 24 bytes, the file has {n}"))
+            );
+        }
+        let header = match parse_pcap_header(&self.buf[..24]) {
+            Ok((_, h)) => h,
+            Err(e) => return Err(self.bad_header(format!("pcap file header unreadable: {e}"))),
+        };
+        if header.version_major != 2 {
+            return Err(self.bad_header(format!(
+                "unsupported pcap version {}.{} (expected 2.4)",
+                header.version_major, header.version_minor
+            )));
+        }
+        let raw = header.network.0 as u32;
+        // LT_RESERVED1 in libpcap: these bits must be zero.
+        if raw & 0x03FF_0000 != 0 {
+            return Err(
+                self.bad_header(format!("link-type field 0x{raw:08x} has reserved bits set"))
+            );
+        }
+        let magic = header.magic_number;
+        let nanos = magic == 0xa1b2_3c4d || magic == 0x4d3c_b2a1;
+        let modified = magic == 0xa1b2_cd34 || magic == 0x34cd_b2a1;
+        self.format = Format::Legacy {
+            big_endian: header.is_bigendian(),
+            modified,
+            units_per_sec: if nanos { 1_000_000_000 } else { 1_000_000 },
+            linktype: LinkType(raw & 0xFFFF).normalized(),
+        };
+        self.start = 24;
+        Ok(())
+    }
+
+    fn read_first_section(&mut self) -> Result<(), CaptureError> {
+        if !self.fill(12)? {
+            return Err(self.bad_header("pcapng section header block is cut short"));
+        }
+        let bom = self.read_u32(8, false);
+        let big_endian = match bom {
+            0x1A2B_3C4D => false,
+            0x4D3C_2B1A => true,
+            other => {
+                return Err(self.bad_header(format!(
+                    "pcapng byte-order magic 0x{other:08x} is neither 1a2b3c4d nor 4d3c2b1a"
+                )));
+            }
+        };
+        let len = self.read_u32(4, big_endian) as usize;
+        if !(28..=MAX_RECORD).contains(&len) || len % 4 != 0 {
+            return Err(self.bad_header(format!(
+                "pcapng section header block length {len} is invalid"
+            )));
+        }
+        if !self.fill(len)? {
+            return Err(self.bad_header(format!(
+                "pcapng section header block claims {len} bytes, the file has {}",
+                self.end - self.start
+            )));
+        }
+        let shb = match parse_sectionheaderblock(&self.buf[..len]) {
+            Ok((_, shb)) => shb,
+            Err(e) => {
+                return Err(self.bad_header(format!(
+                    "pcapng section header block is damaged: {}",
+                    nom_reason(&e)
+                )));
+            }
+        };
+        if shb.major_version != 1 {
+            return Err(self.bad_header(format!(
+                "unsupported pcapng version {}.{} (expected 1.0)",
+                shb.major_version, shb.minor_version
+            )));
+        }
+        self.format = Format::Ng {
+            big_endian,
+            interfaces: Vec::new(),
+        };
+        self.start = len;
+        Ok(())
+    }
+
+    /// The end of the data: clean if nothing is left, truncated otherwise.
+    fn end_of_file(&self, what: &str, need: usize) -> Result<bool, CaptureError> {
+        let have = self.end - self.start;
+        if have == 0 {
+            return Ok(false);
+        }
+        Err(CaptureError::Truncated {
+            path: self.path.clone(),
+            offset: self.offset(),
+            reason: format!(
+                "{what} needs {need} bytes, only {have} left in the file ({} packets read before it)",
+                self.packets
+            ),
+        })
+    }
+
+    fn advance_legacy(
+        &mut self,
+        big_endian: bool,
+        modified: bool,
+        units: u64,
+        linktype: LinkType,
+    ) -> Result<bool, CaptureError> {
+        let header_len = if modified { 24 } else { 16 };
+        if !self.fill(header_len)? {
+            return self.end_of_file("packet record header", header_len);
+        }
+        let caplen = self.read_u32(self.start + 8, big_endian) as usize;
+        if caplen > MAX_RECORD {
+            return Err(self.malformed(format!(
+                "packet record claims a captured length of {caplen} bytes"
+            )));
+        }
+        let need = header_len + caplen;
+        if !self.fill(need)? {
+            return self.end_of_file("packet record", need);
+        }
+        let slice = &self.buf[self.start..self.start + need];
+        let parsed = if modified {
+            parse_pcap_frame_modified(slice)
+        } else if big_endian {
+            parse_pcap_frame_be(slice)
+        } else {
+            parse_pcap_frame(slice)
+        };
+        let block = match parsed {
+            Ok((_, block)) => block,
+            Err(e) => return Err(self.malformed(format!("packet record: {}", nom_reason(&e)))),
+        };
+        let data_at = block.data.as_ptr() as usize - self.buf.as_ptr() as usize;
+        self.current = Current {
+            ts: Timestamp::from_parts(i64::from(block.ts_sec), u64::from(block.ts_usec), units),
+            linktype: Some(linktype),
+            origlen: block.origlen,
+            data: data_at..data_at + block.data.len(),
+        };
+        self.start += need;
+        Ok(true)
+    }
+
+    /// Handles one pcapng block. `Ok(Some(true))` when it was a packet.
+    fn advance_ng(&mut self) -> Result<bool, CaptureError> {
+        loop {
+            let Format::Ng { big_endian, .. } = self.format else {
+                unreachable!("advance_ng on a legacy file")
+            };
+            if !self.fill(12)? {
+                return self.end_of_file("pcapng block header", 12);
+            }
+            let block_type = self.read_u32(self.start, big_endian);
+            let big_endian = if block_type == PCAPNG_SHB {
+                // A new section may switch byte order.
+                match self.read_u32(self.start + 8, false) {
+                    0x1A2B_3C4D => false,
+                    0x4D3C_2B1A => true,
+                    other => {
+                        return Err(self.malformed(format!(
+                            "section header byte-order magic 0x{other:08x} is invalid"
+                        )));
+                    }
+                }
+            } else {
+                big_endian
+            };
+            let len = self.read_u32(self.start + 4, big_endian) as usize;
+            if len < 12 || len % 4 != 0 || len > MAX_RECORD {
+                return Err(self.malformed(format!(
+                    "block of type 0x{block_type:08x} has invalid length {len}"
+                )));
+            }
+            if !self.fill(len)? {
+                return self.end_of_file("pcapng block", len);
+            }
+            let base = self.buf.as_ptr() as usize;
+            let slice = &self.buf[self.start..self.start + len];
+            let parsed = if big_endian {
+                parse_block_be(slice)
+            } else {
+                parse_block_le(slice)
+            };
+            let block = match parsed {
+                Ok((_, b)) => b,
+                Err(e) => {
+                    return Err(self.malformed(format!(
+                        "block of type 0x{block_type:08x}: {}",
+                        nom_reason(&e)
+                    )));
+                }
+            };
+            let mut packet: Option<Current> = None;
+            let mut error: Option<String> = None;
+            let Format::Ng {
+                interfaces,
+                big_endian: be,
+            } = &mut self.format
+            else {
+                unreachable!()
+            };
+            match block {
+                Block::SectionHeader(shb) => {
+                    if shb.major_version != 1 {
+                        error = Some(format!(
+                            "section with unsupported pcapng version {}.{}",
+                            shb.major_version, shb.minor_version
+                        ));
+                    }
+                    interfaces.clear();
+                    *be = big_endian;
+                }
+                Block::InterfaceDescription(idb) => match idb.ts_resolution() {
+                    Some(units) => interfaces.push(Interface {
+                        linktype: LinkType(u32::from(idb.linktype.0 as u16)).normalized(),
+                        units_per_sec: units,
+                        offset_secs: idb.ts_offset(),
+                    }),
+                    None => {
+                        error = Some(format!(
+                            "interface description has invalid time resolution {}",
+                            idb.if_tsresol
+                        ))
+                    }
+                },
+                Block::EnhancedPacket(ref epb) => match interfaces.get(epb.if_id as usize) {
+                    Some(iface) => {
+                        let data = epb.packet_data();
+                        let at = data.as_ptr() as usize - base;
+                        let ticks = (u64::from(epb.ts_high) << 32) | u64::from(epb.ts_low);
+                        packet = Some(Current {
+                            ts: Timestamp::from_ticks(
+                                ticks,
+                                iface.units_per_sec,
+                                iface.offset_secs,
+                            ),
+                            linktype: Some(iface.linktype),
+                            origlen: epb.origlen,
+                            data: at..at + data.len(),
+                        });
+                    }
+                    None => {
+                        error = Some(format!(
+                            "packet refers to interface {} but the section describes {}",
+                            epb.if_id,
+                            interfaces.len()
+                        ))
+                    }
+                },
+                Block::SimplePacket(ref spb) => match interfaces.first() {
+                    Some(iface) => {
+                        let data = spb.packet_data();
+                        let at = data.as_ptr() as usize - base;
+                        packet = Some(Current {
+                            // SPBs carry no timestamp: keep the previous one so
+                            // the timeline stays ordered.
+                            ts: self.current.ts,
+                            linktype: Some(iface.linktype),
+                            origlen: spb.origlen,
+                            data: at..at + data.len(),
+                        });
+                    }
+                    None => error = Some("simple packet block before any interface".into()),
+                },
+                _ => {}
+            }
+            if let Some(reason) = error {
+                return Err(self.malformed(reason));
+            }
+            self.start += len;
+            if let Some(p) = packet {
+                self.current = p;
+                return Ok(true);
+            }
+        }
+    }
+}
+
+impl<R: Read> PacketSource for FileSource<R> {
+    fn advance(&mut self) -> Result<bool, CaptureError> {
+        let more = match self.format {
+            Format::Legacy {
+                big_endian,
+                modified,
+                units_per_sec,
+                linktype,
+            } => self.advance_legacy(big_endian, modified, units_per_sec, linktype)?,
+            Format::Ng { .. } => self.advance_ng()?,
+        };
+        if more {
+            self.packets += 1;
+        }
+        Ok(more)
+    }
+
+    fn current(&self) -> Packet<'_> {
+        Packet {
+            ts: self.current.ts,
+            linktype: self.current.linktype.unwrap_or(LinkType::ETHERNET),
+            origlen: self.current.origlen,
+            data: &self.buf[self.current.data.clone()],
+        }
+    }
+
+    fn progress(&self) -> (u64, Option<u64>) {
+        (self.offset(), self.total)
+    }
+}
+
+/// A short reason from a pcap-parser error, without dumping the input bytes.
+fn nom_reason(e: &pcap_parser::nom::Err<pcap_parser::PcapError<&[u8]>>) -> String {
+    match e {
+        pcap_parser::nom::Err::Incomplete(_) => "block ends before its declared length".into(),
+        pcap_parser::nom::Err::Error(inner) | pcap_parser::nom::Err::Failure(inner) => {
+            match inner {
+                pcap_parser::PcapError::NomError(_, kind) => {
+                    format!("invalid content ({})", kind.description())
+                }
+                other => format!("{other}"),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    fn legacy(magic: u32, be: bool, records: &[(u32, u32, &[u8])]) -> Vec<u8> {
+        let w32 = |v: u32| if be { v.to_be_bytes() } else { v.to_le_bytes() };
+        let w16 = |v: u16| if be { v.to_be_bytes() } else { v.to_le_bytes() };
+        let mut out = Vec::new();
+        out.extend(w32(magic));
+        out.extend(w16(2));
+        out.extend(w16(4));
+        out.extend(w32(0));
+        out.extend(w32(0));
+        out.extend(w32(65535));
+        out.extend(w32(1));
+        for (s, frac, data) in records {
+            out.extend(w32(*s));
+            out.extend(w32(*frac));
+            out.extend(w32(data.len() as u32));
+            out.extend(w32(data.len() as u32 + 4));
+            out.extend_from_slice(data);
+        }
+        out
+    }
+
+    fn read_all(bytes: Vec<u8>) -> (Vec<(i64, Vec<u8>, u32)>, Option<CaptureError>) {
+        let mut src = match FileSource::from_reader(Path::new("t.pcap"), Cursor::new(bytes)) {
+            Ok(s) => s,
+            Err(e) => return (Vec::new(), Some(e)),
+        };
+        let mut out = Vec::new();
+        loop {
+            match src.advance() {
+                Ok(true) => {
+                    let p = src.current();
+                    out.push((p.ts.0, p.data.to_vec(), p.origlen));
+                }
+                Ok(false) => return (out, None),
+                Err(e) => return (out, Some(e)),
+            }
+        }
+    }
+
+    #[test]
+    fn reads_all_four_classic_variants() {
+        for (magic, be, units) in [
+            (0xa1b2_c3d4u32, false, 1_000u64),
+            (0xa1b2_c3d4, true, 1_000),
+            (0xa1b2_3c4d, false, 1),
+            (0xa1b2_3c4d, true, 1),
+        ] {
+            let bytes = legacy(magic, be, &[(10, 7, b"abc"), (11, 9, b"defg")]);
+            let (pkts, err) = read_all(bytes);
+            assert!(err.is_none(), "{err:?}");
+            assert_eq!(pkts.len(), 2);
+            assert_eq!(pkts[0].0, 10_000_000_000 + 7 * units as i64);
+            assert_eq!(pkts[1].1, b"defg");
+            assert_eq!(pkts[1].2, 8);
+        }
+    }
+
+    #[test]
+    fn truncated_record_keeps_earlier_packets_and_names_offset() {
+        let mut bytes = legacy(0xa1b2_c3d4, false, &[(1, 0, b"first"), (2, 0, b"second")]);
+        bytes.truncate(bytes.len() - 3);
+        let (pkts, err) = read_all(bytes);
+        assert_eq!(pkts.len(), 1);
+        match err {
+            Some(CaptureError::Truncated { offset, reason, .. }) => {
+                assert_eq!(offset, 24 + 16 + 5);
+                assert!(reason.contains("needs 22 bytes, only 19 left"), "{reason}");
+            }
+            other => panic!("expected truncation, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn rejects_unknown_magic_and_short_files() {
+        let (_, err) = read_all(b"GET / HTTP/1.1\r\n\r\n0123456789".to_vec());
+        let msg = err.expect("must fail").to_string();
+        assert!(msg.contains("unknown magic number 0x20544547"), "{msg}");
+        let (_, err) = read_all(vec![0xd4, 0xc3]);
+        assert!(err.unwrap().to_string().contains("too short"));
+    }
+
+    #[test]
+    fn rejects_bad_version_and_reserved_linktype_bits() {
+        let mut bytes = legacy(0xa1b2_c3d4, false, &[]);
+        bytes[4] = 1;
+        let msg = read_all(bytes).1.unwrap().to_string();
+        assert!(msg.contains("unsupported pcap version 1.4"), "{msg}");
+        let mut bytes = legacy(0xa1b2_c3d4, false, &[]);
+        bytes[22] = 0x10;
+        let msg = read_all(bytes).1.unwrap().to_string();
+        assert!(msg.contains("reserved bits"), "{msg}");
+    }
+
+    #[test]
+    fn absurd_caplen_is_malformed_not_an_allocation() {
+        let mut bytes = legacy(0xa1b2_c3d4, false, &[(1, 0, b"x")]);
+        bytes[24 + 8..24 + 12].copy_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
+        let (pkts, err) = read_all(bytes);
+        assert!(pkts.is_empty());
+        assert!(matches!(
+            err,
+            Some(CaptureError::Malformed { offset: 24, .. })
+        ));
+    }
+}

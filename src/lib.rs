@@ -1,0 +1,16 @@
+//! kinspect: see inside a Kubernetes control plane.
+//!
+//! The packet pipeline (DESIGN.md): [`capture`] sources yield packets,
+//! [`net`] decodes headers and rebuilds TCP connections, [`proto`] chooses
+//! and runs stream dissectors that emit [`event`]s, and [`view`]s render
+//! them as tables or JSON Lines. [`pipeline`] wires these together; [`cli`]
+//! is the command line over all of it.
+
+pub mod capture;
+pub mod cli;
+pub mod event;
+pub mod net;
+pub mod pipeline;
+pub mod proto;
+pub mod timestamp;
+pub mod view;

@@ -1,0 +1,10 @@
+//! From captured frames to connections: header decoding ([`decode`]), TCP
+//! stream reassembly ([`tcp`]) and the connection table ([`flow`]).
+
+pub mod decode;
+pub mod flow;
+pub mod tcp;
+
+pub use decode::{Decoded, TcpFlags, TcpSegment, Transport, Undecodable, decode};
+pub use flow::{FlowConfig, FlowRecord, FlowTable, Observer};
+pub use tcp::{Chunk, Reassembler};

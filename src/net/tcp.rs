@@ -1,0 +1,391 @@
+//! One direction of a TCP connection turned back into the byte stream the
+//! sender wrote.
+//!
+//! Handles what real captures contain: segments out of order, retransmitted
+//! and overlapping segments (the first copy seen wins; differing overlaps
+//! are counted), captures that start mid-connection (no SYN), sequence
+//! numbers wrapping past 2^32, frames cut by the snaplen, and segments the
+//! capture never saw. A missing segment never stalls the stream: the hole
+//! is reported as a gap as soon as the peer acknowledges data beyond it, the
+//! direction's buffer limit is reached, the connection ends, or the capture
+//! ends — and delivery goes on after it.
+//!
+//! Written here because no maintained crate does passive reassembly with gap
+//! reporting and bounded buffers for a read-only observer.
+
+use std::collections::BTreeMap;
+
+/// A piece of the reconstructed stream, in order.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Chunk<'a> {
+    /// Bytes at `offset` (bytes since the start of the stream as observed).
+    Data { offset: u64, bytes: &'a [u8] },
+    /// `len` bytes at `offset` that the capture does not have.
+    Gap { offset: u64, len: u64 },
+}
+
+/// Counters for one direction.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct DirectionStats {
+    /// Bytes delivered in order.
+    pub delivered: u64,
+    /// Bytes never seen (holes reported as gaps).
+    pub gap_bytes: u64,
+    /// Gaps reported.
+    pub gaps: u64,
+    /// Bytes seen again after they were already delivered or buffered.
+    pub retransmitted: u64,
+    /// Overlapping bytes whose content differed from the first copy.
+    pub conflicting: u64,
+    /// Segments that arrived ahead of a hole.
+    pub out_of_order: u64,
+    /// Holes skipped because the buffer limit was reached.
+    pub forced_gaps: u64,
+}
+
+#[derive(Debug)]
+struct Piece {
+    data: Vec<u8>,
+    /// Bytes after `data` that the segment carried but the capture cut off.
+    missing_tail: u64,
+}
+
+impl Piece {
+    fn end(&self, start: u64) -> u64 {
+        start + self.data.len() as u64 + self.missing_tail
+    }
+}
+
+/// Reassembly of one direction. See the module documentation.
+#[derive(Debug)]
+pub struct Reassembler {
+    /// Sequence number of stream offset 0.
+    base: Option<u32>,
+    /// Next offset to deliver.
+    next: u64,
+    pending: BTreeMap<u64, Piece>,
+    pending_bytes: usize,
+    max_buffered: usize,
+    /// Offset of the FIN, when seen.
+    fin_at: Option<u64>,
+    pub stats: DirectionStats,
+}
+
+impl Reassembler {
+    /// `max_buffered`: bytes of out-of-order data kept before a hole is skipped.
+    pub fn new(max_buffered: usize) -> Self {
+        Reassembler {
+            base: None,
+            next: 0,
+            pending: BTreeMap::new(),
+            pending_bytes: 0,
+            max_buffered,
+            fin_at: None,
+            stats: DirectionStats::default(),
+        }
+    }
+
+    /// True once the stream start is known (a SYN or a first segment was seen).
+    pub fn is_started(&self) -> bool {
+        self.base.is_some()
+    }
+
+    /// The sequence number of stream offset 0, if known.
+    pub fn base(&self) -> Option<u32> {
+        self.base
+    }
+
+    /// Next stream offset expected.
+    pub fn next_offset(&self) -> u64 {
+        self.next
+    }
+
+    /// Bytes held waiting for a hole to fill.
+    pub fn buffered(&self) -> usize {
+        self.pending_bytes
+    }
+
+    /// True if a FIN was seen and every byte before it was delivered.
+    pub fn is_finished(&self) -> bool {
+        self.fin_at.is_some_and(|f| self.next >= f)
+    }
+
+    /// Maps a 32-bit sequence number onto the 64-bit stream offset closest to
+    /// where the stream is now (this is what makes wrap-around invisible).
+    fn unwrap(&self, seq: u32) -> Option<i64> {
+        let base = self.base?;
+        let rel = seq.wrapping_sub(base);
+        let delta = rel.wrapping_sub(self.next as u32) as i32;
+        Some(self.next as i64 + i64::from(delta))
+    }
+
+    /// Feeds one segment. `payload` is what the capture kept, `wire_len`
+    /// what the segment carried. Emits in-order chunks to `out`.
+    pub fn segment(
+        &mut self,
+        seq: u32,
+        syn: bool,
+        fin: bool,
+        payload: &[u8],
+        wire_len: u32,
+        out: &mut impl FnMut(Chunk<'_>),
+    ) {
+        if syn {
+            let data_seq = seq.wrapping_add(1);
+            if self.base.is_none() {
+                self.base = Some(data_seq);
+                self.next = 0;
+            }
+        } else if self.base.is_none() {
+            // Mid-connection start: the first segment seen defines offset 0.
+            self.base = Some(seq);
+            self.next = 0;
+        }
+        let data_seq = if syn { seq.wrapping_add(1) } else { seq };
+        let Some(start) = self.unwrap(data_seq) else {
+            return;
+        };
+        let wire_len = u64::from(wire_len.max(payload.len() as u32));
+        if fin {
+            let at = start + wire_len as i64;
+            if at >= 0 {
+                self.fin_at = Some(at as u64);
+            }
+        }
+        if wire_len == 0 {
+            return;
+        }
+        let end = start + wire_len as i64;
+        let next = self.next as i64;
+        if end <= next {
+            self.stats.retransmitted += wire_len;
+            return;
+        }
+        // Trim what was already delivered.
+        let skip = (next - start).max(0) as u64;
+        if skip > 0 {
+            self.stats.retransmitted += skip;
+        }
+        let start = start.max(next) as u64;
+        let (data, missing) = if (skip as usize) < payload.len() {
+            (&payload[skip as usize..], wire_len - payload.len() as u64)
+        } else {
+            (&[][..], wire_len - skip)
+        };
+        if start == self.next && self.pending.is_empty() {
+            // The common case: in order, nothing waiting. No copy.
+            self.deliver(data, missing, out);
+            return;
+        }
+        if start > self.next {
+            self.stats.out_of_order += 1;
+        }
+        self.insert(start, data, missing);
+        self.drain(out);
+        if self.pending_bytes > self.max_buffered {
+            self.stats.forced_gaps += 1;
+            while self.pending_bytes > self.max_buffered {
+                self.skip_to_first(out);
+            }
+        }
+    }
+
+    /// The peer acknowledged everything before `ack`: a hole below that will
+    /// never be filled by this capture, so report it and move on.
+    pub fn peer_ack(&mut self, ack: u32, out: &mut impl FnMut(Chunk<'_>)) {
+        let Some(acked) = self.unwrap(ack) else {
+            return;
+        };
+        while let Some((&first, _)) = self.pending.first_key_value() {
+            if (first as i64) <= acked && first > self.next {
+                self.skip_to_first(out);
+            } else {
+                break;
+            }
+        }
+    }
+
+    /// Delivers everything still buffered, reporting holes as gaps. Call when
+    /// the connection ends or the capture ends.
+    pub fn flush(&mut self, out: &mut impl FnMut(Chunk<'_>)) {
+        while !self.pending.is_empty() {
+            self.skip_to_first(out);
+        }
+    }
+
+    fn deliver(&mut self, data: &[u8], missing: u64, out: &mut impl FnMut(Chunk<'_>)) {
+        if !data.is_empty() {
+            out(Chunk::Data {
+                offset: self.next,
+                bytes: data,
+            });
+            self.next += data.len() as u64;
+            self.stats.delivered += data.len() as u64;
+        }
+        if missing > 0 {
+            self.report_gap(missing, out);
+        }
+    }
+
+    fn report_gap(&mut self, len: u64, out: &mut impl FnMut(Chunk<'_>)) {
+        out(Chunk::Gap {
+            offset: self.next,
+            len,
+        });
+        self.next += len;
+        self.stats.gap_bytes += len;
+        self.stats.gaps += 1;
+    }
+
+    fn skip_to_first(&mut self, out: &mut impl FnMut(Chunk<'_>)) {
+        if let Some((&first, _)) = self.pending.first_key_value() {
+            if first > self.next {
+                let hole = first - self.next;
+                self.report_gap(hole, out);
+            }
+            self.drain(out);
+        }
+    }
+
+    /// Delivers pending pieces that are now in order.
+    fn drain(&mut self, out: &mut impl FnMut(Chunk<'_>)) {
+        while let Some(entry) = self.pending.first_entry() {
+            let start = *entry.key();
+            if start > self.next {
+                break;
+            }
+            let piece = entry.remove();
+            self.pending_bytes -= piece.data.len();
+            let end = piece.end(start);
+            if end <= self.next {
+                continue;
+            }
+            let skip = self.next - start;
+            let (data, missing) = if (skip as usize) < piece.data.len() {
+                (&piece.data[skip as usize..], piece.missing_tail)
+            } else {
+                (&[][..], end - self.next)
+            };
+            self.deliver(data, missing, out);
+        }
+    }
+
+    /// Buffers `[start, start+len)`, keeping bytes already buffered (first
+    /// copy wins) and counting differing overlaps.
+    fn insert(&mut self, start: u64, data: &[u8], missing: u64) {
+        let end = start + data.len() as u64 + missing;
+        // Ranges [s, e) of the new segment not covered by existing pieces.
+        let mut cursor = start;
+        let mut uncovered: Vec<(u64, u64)> = Vec::new();
+        let first_candidate = self
+            .pending
+            .range(..start)
+            .next_back()
+            .map(|(&s, _)| s)
+            .unwrap_or(start);
+        for (&s, piece) in self.pending.range(first_candidate..end) {
+            let e = piece.end(s);
+            if e <= cursor {
+                continue;
+            }
+            if s > cursor {
+                uncovered.push((cursor, s.min(end)));
+            }
+            // Compare overlapping known bytes.
+            let ov_start = s.max(start);
+            let ov_end = (s + piece.data.len() as u64).min(start + data.len() as u64);
+            if ov_end > ov_start {
+                let old = &piece.data[(ov_start - s) as usize..(ov_end - s) as usize];
+                let new = &data[(ov_start - start) as usize..(ov_end - start) as usize];
+                if old != new {
+                    self.stats.conflicting +=
+                        old.iter().zip(new).filter(|(a, b)| a != b).count() as u64;
+                }
+            }
+            self.stats.retransmitted += e.min(end).saturating_sub(s.max(cursor));
+            cursor = cursor.max(e);
+            if cursor >= end {
+                break;
+            }
+        }
+        if cursor < end {
+            uncovered.push((cursor, end));
+        }
+        let known_end = start + data.len() as u64;
+        for (s, e) in uncovered {
+            let d_end = e.min(known_end);
+            let bytes = if d_end > s {
+                data[(s - start) as usize..(d_end - start) as usize].to_vec()
+            } else {
+                Vec::new()
+            };
+            let missing_tail = e - s - bytes.len() as u64;
+            self.pending_bytes += bytes.len();
+            self.pending.insert(
+                s,
+                Piece {
+                    data: bytes,
+                    missing_tail,
+                },
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Feeds segments and returns the stream with gaps shown as `_`.
+    fn run(r: &mut Reassembler, segs: &[(u32, &[u8])]) -> String {
+        let mut s = String::new();
+        for (seq, data) in segs {
+            r.segment(*seq, false, false, data, data.len() as u32, &mut |c| {
+                push(&mut s, c)
+            });
+        }
+        r.flush(&mut |c| push(&mut s, c));
+        s
+    }
+
+    fn push(s: &mut String, c: Chunk<'_>) {
+        match c {
+            Chunk::Data { bytes, .. } => s.push_str(std::str::from_utf8(bytes).unwrap()),
+            Chunk::Gap { len, .. } => s.push_str(&"_".repeat(len as usize)),
+        }
+    }
+
+    #[test]
+    fn in_order_and_reordered() {
+        let mut r = Reassembler::new(1 << 20);
+        assert_eq!(
+            run(&mut r, &[(100, b"abc"), (106, b"ghi"), (103, b"def")]),
+            "abcdefghi"
+        );
+        assert_eq!(r.stats.out_of_order, 1);
+        assert_eq!(r.stats.gap_bytes, 0);
+    }
+
+    #[test]
+    fn wraps_around_sequence_space() {
+        let mut r = Reassembler::new(1 << 20);
+        let seq = u32::MAX - 2;
+        assert_eq!(
+            run(&mut r, &[(seq, b"abc"), (seq.wrapping_add(3), b"def")]),
+            "abcdef"
+        );
+    }
+
+    #[test]
+    fn hole_is_reported_once_acked() {
+        let mut r = Reassembler::new(1 << 20);
+        let mut s = String::new();
+        r.segment(1000, true, false, b"", 0, &mut |c| push(&mut s, c));
+        r.segment(1001, false, false, b"abc", 3, &mut |c| push(&mut s, c));
+        r.segment(1008, false, false, b"hij", 3, &mut |c| push(&mut s, c));
+        assert_eq!(s, "abc");
+        r.peer_ack(1011, &mut |c| push(&mut s, c));
+        assert_eq!(s, "abc____hij");
+        assert_eq!(r.stats.gap_bytes, 4);
+    }
+}

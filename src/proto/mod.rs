@@ -1,0 +1,255 @@
+//! Stream dissectors and how a connection gets one.
+//!
+//! This module owns the [`Dissector`] interface that every protocol decoder
+//! (TLS, HTTP/1.1, HTTP/2, gRPC, etcd Raft) implements, the choice of
+//! protocol for a connection (forced with `--decode-as`, else by content —
+//! TLS record header, HTTP/2 preface, HTTP/1 request or status line — with
+//! the well-known port as a fallback), and the labelling of connections by
+//! control-plane component.
+
+pub mod detect;
+
+use std::fmt;
+use std::net::SocketAddr;
+
+use serde::Serialize;
+
+use crate::event::EventKind;
+use crate::timestamp::Timestamp;
+
+pub use detect::{Detection, detect};
+
+/// Which way bytes travel on a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    ClientToServer,
+    ServerToClient,
+}
+
+impl Direction {
+    pub fn index(self) -> usize {
+        match self {
+            Direction::ClientToServer => 0,
+            Direction::ServerToClient => 1,
+        }
+    }
+
+    pub fn reverse(self) -> Direction {
+        match self {
+            Direction::ClientToServer => Direction::ServerToClient,
+            Direction::ServerToClient => Direction::ClientToServer,
+        }
+    }
+}
+
+/// Application protocol of a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Protocol {
+    Tls,
+    Http1,
+    Http2,
+    Grpc,
+    EtcdRaft,
+    #[value(skip)]
+    Unknown,
+}
+
+impl Protocol {
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::Tls => "tls",
+            Protocol::Http1 => "http1",
+            Protocol::Http2 => "http2",
+            Protocol::Grpc => "grpc",
+            Protocol::EtcdRaft => "etcd-raft",
+            Protocol::Unknown => "unknown",
+        }
+    }
+}
+
+impl fmt::Display for Protocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The control-plane component a connection talks to, by its server port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Component {
+    EtcdClient,
+    EtcdPeer,
+    KubeApiserver,
+    Kubelet,
+    ControllerManager,
+    Scheduler,
+    KubeProxy,
+    Other,
+}
+
+impl Component {
+    /// The component listening on a well-known port, if any.
+    pub fn from_port(port: u16) -> Option<Component> {
+        Some(match port {
+            2379 => Component::EtcdClient,
+            2380 => Component::EtcdPeer,
+            6443 => Component::KubeApiserver,
+            10250 => Component::Kubelet,
+            10257 => Component::ControllerManager,
+            10259 => Component::Scheduler,
+            10256 => Component::KubeProxy,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Component::EtcdClient => "etcd-client",
+            Component::EtcdPeer => "etcd-peer",
+            Component::KubeApiserver => "kube-apiserver",
+            Component::Kubelet => "kubelet",
+            Component::ControllerManager => "controller-manager",
+            Component::Scheduler => "scheduler",
+            Component::KubeProxy => "kube-proxy",
+            Component::Other => "other",
+        }
+    }
+
+    /// The protocol this component's port usually carries when the bytes
+    /// cannot tell (a capture that starts mid-stream).
+    pub fn usual_protocol(self) -> Option<Protocol> {
+        match self {
+            Component::KubeApiserver
+            | Component::Kubelet
+            | Component::ControllerManager
+            | Component::Scheduler => Some(Protocol::Tls),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Component {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Where a dissector's events go. The connection layer fills in time and
+/// endpoints; a dissector only says what it saw.
+pub trait EventSink {
+    fn emit(&mut self, ts: Timestamp, dir: Direction, kind: EventKind);
+}
+
+/// The connection a dissector is attached to.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnInfo {
+    pub client: SocketAddr,
+    pub server: SocketAddr,
+    pub component: Component,
+}
+
+/// An incremental decoder for one connection's two byte streams.
+///
+/// The TCP layer calls `data` with each direction's bytes in order, as they
+/// become available (any split: a record may arrive a byte at a time), and
+/// `gap` where the capture lost bytes; a dissector must resynchronise or
+/// give up on that direction, never stall or panic.
+pub trait Dissector: Send {
+    fn protocol(&self) -> Protocol;
+    fn data(&mut self, ts: Timestamp, dir: Direction, bytes: &[u8], sink: &mut dyn EventSink);
+    fn gap(&mut self, ts: Timestamp, dir: Direction, len: u64, sink: &mut dyn EventSink) {
+        let _ = (ts, dir, len, sink);
+    }
+    fn end(&mut self, ts: Timestamp, sink: &mut dyn EventSink) {
+        let _ = (ts, sink);
+    }
+}
+
+/// A protocol forced for a port by `--decode-as PORT=PROTO`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecodeAs {
+    pub port: u16,
+    pub protocol: Protocol,
+}
+
+impl std::str::FromStr for DecodeAs {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (port, proto) = s
+            .split_once('=')
+            .ok_or_else(|| format!("expected PORT=PROTO, got {s:?}"))?;
+        let port: u16 = port
+            .trim()
+            .parse()
+            .map_err(|_| format!("{port:?} is not a port number (1-65535)"))?;
+        let protocol = match proto.trim() {
+            "tls" => Protocol::Tls,
+            "http1" => Protocol::Http1,
+            "http2" => Protocol::Http2,
+            "grpc" => Protocol::Grpc,
+            "etcd-raft" => Protocol::EtcdRaft,
+            other => {
+                return Err(format!(
+                    "unknown protocol {other:?} (expected tls, http1, http2, grpc or etcd-raft)"
+                ));
+            }
+        };
+        Ok(DecodeAs { port, protocol })
+    }
+}
+
+/// Builds the dissector for a protocol. Protocols whose dissector is not
+/// built yet get none: their connections are still tracked and labelled.
+pub fn dissector_for(protocol: Protocol, _conn: &ConnInfo) -> Option<Box<dyn Dissector>> {
+    match protocol {
+        Protocol::Tls
+        | Protocol::Http1
+        | Protocol::Http2
+        | Protocol::Grpc
+        | Protocol::EtcdRaft
+        | Protocol::Unknown => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decode_as_parses_and_explains_errors() {
+        assert_eq!(
+            "2380=etcd-raft".parse::<DecodeAs>().unwrap(),
+            DecodeAs {
+                port: 2380,
+                protocol: Protocol::EtcdRaft
+            }
+        );
+        assert!(
+            "2380"
+                .parse::<DecodeAs>()
+                .unwrap_err()
+                .contains("PORT=PROTO")
+        );
+        assert!(
+            "70000=tls"
+                .parse::<DecodeAs>()
+                .unwrap_err()
+                .contains("not a port")
+        );
+        assert!(
+            "443=quic"
+                .parse::<DecodeAs>()
+                .unwrap_err()
+                .contains("unknown protocol")
+        );
+    }
+
+    #[test]
+    fn components_by_port() {
+        assert_eq!(Component::from_port(2380), Some(Component::EtcdPeer));
+        assert_eq!(Component::from_port(6443).unwrap().name(), "kube-apiserver");
+        assert_eq!(Component::from_port(8080), None);
+    }
+}

@@ -1,0 +1,158 @@
+//! Time as kinspect handles it: nanoseconds since the Unix epoch, UTC, and
+//! the two ways it is shown — RFC 3339 with microseconds (`2026-11-26T17:05:03.123456Z`)
+//! and human durations in kubeadm's style (`364d 3h`, `1.2s`).
+
+use std::fmt;
+
+/// A point in time: nanoseconds since 1970-01-01T00:00:00Z (negative before).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(pub i64);
+
+impl Timestamp {
+    /// From seconds and a fraction expressed in `units_per_sec` (10^6 for
+    /// microsecond pcap, 10^9 for nanosecond pcap, anything for pcapng).
+    pub fn from_parts(secs: i64, frac: u64, units_per_sec: u64) -> Timestamp {
+        let nanos = if units_per_sec == 1_000_000_000 {
+            frac as i128
+        } else if units_per_sec == 0 {
+            0
+        } else {
+            (frac as i128 * 1_000_000_000) / units_per_sec as i128
+        };
+        let total = secs as i128 * 1_000_000_000 + nanos;
+        Timestamp(total.clamp(i64::MIN as i128, i64::MAX as i128) as i64)
+    }
+
+    /// From a raw pcapng 64-bit timestamp with the interface's resolution and offset.
+    pub fn from_ticks(ticks: u64, units_per_sec: u64, offset_secs: i64) -> Timestamp {
+        if units_per_sec == 0 {
+            return Timestamp(offset_secs.saturating_mul(1_000_000_000));
+        }
+        let secs = (ticks / units_per_sec) as i64;
+        let frac = ticks % units_per_sec;
+        Timestamp::from_parts(secs.saturating_add(offset_secs), frac, units_per_sec)
+    }
+
+    pub fn nanos(self) -> i64 {
+        self.0
+    }
+
+    pub fn secs_f64(self) -> f64 {
+        self.0 as f64 / 1e9
+    }
+
+    /// Milliseconds from `earlier` to `self` (negative if `self` is earlier).
+    pub fn millis_since(self, earlier: Timestamp) -> f64 {
+        (self.0 as f64 - earlier.0 as f64) / 1e6
+    }
+
+    /// RFC 3339 in UTC with microseconds: `2026-11-26T17:05:03.123456Z`.
+    pub fn rfc3339(self) -> String {
+        self.to_string()
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let secs = self.0.div_euclid(1_000_000_000);
+        let micros = self.0.rem_euclid(1_000_000_000) / 1_000;
+        let days = secs.div_euclid(86_400);
+        let sod = secs.rem_euclid(86_400);
+        let (y, m, d) = civil_from_days(days);
+        write!(
+            f,
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{micros:06}Z",
+            sod / 3600,
+            (sod / 60) % 60,
+            sod % 60
+        )
+    }
+}
+
+/// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian
+/// calendar (Howard Hinnant's `civil_from_days`).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// A duration shown the way operators read it: `850µs`, `12.3ms`, `4.2s`,
+/// `3m12s`, `5h2m`, `364d 3h`, `9y`.
+pub fn human_duration(nanos: i64) -> String {
+    let neg = nanos < 0;
+    let n = nanos.unsigned_abs();
+    let s = if n < 1_000_000 {
+        format!("{}µs", n / 1_000)
+    } else if n < 1_000_000_000 {
+        format!("{:.1}ms", n as f64 / 1e6)
+    } else if n < 60_000_000_000 {
+        format!("{:.1}s", n as f64 / 1e9)
+    } else {
+        let secs = n / 1_000_000_000;
+        let (d, h, m, s) = (
+            secs / 86_400,
+            (secs / 3600) % 24,
+            (secs / 60) % 60,
+            secs % 60,
+        );
+        if d >= 365 * 2 {
+            format!("{}y", d / 365)
+        } else if d > 0 {
+            format!("{d}d {h}h")
+        } else if h > 0 {
+            format!("{h}h{m}m")
+        } else {
+            format!("{m}m{s}s")
+        }
+    };
+    if neg { format!("-{s}") } else { s }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_epoch_and_known_dates() {
+        assert_eq!(Timestamp(0).to_string(), "1970-01-01T00:00:00.000000Z");
+        // 2026-11-26T17:05:03.123456Z
+        let t = Timestamp::from_parts(1_795_712_703, 123_456, 1_000_000);
+        assert_eq!(t.to_string(), "2026-11-26T17:05:03.123456Z");
+        // leap day
+        let t = Timestamp::from_parts(951_782_400, 0, 1_000_000);
+        assert_eq!(t.to_string(), "2000-02-29T00:00:00.000000Z");
+        // before the epoch
+        let t = Timestamp::from_parts(-1, 500_000, 1_000_000);
+        assert_eq!(t.to_string(), "1969-12-31T23:59:59.500000Z");
+    }
+
+    #[test]
+    fn converts_resolutions() {
+        assert_eq!(Timestamp::from_parts(1, 5, 1_000_000_000).0, 1_000_000_005);
+        assert_eq!(Timestamp::from_parts(1, 5, 1_000_000).0, 1_000_005_000);
+        assert_eq!(Timestamp::from_ticks(1_500, 1_000, 10).0, 11_500_000_000);
+        // 2^-10 s resolution (binary tsresol)
+        assert_eq!(Timestamp::from_ticks(1024 + 512, 1024, 0).0, 1_500_000_000);
+    }
+
+    #[test]
+    fn human_durations() {
+        assert_eq!(human_duration(850_000), "850µs");
+        assert_eq!(human_duration(12_340_000), "12.3ms");
+        assert_eq!(human_duration(4_200_000_000), "4.2s");
+        assert_eq!(human_duration(192 * 1_000_000_000), "3m12s");
+        assert_eq!(
+            human_duration((364 * 86_400 + 3 * 3600) * 1_000_000_000),
+            "364d 3h"
+        );
+        assert_eq!(human_duration(9 * 365 * 86_400 * 1_000_000_000), "9y");
+    }
+}

@@ -1,0 +1,125 @@
+//! Views fold events into what a person asked for and render them as a
+//! human table or as JSON Lines (`-o json`, one object per line).
+//!
+//! Views stream: a row is written as soon as it is known (a connection's
+//! row when it ends), so output of any size needs no memory.
+
+pub mod events;
+pub mod flows;
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+pub use events::EventsView;
+pub use flows::FlowsView;
+
+/// `-o table|json`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    /// Aligned columns for people
+    #[default]
+    Table,
+    /// JSON Lines: one object per line
+    Json,
+}
+
+/// A line-oriented writer that remembers its first error (a closed pipe
+/// must end the run quietly, not panic or print an error per row).
+pub struct Out<W: Write> {
+    w: W,
+    error: Option<io::Error>,
+}
+
+impl<W: Write> Out<W> {
+    pub fn new(w: W) -> Self {
+        Out { w, error: None }
+    }
+
+    pub fn line(&mut self, s: &str) {
+        if self.error.is_none() {
+            if let Err(e) = self
+                .w
+                .write_all(s.as_bytes())
+                .and_then(|_| self.w.write_all(b"\n"))
+            {
+                self.error = Some(e);
+            }
+        }
+    }
+
+    pub fn json<T: Serialize>(&mut self, value: &T) {
+        if self.error.is_none() {
+            let r = serde_json::to_writer(&mut self.w, value)
+                .map_err(io::Error::other)
+                .and_then(|_| self.w.write_all(b"\n"));
+            if let Err(e) = r {
+                self.error = Some(e);
+            }
+        }
+    }
+
+    /// Flushes; returns the first error seen.
+    pub fn finish(mut self) -> io::Result<W> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        self.w.flush()?;
+        Ok(self.w)
+    }
+
+    pub fn failed(&self) -> bool {
+        self.error.is_some()
+    }
+}
+
+/// Pads or keeps `s` to `width` characters (left-aligned).
+pub fn pad(s: &str, width: usize) -> String {
+    format!("{s:<width$}")
+}
+
+/// `1.2 kB`-style sizes for tables (decimal units, like tshark).
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1000.0 && u < UNITS.len() - 1 {
+        v /= 1000.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_sizes() {
+        assert_eq!(human_bytes(999), "999 B");
+        assert_eq!(human_bytes(6_993_000), "7.0 MB");
+        assert_eq!(human_bytes(1_500), "1.5 kB");
+    }
+
+    #[test]
+    fn out_remembers_first_error() {
+        struct Broken;
+        impl Write for Broken {
+            fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+                Err(io::Error::from(io::ErrorKind::BrokenPipe))
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut o = Out::new(Broken);
+        o.line("a");
+        o.line("b");
+        assert!(o.failed());
+        assert_eq!(o.finish().err().unwrap().kind(), io::ErrorKind::BrokenPipe);
+    }
+}
