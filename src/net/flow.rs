@@ -10,6 +10,7 @@
 //! new connection (port reuse).
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::net::{IpAddr, SocketAddr};
 
 use rustc_hash::FxBuildHasher;
@@ -269,20 +270,6 @@ impl FlowTable {
         self.conns.is_empty()
     }
 
-    fn forced(&self, client: SocketAddr, server: SocketAddr) -> Option<Protocol> {
-        self.config
-            .decode_as
-            .iter()
-            .find(|d| d.port == server.port())
-            .or_else(|| {
-                self.config
-                    .decode_as
-                    .iter()
-                    .find(|d| d.port == client.port())
-            })
-            .map(|d| d.protocol)
-    }
-
     /// Feeds one TCP segment.
     pub fn tcp(
         &mut self,
@@ -305,72 +292,72 @@ impl FlowTable {
         let d = SocketAddr::new(dst, seg.dst_port);
         let k = key(s, d);
         let new_client_syn = seg.flags.syn && !seg.flags.ack;
-        if let Some(c) = self.conns.get(&k) {
-            let reused = new_client_syn
-                && (c.closed_at.is_some()
+        if new_client_syn {
+            if let Some(c) = self.conns.get(&k) {
+                let reused = c.closed_at.is_some()
                     || c.client_isn.is_some_and(|isn| isn != seg.seq)
-                    || (!c.handshake && c.streams.iter().any(|r| r.next_offset() > 0)));
-            if reused {
-                if let Some(old) = self.conns.remove(&k) {
-                    self.finalize(old, self.now, obs);
+                    || (!c.handshake && c.streams.iter().any(|r| r.next_offset() > 0));
+                if reused {
+                    if let Some(old) = self.conns.remove(&k) {
+                        self.finalize(old, self.now, obs);
+                    }
                 }
             }
         }
-        if !self.conns.contains_key(&k) {
-            let (client, server) = roles(s, d, seg);
-            let component = Component::from_port(server.port())
-                .or_else(|| Component::from_port(client.port()))
-                .unwrap_or(Component::Other);
-            let info = ConnInfo {
-                client,
-                server,
-                component,
-            };
-            let forced = self.forced(client, server);
-            let conn = Conn {
-                info,
-                app: App::new(forced, &info),
-                streams: [
-                    Reassembler::new(self.config.max_buffered),
-                    Reassembler::new(self.config.max_buffered),
-                ],
-                start: ts,
-                last: ts,
-                packets: [0, 0],
-                frame_bytes: [0, 0],
-                client_isn: None,
-                handshake: seg.flags.syn,
-                fin: [false, false],
-                rst: false,
-                closed_at: None,
-                close_reported: false,
-            };
-            self.stats.connections += 1;
-            obs.event(&Event {
-                ts,
-                src: client,
-                dst: server,
-                component,
-                kind: EventKind::ConnectionOpen {
-                    handshake: seg.flags.syn,
-                },
-            });
-            if let Some(p) = forced {
+        let conn = match self.conns.entry(k) {
+            Entry::Occupied(o) => o.into_mut(),
+            Entry::Vacant(v) => {
+                let (client, server) = roles(s, d, seg);
+                let component = Component::from_port(server.port())
+                    .or_else(|| Component::from_port(client.port()))
+                    .unwrap_or(Component::Other);
+                let info = ConnInfo {
+                    client,
+                    server,
+                    component,
+                };
+                let forced = forced_protocol(&self.config.decode_as, client, server);
+                self.stats.connections += 1;
                 obs.event(&Event {
                     ts,
                     src: client,
                     dst: server,
                     component,
-                    kind: EventKind::ProtocolDetected {
-                        protocol: p,
-                        by: "decode-as",
+                    kind: EventKind::ConnectionOpen {
+                        handshake: seg.flags.syn,
                     },
                 });
+                if let Some(p) = forced {
+                    obs.event(&Event {
+                        ts,
+                        src: client,
+                        dst: server,
+                        component,
+                        kind: EventKind::ProtocolDetected {
+                            protocol: p,
+                            by: "decode-as",
+                        },
+                    });
+                }
+                v.insert(Conn {
+                    info,
+                    app: App::new(forced, &info),
+                    streams: [
+                        Reassembler::new(self.config.max_buffered),
+                        Reassembler::new(self.config.max_buffered),
+                    ],
+                    start: ts,
+                    last: ts,
+                    packets: [0, 0],
+                    frame_bytes: [0, 0],
+                    client_isn: None,
+                    handshake: seg.flags.syn,
+                    fin: [false, false],
+                    rst: false,
+                    closed_at: None,
+                    close_reported: false,
+                })
             }
-            self.conns.insert(k, conn);
-        }
-        let Some(conn) = self.conns.get_mut(&k) else {
-            return;
         };
         let dir = if s == conn.info.client {
             Direction::ClientToServer
@@ -551,4 +538,18 @@ fn roles(s: SocketAddr, d: SocketAddr, seg: &TcpSegment<'_>) -> (SocketAddr, Soc
             }
         }
     }
+}
+
+/// The protocol `--decode-as` forces for a connection: the server's port
+/// first, then the client's.
+fn forced_protocol(
+    decode_as: &[DecodeAs],
+    client: SocketAddr,
+    server: SocketAddr,
+) -> Option<Protocol> {
+    decode_as
+        .iter()
+        .find(|d| d.port == server.port())
+        .or_else(|| decode_as.iter().find(|d| d.port == client.port()))
+        .map(|d| d.protocol)
 }
