@@ -15,10 +15,7 @@ use std::path::{Path, PathBuf};
 
 use pcap_parser::pcapng::Block;
 use pcap_parser::traits::PcapNGPacketBlock;
-use pcap_parser::{
-    parse_block_be, parse_block_le, parse_pcap_frame, parse_pcap_frame_be,
-    parse_pcap_frame_modified, parse_pcap_header, parse_sectionheaderblock,
-};
+use pcap_parser::{parse_block_be, parse_block_le, parse_pcap_header, parse_sectionheaderblock};
 
 use super::{CaptureError, LinkType, Packet, PacketSource};
 use crate::timestamp::Timestamp;
@@ -38,6 +35,17 @@ struct Interface {
     offset_secs: i64,
 }
 
+/// Order of the two length fields of a classic pcap record. Files before
+/// version 2.3 (and DG/UX's 543.0) store `orig_len` before `incl_len`;
+/// some 2.3 files do and some do not (libpcap's and Wireshark's rule: swap
+/// when `incl_len > orig_len`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LengthOrder {
+    Standard,
+    Swapped,
+    MaybeSwapped,
+}
+
 #[derive(Debug)]
 enum Format {
     Legacy {
@@ -45,6 +53,7 @@ enum Format {
         modified: bool,
         units_per_sec: u64,
         linktype: LinkType,
+        lengths: LengthOrder,
     },
     Ng {
         big_endian: bool,
@@ -235,11 +244,17 @@ impl<R: Read> FileSource<R> {
         let magic = header.magic_number;
         let nanos = magic == 0xa1b2_3c4d || magic == 0x4d3c_b2a1;
         let modified = magic == 0xa1b2_cd34 || magic == 0x34cd_b2a1;
+        let lengths = match header.version_minor {
+            0..=2 => LengthOrder::Swapped,
+            3 => LengthOrder::MaybeSwapped,
+            _ => LengthOrder::Standard,
+        };
         self.format = Format::Legacy {
             big_endian: header.is_bigendian(),
             modified,
             units_per_sec: if nanos { 1_000_000_000 } else { 1_000_000 },
             linktype: LinkType(raw & 0xFFFF).normalized(),
+            lengths,
         };
         self.start = 24;
         Ok(())
@@ -269,6 +284,11 @@ impl<R: Read> FileSource<R> {
             return Err(self.bad_header(format!(
                 "pcapng section header block claims {len} bytes, the file has {}",
                 self.end - self.start
+            )));
+        }
+        if let Err(reason) = check_options(&self.buf[24..len - 4], big_endian) {
+            return Err(self.bad_header(format!(
+                "pcapng section header block is damaged: {reason}"
             )));
         }
         let shb = match parse_sectionheaderblock(&self.buf[..len]) {
@@ -316,12 +336,21 @@ impl<R: Read> FileSource<R> {
         modified: bool,
         units: u64,
         linktype: LinkType,
+        lengths: LengthOrder,
     ) -> Result<bool, CaptureError> {
+        // ts_sec, ts_frac, incl_len, orig_len (+ 8 bytes in the modified format).
         let header_len = if modified { 24 } else { 16 };
         if !self.fill(header_len)? {
             return self.end_of_file("packet record header", header_len);
         }
-        let caplen = self.read_u32(self.start + 8, big_endian) as usize;
+        let mut caplen = self.read_u32(self.start + 8, big_endian);
+        let mut origlen = self.read_u32(self.start + 12, big_endian);
+        if lengths == LengthOrder::Swapped
+            || (lengths == LengthOrder::MaybeSwapped && caplen > origlen)
+        {
+            std::mem::swap(&mut caplen, &mut origlen);
+        }
+        let caplen = caplen as usize;
         if caplen > MAX_RECORD {
             return Err(self.malformed(format!(
                 "packet record claims a captured length of {caplen} bytes"
@@ -331,24 +360,14 @@ impl<R: Read> FileSource<R> {
         if !self.fill(need)? {
             return self.end_of_file("packet record", need);
         }
-        let slice = &self.buf[self.start..self.start + need];
-        let parsed = if modified {
-            parse_pcap_frame_modified(slice)
-        } else if big_endian {
-            parse_pcap_frame_be(slice)
-        } else {
-            parse_pcap_frame(slice)
-        };
-        let block = match parsed {
-            Ok((_, block)) => block,
-            Err(e) => return Err(self.malformed(format!("packet record: {}", nom_reason(&e)))),
-        };
-        let data_at = block.data.as_ptr() as usize - self.buf.as_ptr() as usize;
+        let ts_sec = self.read_u32(self.start, big_endian);
+        let ts_frac = self.read_u32(self.start + 4, big_endian);
+        let data_at = self.start + header_len;
         self.current = Current {
-            ts: Timestamp::from_parts(i64::from(block.ts_sec), u64::from(block.ts_usec), units),
+            ts: Timestamp::from_parts(i64::from(ts_sec), u64::from(ts_frac), units),
             linktype: Some(linktype),
-            origlen: block.origlen,
-            data: data_at..data_at + block.data.len(),
+            origlen,
+            data: data_at..data_at + caplen,
         };
         self.start += need;
         Ok(true)
@@ -414,7 +433,10 @@ impl<R: Read> FileSource<R> {
             };
             match block {
                 Block::SectionHeader(shb) => {
-                    if shb.major_version != 1 {
+                    let opts = slice.get(24..len.saturating_sub(4)).unwrap_or_default();
+                    if let Err(reason) = check_options(opts, big_endian) {
+                        error = Some(format!("section header block is damaged: {reason}"));
+                    } else if shb.major_version != 1 {
                         error = Some(format!(
                             "section with unsupported pcapng version {}.{}",
                             shb.major_version, shb.minor_version
@@ -497,7 +519,8 @@ impl<R: Read> PacketSource for FileSource<R> {
                 modified,
                 units_per_sec,
                 linktype,
-            } => self.advance_legacy(big_endian, modified, units_per_sec, linktype)?,
+                lengths,
+            } => self.advance_legacy(big_endian, modified, units_per_sec, linktype, lengths)?,
             Format::Ng { .. } => self.advance_ng()?,
         };
         if more {
@@ -518,6 +541,45 @@ impl<R: Read> PacketSource for FileSource<R> {
     fn progress(&self) -> (u64, Option<u64>) {
         (self.offset(), self.total)
     }
+}
+
+/// Walks a pcapng block's options (code, length, value padded to 4 bytes).
+/// pcap-parser silently drops an option that runs past the end of its
+/// block (and every option after it); libpcap and Wireshark reject the
+/// block, and so do we.
+fn check_options(opts: &[u8], big_endian: bool) -> Result<(), String> {
+    let u16_at = |at: usize| {
+        let b = [opts[at], opts[at + 1]];
+        if big_endian {
+            u16::from_be_bytes(b)
+        } else {
+            u16::from_le_bytes(b)
+        }
+    };
+    let mut at = 0;
+    while at < opts.len() {
+        if opts.len() - at < 4 {
+            return Err(format!(
+                "option header at byte {at} of the options needs 4 bytes, {} left",
+                opts.len() - at
+            ));
+        }
+        let code = u16_at(at);
+        let len = usize::from(u16_at(at + 2));
+        if code == 0 {
+            // opt_endofopt: whatever follows is padding.
+            return Ok(());
+        }
+        let padded = len.div_ceil(4) * 4;
+        let left = opts.len() - at - 4;
+        if padded > left {
+            return Err(format!(
+                "option {code} has length {len}, only {left} bytes left in the block"
+            ));
+        }
+        at += 4 + padded;
+    }
+    Ok(())
 }
 
 /// A short reason from a pcap-parser error, without dumping the input bytes.
@@ -642,6 +704,74 @@ mod tests {
         assert!(matches!(
             err,
             Some(CaptureError::Malformed { offset: 24, .. })
+        ));
+    }
+
+    #[test]
+    fn record_lengths_are_swapped_before_version_2_3() {
+        // Version 2.0..2.2 (and 2.3 when incl_len > orig_len) store orig_len
+        // first, as libpcap and Wireshark read them.
+        for (minor, be) in [(0u8, false), (2, true), (3, false)] {
+            let mut bytes = legacy(0xa1b2_c3d4, be, &[(1, 0, b"abcd")]);
+            bytes[if be { 7 } else { 6 }] = minor;
+            // Record 1 as an old writer wrote it: orig_len 9000, incl_len 4.
+            let (caplen, origlen) = (24 + 8, 24 + 12);
+            let w = |v: u32| if be { v.to_be_bytes() } else { v.to_le_bytes() };
+            bytes[caplen..caplen + 4].copy_from_slice(&w(9000));
+            bytes[origlen..origlen + 4].copy_from_slice(&w(4));
+            let (pkts, err) = read_all(bytes);
+            assert!(err.is_none(), "2.{minor}: {err:?}");
+            assert_eq!(pkts.len(), 1, "2.{minor}");
+            assert_eq!((pkts[0].1.as_slice(), pkts[0].2), (&b"abcd"[..], 9000));
+        }
+        // 2.3 with plausible lengths, and 2.4 always: read as written.
+        for minor in [3u8, 4] {
+            let mut bytes = legacy(0xa1b2_c3d4, false, &[(1, 0, b"abcd")]);
+            bytes[6] = minor;
+            let (pkts, err) = read_all(bytes);
+            assert!(err.is_none(), "{err:?}");
+            assert_eq!((pkts[0].1.as_slice(), pkts[0].2), (&b"abcd"[..], 8));
+        }
+    }
+
+    fn shb(options: &[u8]) -> Vec<u8> {
+        let len = (28 + options.len()) as u32;
+        let mut out = Vec::new();
+        out.extend(PCAPNG_SHB.to_le_bytes());
+        out.extend(len.to_le_bytes());
+        out.extend(0x1A2B_3C4Du32.to_le_bytes());
+        out.extend(1u16.to_le_bytes());
+        out.extend(0u16.to_le_bytes());
+        out.extend(u64::MAX.to_le_bytes());
+        out.extend_from_slice(options);
+        out.extend(len.to_le_bytes());
+        out
+    }
+
+    #[test]
+    fn section_header_option_past_its_block_is_a_bad_header() {
+        // shb_userappl (4) of 5 bytes, padded to 8, then opt_endofopt.
+        let good = shb(&[4, 0, 5, 0, b'k', b'i', b'n', b's', b'p', 0, 0, 0, 0, 0, 0, 0]);
+        let (pkts, err) = read_all(good);
+        assert!(err.is_none() && pkts.is_empty(), "{err:?}");
+        // An option claiming 0x3030 bytes in a 16-byte option area.
+        let bad = shb(&[0x30, 0x30, 0x30, 0x30, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        match read_all(bad).1 {
+            Some(CaptureError::BadHeader { reason, .. }) => {
+                assert!(
+                    reason.contains("option 12336 has length 12336, only 12 bytes left"),
+                    "{reason}"
+                );
+            }
+            other => panic!("expected a bad header, got {other:?}"),
+        }
+        // The same damage in a later section ends the file as malformed.
+        let mut two = shb(&[]);
+        let second_at = two.len() as u64;
+        two.extend(shb(&[9, 0, 200, 0]));
+        assert!(matches!(
+            read_all(two).1,
+            Some(CaptureError::Malformed { offset, .. }) if offset == second_at
         ));
     }
 }

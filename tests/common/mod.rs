@@ -1,0 +1,384 @@
+//! Helpers shared by the corpus tests: where the third-party corpus lives,
+//! running the built `kinspect` binary with a time limit, and reading the
+//! tshark/capinfos oracle files that sit next to each capture.
+//!
+//! The corpus is read in place (`../shared/corpus`, relative to the crate)
+//! and never copied into the repository.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// The corpus folder, relative to the crate root.
+pub const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus");
+
+/// A run that does not finish in this time counts as a hang.
+pub const TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Extensions of capture files in the corpus.
+pub const CAPTURE_EXTENSIONS: [&str; 3] = ["pcap", "pcapng", "cap"];
+
+/// The corpus folder, or `None` after printing a visible SKIP line.
+pub fn corpus() -> Option<PathBuf> {
+    let dir = PathBuf::from(CORPUS);
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!("SKIP: ../shared/corpus not found (looked in {CORPUS})");
+        None
+    }
+}
+
+/// Evaluates to the corpus folder, or returns from the test with a SKIP line.
+#[macro_export]
+macro_rules! require_corpus {
+    () => {
+        match common::corpus() {
+            Some(dir) => dir,
+            None => return,
+        }
+    };
+}
+
+/// What one run of the binary did.
+#[derive(Debug)]
+pub struct Run {
+    /// `None` when the process was killed by a signal (or by our timeout).
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub timed_out: bool,
+    pub elapsed: Duration,
+}
+
+impl Run {
+    pub fn stderr_lines(&self) -> Vec<&str> {
+        self.stderr.lines().filter(|l| !l.trim().is_empty()).collect()
+    }
+
+    pub fn stdout_lines(&self) -> Vec<&str> {
+        self.stdout.lines().filter(|l| !l.trim().is_empty()).collect()
+    }
+
+    /// Everything about the run, for assertion messages.
+    pub fn describe(&self) -> String {
+        format!(
+            "exit code {:?}{} after {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.code,
+            if self.timed_out { " (killed: timeout)" } else { "" },
+            self.elapsed,
+            truncate(&self.stdout, 4000),
+            truncate(&self.stderr, 4000)
+        )
+    }
+}
+
+fn truncate(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// Runs the built binary with `args`, killing it after [`TIMEOUT`].
+pub fn kinspect<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Run {
+    let started = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kinspect"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cannot start the kinspect binary");
+    // Drain both pipes on threads so a chatty child never blocks on a full pipe.
+    let mut out = child.stdout.take().expect("stdout is piped");
+    let mut err = child.stderr.take().expect("stderr is piped");
+    let out_reader = thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = out.read_to_end(&mut v);
+        v
+    });
+    let err_reader = thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = err.read_to_end(&mut v);
+        v
+    });
+    let mut timed_out = false;
+    let status = loop {
+        match child.try_wait().expect("waiting for kinspect") {
+            Some(status) => break status,
+            None if started.elapsed() > TIMEOUT => {
+                timed_out = true;
+                let _ = child.kill();
+                break child.wait().expect("reaping kinspect");
+            }
+            None => thread::sleep(Duration::from_millis(10)),
+        }
+    };
+    let stdout = out_reader.join().unwrap_or_default();
+    let stderr = err_reader.join().unwrap_or_default();
+    Run {
+        code: status.code(),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        timed_out,
+        elapsed: started.elapsed(),
+    }
+}
+
+/// Asserts the run neither hung, nor panicked, nor exited with 101 (Rust's
+/// panic code), and that its exit code is 0 or 2. `what` names the input.
+pub fn assert_no_crash(what: &str, run: &Run) {
+    assert!(!run.timed_out, "{what}: hung (killed after {TIMEOUT:?})");
+    assert!(
+        !run.stderr.contains("panicked"),
+        "{what}: panicked\n{}",
+        run.describe()
+    );
+    assert_ne!(run.code, Some(101), "{what}: exit code 101\n{}", run.describe());
+    assert!(
+        matches!(run.code, Some(0) | Some(2)),
+        "{what}: exit code must be 0 or 2\n{}",
+        run.describe()
+    );
+}
+
+/// Every capture file under `dir`, recursively, sorted (paths relative to `root`).
+pub fn captures_under(root: &Path, dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    walk(dir, &mut |p| {
+        let is_capture = p
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| CAPTURE_EXTENSIONS.contains(&e));
+        if is_capture {
+            let rel = p.strip_prefix(root).unwrap_or(p);
+            out.push(rel.to_string_lossy().replace('\\', "/"));
+        }
+    });
+    out.sort();
+    out
+}
+
+fn walk(dir: &Path, f: &mut dyn FnMut(&Path)) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for p in paths {
+        if p.is_dir() {
+            walk(&p, f);
+        } else {
+            f(&p);
+        }
+    }
+}
+
+/// The oracle next to a capture: `x/name.pcap` → `x/name.oracle.txt`.
+pub fn oracle_path(capture: &Path) -> PathBuf {
+    let stem = capture
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    capture.with_file_name(format!("{stem}.oracle.txt"))
+}
+
+/// The text of one `## title` section of an oracle (up to the next `## `).
+pub fn oracle_section<'a>(oracle: &'a str, title: &str) -> Option<&'a str> {
+    let head = format!("## {title}\n");
+    let start = oracle.find(&head)? + head.len();
+    let rest = &oracle[start..];
+    let end = rest.find("\n## ").map(|i| i + 1).unwrap_or(rest.len());
+    Some(&rest[..end])
+}
+
+/// `Number of packets:` from the oracle's capinfos section.
+pub fn oracle_packet_count(oracle: &str) -> Option<u64> {
+    let capinfos = oracle_section(oracle, "capinfos")?;
+    capinfos.lines().find_map(|l| {
+        l.trim()
+            .strip_prefix("Number of packets:")
+            .and_then(|v| v.trim().parse().ok())
+    })
+}
+
+/// A byte count as tshark prints it: exact (`bytes`) or cut to a unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TsharkBytes {
+    pub value: u64,
+    /// 1 for "bytes", 1000 for "kB", 10^6 for "MB", ...
+    pub unit: u64,
+}
+
+impl TsharkBytes {
+    fn parse(value: &str, unit: &str) -> Option<TsharkBytes> {
+        let unit = match unit {
+            "bytes" | "B" => 1,
+            "kB" => 1_000,
+            "MB" => 1_000_000,
+            "GB" => 1_000_000_000,
+            "TB" => 1_000_000_000_000,
+            _ => return None,
+        };
+        Some(TsharkBytes {
+            value: value.parse().ok()?,
+            unit,
+        })
+    }
+
+    /// True if tshark would print `exact` this way. tshark (wsutil
+    /// `format_size`) divides with truncation, SI units (kB = 1000), and
+    /// switches to a unit once the value in it reaches 10.
+    pub fn matches(&self, exact: u64) -> bool {
+        if self.unit == 1 {
+            exact == self.value
+        } else {
+            exact / self.unit == self.value
+        }
+    }
+}
+
+impl std::fmt::Display for TsharkBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let unit = match self.unit {
+            1 => "bytes",
+            1_000 => "kB",
+            1_000_000 => "MB",
+            1_000_000_000 => "GB",
+            _ => "TB",
+        };
+        write!(f, "{} {unit}", self.value)
+    }
+}
+
+/// One row of tshark's `-z conv,tcp` table.
+#[derive(Debug, Clone)]
+pub struct ConvRow {
+    pub a: String,
+    pub b: String,
+    /// Frames and bytes B → A (the "<-" columns).
+    pub frames_b_to_a: u64,
+    pub bytes_b_to_a: TsharkBytes,
+    /// Frames and bytes A → B (the "->" columns).
+    pub frames_a_to_b: u64,
+    pub bytes_a_to_b: TsharkBytes,
+    pub frames: u64,
+    pub bytes: TsharkBytes,
+    /// Seconds since the first packet of the capture.
+    pub rel_start: f64,
+    pub duration: f64,
+    /// The line as tshark printed it.
+    pub line: String,
+}
+
+/// Parses the `## TCP conversations` section of an oracle. `Ok(None)` if
+/// the oracle has no such section or tshark printed no table (it could not
+/// read the file).
+pub fn parse_tcp_conversations(oracle: &str) -> Result<Option<Vec<ConvRow>>, String> {
+    let Some(section) = oracle_section(oracle, "TCP conversations") else {
+        return Ok(None);
+    };
+    if !section.contains("TCP Conversations") {
+        return Ok(None);
+    }
+    let mut rows = Vec::new();
+    for line in section.lines().filter(|l| l.contains("<->")) {
+        rows.push(parse_conv_line(line).ok_or_else(|| format!("cannot parse row: {line:?}"))?);
+    }
+    Ok(Some(rows))
+}
+
+/// `A <-> B  f bytes unit  f bytes unit  f bytes unit  start  duration`.
+pub fn parse_conv_line(line: &str) -> Option<ConvRow> {
+    let t: Vec<&str> = line.split_whitespace().collect();
+    if t.len() != 14 || t[1] != "<->" {
+        return None;
+    }
+    Some(ConvRow {
+        a: t[0].to_string(),
+        b: t[2].to_string(),
+        frames_b_to_a: t[3].parse().ok()?,
+        bytes_b_to_a: TsharkBytes::parse(t[4], t[5])?,
+        frames_a_to_b: t[6].parse().ok()?,
+        bytes_a_to_b: TsharkBytes::parse(t[7], t[8])?,
+        frames: t[9].parse().ok()?,
+        bytes: TsharkBytes::parse(t[10], t[11])?,
+        rel_start: t[12].parse().ok()?,
+        duration: t[13].parse().ok()?,
+        line: line.trim().to_string(),
+    })
+}
+
+/// One entry of `ORACLE-SUMMARY.json`.
+#[derive(Debug, Clone)]
+pub struct SummaryEntry {
+    pub read_error: String,
+    pub tcp_convs: Option<u64>,
+    pub packets: Option<u64>,
+}
+
+/// `ORACLE-SUMMARY.json`, by file path relative to the corpus.
+pub fn oracle_summary(corpus: &Path) -> BTreeMap<String, SummaryEntry> {
+    let path = corpus.join("ORACLE-SUMMARY.json");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let json: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut out = BTreeMap::new();
+    for e in json.as_array().into_iter().flatten() {
+        let Some(file) = e.get("file").and_then(|f| f.as_str()) else {
+            continue;
+        };
+        let packets = match e.get("packets") {
+            Some(serde_json::Value::String(s)) => s.parse().ok(),
+            Some(v) => v.as_u64(),
+            None => None,
+        };
+        out.insert(
+            file.to_string(),
+            SummaryEntry {
+                read_error: e
+                    .get("read_error")
+                    .and_then(|r| r.as_str())
+                    .unwrap_or_default()
+                    .to_string(),
+                tcp_convs: e.get("tcp_convs").and_then(|c| c.as_u64()),
+                packets,
+            },
+        );
+    }
+    out
+}
+
+/// Parses JSON Lines output, naming the input on failure.
+pub fn json_lines(what: &str, stdout: &str) -> Vec<serde_json::Value> {
+    stdout
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            serde_json::from_str(l).unwrap_or_else(|e| panic!("{what}: not JSON ({e}): {l}"))
+        })
+        .collect()
+}
+
+/// The `N packets` count of kinspect's summary line.
+pub fn summary_packets(text: &str) -> Option<u64> {
+    text.lines().find_map(|l| {
+        let (n, rest) = l.trim().split_once(' ')?;
+        if rest.starts_with("packets (") {
+            n.parse().ok()
+        } else {
+            None
+        }
+    })
+}
