@@ -623,7 +623,9 @@ mod tests {
         out
     }
 
-    fn read_all(bytes: Vec<u8>) -> (Vec<(i64, Vec<u8>, u32)>, Option<CaptureError>) {
+    type ReadAll = (Vec<(i64, Vec<u8>, u32)>, Option<CaptureError>);
+
+    fn read_all(bytes: Vec<u8>) -> ReadAll {
         let mut src = match FileSource::from_reader(Path::new("t.pcap"), Cursor::new(bytes)) {
             Ok(s) => s,
             Err(e) => return (Vec::new(), Some(e)),
