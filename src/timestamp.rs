@@ -43,7 +43,7 @@ impl Timestamp {
 
     /// Milliseconds from `earlier` to `self` (negative if `self` is earlier).
     pub fn millis_since(self, earlier: Timestamp) -> f64 {
-        (self.0 as f64 - earlier.0 as f64) / 1e6
+        self.0.saturating_sub(earlier.0) as f64 / 1e6
     }
 
     /// RFC 3339 in UTC with microseconds: `2026-11-26T17:05:03.123456Z`.

@@ -12,19 +12,34 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use common::{ConvRow, json_lines, kinspect};
+use common::{ConvRow, json_lines, run_pcap};
 use serde_json::Value;
 
 /// Captures that must be in the corpus run: each exercises a part of the
 /// capture engine no other file does. The test fails if one is missing,
 /// has no oracle, or was skipped.
 const REQUIRED: &[(&str, &str)] = &[
-    ("wireshark/http-ooo.pcap", "raw IPv4 link type, segments out of order"),
+    (
+        "wireshark/http-ooo.pcap",
+        "raw IPv4 link type, segments out of order",
+    ),
     ("ndpi/http2.pcapng", "Linux cooked capture (SLL)"),
-    ("lwerdna-filesamples/simple_http_sll2.pcap", "Linux cooked capture v2 (SLL2)"),
-    ("grpc-packt/grpc-go-Unary.pcapng", "NULL/loopback link type, IPv6, pcapng"),
-    ("illustrated-tls12/capture.pcap", "NULL/loopback link type, IPv6, pcap"),
-    ("malformed/tcpdump/tcp-handshake-nano.pcap", "nanosecond pcap"),
+    (
+        "lwerdna-filesamples/simple_http_sll2.pcap",
+        "Linux cooked capture v2 (SLL2)",
+    ),
+    (
+        "grpc-packt/grpc-go-Unary.pcapng",
+        "NULL/loopback link type, IPv6, pcapng",
+    ),
+    (
+        "illustrated-tls12/capture.pcap",
+        "NULL/loopback link type, IPv6, pcap",
+    ),
+    (
+        "malformed/tcpdump/tcp-handshake-nano.pcap",
+        "nanosecond pcap",
+    ),
     ("ndpi/tls_alert.pcap", "pcapng under a .pcap name"),
     ("ndpi/raft.pcap", "pcapng under a .pcap name"),
 ];
@@ -51,7 +66,7 @@ const EXCEPTIONS: &[Exception] = &[Exception {
     file: "ndpi/tls_invalid_reads.pcap",
     a: "10.191.139.17:58552",
     b: "54.221.224.45:443",
-    // Frames 10-12 are Ethernet/IPv4/UDP 2152 (GTP-U) carrying an inner
+    // Frames 10-12 are Ethernet/QinQ/IPv4/UDP 2152 (GTP-U) carrying an inner
     // IPv4/TCP packet; tshark decapsulates the tunnel and counts the inner
     // TCP conversation. kinspect decodes link/IP/TCP/UDP only (DESIGN.md
     // "net"): the frames are counted as UDP, and no control-plane traffic
@@ -62,10 +77,16 @@ const EXCEPTIONS: &[Exception] = &[Exception {
 /// tshark prints `ip:port` with IPv6 addresses unbracketed (`::1:50051`).
 fn tshark_endpoint(s: &str) -> Option<SocketAddr> {
     let (ip, port) = s.rsplit_once(':')?;
-    Some(SocketAddr::new(ip.parse::<IpAddr>().ok()?, port.parse().ok()?))
+    Some(SocketAddr::new(
+        ip.parse::<IpAddr>().ok()?,
+        port.parse().ok()?,
+    ))
 }
 
-fn pair(a: SocketAddr, b: SocketAddr) -> (SocketAddr, SocketAddr) {
+/// An endpoint pair in a fixed order, whichever side is the client.
+type Pair = (SocketAddr, SocketAddr);
+
+fn pair(a: SocketAddr, b: SocketAddr) -> Pair {
     if a <= b { (a, b) } else { (b, a) }
 }
 
@@ -98,7 +119,9 @@ impl Flow {
                 .ok_or_else(|| format!("field {k:?} missing or not a number in {v}"))
         };
         let addr = |k: &str| -> Result<SocketAddr, String> {
-            s(k)?.parse().map_err(|e| format!("field {k:?}: {e} in {v}"))
+            s(k)?
+                .parse()
+                .map_err(|e| format!("field {k:?}: {e} in {v}"))
         };
         Ok(Flow {
             client: addr("client")?,
@@ -172,7 +195,7 @@ fn compare(row: &ConvRow, a: SocketAddr, b: SocketAddr, f: &Flow) -> Vec<String>
     }
     // tshark prints the duration in seconds with 4 decimals.
     let ours = f.duration_ms / 1000.0;
-    if (ours - row.duration).abs() > 0.000_05 + 1e-9 {
+    if (ours - row.duration).abs() > 0.000_1 {
         diffs.push(format!(
             "duration {ours:.6}s != tshark {:.4}s",
             row.duration
@@ -184,7 +207,7 @@ fn compare(row: &ConvRow, a: SocketAddr, b: SocketAddr, f: &Flow) -> Vec<String>
 /// Checks one capture; `Err` holds every difference found, naming the file.
 fn check_capture(corpus: &Path, rel: &str, rows: &[ConvRow]) -> Result<String, String> {
     let path = corpus.join(rel);
-    let run = kinspect(&["pcap".as_ref(), "flows".as_ref(), "-o".as_ref(), "json".as_ref(), path.as_os_str()]);
+    let run = run_pcap("flows", true, &[&path]);
     common::assert_no_crash(rel, &run);
     if run.code != Some(0) {
         return Err(format!(
@@ -200,12 +223,14 @@ fn check_capture(corpus: &Path, rel: &str, rows: &[ConvRow]) -> Result<String, S
         .map_err(|e| format!("{rel}: {e}"))?;
 
     let mut problems = Vec::new();
-    let mut expected: BTreeMap<(SocketAddr, SocketAddr), Vec<(&ConvRow, SocketAddr, SocketAddr)>> =
-        BTreeMap::new();
+    let mut expected: BTreeMap<Pair, Vec<(&ConvRow, SocketAddr, SocketAddr)>> = BTreeMap::new();
     let mut excused = 0;
     for row in rows {
         let (Some(a), Some(b)) = (tshark_endpoint(&row.a), tshark_endpoint(&row.b)) else {
-            problems.push(format!("oracle row with unparsable endpoints: {}", row.line));
+            problems.push(format!(
+                "oracle row with unparsable endpoints: {}",
+                row.line
+            ));
             continue;
         };
         if EXCEPTIONS
@@ -217,7 +242,7 @@ fn check_capture(corpus: &Path, rel: &str, rows: &[ConvRow]) -> Result<String, S
         }
         expected.entry(pair(a, b)).or_default().push((row, a, b));
     }
-    let mut ours: BTreeMap<(SocketAddr, SocketAddr), Vec<&Flow>> = BTreeMap::new();
+    let mut ours: BTreeMap<Pair, Vec<&Flow>> = BTreeMap::new();
     for f in &flows {
         ours.entry(pair(f.client, f.server)).or_default().push(f);
     }
@@ -312,7 +337,9 @@ fn every_capture_matches_tshark_conversations() {
                          not listed in UNREADABLE_BY_TSHARK, so nothing checks it"
                     ));
                 }
-                eprintln!("note: {rel}: tshark cannot read it ({read_error}); see malformed_input.rs");
+                eprintln!(
+                    "note: {rel}: tshark cannot read it ({read_error}); see malformed_input.rs"
+                );
                 continue;
             }
         };
@@ -393,8 +420,14 @@ fn oracle_row_parser_reads_units_and_ipv6() {
         "127.0.0.1:37614            <-> 127.0.0.1:8000                   6 640 bytes       6 952 bytes      12 1592 bytes     0.000000000         0.0022",
     )
     .unwrap();
-    assert_eq!((row.a.as_str(), row.b.as_str()), ("127.0.0.1:37614", "127.0.0.1:8000"));
-    assert_eq!((row.frames_b_to_a, row.frames_a_to_b, row.frames), (6, 6, 12));
+    assert_eq!(
+        (row.a.as_str(), row.b.as_str()),
+        ("127.0.0.1:37614", "127.0.0.1:8000")
+    );
+    assert_eq!(
+        (row.frames_b_to_a, row.frames_a_to_b, row.frames),
+        (6, 6, 12)
+    );
     assert!(row.bytes_b_to_a.matches(640) && row.bytes_a_to_b.matches(952));
     assert!(row.bytes.matches(1592) && !row.bytes.matches(1593));
     assert_eq!(row.duration, 0.0022);
@@ -412,16 +445,20 @@ fn oracle_row_parser_reads_units_and_ipv6() {
         "::1:51164                  <-> ::1:50051                       28 2463 bytes      28 2499 bytes      56 4962 bytes     0.000000000         3.0094",
     )
     .unwrap();
-    assert_eq!(tshark_endpoint(&row.a), Some("[::1]:51164".parse().unwrap()));
-    assert_eq!(tshark_endpoint(&row.b), Some("[::1]:50051".parse().unwrap()));
+    assert_eq!(
+        tshark_endpoint(&row.a),
+        Some("[::1]:51164".parse().unwrap())
+    );
+    assert_eq!(
+        tshark_endpoint(&row.b),
+        Some("[::1]:50051".parse().unwrap())
+    );
     assert!(common::parse_conv_line("127.0.0.1:1 <-> 127.0.0.1:2 1 2 MiB").is_none());
 }
 
 /// Flow and packet counts from a `pcap flows -o json` run.
 fn flows_and_packets(what: &str, files: &[&Path]) -> (usize, u64) {
-    let mut args: Vec<&std::ffi::OsStr> = vec!["pcap".as_ref(), "flows".as_ref(), "-o".as_ref(), "json".as_ref()];
-    args.extend(files.iter().map(|f| f.as_os_str()));
-    let run = kinspect(&args);
+    let run = run_pcap("flows", true, files);
     common::assert_no_crash(what, &run);
     assert_eq!(run.code, Some(0), "{what}\n{}", run.describe());
     let packets = common::summary_packets(&run.stderr)
@@ -432,24 +469,22 @@ fn flows_and_packets(what: &str, files: &[&Path]) -> (usize, u64) {
 #[test]
 fn two_files_are_merged_by_timestamp() {
     let corpus = require_corpus!();
-    // Overlapping time ranges, so the merge has to interleave: tls_alert
-    // (pcapng named .pcap) spans 2021-08-06 .. 2022-01-20, tls_2_reasms
-    // (pcapng) lies inside that range, on 2021-12-09. The later one is
-    // given first so that file order alone would be wrong.
+    // Pairs whose connections interleave in time, the file that starts
+    // later given first (so file order alone would be wrong):
+    // - tls_alert (pcapng named .pcap) opens connections on 2021-08-06 and
+    //   2022-01-20; tls_2_reasms (pcapng) opens one on 2021-12-09.
+    // - tls_invalid_reads (µs pcap, Ethernet) opens connections in 2009 and
+    //   2015; tcp-handshake-nano (ns pcap, Linux SLL) opens one in 2014.
     for (first, second) in [
         ("ndpi/tls_2_reasms.pcapng", "ndpi/tls_alert.pcap"),
-        ("ndpi/google_ssl.pcap", "ndpi/tls_invalid_reads.pcap"),
+        (
+            "malformed/tcpdump/tcp-handshake-nano.pcap",
+            "ndpi/tls_invalid_reads.pcap",
+        ),
     ] {
         let what = format!("{first} + {second}");
         let (a, b) = (corpus.join(first), corpus.join(second));
-        let run = kinspect(&[
-            "pcap".as_ref(),
-            "events".as_ref(),
-            "-o".as_ref(),
-            "json".as_ref(),
-            a.as_os_str(),
-            b.as_os_str(),
-        ]);
+        let run = run_pcap("events", true, &[&a, &b]);
         common::assert_no_crash(&what, &run);
         assert_eq!(run.code, Some(0), "{what}\n{}", run.describe());
         let events = json_lines(&what, &run.stdout);
@@ -465,30 +500,44 @@ fn two_files_are_merged_by_timestamp() {
             .collect();
         // Same fixed-width RFC 3339 format: string order is time order.
         for w in ts.windows(2) {
-            assert!(w[0] <= w[1], "{what}: events out of time order: {} then {}", w[0], w[1]);
+            assert!(
+                w[0] <= w[1],
+                "{what}: events out of time order: {} then {}",
+                w[0],
+                w[1]
+            );
         }
 
         // Connections from each file, told apart by their endpoints.
         let endpoints_of = |file: &Path| -> Vec<(String, String)> {
-            let run = kinspect(&["pcap".as_ref(), "flows".as_ref(), "-o".as_ref(), "json".as_ref(), file.as_os_str()]);
+            let run = run_pcap("flows", true, &[file]);
             json_lines(&what, &run.stdout)
                 .iter()
-                .map(|f| (f["client"].as_str().unwrap_or_default().to_string(), f["server"].as_str().unwrap_or_default().to_string()))
+                .map(|f| {
+                    (
+                        f["client"].as_str().unwrap_or_default().to_string(),
+                        f["server"].as_str().unwrap_or_default().to_string(),
+                    )
+                })
                 .collect()
         };
         let (flows_a, packets_a) = flows_and_packets(first, &[&a]);
         let (flows_b, packets_b) = flows_and_packets(second, &[&b]);
         let (flows_ab, packets_ab) = flows_and_packets(&what, &[&a, &b]);
         assert_eq!(flows_ab, flows_a + flows_b, "{what}: merged flow count");
-        assert_eq!(packets_ab, packets_a + packets_b, "{what}: merged packet count");
+        assert_eq!(
+            packets_ab,
+            packets_a + packets_b,
+            "{what}: merged packet count"
+        );
         let opens = events
             .iter()
             .filter(|e| e["type"] == "connection_open")
             .count();
         assert_eq!(opens, flows_a + flows_b, "{what}: connection_open events");
 
-        // The merge really interleaves: the second file's first connection
-        // opens before the first file's last one.
+        // The merge really interleaves: each file has a connection that
+        // opens before one of the other file's.
         let from_a = endpoints_of(&a);
         let from_b = endpoints_of(&b);
         let open_ts = |set: &[(String, String)]| -> Vec<&str> {
@@ -496,18 +545,62 @@ fn two_files_are_merged_by_timestamp() {
                 .iter()
                 .filter(|e| e["type"] == "connection_open")
                 .filter(|e| {
-                    set.iter().any(|(c, s)| e["src"] == c.as_str() && e["dst"] == s.as_str())
+                    set.iter()
+                        .any(|(c, s)| e["src"] == c.as_str() && e["dst"] == s.as_str())
                 })
                 .filter_map(|e| e["ts"].as_str())
                 .collect()
         };
         let (ta, tb) = (open_ts(&from_a), open_ts(&from_b));
-        assert_eq!((ta.len(), tb.len()), (flows_a, flows_b), "{what}: opens per file");
-        let b_first = tb.iter().min().unwrap();
-        let a_last = ta.iter().max().unwrap();
+        assert_eq!(
+            (ta.len(), tb.len()),
+            (flows_a, flows_b),
+            "{what}: opens per file"
+        );
+        let (a_first, a_last) = (ta.iter().min().unwrap(), ta.iter().max().unwrap());
+        let (b_first, b_last) = (tb.iter().min().unwrap(), tb.iter().max().unwrap());
         assert!(
-            b_first < a_last,
-            "{what}: expected interleaved files ({second} starts {b_first}, {first} ends {a_last})"
+            b_first < a_last && a_first < b_last,
+            "{what}: test files must interleave ({first}: {a_first}..{a_last}, \
+             {second}: {b_first}..{b_last})"
         );
     }
+}
+
+#[test]
+fn a_mismatch_with_the_oracle_is_reported() {
+    // The comparison must not pass vacuously: check a capture against
+    // another capture's table, and a flow against a doctored row.
+    let corpus = require_corpus!();
+    let oracle = std::fs::read_to_string(corpus.join("wireshark/http-ooo.oracle.txt")).unwrap();
+    let rows = common::parse_tcp_conversations(&oracle).unwrap().unwrap();
+    let err = check_capture(&corpus, "lwerdna-filesamples/simple_http.pcap", &rows).unwrap_err();
+    assert!(err.contains("2 TCP connections, tshark has 1"), "{err}");
+    assert!(err.contains("missing: 10.0.0.1:32323"), "{err}");
+    assert!(err.contains("not in tshark's table"), "{err}");
+
+    let mut row = rows[0].clone();
+    let (a, b) = (
+        tshark_endpoint(&row.a).unwrap(),
+        tshark_endpoint(&row.b).unwrap(),
+    );
+    let flow = Flow {
+        client: b,
+        server: a,
+        start: String::new(),
+        duration_ms: 0.015,
+        packets: 16,
+        bytes: 929,
+        client_packets: 0,
+        server_packets: 16,
+        client_frame_bytes: 0,
+        server_frame_bytes: 929,
+        line: String::new(),
+    };
+    assert_eq!(compare(&row, a, b, &flow), Vec::<String>::new());
+    row.frames_a_to_b = 15;
+    row.frames_b_to_a = 1;
+    let diffs = compare(&row, a, b, &flow);
+    assert_eq!(diffs.len(), 2, "{diffs:?}");
+    assert!(diffs[0].contains("packets 10.0.0.1:32323 -> 10.0.0.2:80: 16 != tshark 15"));
 }

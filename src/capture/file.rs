@@ -36,9 +36,9 @@ struct Interface {
 }
 
 /// Order of the two length fields of a classic pcap record. Files before
-/// version 2.3 (and DG/UX's 543.0) store `orig_len` before `incl_len`;
-/// some 2.3 files do and some do not (libpcap's and Wireshark's rule: swap
-/// when `incl_len > orig_len`).
+/// version 2.3 store `orig_len` before `incl_len`; some 2.3 files do and
+/// some do not (libpcap's and Wireshark's rule: swap when
+/// `incl_len > orig_len`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum LengthOrder {
     Standard,
@@ -287,9 +287,9 @@ impl<R: Read> FileSource<R> {
             )));
         }
         if let Err(reason) = check_options(&self.buf[24..len - 4], big_endian) {
-            return Err(self.bad_header(format!(
-                "pcapng section header block is damaged: {reason}"
-            )));
+            return Err(
+                self.bad_header(format!("pcapng section header block is damaged: {reason}"))
+            );
         }
         let shb = match parse_sectionheaderblock(&self.buf[..len]) {
             Ok((_, shb)) => shb,
@@ -753,7 +753,9 @@ mod tests {
     #[test]
     fn section_header_option_past_its_block_is_a_bad_header() {
         // shb_userappl (4) of 5 bytes, padded to 8, then opt_endofopt.
-        let good = shb(&[4, 0, 5, 0, b'k', b'i', b'n', b's', b'p', 0, 0, 0, 0, 0, 0, 0]);
+        let good = shb(&[
+            4, 0, 5, 0, b'k', b'i', b'n', b's', b'p', 0, 0, 0, 0, 0, 0, 0,
+        ]);
         let (pkts, err) = read_all(good);
         assert!(err.is_none() && pkts.is_empty(), "{err:?}");
         // An option claiming 0x3030 bytes in a 16-byte option area.

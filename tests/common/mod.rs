@@ -58,11 +58,17 @@ pub struct Run {
 
 impl Run {
     pub fn stderr_lines(&self) -> Vec<&str> {
-        self.stderr.lines().filter(|l| !l.trim().is_empty()).collect()
+        self.stderr
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .collect()
     }
 
     pub fn stdout_lines(&self) -> Vec<&str> {
-        self.stdout.lines().filter(|l| !l.trim().is_empty()).collect()
+        self.stdout
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .collect()
     }
 
     /// Everything about the run, for assertion messages.
@@ -70,7 +76,11 @@ impl Run {
         format!(
             "exit code {:?}{} after {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
             self.code,
-            if self.timed_out { " (killed: timeout)" } else { "" },
+            if self.timed_out {
+                " (killed: timeout)"
+            } else {
+                ""
+            },
             self.elapsed,
             truncate(&self.stdout, 4000),
             truncate(&self.stderr, 4000)
@@ -135,6 +145,16 @@ pub fn kinspect<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Run {
     }
 }
 
+/// `kinspect pcap COMMAND [-o json] FILE...`.
+pub fn run_pcap(command: &str, json: bool, files: &[&Path]) -> Run {
+    let mut args: Vec<std::ffi::OsString> = vec!["pcap".into(), command.into()];
+    if json {
+        args.extend(["-o".into(), "json".into()]);
+    }
+    args.extend(files.iter().map(|f| f.as_os_str().to_owned()));
+    kinspect(&args)
+}
+
 /// Asserts the run neither hung, nor panicked, nor exited with 101 (Rust's
 /// panic code), and that its exit code is 0 or 2. `what` names the input.
 pub fn assert_no_crash(what: &str, run: &Run) {
@@ -144,7 +164,12 @@ pub fn assert_no_crash(what: &str, run: &Run) {
         "{what}: panicked\n{}",
         run.describe()
     );
-    assert_ne!(run.code, Some(101), "{what}: exit code 101\n{}", run.describe());
+    assert_ne!(
+        run.code,
+        Some(101),
+        "{what}: exit code 101\n{}",
+        run.describe()
+    );
     assert!(
         matches!(run.code, Some(0) | Some(2)),
         "{what}: exit code must be 0 or 2\n{}",
@@ -330,8 +355,7 @@ pub struct SummaryEntry {
 /// `ORACLE-SUMMARY.json`, by file path relative to the corpus.
 pub fn oracle_summary(corpus: &Path) -> BTreeMap<String, SummaryEntry> {
     let path = corpus.join("ORACLE-SUMMARY.json");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let json: serde_json::Value =
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut out = BTreeMap::new();
@@ -365,9 +389,7 @@ pub fn json_lines(what: &str, stdout: &str) -> Vec<serde_json::Value> {
     stdout
         .lines()
         .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            serde_json::from_str(l).unwrap_or_else(|e| panic!("{what}: not JSON ({e}): {l}"))
-        })
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{what}: not JSON ({e}): {l}")))
         .collect()
 }
 
