@@ -12,6 +12,16 @@ impl Timestamp {
     /// From seconds and a fraction expressed in `units_per_sec` (10^6 for
     /// microsecond pcap, 10^9 for nanosecond pcap, anything for pcapng).
     pub fn from_parts(secs: i64, frac: u64, units_per_sec: u64) -> Timestamp {
+        // The two resolutions real captures use, without 128-bit arithmetic.
+        if frac < units_per_sec && (units_per_sec == 1_000_000_000 || units_per_sec == 1_000_000) {
+            let scale = 1_000_000_000 / units_per_sec;
+            if let Some(t) = secs
+                .checked_mul(1_000_000_000)
+                .and_then(|n| n.checked_add(frac as i64 * scale as i64))
+            {
+                return Timestamp(t);
+            }
+        }
         let nanos = if units_per_sec == 1_000_000_000 {
             frac as i128
         } else if units_per_sec == 0 {
@@ -52,20 +62,45 @@ impl Timestamp {
     }
 }
 
+impl Timestamp {
+    /// Writes the RFC 3339 form into a fixed buffer without the formatting
+    /// machinery (this runs once per JSON row; 4-digit years).
+    pub fn format_into(self, out: &mut [u8; 27]) {
+        let secs = self.0.div_euclid(1_000_000_000);
+        let micros = (self.0.rem_euclid(1_000_000_000) / 1_000) as u32;
+        let days = secs.div_euclid(86_400);
+        let sod = secs.rem_euclid(86_400) as u32;
+        let (y, m, d) = civil_from_days(days);
+        let y = y.clamp(0, 9999) as u32;
+        fn put(out: &mut [u8], mut v: u32) {
+            for b in out.iter_mut().rev() {
+                *b = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+        }
+        put(&mut out[0..4], y);
+        out[4] = b'-';
+        put(&mut out[5..7], m);
+        out[7] = b'-';
+        put(&mut out[8..10], d);
+        out[10] = b'T';
+        put(&mut out[11..13], sod / 3600);
+        out[13] = b':';
+        put(&mut out[14..16], (sod / 60) % 60);
+        out[16] = b':';
+        put(&mut out[17..19], sod % 60);
+        out[19] = b'.';
+        put(&mut out[20..26], micros);
+        out[26] = b'Z';
+    }
+}
+
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let secs = self.0.div_euclid(1_000_000_000);
-        let micros = self.0.rem_euclid(1_000_000_000) / 1_000;
-        let days = secs.div_euclid(86_400);
-        let sod = secs.rem_euclid(86_400);
-        let (y, m, d) = civil_from_days(days);
-        write!(
-            f,
-            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{micros:06}Z",
-            sod / 3600,
-            (sod / 60) % 60,
-            sod % 60
-        )
+        let mut buf = [0u8; 27];
+        self.format_into(&mut buf);
+        // Only ASCII digits and separators were written.
+        f.write_str(std::str::from_utf8(&buf).unwrap_or("invalid-time"))
     }
 }
 

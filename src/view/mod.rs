@@ -6,6 +6,7 @@
 
 pub mod events;
 pub mod flows;
+pub mod json;
 
 use std::io::{self, Write};
 
@@ -43,6 +44,15 @@ impl<W: Write> Out<W> {
                 .write_all(s.as_bytes())
                 .and_then(|_| self.w.write_all(b"\n"))
             {
+                self.error = Some(e);
+            }
+        }
+    }
+
+    /// Bytes already formatted (with their newline).
+    pub fn raw(&mut self, bytes: &[u8]) {
+        if self.error.is_none() {
+            if let Err(e) = self.w.write_all(bytes) {
                 self.error = Some(e);
             }
         }
