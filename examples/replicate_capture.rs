@@ -17,7 +17,8 @@ fn ip_offset(linktype: LinkType, frame: &[u8]) -> Option<usize> {
     let off = match linktype {
         LinkType::ETHERNET => {
             let mut off = 14;
-            while frame.len() >= off && matches!(&frame[off - 2..off], [0x81, 0x00] | [0x88, 0xa8]) {
+            while frame.len() >= off && matches!(&frame[off - 2..off], [0x81, 0x00] | [0x88, 0xa8])
+            {
                 off += 4;
             }
             off
@@ -89,13 +90,14 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     };
     let span = last.0 - first.0 + 1_000_000_000;
-    let mut out = match PcapngWriter::create(Path::new(&args[2]), linktype, 262_144, "replica", None) {
-        Ok(w) => w,
-        Err(e) => {
-            eprintln!("{}: {e}", args[2]);
-            return ExitCode::from(2);
-        }
-    };
+    let mut out =
+        match PcapngWriter::create(Path::new(&args[2]), linktype, 262_144, "replica", None) {
+            Ok(w) => w,
+            Err(e) => {
+                eprintln!("{}: {e}", args[2]);
+                return ExitCode::from(2);
+            }
+        };
     let mut frame = Vec::with_capacity(65_536);
     for copy in 0..copies {
         let mut src = match FileSource::open(Path::new(&args[1])) {

@@ -4,10 +4,16 @@
 //!
 //! Memory stays flat on any capture: closed connections leave the table a
 //! short linger after their FIN/RST (so trailing ACKs still count), idle
-//! ones are evicted, and each direction buffers at most
-//! [`FlowConfig::max_buffered`] bytes of out-of-order data. A SYN on a
-//! closed connection's ports, or a SYN with a new sequence number, starts a
-//! new connection (port reuse).
+//! ones are evicted (by a sweep once a second of capture time, or at once
+//! when their next packet comes too late), and each direction buffers at
+//! most [`FlowConfig::max_buffered`] bytes of out-of-order data. A SYN on a
+//! closed connection's ports, or a SYN whose sequence number differs from
+//! the connection's, starts a new connection (port reuse); a retransmitted
+//! SYN does not.
+//!
+//! Events are stamped with the latest capture time seen, so they come out
+//! in time order even where a capture's timestamps step back; a flow's
+//! `start` and `duration_ms` use the packets' own timestamps.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -96,9 +102,16 @@ struct App {
     decided: bool,
     detect: [Vec<u8>; 2],
     verdict: [Detection; 2],
-    /// Bytes a direction lost before the dissector existed.
-    dropped: [u64; 2],
+    /// While undecided, per direction: bytes lost (gaps) before the
+    /// `detect` bytes, ...
+    lost_before: [u64; 2],
+    /// ... and bytes after them that were not kept (past the detection
+    /// window, or anything after a gap): the dissector, once chosen, gets
+    /// `gap(lost_before)`, `data(detect)`, `gap(lost_after)`, in stream order.
+    lost_after: [u64; 2],
     dissector: Option<Box<dyn Dissector>>,
+    /// Builds the dissector once the protocol is known.
+    make: fn(Protocol, &ConnInfo) -> Option<Box<dyn Dissector>>,
 }
 
 struct Conn {
@@ -146,8 +159,10 @@ impl App {
             decided: forced.is_some(),
             detect: [Vec::new(), Vec::new()],
             verdict: [Detection::NeedMore, Detection::NeedMore],
-            dropped: [0, 0],
+            lost_before: [0, 0],
+            lost_after: [0, 0],
             dissector: forced.and_then(|p| proto::dissector_for(p, info)),
+            make: proto::dissector_for,
         }
     }
 
@@ -164,10 +179,15 @@ impl App {
                         bytes: len,
                     },
                 );
+                let i = dir.index();
                 if let Some(d) = self.dissector.as_mut() {
                     d.gap(ts, dir, len, sink);
                 } else if !self.decided {
-                    self.dropped[dir.index()] += len;
+                    if self.detect[i].is_empty() && self.lost_after[i] == 0 {
+                        self.lost_before[i] += len;
+                    } else {
+                        self.lost_after[i] += len;
+                    }
                 }
             }
         }
@@ -181,10 +201,17 @@ impl App {
             return;
         }
         let i = dir.index();
+        if self.lost_after[i] > 0 {
+            // Bytes after a loss cannot join the detection bytes.
+            self.lost_after[i] += bytes.len() as u64;
+            return;
+        }
         let buf = &mut self.detect[i];
         let had = buf.len();
         let room = proto::detect::DETECT_WINDOW.saturating_sub(had);
-        buf.extend_from_slice(&bytes[..room.min(bytes.len())]);
+        let take = room.min(bytes.len());
+        buf.extend_from_slice(&bytes[..take]);
+        self.lost_after[i] += (bytes.len() - take) as u64;
         self.verdict[i] = proto::detect(buf);
         let found = match (self.verdict[0], self.verdict[1]) {
             (Detection::Found(p), _) | (_, Detection::Found(p)) => Some(p),
@@ -192,8 +219,6 @@ impl App {
             _ => None,
         };
         let Some(protocol) = found else {
-            // Bytes beyond the window are lost to a later dissector.
-            self.dropped[i] += (bytes.len() - room.min(bytes.len())) as u64;
             return;
         };
         self.decided = true;
@@ -208,23 +233,29 @@ impl App {
                 },
             );
         }
-        self.dissector = proto::dissector_for(protocol, &sink.info);
+        self.dissector = (self.make)(protocol, &sink.info);
         let detect = std::mem::take(&mut self.detect);
         if let Some(d) = self.dissector.as_mut() {
+            // Everything each direction had so far, in stream order.
             for other in [dir.reverse(), dir] {
                 let j = other.index();
-                let buffered: &[u8] = if j == i {
-                    &detect[j][..had]
-                } else {
-                    &detect[j]
-                };
-                if !buffered.is_empty() {
-                    d.data(ts, other, buffered, sink);
+                if self.lost_before[j] > 0 {
+                    d.gap(ts, other, self.lost_before[j], sink);
                 }
                 if j == i {
+                    // `bytes` holds what this chunk added to the window and
+                    // what did not fit.
+                    if had > 0 {
+                        d.data(ts, other, &detect[j][..had], sink);
+                    }
                     d.data(ts, other, bytes, sink);
-                } else if self.dropped[j] > 0 {
-                    d.gap(ts, other, self.dropped[j], sink);
+                } else {
+                    if !detect[j].is_empty() {
+                        d.data(ts, other, &detect[j], sink);
+                    }
+                    if self.lost_after[j] > 0 {
+                        d.gap(ts, other, self.lost_after[j], sink);
+                    }
                 }
             }
         }
@@ -283,80 +314,36 @@ impl FlowTable {
         if ts > self.now {
             self.now = ts;
         }
+        // Events carry `now`, never earlier than an event already emitted.
+        let now = self.now;
         match self.next_sweep {
-            Some(t) if self.now >= t => self.sweep(obs),
-            None => self.next_sweep = Some(Timestamp(self.now.0.saturating_add(SWEEP_EVERY_NS))),
+            Some(t) if now >= t => self.sweep(obs),
+            None => self.next_sweep = Some(Timestamp(now.0.saturating_add(SWEEP_EVERY_NS))),
             _ => {}
         }
         let s = SocketAddr::new(src, seg.src_port);
         let d = SocketAddr::new(dst, seg.dst_port);
-        let k = key(s, d);
-        let new_client_syn = seg.flags.syn && !seg.flags.ack;
-        if new_client_syn {
-            if let Some(c) = self.conns.get(&k) {
-                let reused = c.closed_at.is_some()
-                    || c.client_isn.is_some_and(|isn| isn != seg.seq)
-                    || (!c.handshake && c.streams.iter().any(|r| r.next_offset() > 0));
-                if reused {
-                    if let Some(old) = self.conns.remove(&k) {
-                        self.finalize(old, self.now, obs);
+        let conn = match self.conns.entry(key(s, d)) {
+            Entry::Occupied(o) => {
+                let c = o.into_mut();
+                let replace = match expired(c, now, &self.config) {
+                    Some(idle) => {
+                        self.stats.evicted_idle += u64::from(idle);
+                        true
                     }
-                }
-            }
-        }
-        let conn = match self.conns.entry(k) {
-            Entry::Occupied(o) => o.into_mut(),
-            Entry::Vacant(v) => {
-                let (client, server) = roles(s, d, seg);
-                let component = Component::from_port(server.port())
-                    .or_else(|| Component::from_port(client.port()))
-                    .unwrap_or(Component::Other);
-                let info = ConnInfo {
-                    client,
-                    server,
-                    component,
+                    None => starts_new_connection(c, s, seg),
                 };
-                let forced = forced_protocol(&self.config.decode_as, client, server);
-                self.stats.connections += 1;
-                obs.event(&Event {
-                    ts,
-                    src: client,
-                    dst: server,
-                    component,
-                    kind: EventKind::ConnectionOpen {
-                        handshake: seg.flags.syn,
-                    },
-                });
-                if let Some(p) = forced {
-                    obs.event(&Event {
-                        ts,
-                        src: client,
-                        dst: server,
-                        component,
-                        kind: EventKind::ProtocolDetected {
-                            protocol: p,
-                            by: "decode-as",
-                        },
-                    });
+                if replace {
+                    let old = std::mem::replace(c, open(&self.config, ts, s, d, seg));
+                    finalize(&mut self.stats, old, now, obs);
+                    announce(&mut self.stats, c, now, obs);
                 }
-                v.insert(Conn {
-                    info,
-                    app: App::new(forced, &info),
-                    streams: [
-                        Reassembler::new(self.config.max_buffered),
-                        Reassembler::new(self.config.max_buffered),
-                    ],
-                    start: ts,
-                    last: ts,
-                    packets: [0, 0],
-                    frame_bytes: [0, 0],
-                    client_isn: None,
-                    handshake: seg.flags.syn,
-                    fin: [false, false],
-                    rst: false,
-                    closed_at: None,
-                    close_reported: false,
-                })
+                c
+            }
+            Entry::Vacant(v) => {
+                let c = v.insert(open(&self.config, ts, s, d, seg));
+                announce(&mut self.stats, c, now, obs);
+                c
             }
         };
         let dir = if s == conn.info.client {
@@ -370,7 +357,7 @@ impl FlowTable {
         if ts > conn.last {
             conn.last = ts;
         }
-        if new_client_syn && dir == Direction::ClientToServer {
+        if seg.flags.syn && !seg.flags.ack && dir == Direction::ClientToServer {
             conn.client_isn = Some(seg.seq);
             conn.handshake = true;
         }
@@ -378,25 +365,29 @@ impl FlowTable {
             info, app, streams, ..
         } = conn;
         let mut sink = Sink { info: *info, obs };
-        {
-            let (mine, theirs) = if i == 0 {
-                let (a, b) = streams.split_at_mut(1);
-                (&mut a[0], &mut b[0])
-            } else {
-                let (a, b) = streams.split_at_mut(1);
-                (&mut b[0], &mut a[0])
-            };
-            mine.segment(
-                seg.seq,
-                seg.flags.syn,
-                seg.flags.fin,
-                seg.payload,
-                seg.wire_len,
-                &mut |c| app.chunk(ts, dir, c, &mut sink),
-            );
-            if seg.flags.ack && theirs.is_started() {
-                theirs.peer_ack(seg.ack, &mut |c| app.chunk(ts, dir.reverse(), c, &mut sink));
+        let [to_server, to_client] = streams;
+        let (mine, theirs) = if i == 0 {
+            (to_server, to_client)
+        } else {
+            (to_client, to_server)
+        };
+        mine.segment(
+            seg.seq,
+            seg.flags.syn,
+            seg.flags.fin,
+            seg.payload,
+            seg.wire_len,
+            &mut |c| app.chunk(now, dir, c, &mut sink),
+        );
+        if seg.flags.ack {
+            if seg.flags.syn {
+                // A SYN-ACK acknowledges the peer's SYN: its stream starts
+                // there, even if the capture missed that SYN.
+                theirs.start_at(seg.ack);
             }
+            theirs.peer_ack(seg.ack, &mut |c| {
+                app.chunk(now, dir.reverse(), c, &mut sink)
+            });
         }
         if seg.flags.fin {
             conn.fin[i] = true;
@@ -405,8 +396,8 @@ impl FlowTable {
             conn.rst = true;
         }
         if conn.closed_at.is_none() && (conn.rst || (conn.fin[0] && conn.fin[1])) {
-            conn.closed_at = Some(ts);
-            report_close(conn, ts, obs);
+            conn.closed_at = Some(now);
+            report_close(conn, now, obs);
         }
     }
 
@@ -414,15 +405,11 @@ impl FlowTable {
     fn sweep(&mut self, obs: &mut dyn Observer) {
         let now = self.now;
         self.next_sweep = Some(Timestamp(now.0.saturating_add(SWEEP_EVERY_NS)));
-        let linger = self.config.linger_ns;
-        let idle = self.config.idle_timeout_ns;
+        let config = &self.config;
         let done: Vec<Key> = self
             .conns
             .iter()
-            .filter(|(_, c)| match c.closed_at {
-                Some(t) => now.0.saturating_sub(t.0) >= linger,
-                None => now.0.saturating_sub(c.last.0) >= idle,
-            })
+            .filter(|(_, c)| expired(c, now, config).is_some())
             .map(|(k, _)| *k)
             .collect();
         for k in done {
@@ -430,56 +417,9 @@ impl FlowTable {
                 if c.closed_at.is_none() {
                     self.stats.evicted_idle += 1;
                 }
-                self.finalize(c, now, obs);
+                finalize(&mut self.stats, c, now, obs);
             }
         }
-    }
-
-    fn finalize(&mut self, mut c: Conn, now: Timestamp, obs: &mut dyn Observer) {
-        {
-            let Conn {
-                info, app, streams, ..
-            } = &mut c;
-            let mut sink = Sink { info: *info, obs };
-            for (i, r) in streams.iter_mut().enumerate() {
-                let dir = if i == 0 {
-                    Direction::ClientToServer
-                } else {
-                    Direction::ServerToClient
-                };
-                r.flush(&mut |ch| app.chunk(now, dir, ch, &mut sink));
-            }
-            if let Some(d) = app.dissector.as_mut() {
-                d.end(now, &mut sink);
-            }
-        }
-        if !c.close_reported {
-            report_close(&mut c, now, obs);
-        }
-        let gap = c.streams[0].stats.gap_bytes + c.streams[1].stats.gap_bytes;
-        self.stats.gap_bytes += gap;
-        let record = FlowRecord {
-            client: c.info.client,
-            server: c.info.server,
-            component: c.info.component,
-            protocol: c.app.protocol,
-            packets: c.packets[0] + c.packets[1],
-            bytes: c.frame_bytes[0] + c.frame_bytes[1],
-            client_bytes: c.streams[0].stats.delivered,
-            server_bytes: c.streams[1].stats.delivered,
-            start: c.start,
-            duration_ms: c.last.millis_since(c.start),
-            end: end_of(&c),
-            gap_bytes: gap,
-            client_packets: c.packets[0],
-            server_packets: c.packets[1],
-            client_frame_bytes: c.frame_bytes[0],
-            server_frame_bytes: c.frame_bytes[1],
-            retransmitted_bytes: c.streams[0].stats.retransmitted
-                + c.streams[1].stats.retransmitted,
-            handshake: c.handshake,
-        };
-        obs.flow(&record);
     }
 
     /// Ends every remaining connection (end of capture).
@@ -488,9 +428,157 @@ impl FlowTable {
         let mut rest: Vec<(Key, Conn)> = self.conns.drain().collect();
         rest.sort_by_key(|(_, c)| c.start);
         for (_, c) in rest {
-            self.finalize(c, now, obs);
+            finalize(&mut self.stats, c, now, obs);
         }
     }
+}
+
+/// A new connection's entry, for the segment `s` → `d` that opens it.
+fn open(
+    config: &FlowConfig,
+    ts: Timestamp,
+    s: SocketAddr,
+    d: SocketAddr,
+    seg: &TcpSegment<'_>,
+) -> Conn {
+    let (client, server) = roles(s, d, seg);
+    let component = Component::from_port(server.port())
+        .or_else(|| Component::from_port(client.port()))
+        .unwrap_or(Component::Other);
+    let info = ConnInfo {
+        client,
+        server,
+        component,
+    };
+    let forced = forced_protocol(&config.decode_as, client, server);
+    Conn {
+        info,
+        app: App::new(forced, &info),
+        streams: [
+            Reassembler::new(config.max_buffered),
+            Reassembler::new(config.max_buffered),
+        ],
+        start: ts,
+        last: ts,
+        packets: [0, 0],
+        frame_bytes: [0, 0],
+        client_isn: None,
+        handshake: seg.flags.syn,
+        fin: [false, false],
+        rst: false,
+        closed_at: None,
+        close_reported: false,
+    }
+}
+
+/// Counts a connection just opened and tells the observer.
+fn announce(stats: &mut TableStats, c: &Conn, now: Timestamp, obs: &mut dyn Observer) {
+    stats.connections += 1;
+    let (src, dst, component) = (c.info.client, c.info.server, c.info.component);
+    obs.event(&Event {
+        ts: now,
+        src,
+        dst,
+        component,
+        kind: EventKind::ConnectionOpen {
+            handshake: c.handshake,
+        },
+    });
+    // Decided before any byte arrived: forced by `--decode-as`.
+    if c.app.decided {
+        obs.event(&Event {
+            ts: now,
+            src,
+            dst,
+            component,
+            kind: EventKind::ProtocolDetected {
+                protocol: c.app.protocol,
+                by: "decode-as",
+            },
+        });
+    }
+}
+
+/// `Some(idle)` when the connection is done with: closed and past its
+/// linger (`false`), or idle past the timeout (`true`).
+fn expired(c: &Conn, now: Timestamp, config: &FlowConfig) -> Option<bool> {
+    match c.closed_at {
+        Some(t) => (now.0.saturating_sub(t.0) >= config.linger_ns).then_some(false),
+        None => (now.0.saturating_sub(c.last.0) >= config.idle_timeout_ns).then_some(true),
+    }
+}
+
+/// True if `seg`, sent from `s`, opens a new connection on the ports of
+/// `c`: a SYN (or SYN-ACK) after the close, or with a sequence number other
+/// than the one this side's stream started with. A retransmitted SYN keeps
+/// its sequence number.
+fn starts_new_connection(c: &Conn, s: SocketAddr, seg: &TcpSegment<'_>) -> bool {
+    if !seg.flags.syn {
+        return false;
+    }
+    if c.closed_at.is_some() {
+        return true;
+    }
+    let i = if s == c.info.client { 0 } else { 1 };
+    if i == 0 && !seg.flags.ack {
+        if let Some(isn) = c.client_isn {
+            return isn != seg.seq;
+        }
+    }
+    match c.streams[i].base() {
+        Some(base) => base != seg.seq.wrapping_add(1),
+        // Nothing to compare with: the same connection if it began with its
+        // handshake (a SYN after the SYN-ACK in a reordered capture), a new
+        // one after a connection seen mid-stream.
+        None => !c.handshake,
+    }
+}
+
+/// Flushes both directions, ends the dissector and reports the flow.
+fn finalize(stats: &mut TableStats, mut c: Conn, now: Timestamp, obs: &mut dyn Observer) {
+    {
+        let Conn {
+            info, app, streams, ..
+        } = &mut c;
+        let mut sink = Sink { info: *info, obs };
+        for (i, r) in streams.iter_mut().enumerate() {
+            let dir = if i == 0 {
+                Direction::ClientToServer
+            } else {
+                Direction::ServerToClient
+            };
+            r.flush(&mut |ch| app.chunk(now, dir, ch, &mut sink));
+        }
+        if let Some(d) = app.dissector.as_mut() {
+            d.end(now, &mut sink);
+        }
+    }
+    if !c.close_reported {
+        report_close(&mut c, now, obs);
+    }
+    let gap = c.streams[0].stats.gap_bytes + c.streams[1].stats.gap_bytes;
+    stats.gap_bytes += gap;
+    let record = FlowRecord {
+        client: c.info.client,
+        server: c.info.server,
+        component: c.info.component,
+        protocol: c.app.protocol,
+        packets: c.packets[0] + c.packets[1],
+        bytes: c.frame_bytes[0] + c.frame_bytes[1],
+        client_bytes: c.streams[0].stats.delivered,
+        server_bytes: c.streams[1].stats.delivered,
+        start: c.start,
+        duration_ms: c.last.millis_since(c.start),
+        end: end_of(&c),
+        gap_bytes: gap,
+        client_packets: c.packets[0],
+        server_packets: c.packets[1],
+        client_frame_bytes: c.frame_bytes[0],
+        server_frame_bytes: c.frame_bytes[1],
+        retransmitted_bytes: c.streams[0].stats.retransmitted + c.streams[1].stats.retransmitted,
+        handshake: c.handshake,
+    };
+    obs.flow(&record);
 }
 
 fn end_of(c: &Conn) -> End {
@@ -552,4 +640,95 @@ fn forced_protocol(
         .find(|d| d.port == server.port())
         .or_else(|| decode_as.iter().find(|d| d.port == client.port()))
         .map(|d| d.protocol)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+
+    use super::*;
+
+    thread_local! {
+        static LOG: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// Logs what it is given.
+    struct Recording;
+
+    fn side(dir: Direction) -> &'static str {
+        match dir {
+            Direction::ClientToServer => "c",
+            Direction::ServerToClient => "s",
+        }
+    }
+
+    impl Dissector for Recording {
+        fn protocol(&self) -> Protocol {
+            Protocol::Http1
+        }
+        fn data(&mut self, _: Timestamp, dir: Direction, bytes: &[u8], _: &mut dyn EventSink) {
+            let text = String::from_utf8_lossy(bytes);
+            LOG.with(|l| l.borrow_mut().push(format!("data {} {text}", side(dir))));
+        }
+        fn gap(&mut self, _: Timestamp, dir: Direction, len: u64, _: &mut dyn EventSink) {
+            LOG.with(|l| l.borrow_mut().push(format!("gap {} {len}", side(dir))));
+        }
+    }
+
+    fn recording(_: Protocol, _: &ConnInfo) -> Option<Box<dyn Dissector>> {
+        Some(Box::new(Recording))
+    }
+
+    struct Events(Vec<Event>);
+    impl Observer for Events {
+        fn event(&mut self, e: &Event) {
+            self.0.push(e.clone());
+        }
+        fn flow(&mut self, _: &FlowRecord) {}
+    }
+
+    /// What a direction had before the protocol was known reaches the
+    /// dissector in stream order, gaps included.
+    #[test]
+    fn dissector_gets_the_undecided_bytes_and_gaps_in_stream_order() {
+        let info = ConnInfo {
+            client: "10.0.0.1:40000".parse().unwrap(),
+            server: "10.0.0.2:8080".parse().unwrap(),
+            component: Component::Other,
+        };
+        let mut app = App::new(None, &info);
+        app.make = recording;
+        let mut obs = Events(Vec::new());
+        let mut sink = Sink {
+            info,
+            obs: &mut obs,
+        };
+        let ts = Timestamp(0);
+        let (c, s) = (Direction::ClientToServer, Direction::ServerToClient);
+        let gap = |offset, len| Chunk::Gap { offset, len };
+        let data = |offset, bytes| Chunk::Data { offset, bytes };
+        app.chunk(ts, c, gap(0, 10), &mut sink);
+        app.chunk(ts, c, data(10, b"xyz"), &mut sink); // no protocol: Unknown
+        app.chunk(ts, c, gap(13, 5), &mut sink);
+        app.chunk(ts, c, data(18, b"more"), &mut sink);
+        app.chunk(ts, s, gap(0, 3), &mut sink);
+        app.chunk(ts, s, data(3, b"HTTP/1."), &mut sink); // decides: HTTP/1
+        app.chunk(ts, c, data(22, b"after"), &mut sink);
+        assert!(app.decided);
+        assert_eq!(app.protocol, Protocol::Http1);
+        let log = LOG.with(|l| l.take());
+        assert_eq!(
+            log,
+            [
+                "gap c 10",
+                "data c xyz",
+                "gap c 9",
+                "gap s 3",
+                "data s HTTP/1.",
+                "data c after"
+            ]
+        );
+        let gaps = obs.0.iter().filter(|e| e.kind.name() == "gap").count();
+        assert_eq!(gaps, 3);
+    }
 }

@@ -3,12 +3,21 @@
 //!
 //! Handles what real captures contain: segments out of order, retransmitted
 //! and overlapping segments (the first copy seen wins; differing overlaps
-//! are counted), captures that start mid-connection (no SYN), sequence
-//! numbers wrapping past 2^32, frames cut by the snaplen, and segments the
+//! are counted), captures that start mid-connection (no SYN: the first
+//! segment carrying data, a SYN or a FIN is offset 0; a bare ACK is not, as
+//! a keepalive probe sits one byte before the stream), sequence numbers
+//! wrapping past 2^32, frames cut by the snaplen (the bytes cut off are a
+//! gap, even if a later copy of the segment carries them), and segments the
 //! capture never saw. A missing segment never stalls the stream: the hole
-//! is reported as a gap as soon as the peer acknowledges data beyond it, the
-//! direction's buffer limit is reached, the connection ends, or the capture
-//! ends — and delivery goes on after it.
+//! is reported as a gap as soon as the peer acknowledges it (even with no
+//! data seen after it), the direction's buffer limit is reached, the
+//! connection ends, or the capture ends — and delivery goes on after it. A
+//! hole right before the FIN is a gap too.
+//!
+//! Memory is bounded: at most `max_buffered` bytes of out-of-order data are
+//! held, in at most `max(max_buffered / 256, 64)` pieces (so a flood of
+//! tiny or header-only segments cannot grow the buffer either). Segments
+//! that arrive in order are handed on straight from the packet, uncopied.
 //!
 //! Written here because no maintained crate does passive reassembly with gap
 //! reporting and bounded buffers for a read-only observer.
@@ -37,7 +46,7 @@ pub struct DirectionStats {
     pub retransmitted: u64,
     /// Overlapping bytes whose content differed from the first copy.
     pub conflicting: u64,
-    /// Segments that arrived ahead of a hole.
+    /// Segments that arrived ahead of a hole with bytes not seen before.
     pub out_of_order: u64,
     /// Holes skipped because the buffer limit was reached.
     pub forced_gaps: u64,
@@ -56,16 +65,25 @@ impl Piece {
     }
 }
 
+/// Fewest pieces a direction may buffer, whatever `max_buffered` is.
+const MIN_PIECES: usize = 64;
+/// One buffered piece allowed per this many bytes of `max_buffered`.
+const BYTES_PER_PIECE: usize = 256;
+/// The largest TCP window (65535 << 14): a peer cannot acknowledge more than
+/// this beyond what the sender had sent. An ACK further ahead is not trusted.
+const MAX_WINDOW: i64 = 1 << 30;
+
 /// Reassembly of one direction. See the module documentation.
 #[derive(Debug)]
 pub struct Reassembler {
     /// Sequence number of stream offset 0.
     base: Option<u32>,
-    /// Next offset to deliver.
+    /// Next offset to deliver. Every key of `pending` is above it.
     next: u64,
     pending: BTreeMap<u64, Piece>,
     pending_bytes: usize,
     max_buffered: usize,
+    max_pieces: usize,
     /// Offset of the FIN, when seen.
     fin_at: Option<u64>,
     pub stats: DirectionStats,
@@ -80,14 +98,26 @@ impl Reassembler {
             pending: BTreeMap::new(),
             pending_bytes: 0,
             max_buffered,
+            max_pieces: (max_buffered / BYTES_PER_PIECE).max(MIN_PIECES),
             fin_at: None,
             stats: DirectionStats::default(),
         }
     }
 
-    /// True once the stream start is known (a SYN or a first segment was seen).
+    /// True once the stream start is known (a SYN, a FIN, a segment with
+    /// data, or [`Reassembler::start_at`]).
     pub fn is_started(&self) -> bool {
         self.base.is_some()
+    }
+
+    /// Declares that the stream's first byte has sequence number `seq`, as
+    /// the peer's SYN-ACK tells when the capture missed this side's SYN.
+    /// Does nothing once the stream has started.
+    pub fn start_at(&mut self, seq: u32) {
+        if self.base.is_none() {
+            self.base = Some(seq);
+            self.next = 0;
+        }
     }
 
     /// The sequence number of stream offset 0, if known.
@@ -105,7 +135,8 @@ impl Reassembler {
         self.pending_bytes
     }
 
-    /// True if a FIN was seen and every byte before it was delivered.
+    /// True if a FIN was seen and every byte before it was delivered or
+    /// reported as a gap.
     pub fn is_finished(&self) -> bool {
         self.fin_at.is_some_and(|f| self.next >= f)
     }
@@ -130,22 +161,22 @@ impl Reassembler {
         wire_len: u32,
         out: &mut impl FnMut(Chunk<'_>),
     ) {
-        if syn {
-            let data_seq = seq.wrapping_add(1);
-            if self.base.is_none() {
-                self.base = Some(data_seq);
-                self.next = 0;
+        // The SYN takes one sequence number; data starts after it.
+        let data_seq = if syn { seq.wrapping_add(1) } else { seq };
+        let wire_len = u64::from(wire_len).max(payload.len() as u64);
+        if self.base.is_none() {
+            if !syn && !fin && wire_len == 0 {
+                // A bare ACK or keepalive probe (sent at one byte before the
+                // stream) does not say where the stream is.
+                return;
             }
-        } else if self.base.is_none() {
             // Mid-connection start: the first segment seen defines offset 0.
-            self.base = Some(seq);
+            self.base = Some(data_seq);
             self.next = 0;
         }
-        let data_seq = if syn { seq.wrapping_add(1) } else { seq };
         let Some(start) = self.unwrap(data_seq) else {
             return;
         };
-        let wire_len = u64::from(wire_len.max(payload.len() as u32));
         if fin {
             let at = start + wire_len as i64;
             if at >= 0 {
@@ -163,53 +194,76 @@ impl Reassembler {
         }
         // Trim what was already delivered.
         let skip = (next - start).max(0) as u64;
-        if skip > 0 {
-            self.stats.retransmitted += skip;
-        }
-        let start = start.max(next) as u64;
-        let (data, missing) = if (skip as usize) < payload.len() {
+        self.stats.retransmitted += skip;
+        let mut start = start.max(next) as u64;
+        let (mut data, mut missing) = if skip < payload.len() as u64 {
             (&payload[skip as usize..], wire_len - payload.len() as u64)
         } else {
             (&[][..], wire_len - skip)
         };
-        if start == self.next && self.pending.is_empty() {
-            // The common case: in order, nothing waiting. No copy.
-            self.deliver(data, missing, out);
-            return;
-        }
-        if start > self.next {
+        if start == self.next {
+            let Some((&first, _)) = self.pending.first_key_value() else {
+                // The common case: in order, nothing waiting. No copy.
+                self.deliver(data, missing, out);
+                return;
+            };
+            // Fills (part of) the hole: hand on what lies before the first
+            // buffered piece straight from the packet; only the part
+            // overlapping buffered pieces goes through the buffer.
+            let take = (first - start).min(data.len() as u64 + missing);
+            let kept = take.min(data.len() as u64);
+            self.deliver(&data[..kept as usize], take - kept, out);
+            data = &data[kept as usize..];
+            missing -= take - kept;
+            start = self.next;
+            if data.is_empty() && missing == 0 {
+                self.drain(out);
+                return;
+            }
+            self.insert(start, data, missing);
+        } else if self.insert(start, data, missing) {
             self.stats.out_of_order += 1;
         }
-        self.insert(start, data, missing);
         self.drain(out);
-        if self.pending_bytes > self.max_buffered {
+        while self.pending_bytes > self.max_buffered || self.pending.len() > self.max_pieces {
             self.stats.forced_gaps += 1;
-            while self.pending_bytes > self.max_buffered {
-                self.skip_to_first(out);
-            }
+            self.skip_to_first(out);
         }
     }
 
-    /// The peer acknowledged everything before `ack`: a hole below that will
-    /// never be filled by this capture, so report it and move on.
+    /// The peer acknowledged everything before `ack`: bytes below that which
+    /// the capture does not have will never come, so report them as a gap
+    /// and move on.
     pub fn peer_ack(&mut self, ack: u32, out: &mut impl FnMut(Chunk<'_>)) {
-        let Some(acked) = self.unwrap(ack) else {
+        let Some(mut acked) = self.unwrap(ack) else {
             return;
         };
-        while let Some((&first, _)) = self.pending.first_key_value() {
-            if (first as i64) <= acked && first > self.next {
-                self.skip_to_first(out);
-            } else {
-                break;
+        if acked - self.next as i64 > MAX_WINDOW {
+            return;
+        }
+        if let Some(f) = self.fin_at {
+            // The FIN takes a sequence number but no stream byte.
+            acked = acked.min(f as i64);
+        }
+        while (self.next as i64) < acked {
+            match self.pending.first_key_value() {
+                Some((&first, _)) if first as i64 <= acked => self.skip_to_first(out),
+                _ => self.report_gap(acked as u64 - self.next, out),
             }
         }
     }
 
-    /// Delivers everything still buffered, reporting holes as gaps. Call when
-    /// the connection ends or the capture ends.
+    /// Delivers everything still buffered, reporting holes (including one
+    /// before a FIN) as gaps. Call when the connection ends or the capture
+    /// ends.
     pub fn flush(&mut self, out: &mut impl FnMut(Chunk<'_>)) {
         while !self.pending.is_empty() {
             self.skip_to_first(out);
+        }
+        if let Some(f) = self.fin_at {
+            if f > self.next {
+                self.report_gap(f - self.next, out);
+            }
         }
     }
 
@@ -237,11 +291,12 @@ impl Reassembler {
         self.stats.gaps += 1;
     }
 
+    /// Reports the hole before the first buffered piece and delivers what
+    /// then is in order.
     fn skip_to_first(&mut self, out: &mut impl FnMut(Chunk<'_>)) {
         if let Some((&first, _)) = self.pending.first_key_value() {
             if first > self.next {
-                let hole = first - self.next;
-                self.report_gap(hole, out);
+                self.report_gap(first - self.next, out);
             }
             self.drain(out);
         }
@@ -270,66 +325,83 @@ impl Reassembler {
         }
     }
 
-    /// Buffers `[start, start+len)`, keeping bytes already buffered (first
-    /// copy wins) and counting differing overlaps.
-    fn insert(&mut self, start: u64, data: &[u8], missing: u64) {
+    /// Buffers `data` at `start` followed by `missing` cut-off bytes,
+    /// keeping bytes already buffered (first copy wins) and counting
+    /// overlaps. `start` is above `next`, or at it with pieces buffered.
+    /// Returns true if any of it was new.
+    fn insert(&mut self, start: u64, data: &[u8], missing: u64) -> bool {
+        let mut new = false;
         let end = start + data.len() as u64 + missing;
-        // Ranges [s, e) of the new segment not covered by existing pieces.
         let mut cursor = start;
-        let mut uncovered: Vec<(u64, u64)> = Vec::new();
-        let first_candidate = self
-            .pending
-            .range(..start)
-            .next_back()
-            .map(|(&s, _)| s)
-            .unwrap_or(start);
-        for (&s, piece) in self.pending.range(first_candidate..end) {
+        // Pieces never overlap, so only the last one starting before
+        // `start` can cover its beginning.
+        if let Some((&s, piece)) = self.pending.range(..start).next_back() {
             let e = piece.end(s);
-            if e <= cursor {
-                continue;
+            if e > start {
+                overlap(&mut self.stats, s, piece, start, data, cursor, end);
+                cursor = e;
             }
-            if s > cursor {
-                uncovered.push((cursor, s.min(end)));
-            }
-            // Compare overlapping known bytes.
-            let ov_start = s.max(start);
-            let ov_end = (s + piece.data.len() as u64).min(start + data.len() as u64);
-            if ov_end > ov_start {
-                let old = &piece.data[(ov_start - s) as usize..(ov_end - s) as usize];
-                let new = &data[(ov_start - start) as usize..(ov_end - start) as usize];
-                if old != new {
-                    self.stats.conflicting +=
-                        old.iter().zip(new).filter(|(a, b)| a != b).count() as u64;
+        }
+        while cursor < end {
+            let found = match self.pending.range(cursor..end).next() {
+                Some((&s, piece)) => {
+                    overlap(&mut self.stats, s, piece, start, data, cursor, end);
+                    Some((s, piece.end(s)))
                 }
-            }
-            self.stats.retransmitted += e.min(end).saturating_sub(s.max(cursor));
-            cursor = cursor.max(e);
-            if cursor >= end {
-                break;
-            }
-        }
-        if cursor < end {
-            uncovered.push((cursor, end));
-        }
-        let known_end = start + data.len() as u64;
-        for (s, e) in uncovered {
-            let d_end = e.min(known_end);
-            let bytes = if d_end > s {
-                data[(s - start) as usize..(d_end - start) as usize].to_vec()
-            } else {
-                Vec::new()
+                None => None,
             };
-            let missing_tail = e - s - bytes.len() as u64;
-            self.pending_bytes += bytes.len();
-            self.pending.insert(
-                s,
-                Piece {
-                    data: bytes,
-                    missing_tail,
-                },
-            );
+            let (stop, resume) = found.unwrap_or((end, end));
+            if stop > cursor {
+                self.put(cursor, stop, start, data);
+                new = true;
+            }
+            cursor = resume;
+        }
+        new
+    }
+
+    /// Buffers `[s, e)` of a segment holding `data` at `start`.
+    fn put(&mut self, s: u64, e: u64, start: u64, data: &[u8]) {
+        let known_end = (start + data.len() as u64).min(e);
+        let bytes = if known_end > s {
+            data[(s - start) as usize..(known_end - start) as usize].to_vec()
+        } else {
+            Vec::new()
+        };
+        let missing_tail = e - s - bytes.len() as u64;
+        self.pending_bytes += bytes.len();
+        self.pending.insert(
+            s,
+            Piece {
+                data: bytes,
+                missing_tail,
+            },
+        );
+    }
+}
+
+/// Counts the overlap of a new segment (`data` at `start`, ending at
+/// `end`, already handled up to `cursor`) with the buffered piece at `s`.
+fn overlap(
+    stats: &mut DirectionStats,
+    s: u64,
+    piece: &Piece,
+    start: u64,
+    data: &[u8],
+    cursor: u64,
+    end: u64,
+) {
+    // Bytes both copies actually hold can be compared.
+    let ov_start = s.max(start);
+    let ov_end = (s + piece.data.len() as u64).min(start + data.len() as u64);
+    if ov_end > ov_start {
+        let old = &piece.data[(ov_start - s) as usize..(ov_end - s) as usize];
+        let new = &data[(ov_start - start) as usize..(ov_end - start) as usize];
+        if old != new {
+            stats.conflicting += old.iter().zip(new).filter(|(a, b)| a != b).count() as u64;
         }
     }
+    stats.retransmitted += piece.end(s).min(end) - s.max(cursor);
 }
 
 #[cfg(test)]
@@ -387,5 +459,20 @@ mod tests {
         r.peer_ack(1011, &mut |c| push(&mut s, c));
         assert_eq!(s, "abc____hij");
         assert_eq!(r.stats.gap_bytes, 4);
+    }
+
+    #[test]
+    fn hole_filler_spanning_buffered_pieces_keeps_the_first_copies() {
+        let mut r = Reassembler::new(1 << 20);
+        // Pieces at 3..5 and 7..9 are buffered (upper case), then one
+        // segment 1..10 fills everything around them.
+        let s = run(
+            &mut r,
+            &[(0, b"a"), (3, b"DE"), (7, b"HI"), (1, b"bcdefghij")],
+        );
+        assert_eq!(s, "abcDEfgHIj");
+        assert_eq!(r.stats.conflicting, 4);
+        assert_eq!(r.stats.retransmitted, 4);
+        assert_eq!(r.buffered(), 0);
     }
 }
