@@ -16,7 +16,7 @@ use kinspect::net::tcp::DirectionStats;
 use kinspect::net::{
     Chunk, FlowConfig, FlowRecord, FlowTable, Observer, Reassembler, TcpFlags, TcpSegment,
 };
-use kinspect::proto::{Component, Direction};
+use kinspect::proto::{Component, Direction, Protocol};
 use kinspect::timestamp::Timestamp;
 
 // ---------------------------------------------------------------------------
@@ -1601,4 +1601,42 @@ fn property_lost_and_cut_segments_become_gaps_at_the_right_offsets() {
         }
         assert_eq!(r.buffered(), 0);
     }
+}
+
+#[test]
+fn protocol_comes_from_content_then_decode_as_then_the_port() {
+    // No payload on the apiserver port: the port's usual protocol, said so.
+    let (c, s) = (ep(1, 40000), ep(2, 6443));
+    let mut net = Net::new(FlowConfig::default());
+    net.send(c, s, SYN, 100, 0, b"");
+    net.send(s, c, SYN_ACK, 900, 101, b"");
+    net.finish();
+    let f = &net.rec.flows[0];
+    assert_eq!((f.protocol, f.protocol_by), (Protocol::Tls, "port"));
+
+    // Plain HTTP on the same port: the content wins over the port.
+    let mut net = Net::new(FlowConfig::default());
+    net.send(c, s, ACK, 100, 900, b"GET /healthz HTTP/1.1\r\n\r\n");
+    net.finish();
+    let f = &net.rec.flows[0];
+    assert_eq!((f.protocol, f.protocol_by), (Protocol::Http1, "content"));
+
+    // --decode-as wins over everything.
+    let config = FlowConfig {
+        decode_as: vec!["6443=http2".parse().unwrap()],
+        ..FlowConfig::default()
+    };
+    let mut net = Net::new(config);
+    net.send(c, s, ACK, 100, 900, b"GET /healthz HTTP/1.1\r\n\r\n");
+    net.finish();
+    let f = &net.rec.flows[0];
+    assert_eq!((f.protocol, f.protocol_by), (Protocol::Http2, "decode-as"));
+
+    // Unrecognised bytes on a port with no usual protocol: unknown.
+    let mut net = Net::new(FlowConfig::default());
+    net.send(ep(3, 40001), ep(4, 2380), ACK, 1, 1, &[0xde; 80]);
+    net.send(ep(4, 2380), ep(3, 40001), ACK, 1, 81, &[0xad; 80]);
+    net.finish();
+    let f = &net.rec.flows[0];
+    assert_eq!((f.protocol, f.protocol_by), (Protocol::Unknown, "none"));
 }

@@ -187,8 +187,10 @@ fn fast_tcp<'a>(packet: &Packet<'a>, ether: u16, ip: &'a [u8]) -> Option<Decoded
     let seg = &ip[l4..declared_end.min(ip.len())];
     let tcp = etherparse::TcpHeaderSlice::from_slice(seg).ok()?;
     let payload = &seg[tcp.slice().len()..];
+    // Bytes the snaplen cut off, per the IP length (a link trailer such as
+    // an Ethernet FCS is not TCP payload), never more than the frame lost.
     let missing = if incomplete && packet.is_truncated() {
-        packet.origlen as usize - packet.data.len()
+        (declared_end - ip.len()).min(packet.origlen as usize - packet.data.len())
     } else {
         0
     };
@@ -396,6 +398,16 @@ mod tests {
         let p = pkt(LinkType::RAW, cut, ip.len() as u32);
         let t = expect_tcp(&decode(&p).unwrap());
         assert_eq!(t.payload.len(), 30);
+        assert_eq!(t.wire_len, 100);
+    }
+
+    #[test]
+    fn link_trailer_is_not_counted_as_missing_payload() {
+        // 100 payload bytes, cut after 30, and a 4-byte FCS on the wire.
+        let ip = tcp_ipv4(&[0xAB; 100]);
+        let cut = &ip[..20 + 20 + 30];
+        let p = pkt(LinkType::RAW, cut, ip.len() as u32 + 4);
+        let t = expect_tcp(&decode(&p).unwrap());
         assert_eq!(t.wire_len, 100);
     }
 

@@ -61,6 +61,9 @@ pub struct FlowRecord {
     pub server: SocketAddr,
     pub component: Component,
     pub protocol: Protocol,
+    /// How the protocol was chosen: `content` (first bytes), `decode-as`,
+    /// `port` (the component's usual protocol; no payload told), or `none`.
+    pub protocol_by: &'static str,
     /// Packets in both directions.
     pub packets: u64,
     /// Sum of original frame lengths, both directions (tshark's conv bytes).
@@ -100,6 +103,8 @@ fn key(a: SocketAddr, b: SocketAddr) -> Key {
 struct App {
     protocol: Protocol,
     decided: bool,
+    /// Chosen by `--decode-as`.
+    forced: bool,
     detect: [Vec<u8>; 2],
     verdict: [Detection; 2],
     /// While undecided, per direction: bytes lost (gaps) before the
@@ -157,6 +162,7 @@ impl App {
         App {
             protocol: forced.unwrap_or(Protocol::Unknown),
             decided: forced.is_some(),
+            forced: forced.is_some(),
             detect: [Vec::new(), Vec::new()],
             verdict: [Detection::NeedMore, Detection::NeedMore],
             lost_before: [0, 0],
@@ -558,11 +564,27 @@ fn finalize(stats: &mut TableStats, mut c: Conn, now: Timestamp, obs: &mut dyn O
     }
     let gap = c.streams[0].stats.gap_bytes + c.streams[1].stats.gap_bytes;
     stats.gap_bytes += gap;
+    let (protocol, protocol_by) = if c.app.decided {
+        let by = if c.app.forced {
+            "decode-as"
+        } else if c.app.protocol == Protocol::Unknown {
+            "none"
+        } else {
+            "content"
+        };
+        (c.app.protocol, by)
+    } else {
+        match c.info.component.usual_protocol() {
+            Some(p) => (p, "port"),
+            None => (Protocol::Unknown, "none"),
+        }
+    };
     let record = FlowRecord {
         client: c.info.client,
         server: c.info.server,
         component: c.info.component,
-        protocol: c.app.protocol,
+        protocol,
+        protocol_by,
         packets: c.packets[0] + c.packets[1],
         bytes: c.frame_bytes[0] + c.frame_bytes[1],
         client_bytes: c.streams[0].stats.delivered,

@@ -25,6 +25,7 @@ pub fn flow_json(f: &FlowRecord, buf: &mut Vec<u8>) {
         .addr("server", f.server)
         .plain("component", f.component.name())
         .plain("protocol", f.protocol.name())
+        .plain("protocol_by", f.protocol_by)
         .u64("packets", f.packets)
         .u64("bytes", f.bytes)
         .u64("client_bytes", f.client_bytes)
@@ -144,6 +145,7 @@ mod tests {
             server: "[fd00::1]:2379".parse().unwrap(),
             component: Component::EtcdClient,
             protocol: Protocol::Http2,
+            protocol_by: "content",
             packets: 10,
             bytes: 1234,
             client_bytes: 100,
