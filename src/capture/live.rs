@@ -91,6 +91,8 @@ pub struct LiveSource {
     origlen: u32,
     packets: u64,
     writer: Option<PcapngWriter<BufWriter<File>>>,
+    /// Tells the waker thread the capture is over.
+    done: Arc<AtomicBool>,
 }
 
 fn live_err(iface: &str, reason: impl std::fmt::Display) -> CaptureError {
@@ -109,7 +111,12 @@ impl LiveSource {
             .map_err(|e| live_err(&iface, e))?
             .promisc(false)
             .snaplen(opts.snaplen)
-            .immediate_mode(true)
+            // Not immediate mode: libpcap then uses TPACKET_V2, whose ring
+            // has fixed slots of snaplen bytes (~30 on lo, ~8 on `any` in
+            // the default 2 MB buffer), and the kernel drops packets in any
+            // burst. TPACKET_V3 packs packets into blocks, handed over at
+            // the latest after the 100 ms timeout.
+            .immediate_mode(false)
             .timeout(100)
             .precision(pcap::Precision::Nano);
         let mut cap = inactive.open().map_err(|e| {
@@ -135,17 +142,21 @@ impl LiveSource {
                 .map_err(|e| live_err(&iface, format!("capture filter {f:?}: {e}")))?;
         }
         let linktype = LinkType(cap.get_datalink().0 as u32).normalized();
+        let started = Instant::now();
+        let done = Arc::new(AtomicBool::new(false));
+        spawn_waker(cap.breakloop_handle(), &stop, &done, started, opts.duration);
         Ok(LiveSource {
             cap,
             opts,
             linktype,
             stop,
-            started: Instant::now(),
+            started,
             data: Vec::with_capacity(65_536),
             ts: Timestamp::default(),
             origlen: 0,
             packets: 0,
             writer: None,
+            done,
         })
     }
 
@@ -212,6 +223,41 @@ impl LiveSource {
         }
         Ok(summary)
     }
+}
+
+impl Drop for LiveSource {
+    fn drop(&mut self) {
+        self.done.store(true, Ordering::Relaxed);
+    }
+}
+
+/// libpcap 1.10 on Linux stays inside `pcap_next_ex` until a packet
+/// arrives: its read timeout never returns control on an idle interface
+/// (TPACKET_V3 polls without a timeout and the kernel never retires an
+/// empty block; TPACKET_V2 re-polls every 100 ms). So neither `--duration`
+/// nor Ctrl-C/SIGTERM would end an idle capture. This thread wakes the read with `pcap_breakloop` once
+/// the stop flag is set or the duration is over.
+fn spawn_waker(
+    breaker: pcap::BreakLoop,
+    stop: &Arc<AtomicBool>,
+    done: &Arc<AtomicBool>,
+    started: Instant,
+    duration: Option<Duration>,
+) {
+    let stop = stop.clone();
+    let done = done.clone();
+    let _ = std::thread::Builder::new()
+        .name("capture-waker".into())
+        .spawn(move || {
+            while !done.load(Ordering::Relaxed) {
+                if stop.load(Ordering::Relaxed) || duration.is_some_and(|d| started.elapsed() >= d)
+                {
+                    breaker.breakloop();
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        });
 }
 
 impl PacketSource for LiveSource {
