@@ -5,12 +5,20 @@
 //! and runs stream dissectors that emit [`event`]s, and [`view`]s render
 //! them as tables or JSON Lines. [`pipeline`] wires these together; [`cli`]
 //! is the command line over all of it.
+//!
+//! Outside the pipeline: [`pki`] (certificates, chains, diagnosis, TLS
+//! probe), [`etcd`] (client, status, leader watch, keys), [`k8s`] (stored
+//! object decoding) and [`lab`] (a local etcd cluster).
 
 pub mod capture;
 pub mod cli;
+pub mod etcd;
 pub mod event;
+pub mod k8s;
+pub mod lab;
 pub mod net;
 pub mod pipeline;
+pub mod pki;
 pub mod proto;
 pub mod timestamp;
 pub mod view;

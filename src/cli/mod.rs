@@ -3,7 +3,12 @@
 //! command ran and found a problem, 2 usage or input error.
 
 pub mod capture;
+pub mod certs;
+pub mod etcd;
+pub mod etcd_keys;
+pub mod lab;
 pub mod pcap;
+pub mod tls;
 
 use std::io::IsTerminal;
 use std::time::Duration;
@@ -51,6 +56,22 @@ pub struct Common {
     /// Decode connections on PORT as PROTO (tls, http1, http2, grpc, etcd-raft); repeatable
     #[arg(long = "decode-as", value_name = "PORT=PROTO", global = true)]
     pub decode_as: Vec<DecodeAs>,
+    /// Judge certificates at this time instead of now (RFC 3339, e.g. 2031-01-01T00:00:00Z)
+    #[arg(long, value_name = "TIME", global = true, value_parser = parse_rfc3339)]
+    pub at: Option<crate::timestamp::Timestamp>,
+    /// Warn about certificates expiring within this many days
+    #[arg(long, value_name = "N", default_value_t = 30, global = true)]
+    pub warn_days: u32,
+}
+
+/// Parses an RFC 3339 time (`2031-01-01T00:00:00Z`, offsets allowed).
+pub fn parse_rfc3339(s: &str) -> Result<crate::timestamp::Timestamp, String> {
+    let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .map_err(|e| format!("{s:?} is not an RFC 3339 time (e.g. 2031-01-01T00:00:00Z): {e}"))?;
+    let nanos = t.unix_timestamp_nanos();
+    i64::try_from(nanos)
+        .map(crate::timestamp::Timestamp)
+        .map_err(|_| format!("{s:?} is out of range"))
 }
 
 #[derive(Debug, Subcommand)]
@@ -60,6 +81,17 @@ pub enum Command {
     Pcap(pcap::PcapCommand),
     /// Capture live from an interface (needs root or CAP_NET_RAW)
     Capture(capture::CaptureArgs),
+    /// Certificates: check expiry and problems, show, verify chains, the kubelet's story
+    #[command(subcommand)]
+    Certs(certs::CertsCommand),
+    /// TLS endpoints: probe what a server presents and why a handshake fails
+    #[command(subcommand)]
+    Tls(tls::TlsCommand),
+    /// etcd: status of every member, leader watch, keys and stored objects
+    Etcd(etcd::EtcdArgs),
+    /// A local lab: three etcd members on loopback
+    #[command(subcommand)]
+    Lab(lab::LabCommand),
 }
 
 /// Per-connection limits, shared by every command that tracks connections.
@@ -135,6 +167,10 @@ pub fn main() -> i32 {
     match cli.command {
         Command::Pcap(cmd) => pcap::run(cmd, &cli.common),
         Command::Capture(args) => capture::run(args, &cli.common),
+        Command::Certs(cmd) => certs::run(cmd, &cli.common),
+        Command::Tls(cmd) => tls::run(cmd, &cli.common),
+        Command::Etcd(args) => etcd::run(args, &cli.common),
+        Command::Lab(cmd) => lab::run(cmd, &cli.common),
     }
 }
 

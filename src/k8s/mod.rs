@@ -1,0 +1,1 @@
+//! k8s: decoding of the values Kubernetes stores in etcd.

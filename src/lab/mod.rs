@@ -1,0 +1,1 @@
+//! lab: a local three-member etcd cluster on loopback.

@@ -1,0 +1,1 @@
+//! `tls probe`: connect with rustls and show what a server presents.
