@@ -3,11 +3,26 @@
 //! `--cacert/--cert/--key`, else `ETCDCTL_CACERT/ETCDCTL_CERT/ETCDCTL_KEY`
 //! (kubeadm's `/etc/kubernetes/pki/etcd/{ca,healthcheck-client}` work as
 //! they are); a timeout on every call.
+//!
+//! Failures are turned into one clear [`ClientError`] each: nothing listens
+//! there, no answer in time, the port speaks TLS but no certificates were
+//! given (or the reverse), the server's certificate cannot be verified, the
+//! server rejected our client certificate, or etcd itself refused. When the
+//! error from the gRPC stack is not specific enough, [`EtcdOptions::explain`]
+//! probes the port once (a TLS handshake, an HTTP/2 preface) to say which.
 
+use std::error::Error as StdError;
+use std::future::Future;
+use std::io;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use etcd_client::{Certificate, Client, ConnectOptions, Identity, TlsOptions};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 /// Everything needed to reach a cluster.
 #[derive(Debug, Clone)]
@@ -22,25 +37,84 @@ pub struct EtcdOptions {
 }
 
 /// Why a connection could not even be attempted, or failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ClientError {
     #[error("endpoint {0:?} is not host:port or a http(s):// URL")]
     BadEndpoint(String),
-    #[error("{path}: cannot read: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error("{path}: cannot read: {message}")]
+    Read { path: PathBuf, message: String },
+    #[error("{path}: {message}")]
+    BadPem { path: PathBuf, message: String },
     #[error("--cert and --key go together (got only {0})")]
     HalfIdentity(&'static str),
+    #[error("no endpoints given")]
+    NoEndpoints,
+    #[error("{endpoint}: cannot connect: {reason}")]
+    Unreachable { endpoint: String, reason: String },
+    #[error("{endpoint}: no answer within {}", crate::timestamp::human_duration(.timeout.as_nanos().min(i64::MAX as u128) as i64))]
+    Timeout { endpoint: String, timeout: Duration },
+    #[error(
+        "{endpoint}: this port speaks TLS but no certificates were given: use https:// with \
+         --cacert (the cluster's etcd CA) and --cert/--key (a client certificate it trusts), \
+         or ETCDCTL_CACERT/ETCDCTL_CERT/ETCDCTL_KEY"
+    )]
+    NeedsTls { endpoint: String },
+    #[error(
+        "{endpoint}: this port speaks plain HTTP/2, not TLS: use http:// and leave out \
+         --cacert/--cert/--key"
+    )]
+    NotTls { endpoint: String },
+    #[error("{endpoint}: TLS: {message}")]
+    Tls { endpoint: String, message: String },
+    #[error("{endpoint}: not an etcd gRPC endpoint: {message}")]
+    Protocol { endpoint: String, message: String },
     #[error("{endpoint}: {message}")]
     Etcd { endpoint: String, message: String },
-    #[error("{endpoint}: no answer within {timeout:?}")]
-    Timeout { endpoint: String, timeout: Duration },
+}
+
+impl ClientError {
+    /// Exit code for this error when it ends a command: 2 for what the user
+    /// must change (flags, files, certificates, the wrong kind of port), 1
+    /// for a cluster that does not answer (a finding, not a usage error).
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            ClientError::Unreachable { .. }
+            | ClientError::Timeout { .. }
+            | ClientError::Etcd { .. } => crate::cli::EXIT_PROBLEM,
+            _ => crate::cli::EXIT_USAGE,
+        }
+    }
+
+    /// True for problems of configuration (certificates, TLS, wrong port),
+    /// which matter more than "unreachable" when several endpoints fail.
+    pub fn is_config_problem(&self) -> bool {
+        self.exit_code() == crate::cli::EXIT_USAGE
+    }
+
+    /// The short reason without the endpoint (for table cells).
+    pub fn short(&self) -> String {
+        let full = self.to_string();
+        match self {
+            ClientError::Unreachable { endpoint, .. }
+            | ClientError::Timeout { endpoint, .. }
+            | ClientError::NeedsTls { endpoint }
+            | ClientError::NotTls { endpoint }
+            | ClientError::Tls { endpoint, .. }
+            | ClientError::Protocol { endpoint, .. }
+            | ClientError::Etcd { endpoint, .. } => full
+                .strip_prefix(endpoint.as_str())
+                .and_then(|s| s.strip_prefix(": "))
+                .map(str::to_string)
+                .unwrap_or(full),
+            _ => full,
+        }
+    }
 }
 
 impl EtcdOptions {
     /// Builds options from flags, falling back to etcdctl's environment.
+    /// Certificate and key files are read and checked here, so a wrong
+    /// path or a file without PEM blocks is reported before any network.
     pub fn from_flags(
         endpoints: Option<&str>,
         cacert: Option<PathBuf>,
@@ -63,18 +137,23 @@ impl EtcdOptions {
             .filter(|e| !e.is_empty())
             .map(|e| normalize_endpoint(e, tls))
             .collect::<Result<Vec<_>, _>>()?;
+        if endpoints.is_empty() {
+            return Err(ClientError::NoEndpoints);
+        }
         match (&cert, &key) {
             (Some(_), None) => return Err(ClientError::HalfIdentity("--cert")),
             (None, Some(_)) => return Err(ClientError::HalfIdentity("--key")),
             _ => {}
         }
-        Ok(EtcdOptions {
+        let opts = EtcdOptions {
             endpoints,
             cacert,
             cert,
             key,
             timeout,
-        })
+        };
+        opts.check_files()?;
+        Ok(opts)
     }
 
     /// True when any endpoint uses TLS.
@@ -82,7 +161,37 @@ impl EtcdOptions {
         self.endpoints.iter().any(|e| e.starts_with("https://"))
     }
 
-    /// Connects to exactly these endpoints (no member discovery).
+    /// Reads the TLS files and checks they hold what they should: at least
+    /// one certificate in `--cacert` and `--cert`, a private key in `--key`.
+    pub fn check_files(&self) -> Result<(), ClientError> {
+        for path in [&self.cacert, &self.cert].into_iter().flatten() {
+            let pem = read(path)?;
+            let n = CertificateDer::pem_slice_iter(&pem)
+                .filter(|c| c.is_ok())
+                .count();
+            if n == 0 {
+                return Err(ClientError::BadPem {
+                    path: path.clone(),
+                    message: "no PEM certificate in this file (expected -----BEGIN CERTIFICATE-----)"
+                        .into(),
+                });
+            }
+        }
+        if let Some(path) = &self.key {
+            let pem = read(path)?;
+            if PrivateKeyDer::from_pem_slice(&pem).is_err() {
+                return Err(ClientError::BadPem {
+                    path: path.clone(),
+                    message: "no PEM private key in this file (expected -----BEGIN ... PRIVATE KEY-----)"
+                        .into(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Connects to exactly these endpoints (no member discovery). The
+    /// connection itself is lazy: errors show up on the first call.
     pub async fn connect_to(&self, endpoints: &[String]) -> Result<Client, ClientError> {
         let first = endpoints.first().cloned().unwrap_or_default();
         let mut opts = ConnectOptions::new()
@@ -93,15 +202,66 @@ impl EtcdOptions {
         }
         match tokio::time::timeout(self.timeout, Client::connect(endpoints, Some(opts))).await {
             Ok(Ok(c)) => Ok(c),
-            Ok(Err(e)) => Err(ClientError::Etcd {
-                endpoint: first,
-                message: e.to_string(),
-            }),
+            Ok(Err(e)) => Err(classify(&first, &e)),
             Err(_) => Err(ClientError::Timeout {
                 endpoint: first,
                 timeout: self.timeout,
             }),
         }
+    }
+
+    /// Runs one call against `endpoint` with the timeout; the error is
+    /// classified (see [`classify`]) but not yet probed.
+    pub async fn call<T, F>(&self, endpoint: &str, fut: F) -> Result<T, ClientError>
+    where
+        F: Future<Output = Result<T, etcd_client::Error>>,
+    {
+        match tokio::time::timeout(self.timeout, fut).await {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => Err(classify(endpoint, &e)),
+            Err(_) => Err(ClientError::Timeout {
+                endpoint: endpoint.to_string(),
+                timeout: self.timeout,
+            }),
+        }
+    }
+
+    /// Like [`call`](Self::call), and also returns how long it took.
+    pub async fn timed<T, F>(&self, endpoint: &str, fut: F) -> (Result<T, ClientError>, Duration)
+    where
+        F: Future<Output = Result<T, etcd_client::Error>>,
+    {
+        let t0 = Instant::now();
+        let r = self.call(endpoint, fut).await;
+        (r, t0.elapsed())
+    }
+
+    /// Makes a vague error precise by looking at the port once: does it
+    /// speak TLS, plain HTTP/2, or something else? Only errors that could
+    /// come from talking the wrong protocol are probed.
+    pub async fn explain(&self, err: ClientError) -> ClientError {
+        let endpoint = match &err {
+            ClientError::Protocol { endpoint, .. } => endpoint.clone(),
+            ClientError::Tls { endpoint, message } if message.contains("corrupt message") => {
+                endpoint.clone()
+            }
+            ClientError::Etcd { endpoint, message } if message.contains("h2 protocol error") => {
+                endpoint.clone()
+            }
+            _ => return err,
+        };
+        let Some(addr) = host_port(&endpoint) else {
+            return err;
+        };
+        let wanted_tls = endpoint.starts_with("https://");
+        let t = self.timeout.min(Duration::from_secs(2));
+        if !wanted_tls && probe_tls(&addr, t).await == Some(true) {
+            return ClientError::NeedsTls { endpoint };
+        }
+        if wanted_tls && probe_h2(&addr, t).await == Some(true) {
+            return ClientError::NotTls { endpoint };
+        }
+        err
     }
 
     fn tls_options(&self) -> Result<TlsOptions, ClientError> {
@@ -117,9 +277,9 @@ impl EtcdOptions {
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, ClientError> {
-    std::fs::read(path).map_err(|source| ClientError::Read {
+    std::fs::read(path).map_err(|e| ClientError::Read {
         path: path.to_path_buf(),
-        source,
+        message: e.to_string(),
     })
 }
 
@@ -135,10 +295,326 @@ pub fn normalize_endpoint(e: &str, tls: bool) -> Result<String, ClientError> {
     let (host, port) = rest
         .rsplit_once(':')
         .ok_or_else(|| ClientError::BadEndpoint(e.to_string()))?;
-    if host.is_empty() || port.parse::<u16>().is_err() {
+    if host.is_empty() || port.parse::<u16>().is_err() || rest.contains('/') {
         return Err(ClientError::BadEndpoint(e.to_string()));
     }
     Ok(format!("{scheme}://{rest}"))
+}
+
+/// `https://10.0.0.1:2379` → `10.0.0.1:2379`.
+pub fn host_port(url: &str) -> Option<String> {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let rest = rest.trim_end_matches('/');
+    rest.rsplit_once(':')
+        .filter(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok())
+        .map(|_| rest.to_string())
+}
+
+/// What the error chain of a failed call tells.
+#[derive(Default)]
+struct Causes {
+    rustls: Option<rustls::Error>,
+    io: Option<io::ErrorKind>,
+    messages: Vec<String>,
+}
+
+fn walk(mut err: Option<&(dyn StdError + 'static)>, c: &mut Causes) {
+    while let Some(e) = err {
+        if let Some(r) = e.downcast_ref::<rustls::Error>() {
+            c.rustls.get_or_insert_with(|| r.clone());
+        }
+        if let Some(ioe) = e.downcast_ref::<io::Error>() {
+            c.io.get_or_insert(ioe.kind());
+            if let Some(inner) = ioe.get_ref() {
+                if let Some(r) = inner.downcast_ref::<rustls::Error>() {
+                    c.rustls.get_or_insert_with(|| r.clone());
+                }
+                c.messages.push(inner.to_string());
+            }
+        }
+        c.messages.push(e.to_string());
+        err = e.source();
+    }
+}
+
+/// Turns an etcd-client error into one clear [`ClientError`] for `endpoint`.
+pub fn classify(endpoint: &str, e: &etcd_client::Error) -> ClientError {
+    let endpoint = endpoint.to_string();
+    let mut c = Causes::default();
+    let mut grpc: Option<(String, String)> = None;
+    match e {
+        etcd_client::Error::GRpcStatus(s) => {
+            grpc = Some((format!("{:?}", s.code()), s.message().to_string()));
+            walk(s.source(), &mut c);
+        }
+        etcd_client::Error::TransportError(t) => walk(Some(t), &mut c),
+        etcd_client::Error::IoError(io) => walk(Some(io), &mut c),
+        etcd_client::Error::InvalidUri(_) => return ClientError::BadEndpoint(endpoint),
+        other => {
+            return ClientError::Etcd {
+                endpoint,
+                message: other.to_string(),
+            };
+        }
+    }
+    if let Some(r) = &c.rustls {
+        return ClientError::Tls {
+            message: tls_message(r),
+            endpoint,
+        };
+    }
+    let all = c.messages.join(": ").to_lowercase();
+    match c.io {
+        Some(io::ErrorKind::ConnectionRefused) => {
+            return ClientError::Unreachable {
+                endpoint,
+                reason: "connection refused (nothing listens on that port: is etcd running?)"
+                    .into(),
+            };
+        }
+        Some(io::ErrorKind::TimedOut) => {
+            return ClientError::Unreachable {
+                endpoint,
+                reason: "connect timed out".into(),
+            };
+        }
+        Some(
+            io::ErrorKind::HostUnreachable
+            | io::ErrorKind::NetworkUnreachable
+            | io::ErrorKind::AddrNotAvailable,
+        ) => {
+            return ClientError::Unreachable {
+                endpoint,
+                reason: deepest(&c.messages),
+            };
+        }
+        _ => {}
+    }
+    if all.contains("dns error") || all.contains("failed to lookup address") {
+        return ClientError::Unreachable {
+            endpoint,
+            reason: format!("cannot resolve the host name ({})", deepest(&c.messages)),
+        };
+    }
+    if all.contains("connection refused") {
+        return ClientError::Unreachable {
+            endpoint,
+            reason: "connection refused (nothing listens on that port: is etcd running?)".into(),
+        };
+    }
+    if all.contains("timed out") || all.contains("deadline has elapsed") {
+        return ClientError::Unreachable {
+            endpoint,
+            reason: "connect timed out".into(),
+        };
+    }
+    if let Some((code, message)) = grpc {
+        let from_server = c.messages.is_empty() && !message.is_empty();
+        if from_server && (code == "DeadlineExceeded" || code == "Cancelled") {
+            return ClientError::Etcd { endpoint, message };
+        }
+        if from_server {
+            return ClientError::Etcd {
+                endpoint,
+                message: if message.starts_with("etcdserver") {
+                    message
+                } else {
+                    format!("{code}: {message}")
+                },
+            };
+        }
+        // tonic's own words for broken transports (connection closed,
+        // protocol errors): say what was seen; `explain` can refine it.
+        let detail = if c.messages.is_empty() {
+            message
+        } else {
+            deepest(&c.messages)
+        };
+        let lower = detail.to_lowercase();
+        if lower.contains("tls")
+            || lower.contains("certificate")
+            || lower.contains("handshake")
+            || lower.contains("alert")
+        {
+            return ClientError::Tls {
+                endpoint,
+                message: detail,
+            };
+        }
+        return ClientError::Protocol {
+            endpoint,
+            message: detail,
+        };
+    }
+    ClientError::Protocol {
+        endpoint,
+        message: deepest(&c.messages),
+    }
+}
+
+/// The most specific message of a chain (the innermost one that says something).
+fn deepest(messages: &[String]) -> String {
+    messages
+        .iter()
+        .rev()
+        .find(|m| !m.is_empty())
+        .cloned()
+        .unwrap_or_else(|| "unknown error".into())
+}
+
+/// A rustls error in words an operator acts on.
+fn tls_message(e: &rustls::Error) -> String {
+    use rustls::{AlertDescription as A, CertificateError as C, Error as E};
+    match e {
+        E::InvalidCertificate(C::UnknownIssuer) => {
+            "cannot verify the server's certificate: unknown issuer (give --cacert with the \
+             cluster's etcd CA, e.g. /etc/kubernetes/pki/etcd/ca.crt)"
+                .into()
+        }
+        E::InvalidCertificate(C::NotValidForName | C::NotValidForNameContext { .. }) => {
+            format!(
+                "the server's certificate is not valid for this host name or IP ({e}); \
+                 connect by a name in its SANs"
+            )
+        }
+        E::InvalidCertificate(C::Expired | C::ExpiredContext { .. }) => {
+            format!("the server's certificate has expired ({e})")
+        }
+        E::InvalidCertificate(C::NotValidYet | C::NotValidYetContext { .. }) => {
+            format!("the server's certificate is not valid yet ({e})")
+        }
+        E::InvalidCertificate(other) => format!("the server's certificate is invalid: {other:?}"),
+        E::AlertReceived(A::CertificateRequired) => {
+            "the server requires a client certificate: give --cert and --key (e.g. \
+             /etc/kubernetes/pki/etcd/healthcheck-client.crt and .key)"
+                .into()
+        }
+        E::AlertReceived(
+            a @ (A::BadCertificate
+            | A::UnknownCA
+            | A::UnsupportedCertificate
+            | A::CertificateRevoked
+            | A::CertificateExpired
+            | A::CertificateUnknown
+            | A::AccessDenied
+            | A::DecryptError
+            | A::HandshakeFailure),
+        ) => format!(
+            "the server rejected our client certificate (TLS alert {}): is it signed by the CA \
+             in the server's --trusted-ca-file, unexpired, and made for client auth?",
+            alert_name(*a)
+        ),
+        E::AlertReceived(a) => format!("the server sent TLS alert {}", alert_name(*a)),
+        E::InvalidMessage(_) => {
+            "received corrupt message: the port does not seem to speak TLS".into()
+        }
+        other => other.to_string(),
+    }
+}
+
+fn alert_name(a: rustls::AlertDescription) -> String {
+    // `BadCertificate` -> `bad_certificate`, as the TLS RFCs spell them.
+    let s = format!("{a:?}");
+    let mut out = String::with_capacity(s.len() + 4);
+    let mut prev_lower = false;
+    for ch in s.chars() {
+        if ch.is_ascii_uppercase() && prev_lower {
+            out.push('_');
+        }
+        prev_lower = ch.is_ascii_lowercase() || ch.is_ascii_digit();
+        out.push(ch.to_ascii_lowercase());
+    }
+    out
+}
+
+/// Does `addr` answer a TLS ClientHello with a handshake (or a TLS alert)?
+/// `None` when the port could not be reached at all.
+pub async fn probe_tls(addr: &str, timeout: Duration) -> Option<bool> {
+    let fut = async {
+        let tcp = TcpStream::connect(addr).await.ok()?;
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .ok()?
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AcceptAnyServer))
+            .with_no_client_auth();
+        let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+        let host = addr.rsplit_once(':').map_or(addr, |(h, _)| h);
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let name = rustls_pki_types::ServerName::try_from(host.to_string())
+            .unwrap_or_else(|_| rustls_pki_types::ServerName::try_from("localhost").expect("valid name"));
+        match connector.connect(name, tcp).await {
+            Ok(_) => Some(true),
+            Err(e) => {
+                let is_alert = e
+                    .get_ref()
+                    .and_then(|i| i.downcast_ref::<rustls::Error>())
+                    .is_some_and(|r| matches!(r, rustls::Error::AlertReceived(_)));
+                Some(is_alert)
+            }
+        }
+    };
+    tokio::time::timeout(timeout, fut).await.ok().flatten()
+}
+
+/// Does `addr` answer the HTTP/2 connection preface with a SETTINGS frame
+/// in clear text?
+pub async fn probe_h2(addr: &str, timeout: Duration) -> Option<bool> {
+    let fut = async {
+        let mut tcp = TcpStream::connect(addr).await.ok()?;
+        let mut hello = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+        hello.extend_from_slice(&[0, 0, 0, 4, 0, 0, 0, 0, 0]);
+        tcp.write_all(&hello).await.ok()?;
+        let mut head = [0u8; 9];
+        match tcp.read_exact(&mut head).await {
+            Ok(_) => Some(head[3] == 4),
+            Err(_) => Some(false),
+        }
+    };
+    tokio::time::timeout(timeout, fut).await.ok().flatten()
+}
+
+/// Accepts any server certificate: used only to learn whether a port
+/// speaks TLS, never to send data.
+#[derive(Debug)]
+struct AcceptAnyServer;
+
+impl rustls::client::danger::ServerCertVerifier for AcceptAnyServer {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &rustls_pki_types::ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls_pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        _message: &[u8],
+        _cert: &CertificateDer<'_>,
+        _dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        Ok(rustls::client::danger::HandshakeSignatureValid::assertion())
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        _message: &[u8],
+        _cert: &CertificateDer<'_>,
+        _dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        Ok(rustls::client::danger::HandshakeSignatureValid::assertion())
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        rustls::crypto::ring::default_provider()
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
 }
 
 #[cfg(test)]
@@ -162,5 +638,30 @@ mod tests {
         assert!(normalize_endpoint("ftp://a:1", false).is_err());
         assert!(normalize_endpoint("nohostport", false).is_err());
         assert!(normalize_endpoint("a:99999", false).is_err());
+        assert!(normalize_endpoint("http://a:1/x", false).is_err());
+    }
+
+    #[test]
+    fn host_port_of_urls() {
+        assert_eq!(host_port("https://10.0.0.1:2379").as_deref(), Some("10.0.0.1:2379"));
+        assert_eq!(host_port("127.0.0.1:2380/").as_deref(), Some("127.0.0.1:2380"));
+        assert_eq!(host_port("http://x"), None);
+    }
+
+    #[test]
+    fn alert_names_like_the_rfc() {
+        assert_eq!(alert_name(rustls::AlertDescription::BadCertificate), "bad_certificate");
+        assert_eq!(alert_name(rustls::AlertDescription::UnknownCA), "unknown_ca");
+    }
+
+    #[test]
+    fn exit_codes() {
+        let e = ClientError::Unreachable {
+            endpoint: "http://a:1".into(),
+            reason: "x".into(),
+        };
+        assert_eq!(e.exit_code(), 1);
+        assert_eq!(e.short(), "cannot connect: x");
+        assert_eq!(ClientError::NeedsTls { endpoint: "e".into() }.exit_code(), 2);
     }
 }

@@ -1,6 +1,15 @@
 //! etcd: a client over etcd-client (plain or mutual TLS), status across all
 //! members, leader watch and leadership transfer, key listing.
+//!
+//! - [`client`]: connection options like etcdctl's, one clear error per failure;
+//! - [`cluster`]: member discovery, status, health, move-leader;
+//! - [`leader`]: the leader watch (changes, time without a leader, latency);
+//! - [`table`]: boxed tables like `etcdctl -w table`.
 
 pub mod client;
+pub mod cluster;
+pub mod leader;
+pub mod table;
 
 pub use client::{ClientError, EtcdOptions};
+pub use cluster::{Cluster, Member};
