@@ -604,3 +604,41 @@ fn a_mismatch_with_the_oracle_is_reported() {
     assert_eq!(diffs.len(), 2, "{diffs:?}");
     assert!(diffs[0].contains("packets 10.0.0.1:32323 -> 10.0.0.2:80: 16 != tshark 15"));
 }
+
+/// The project's own captures (captures/, made by scripts/make-captures)
+/// against tshark run now on the same files.
+#[test]
+fn own_captures_match_tshark_run_now() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures");
+    let files = common::captures_under(&dir, &dir);
+    assert!(
+        files.len() >= 2,
+        "captures/ should hold the etcd captures, found {files:?}"
+    );
+    let mut failures = Vec::new();
+    for rel in &files {
+        let out = match std::process::Command::new("tshark")
+            .args(["-n", "-q", "-z", "conv,tcp", "-r"])
+            .arg(dir.join(rel))
+            .output()
+        {
+            Ok(o) => o,
+            Err(e) => {
+                eprintln!("SKIP: tshark not runnable ({e}); scripts/test installs it");
+                return;
+            }
+        };
+        assert!(out.status.success(), "tshark failed on {rel}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let rows: Vec<ConvRow> = text.lines().filter_map(common::parse_conv_line).collect();
+        assert!(
+            !rows.is_empty(),
+            "tshark listed no TCP conversation in {rel}"
+        );
+        match check_capture(&dir, rel, &rows) {
+            Ok(msg) => eprintln!("{msg}"),
+            Err(e) => failures.push(e),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
