@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use clap::Subcommand;
 
-use super::{Common, EXIT_USAGE, parse_duration, usage_error};
+use super::{Common, parse_duration, usage_error};
 use crate::pki::probe::{self, ClientIdentity, ProbeOptions, ProbeReport, Severity, Target, Trust};
 use crate::view::Format;
 
@@ -154,6 +154,9 @@ fn run_probe(args: &ProbeArgs, common: &Common) -> i32 {
         Ok(r) => r,
         Err(e) => return usage_error(e),
     };
+    for n in &notes {
+        eprintln!("kinspect: note: {n}");
+    }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let written = match common.output {
@@ -161,18 +164,10 @@ fn run_probe(args: &ProbeArgs, common: &Common) -> i32 {
             Ok(s) => writeln!(out, "{s}"),
             Err(e) => return usage_error(format!("cannot encode the report: {e}")),
         },
-        _ => {
-            for n in &notes {
-                eprintln!("kinspect: note: {n}");
-            }
-            out.write_all(render(&report).as_bytes())
-        }
+        _ => out.write_all(render(&report).as_bytes()),
     };
-    if written.is_err() {
-        // A closed pipe: the verdict still decides the exit code.
-        let _ = EXIT_USAGE;
-    }
-    let _ = out.flush();
+    // A closed pipe is not an error: the verdict still decides the exit code.
+    let _ = written.and_then(|()| out.flush());
     report.exit_code()
 }
 
@@ -212,7 +207,7 @@ pub fn render(r: &ProbeReport) -> String {
                 (None, false) => format!("no ALPN (offered {})", r.alpn_offered.join(",")),
             };
             let then = match (r.client_auth.result, &r.client_auth.alert) {
-                ("rejected" | "none_sent", Some(a)) if r.version.as_deref() == Some("TLSv1.3") => {
+                ("rejected" | "required", Some(a)) if r.version.as_deref() == Some("TLSv1.3") => {
                     format!(" (then the server sent alert {a})")
                 }
                 _ => String::new(),
@@ -234,7 +229,7 @@ pub fn render(r: &ProbeReport) -> String {
     }
     let ca = &r.client_auth;
     match ca.requested {
-        None if r.handshake == probe::HandshakeState::NotStarted => {}
+        None if r.certificates.is_empty() => {}
         None => line(
             "client cert",
             "unknown (the handshake stopped before the server could ask)".into(),
@@ -247,16 +242,20 @@ pub fn render(r: &ProbeReport) -> String {
                 ca.acceptable_cas.join("; ")
             };
             line("client cert", format!("requested; accepted CAs: {cas}"));
+            let alert = ca
+                .alert
+                .as_deref()
+                .map(|a| format!(" with alert {a}"))
+                .unwrap_or_default();
             let ours = match (&ca.sent, ca.result) {
+                (None, "none_sent") => {
+                    "we sent none; the server went on without one (optional client certificates)"
+                        .to_string()
+                }
+                (None, "required") => format!("we sent none: refused{alert}"),
                 (None, _) => "we sent none".to_string(),
                 (Some(sub), "accepted") => format!("sent {sub}: accepted"),
-                (Some(sub), "rejected") => format!(
-                    "sent {sub}: rejected{}",
-                    ca.alert
-                        .as_deref()
-                        .map(|a| format!(" with alert {a}"))
-                        .unwrap_or_default()
-                ),
+                (Some(sub), "rejected") => format!("sent {sub}: rejected{alert}"),
                 (Some(sub), _) => format!("sent {sub}: no answer from the server yet"),
             };
             line("", ours);

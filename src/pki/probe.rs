@@ -16,12 +16,21 @@
 //! write), so `certs kubelet --probe` and `doctor` can call [`probe`] from
 //! any context, inside a tokio runtime or not.
 //!
-//! Sharing with the rest of `pki`: certificate summaries ([`CertReport`]),
-//! SAN matching, residual times and the kubeconfig reader are done here
-//! with x509-parser and serde_norway directly. Once `pki` has its own
-//! certificate loader, chain builder and kubeconfig loader, `describe_cert`,
-//! `build_path`, `name_in_sans` and `Kubeconfig` are the parts to replace
-//! with those.
+//! Sharing with the rest of `pki`: this file was written while `pki`'s
+//! loader and chain code were being built, so it decodes and judges
+//! certificates with x509-parser directly. The parts to replace with the
+//! shared code once it settles:
+//! - `describe_cert`, `key_of`, `sans_of`, `eku_of`, `sig_alg_name` with
+//!   `pki::CertInfo::from_der` (and `pki::cert::sig_alg_name`);
+//! - `build_path`, `anchor_problem` and the chain part of `analyze` with
+//!   `pki::verify()` (`VerifyOptions`, `Anchor`), keeping the probe's
+//!   wording ("issuer X not sent and not in --cacert");
+//! - `name_in_sans` with `pki::verify::name_matches`, `span_words` with
+//!   `pki::span`/`pki::residual`;
+//! - `certs_from_bytes`, `key_from_bytes` and the kubeconfig reader
+//!   (`from_kubeconfig`) with `pki::load` and `pki`'s kubeconfig module;
+//! - the probe's own `Finding`/`Severity` with `pki::Finding` once that
+//!   enum has variants for handshake outcomes (alerts, not TLS, timeouts).
 
 use std::fmt;
 use std::io::{self, Read};
@@ -309,7 +318,11 @@ pub struct ClientAuth {
     pub acceptable_cas: Vec<String>,
     /// Subject of the certificate we sent.
     pub sent: Option<String>,
-    /// `not_requested`, `accepted`, `rejected`, `none_sent`, `unknown`.
+    /// `not_requested`; `accepted` or `rejected` (our certificate);
+    /// `none_sent` (we had none and the server went on: optional client
+    /// authentication, as kube-apiserver does); `required` (we had none and
+    /// the server refused); `unknown` (the handshake stopped before, or no
+    /// verdict in time).
     pub result: &'static str,
     /// The alert the server answered our certificate with.
     pub alert: Option<String>,
@@ -642,8 +655,7 @@ enum Ending {
 /// options (an unusable client key, an invalid SNI name); everything that
 /// happens on the network is in the report.
 pub fn probe(opts: &ProbeOptions) -> Result<ProbeReport, ProbeError> {
-    let started = Instant::now();
-    let deadline = started + opts.timeout;
+    let deadline = Instant::now() + opts.timeout;
     let judged = opts.at.unwrap_or_else(now);
     let at_secs = judged.0.div_euclid(1_000_000_000);
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -654,19 +666,99 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeReport, ProbeError> {
             "{verify_name:?} is neither a DNS name nor an IP address (use --sni NAME)"
         ))
     })?;
-    let sni = match server_name {
-        ServerName::DnsName(ref d) => Some(d.as_ref().to_string()),
-        _ => None,
-    };
-
     let client_key = match &opts.client {
         None => None,
         Some(id) => Some(Arc::new(certified_key(id, &provider)?)),
     };
-
     let seen = Shared::default();
+    let config = client_config(opts, provider, &seen, client_key.clone(), at_secs)?;
+    let mut report = empty_report(opts, &server_name, &verify_name, judged);
+
+    // TCP.
+    let connect_start = Instant::now();
+    let sock = match connect(&opts.target, deadline, opts.timeout) {
+        Ok(s) => s,
+        Err(finding) => {
+            report.verdict = Verdict::Unreachable;
+            report.findings.push(finding);
+            return Ok(report);
+        }
+    };
+    let _ = sock.set_nodelay(true);
+    report.address = sock.peer_addr().ok().map(|a| a.to_string());
+    report.connect_ms = Some(ms(connect_start.elapsed()));
+
+    // TLS.
+    let hs_start = Instant::now();
+    report.handshake = HandshakeState::Failed;
+    let mut conn =
+        ClientConnection::new(Arc::new(config), server_name.to_owned()).map_err(ProbeError::Tls)?;
+    let mut rec = Recorder {
+        sock: &sock,
+        first: Vec::new(),
+        total: 0,
+    };
+    let ending = drive_handshake(&mut conn, &mut rec, deadline);
+    let handshake_done = matches!(ending, Ending::Complete);
+    let mut post = PostHandshake::NotNeeded;
+    if handshake_done {
+        report.handshake = HandshakeState::Complete;
+        report.handshake_ms = Some(ms(hs_start.elapsed()));
+        report.version = conn.protocol_version().map(version_name);
+        report.cipher = conn
+            .negotiated_cipher_suite()
+            .map(|s| format!("{:?}", s.suite()));
+        report.key_exchange = conn
+            .negotiated_key_exchange_group()
+            .map(|g| format!("{:?}", g.name()));
+        report.alpn = conn
+            .alpn_protocol()
+            .map(|p| String::from_utf8_lossy(p).into_owned());
+        // TLS 1.3: the server judges our certificate after our Finished.
+        let tls13 = conn.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_3);
+        if tls13 && seen.lock().client_auth_requested {
+            let now = Instant::now();
+            let until =
+                (now + opts.client_auth_wait).min(deadline.max(now + Duration::from_millis(200)));
+            post = await_client_auth_verdict(&mut conn, &mut rec, &seen, until);
+        }
+        conn.send_close_notify();
+        let _ = write_all_tls(&mut conn, &sock, deadline);
+    }
+
+    let seen = std::mem::take(&mut *seen.lock());
+    let our_subject = client_key
+        .as_ref()
+        .and_then(|k| k.cert.first())
+        .map(|c| subject_of(c));
+    interpret(
+        &mut report,
+        opts,
+        &seen,
+        &Exchange {
+            ending: &ending,
+            post: &post,
+            first_bytes: &rec.first,
+            bytes_received: rec.total,
+            our_subject: our_subject.as_deref(),
+            our_cert: client_key.as_ref().and_then(|k| k.cert.first()),
+            at_secs,
+        },
+    );
+    Ok(report)
+}
+
+/// The client configuration: recording verifier and resolver, ALPN, and a
+/// session store that only counts tickets.
+fn client_config(
+    opts: &ProbeOptions,
+    provider: Arc<CryptoProvider>,
+    seen: &Shared,
+    client_key: Option<Arc<CertifiedKey>>,
+    at_secs: i64,
+) -> Result<ClientConfig, ProbeError> {
     let mut roots = RootCertStore::empty();
-    let (_added, _ignored) = roots.add_parsable_certificates(opts.trust.roots.iter().cloned());
+    let _ = roots.add_parsable_certificates(opts.trust.roots.iter().cloned());
     let inner = if roots.is_empty() {
         Err(if opts.trust.roots.is_empty() {
             format!("no CA certificates to verify against ({})", opts.trust.name)
@@ -688,10 +780,10 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeReport, ProbeError> {
         seen: seen.clone(),
     });
     let resolver = Arc::new(RecordingResolver {
-        key: client_key.clone(),
+        key: client_key,
         seen: seen.clone(),
     });
-    let mut config = ClientConfig::builder_with_provider(provider.clone())
+    let mut config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(ProbeError::Tls)?
         .dangerous()
@@ -699,13 +791,24 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeReport, ProbeError> {
         .with_client_cert_resolver(resolver);
     config.alpn_protocols = opts.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
     config.resumption = Resumption::store(Arc::new(TicketCounter(seen.clone())));
+    Ok(config)
+}
 
-    let mut report = ProbeReport {
+fn empty_report(
+    opts: &ProbeOptions,
+    server_name: &ServerName<'_>,
+    verify_name: &str,
+    judged: Timestamp,
+) -> ProbeReport {
+    ProbeReport {
         target: opts.target.to_string(),
         address: None,
         verdict: Verdict::Failed,
-        sni,
-        verify_name: verify_name.clone(),
+        sni: match server_name {
+            ServerName::DnsName(d) => Some(d.as_ref().to_string()),
+            _ => None,
+        },
+        verify_name: verify_name.to_string(),
         trust: opts.trust.name.clone(),
         trust_source: opts.trust.source.clone(),
         trust_certificates: opts.trust.roots.len(),
@@ -734,303 +837,82 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeReport, ProbeError> {
         },
         certificates: Vec::new(),
         findings: Vec::new(),
-    };
+    }
+}
 
-    // TCP.
-    let connect_start = Instant::now();
-    let sock = match connect(&opts.target, deadline, opts.timeout) {
-        Ok(s) => s,
-        Err(finding) => {
-            report.verdict = Verdict::Unreachable;
-            report.findings.push(finding);
-            return Ok(report);
+/// What happened on the wire, for [`interpret`].
+struct Exchange<'a> {
+    ending: &'a Ending,
+    post: &'a PostHandshake,
+    first_bytes: &'a [u8],
+    bytes_received: usize,
+    our_subject: Option<&'a str>,
+    our_cert: Option<&'a CertificateDer<'static>>,
+    at_secs: i64,
+}
+
+fn duration_words(d: Duration) -> String {
+    human_duration(d.as_nanos().min(i64::MAX as u128) as i64)
+}
+
+/// Fills the report's chain, verification, client-auth outcome, findings
+/// and verdict from what the connection saw.
+fn interpret(report: &mut ProbeReport, opts: &ProbeOptions, seen: &Seen, x: &Exchange<'_>) {
+    let handshake_done = matches!(x.ending, Ending::Complete);
+    let analysis = analyze(&seen.chain, opts, &report.verify_name, x.at_secs);
+    report.certificates = analysis.certs;
+    report.verification.status = match &seen.verification {
+        None => "not_reached",
+        Some(Ok(())) => "ok",
+        Some(Err(e)) => {
+            report.verification.error = Some(e.clone());
+            "failed"
         }
     };
-    let _ = sock.set_nodelay(true);
-    report.address = sock.peer_addr().ok().map(|a| a.to_string());
-    report.connect_ms = Some(ms(connect_start.elapsed()));
 
-    // TLS.
-    let hs_start = Instant::now();
-    report.handshake = HandshakeState::Failed;
-    let mut conn =
-        ClientConnection::new(Arc::new(config), server_name.to_owned()).map_err(ProbeError::Tls)?;
-    let mut rec = Recorder {
-        sock: &sock,
-        first: Vec::new(),
-        total: 0,
-    };
-    let ending = drive_handshake(&mut conn, &mut rec, deadline);
-    let handshake_done = matches!(ending, Ending::Complete);
-    if handshake_done {
-        report.handshake = HandshakeState::Complete;
-        report.handshake_ms = Some(ms(hs_start.elapsed()));
-        report.version = conn.protocol_version().map(version_name);
-        report.cipher = conn
-            .negotiated_cipher_suite()
-            .map(|s| format!("{:?}", s.suite()));
-        report.key_exchange = conn
-            .negotiated_key_exchange_group()
-            .map(|g| format!("{:?}", g.name()));
-        report.alpn = conn
-            .alpn_protocol()
-            .map(|p| String::from_utf8_lossy(p).into_owned());
-    }
-
-    // TLS 1.3: the server judges our certificate after our Finished.
-    let mut post = PostHandshake::NotNeeded;
-    let tls13 = report.version.as_deref() == Some("TLSv1.3");
-    if handshake_done && tls13 && seen.lock().client_auth_requested {
-        let wait_until = (Instant::now() + opts.client_auth_wait)
-            .min(deadline.max(Instant::now() + Duration::from_millis(200)));
-        post = await_client_auth_verdict(&mut conn, &mut rec, &seen, wait_until);
-    }
-    if handshake_done {
-        conn.send_close_notify();
-        let _ = write_all_tls(&mut conn, &sock, deadline);
-    }
-
-    // Interpret.
-    let seen = std::mem::take(&mut *seen.lock());
-    let analysis = analyze(&seen.chain, opts, &verify_name, at_secs);
-    report.certificates = analysis.certs;
-
-    report.verification = match &seen.verification {
-        None => Verification {
-            status: "not_reached",
-            error: None,
-            enforced: !opts.insecure,
-        },
-        Some(Ok(())) => Verification {
-            status: "ok",
-            error: None,
-            enforced: !opts.insecure,
-        },
-        Some(Err(e)) => Verification {
-            status: "failed",
-            error: Some(e.clone()),
-            enforced: !opts.insecure,
-        },
-    };
-
-    let our_subject = client_key
-        .as_ref()
-        .and_then(|k| k.cert.first())
-        .map(|c| subject_of(c));
-    report.client_auth.requested = if seen.client_auth_requested {
+    let auth = &mut report.client_auth;
+    auth.requested = if seen.client_auth_requested {
         Some(true)
     } else if handshake_done {
         Some(false)
     } else {
         None
     };
-    report.client_auth.acceptable_cas = seen.acceptable_cas.iter().map(|n| dn_string(n)).collect();
+    auth.acceptable_cas = seen.acceptable_cas.iter().map(|n| dn_string(n)).collect();
     if seen.client_cert_sent {
-        report.client_auth.sent = our_subject.clone();
+        auth.sent = x.our_subject.map(str::to_string);
     }
-    report.client_auth.result = match (report.client_auth.requested, seen.client_cert_sent) {
+    auth.result = match (auth.requested, seen.client_cert_sent) {
         (Some(false), _) => "not_requested",
         (None, _) => "unknown",
-        (Some(true), false) => "none_sent",
-        (Some(true), true) => "unknown",
+        // The server finished the handshake after seeing ours (TLS 1.2),
+        // or TLS 1.3's verdict comes below.
+        (Some(true), true) if handshake_done => "accepted",
+        (Some(true), false) if handshake_done => "none_sent",
+        (Some(true), _) => "unknown",
     };
 
-    let mut findings = Vec::new();
-    let mut cert_findings = analysis.findings;
-
-    match &ending {
-        Ending::Complete => {}
-        Ending::Tls(rustls::Error::AlertReceived(alert)) => {
-            findings.push(alert_finding(
-                *alert,
-                &seen,
-                &mut report.client_auth,
-                our_subject.as_deref(),
-                &opts.alpn,
-            ));
-        }
-        Ending::Tls(e)
-            if seen.verification.as_ref().is_some_and(|v| v.is_err()) && !opts.insecure =>
-        {
-            // Our verifier stopped the handshake; the certificate findings
-            // say why. Keep rustls' words for the record.
-            let _ = e;
-            findings.push(Finding {
-                severity: Severity::Info,
-                code: "handshake_stopped",
-                message: "handshake stopped at the server's certificate (as any client that verifies would)".into(),
-                hint: Some("add --insecure to complete the handshake anyway and see ALPN and client-certificate details".into()),
-            });
-        }
-        Ending::Tls(e) => {
-            if let Some(f) = not_tls(&rec.first) {
-                findings.push(f);
-            } else {
-                findings.push(Finding {
-                    severity: Severity::Fail,
-                    code: "tls_error",
-                    message: format!("handshake failed: {e}"),
-                    hint: None,
-                });
-            }
-        }
-        Ending::Eof | Ending::Io(_) => {
-            let how = match &ending {
-                Ending::Io(e) if e.kind() == io::ErrorKind::ConnectionReset => {
-                    "reset the connection"
-                }
-                Ending::Io(_) => "broke the connection",
-                _ => "closed the connection",
-            };
-            if let Some(f) = not_tls(&rec.first) {
-                findings.push(f);
-            } else if rec.total == 0 {
-                findings.push(Finding {
-                    severity: Severity::Fail,
-                    code: "closed_without_answer",
-                    message: format!("server {how} without answering our ClientHello"),
-                    hint: Some("not a TLS port, or the server refused us before TLS (a proxy, a firewall, a TLS server limited to other names or versions)".into()),
-                });
-            } else if seen.client_cert_sent || seen.client_auth_requested {
-                let what = if seen.client_cert_sent {
-                    "our client certificate"
-                } else {
-                    "our empty client certificate"
-                };
-                report.client_auth.result = "rejected";
-                findings.push(Finding {
-                    severity: Severity::Fail,
-                    code: "client_cert_rejected",
-                    message: format!("server {how} after receiving {what} (no alert)"),
-                    hint: None,
-                });
-            } else {
-                findings.push(Finding {
-                    severity: Severity::Fail,
-                    code: "closed_during_handshake",
-                    message: format!("server {how} during the handshake"),
-                    hint: None,
-                });
-            }
-            if let Ending::Io(e) = &ending {
-                if e.kind() != io::ErrorKind::ConnectionReset {
-                    findings.push(Finding {
-                        severity: Severity::Info,
-                        code: "io_error",
-                        message: format!("socket error: {e}"),
-                        hint: None,
-                    });
-                }
-            }
-        }
-        Ending::Timeout => {
-            if let Some(f) = not_tls(&rec.first) {
-                findings.push(f);
-            } else if rec.total == 0 {
-                findings.push(Finding {
-                    severity: Severity::Fail,
-                    code: "timeout",
-                    message: format!(
-                        "timeout: server accepted the TCP connection but sent nothing within {} after our ClientHello",
-                        human_duration(opts.timeout.as_nanos().min(i64::MAX as u128) as i64)
-                    ),
-                    hint: Some("not a TLS server (a protocol where the client speaks first and the server waits for more), or a hung process".into()),
-                });
-            } else {
-                findings.push(Finding {
-                    severity: Severity::Fail,
-                    code: "timeout",
-                    message: format!(
-                        "timeout: handshake not finished within {} ({} bytes received)",
-                        human_duration(opts.timeout.as_nanos().min(i64::MAX as u128) as i64),
-                        rec.total
-                    ),
-                    hint: None,
-                });
-            }
-        }
+    let mut findings = handshake_findings(x, seen, auth, opts);
+    findings.extend(post_handshake_findings(x, seen, auth, opts));
+    if let Some(our) = x.our_cert {
+        client_cert_findings(our, seen, x.at_secs, &mut findings);
     }
 
-    match post {
-        PostHandshake::NotNeeded => {
-            if report.client_auth.requested == Some(true) && seen.client_cert_sent && handshake_done
-            {
-                // TLS 1.2: the server's Finished came after it checked ours.
-                report.client_auth.result = "accepted";
-            }
-        }
-        PostHandshake::Accepted => report.client_auth.result = "accepted",
-        PostHandshake::Alert(alert) => {
-            findings.push(alert_finding(
-                alert,
-                &seen,
-                &mut report.client_auth,
-                our_subject.as_deref(),
-                &opts.alpn,
-            ));
-        }
-        PostHandshake::Closed => {
-            let what = if seen.client_cert_sent {
-                "our client certificate"
-            } else {
-                "our empty client certificate"
-            };
-            report.client_auth.result = "rejected";
-            findings.push(Finding {
+    let mut cert_findings = analysis.findings;
+    if let Some(Err(err)) = &seen.verification {
+        if !cert_findings.iter().any(|f| f.severity == Severity::Fail) {
+            cert_findings.push(Finding {
                 severity: Severity::Fail,
-                code: "client_cert_rejected",
-                message: format!("server closed the connection after receiving {what} (no alert)"),
+                code: "verification_failed",
+                message: format!("verification failed: {err}"),
                 hint: None,
             });
         }
-        PostHandshake::NoAnswer => {
-            if seen.client_cert_sent {
-                report.client_auth.result = "unknown";
-                findings.push(Finding {
-                    severity: Severity::Info,
-                    code: "client_auth_unconfirmed",
-                    message: format!(
-                        "server neither accepted nor rejected our client certificate within {} (TLS 1.3 servers answer after the handshake)",
-                        human_duration(opts.client_auth_wait.as_nanos().min(i64::MAX as u128) as i64)
-                    ),
-                    hint: None,
-                });
-            } else {
-                report.client_auth.result = "none_sent";
-            }
-        }
     }
-
-    // Client certificate checks that explain a rejection.
-    if let Some(key) = &client_key {
-        if let Some(our) = key.cert.first() {
-            client_cert_findings(our, &seen, at_secs, &mut findings);
-        }
-    }
-
-    // Certificate findings before handshake details that they explain.
-    if seen.verification.as_ref().is_some_and(|v| v.is_err())
-        && !cert_findings.iter().any(|f| f.severity == Severity::Fail)
-    {
-        let err = seen
-            .verification
-            .as_ref()
-            .and_then(|v| v.as_ref().err())
-            .cloned()
-            .unwrap_or_default();
-        cert_findings.push(Finding {
-            severity: Severity::Fail,
-            code: "verification_failed",
-            message: format!("verification failed: {err}"),
-            hint: None,
-        });
-    }
-    let mut all = Vec::new();
-    // Connection-level problems first (not TLS, alerts), then the chain.
-    let (conn_first, rest): (Vec<_>, Vec<_>) = findings
+    // Connection-level problems first, then the chain, then the rest.
+    let (mut all, rest): (Vec<_>, Vec<_>) = findings
         .into_iter()
         .partition(|f| matches!(f.code, "not_tls" | "timeout" | "closed_without_answer"));
-    all.extend(conn_first);
     all.extend(cert_findings);
     all.extend(rest);
     if opts.insecure {
@@ -1043,21 +925,181 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeReport, ProbeError> {
     }
     let failing = all.iter().any(|f| f.severity == Severity::Fail);
     if failing {
-        if let Some(f) = port_hint(opts.target.port) {
-            all.push(f);
-        }
+        all.extend(port_hint(opts.target.port));
     }
     report.findings = all;
     report.verdict = if handshake_done
         && report.verification.status == "ok"
         && !failing
-        && report.client_auth.result != "rejected"
+        && !matches!(report.client_auth.result, "rejected" | "required")
     {
         Verdict::Verified
     } else {
         Verdict::Failed
     };
-    Ok(report)
+}
+
+/// Findings from how the handshake ended.
+fn handshake_findings(
+    x: &Exchange<'_>,
+    seen: &Seen,
+    auth: &mut ClientAuth,
+    opts: &ProbeOptions,
+) -> Vec<Finding> {
+    let fail = |code: &'static str, message: String, hint: Option<&str>| Finding {
+        severity: Severity::Fail,
+        code,
+        message,
+        hint: hint.map(str::to_string),
+    };
+    let mut out = Vec::new();
+    match x.ending {
+        Ending::Complete => {}
+        Ending::Tls(rustls::Error::AlertReceived(alert)) => {
+            out.push(alert_finding(*alert, seen, auth, x.our_subject, &opts.alpn));
+        }
+        Ending::Tls(_) if matches!(seen.verification, Some(Err(_))) && !opts.insecure => {
+            // Our verifier stopped the handshake; the certificate findings
+            // say why (and `verification.error` keeps webpki's words).
+            out.push(Finding {
+                severity: Severity::Info,
+                code: "handshake_stopped",
+                message: "handshake stopped at the server's certificate (as any client that verifies would)".into(),
+                hint: Some("add --insecure to complete the handshake anyway and see ALPN and client-certificate details".into()),
+            });
+        }
+        Ending::Tls(e) => out.push(
+            not_tls(x.first_bytes)
+                .unwrap_or_else(|| fail("tls_error", format!("handshake failed: {e}"), None)),
+        ),
+        Ending::Eof | Ending::Io(_) => {
+            let how = match x.ending {
+                Ending::Io(e) if e.kind() == io::ErrorKind::ConnectionReset => {
+                    "reset the connection"
+                }
+                Ending::Io(_) => "broke the connection",
+                _ => "closed the connection",
+            };
+            if let Some(f) = not_tls(x.first_bytes) {
+                out.push(f);
+            } else if x.bytes_received == 0 {
+                out.push(fail(
+                    "closed_without_answer",
+                    format!("server {how} without answering our ClientHello"),
+                    Some("not a TLS port, or the server refused us before TLS (a proxy, a firewall, a TLS server limited to other names or versions)"),
+                ));
+            } else if seen.client_auth_requested {
+                auth.result = if seen.client_cert_sent {
+                    "rejected"
+                } else {
+                    "required"
+                };
+                let what = if seen.client_cert_sent {
+                    "our client certificate"
+                } else {
+                    "our empty client certificate"
+                };
+                out.push(fail(
+                    "client_cert_rejected",
+                    format!("server {how} after receiving {what} (no alert)"),
+                    None,
+                ));
+            } else {
+                out.push(fail(
+                    "closed_during_handshake",
+                    format!("server {how} during the handshake"),
+                    None,
+                ));
+            }
+            if let Ending::Io(e) = x.ending {
+                if e.kind() != io::ErrorKind::ConnectionReset {
+                    out.push(Finding {
+                        severity: Severity::Info,
+                        code: "io_error",
+                        message: format!("socket error: {e}"),
+                        hint: None,
+                    });
+                }
+            }
+        }
+        Ending::Timeout => {
+            let t = duration_words(opts.timeout);
+            out.push(if let Some(f) = not_tls(x.first_bytes) {
+                f
+            } else if x.bytes_received == 0 {
+                fail(
+                    "timeout",
+                    format!("timeout: server accepted the TCP connection but sent nothing within {t} after our ClientHello"),
+                    Some("not a TLS server (a protocol where the client speaks first and the server waits for more), or a hung process"),
+                )
+            } else {
+                fail(
+                    "timeout",
+                    format!("timeout: handshake not finished within {t} ({} bytes received)", x.bytes_received),
+                    None,
+                )
+            });
+        }
+    }
+    out
+}
+
+/// Findings from the TLS 1.3 wait for the server's verdict on our
+/// certificate.
+fn post_handshake_findings(
+    x: &Exchange<'_>,
+    seen: &Seen,
+    auth: &mut ClientAuth,
+    opts: &ProbeOptions,
+) -> Vec<Finding> {
+    match x.post {
+        PostHandshake::NotNeeded => Vec::new(),
+        PostHandshake::Accepted => {
+            auth.result = if seen.client_cert_sent {
+                "accepted"
+            } else {
+                "none_sent"
+            };
+            Vec::new()
+        }
+        PostHandshake::Alert(alert) => {
+            vec![alert_finding(*alert, seen, auth, x.our_subject, &opts.alpn)]
+        }
+        PostHandshake::Closed => {
+            let what = if seen.client_cert_sent {
+                auth.result = "rejected";
+                "our client certificate"
+            } else {
+                auth.result = "required";
+                "our empty client certificate"
+            };
+            vec![Finding {
+                severity: Severity::Fail,
+                code: "client_cert_rejected",
+                message: format!("server closed the connection after receiving {what} (no alert)"),
+                hint: None,
+            }]
+        }
+        PostHandshake::NoAnswer => {
+            auth.result = if seen.client_cert_sent {
+                "unknown"
+            } else {
+                "none_sent"
+            };
+            if !seen.client_cert_sent {
+                return Vec::new();
+            }
+            vec![Finding {
+                severity: Severity::Info,
+                code: "client_auth_unconfirmed",
+                message: format!(
+                    "server neither accepted nor rejected our client certificate within {} (TLS 1.3 servers answer after the handshake)",
+                    duration_words(opts.client_auth_wait)
+                ),
+                hint: None,
+            }]
+        }
+    }
 }
 
 fn now() -> Timestamp {
@@ -1411,7 +1453,7 @@ fn alert_finding(
         && !seen.client_cert_sent
         && (is_client_cert_alert(code) || code == 40)
     {
-        auth.result = "none_sent";
+        auth.result = "required";
         auth.alert = Some(name.clone());
         return Finding {
             severity: Severity::Fail,
@@ -1468,12 +1510,23 @@ fn not_tls(first: &[u8]) -> Option<Finding> {
             format!("not TLS: server answered {version} ({line:?})"),
             "this port serves plain HTTP: use http://, or the TLS port of the component",
         )
+    } else if first.starts_with(b"<") && first.len() > 4 && {
+        let head = String::from_utf8_lossy(&first[..first.len().min(16)]).to_ascii_lowercase();
+        head.starts_with("<!doctype") || head.starts_with("<html")
+    } {
+        (
+            format!(
+                "not TLS: server answered an HTML page ({:?}): plain HTTP",
+                first_line()
+            ),
+            "this port serves plain HTTP: use http://, or the TLS port of the component",
+        )
     } else if first.starts_with(b"SSH-") {
         (
             format!("not TLS: server answered SSH ({:?})", first_line()),
             "this is an SSH port",
         )
-    } else if first.len() >= 9 && first[3] <= 9 && first[0] == 0 && matches!(first[3], 4 | 7) {
+    } else if first.len() >= 9 && first[0] == 0 && matches!(first[3], 4 | 7) {
         (
             "not TLS: server answered with HTTP/2 frames (cleartext HTTP/2 or gRPC without TLS)"
                 .to_string(),
@@ -2007,7 +2060,7 @@ fn analyze(
                     severity: Severity::Fail,
                     code: "name_mismatch",
                     message: format!("{name} not in SAN [{}]", sans.join(", ")),
-                    hint: Some(format!("probe with --sni set to one of those names, or reissue the certificate with {name} in its SAN (kubeadm: --apiserver-cert-extra-sans, then kubeadm certs renew)")),
+                    hint: Some(format!("probe with --sni set to one of those names, or reissue the certificate with {name} in its SAN")),
                 }),
                 Some(_) => {}
             }
@@ -2681,6 +2734,11 @@ mod tests {
         assert_eq!(
             f.message,
             "not TLS: server answered HTTP/1.1 (\"HTTP/1.1 400 Bad Request\")"
+        );
+        let f = not_tls(b"<!DOCTYPE HTML>\n<html lang=\"en\">").unwrap();
+        assert_eq!(
+            f.message,
+            "not TLS: server answered an HTML page (\"<!DOCTYPE HTML>\"): plain HTTP"
         );
         let f = not_tls(b"SSH-2.0-OpenSSH_9.2\r\n").unwrap();
         assert_eq!(
