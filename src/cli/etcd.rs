@@ -1,13 +1,28 @@
 //! `kinspect etcd ...`: connection flags (etcdctl-compatible) and dispatch.
-//! Cluster commands live here; key commands in `etcd_keys.rs`.
+//! Cluster commands live here (status, members, health, watch-leader,
+//! move-leader); key commands in `etcd_keys.rs`.
+//!
+//! Every cluster command first discovers the members from any endpoint
+//! (member list), then asks every member at once, each call bounded by
+//! `--timeout`. Exit codes: 0 all good; 1 the cluster has a problem (no
+//! leader, no quorum, an unhealthy or unreachable member); 2 bad flags or
+//! files, or a connection that cannot work as configured (TLS mismatch,
+//! certificate rejected, not an etcd port).
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Subcommand;
+use serde::Serialize;
 
-use super::{Common, parse_duration, usage_error};
-use crate::etcd::EtcdOptions;
+use super::{Common, EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, parse_duration, usage_error};
+use crate::etcd::cluster::{self, Cluster, MemberStatus};
+use crate::etcd::leader::{self, WatchOptions};
+use crate::etcd::table::{Align, Table};
+use crate::etcd::{ClientError, EtcdOptions};
+use crate::timestamp::human_duration;
+use crate::view::{Format, human_bytes};
 
 /// How to reach etcd; also read from ETCDCTL_* like etcdctl.
 #[derive(Debug, Clone, clap::Args)]
@@ -42,6 +57,12 @@ impl ConnArgs {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  \
+    kinspect etcd status --endpoints 127.0.0.1:2379\n  \
+    kinspect etcd health --cacert /etc/kubernetes/pki/etcd/ca.crt \\\n      \
+    --cert /etc/kubernetes/pki/etcd/healthcheck-client.crt --key /etc/kubernetes/pki/etcd/healthcheck-client.key\n  \
+    kinspect etcd watch-leader --interval 100ms --duration 60s\n  \
+    kinspect etcd move-leader --to m2")]
 pub struct EtcdArgs {
     #[command(flatten)]
     pub conn: ConnArgs,
@@ -53,8 +74,37 @@ pub struct EtcdArgs {
 pub enum EtcdCommand {
     /// One row per member: version, db size, leader, raft term and index, latency
     Status,
+    /// The member list: id, name, peer and client URLs, learner
+    Members,
+    /// Per member: a linearizable read and the alarm list; exit 1 if any is unhealthy
+    Health,
+    /// Poll every member and print each leader change, with the time without a leader
+    WatchLeader(WatchLeaderArgs),
+    /// Transfer leadership to a member (default: the most up-to-date follower)
+    MoveLeader(MoveLeaderArgs),
     /// List keys (paged, keys only), grouped by Kubernetes resource under /registry
     Keys(super::etcd_keys::KeysArgs),
+    /// Keys with revisions, version, lease and the value decoded (Kubernetes objects)
+    Get(super::etcd_keys::GetArgs),
+    /// Every change under a prefix as it happens, values decoded
+    Watch(super::etcd_keys::WatchArgs),
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct WatchLeaderArgs {
+    /// Time between two probes of a member
+    #[arg(long, default_value = "100ms", value_parser = parse_duration)]
+    pub interval: Duration,
+    /// Stop after this long (default: until Ctrl-C)
+    #[arg(long, value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct MoveLeaderArgs {
+    /// The new leader: member name or id (hex)
+    #[arg(long, value_name = "ID|NAME")]
+    pub to: Option<String>,
 }
 
 pub fn run(args: EtcdArgs, common: &Common) -> i32 {
@@ -63,7 +113,567 @@ pub fn run(args: EtcdArgs, common: &Common) -> i32 {
         Err(e) => return usage_error(e),
     };
     match args.command {
-        EtcdCommand::Status => usage_error("etcd status: not built yet"),
         EtcdCommand::Keys(a) => super::etcd_keys::run_keys(a, &opts, common),
+        EtcdCommand::Get(a) => super::etcd_keys::run_get(a, &opts, common),
+        EtcdCommand::Watch(a) => super::etcd_keys::run_watch(a, &opts, common),
+        EtcdCommand::Status => block_on(status(&opts, common.output)),
+        EtcdCommand::Members => block_on(members(&opts, common.output)),
+        EtcdCommand::Health => block_on(health(&opts, common.output)),
+        EtcdCommand::WatchLeader(a) => block_on(watch_leader(&opts, &a, common.output)),
+        EtcdCommand::MoveLeader(a) => block_on(move_leader(&opts, &a, common.output)),
+    }
+}
+
+/// Runs a future on a small multi-threaded runtime; exit code 2 if there
+/// is no runtime to be had.
+pub(crate) fn block_on<F: std::future::Future<Output = i32>>(f: F) -> i32 {
+    match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => {
+            let code = rt.block_on(f);
+            // Probe tasks may still wait on a timeout: do not wait for them.
+            rt.shutdown_background();
+            code
+        }
+        Err(e) => usage_error(format!("cannot start the async runtime: {e}")),
+    }
+}
+
+fn fail(e: &ClientError) -> i32 {
+    eprintln!("kinspect: error: {e}");
+    e.exit_code()
+}
+
+/// Discovery, with its warnings on stderr.
+async fn discover(opts: &EtcdOptions) -> Result<Cluster, i32> {
+    match cluster::discover(opts).await {
+        Ok(c) => {
+            for w in &c.warnings {
+                eprintln!("kinspect: warning: {w}");
+            }
+            Ok(c)
+        }
+        Err(e) => Err(fail(&e)),
+    }
+}
+
+/// Prints lines to stdout; false once stdout is gone (closed pipe).
+pub(crate) fn print_lines(lines: &[String]) -> bool {
+    let mut out = std::io::stdout().lock();
+    for l in lines {
+        if writeln!(out, "{l}").is_err() {
+            return false;
+        }
+    }
+    out.flush().is_ok()
+}
+
+fn dur(d: Duration) -> String {
+    human_duration(d.as_nanos().min(i64::MAX as u128) as i64)
+}
+
+fn ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1e6).round() / 1e3
+}
+
+async fn status(opts: &EtcdOptions, format: Format) -> i32 {
+    let cluster = match discover(opts).await {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let rows = cluster::status_all(opts, &cluster).await;
+    let v = cluster::verdict(&rows, &cluster);
+    let summary = verdict_line(&v, &cluster);
+    match format {
+        Format::Json => {
+            let lines: Vec<String> = rows.iter().map(status_json).collect();
+            print_lines(&lines);
+            eprintln!("{summary}");
+        }
+        Format::Table => {
+            let mut lines = status_table(&rows).render();
+            lines.push(summary);
+            print_lines(&lines);
+        }
+    }
+    if v.healthy() { EXIT_OK } else { EXIT_PROBLEM }
+}
+
+fn status_table(rows: &[MemberStatus]) -> Table {
+    let mut t = Table::new(&[
+        ("ENDPOINT", Align::Left),
+        ("ID", Align::Left),
+        ("NAME", Align::Left),
+        ("VERSION", Align::Left),
+        ("DB SIZE", Align::Right),
+        ("DB SIZE IN USE", Align::Right),
+        ("IS LEADER", Align::Left),
+        ("IS LEARNER", Align::Left),
+        ("RAFT TERM", Align::Right),
+        ("RAFT INDEX", Align::Right),
+        ("RAFT APPLIED INDEX", Align::Right),
+        ("LATENCY", Align::Right),
+        ("ERRORS", Align::Left),
+    ]);
+    for r in rows {
+        let ep = if r.endpoint.is_empty() {
+            "-".to_string()
+        } else {
+            r.endpoint.clone()
+        };
+        match &r.result {
+            Ok(s) => t.row(vec![
+                ep,
+                format!("{:x}", s.id),
+                r.member.label(),
+                s.version.clone(),
+                human_bytes(s.db_size.max(0) as u64),
+                human_bytes(s.db_size_in_use.max(0) as u64),
+                s.is_leader().to_string(),
+                s.is_learner.to_string(),
+                s.raft_term.to_string(),
+                s.raft_index.to_string(),
+                s.raft_applied_index.to_string(),
+                dur(r.latency),
+                s.errors.join(", "),
+            ]),
+            Err(e) => t.row(vec![
+                ep,
+                format!("{:x}", r.member.id),
+                r.member.label(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                r.member.is_learner.to_string(),
+                String::new(),
+                String::new(),
+                String::new(),
+                dur(r.latency),
+                e.short(),
+            ]),
+        }
+    }
+    t
+}
+
+/// One `etcd status -o json` row (DESIGN.md's field order).
+#[derive(Serialize)]
+struct StatusJson<'a> {
+    endpoint: &'a str,
+    id: String,
+    name: &'a str,
+    version: Option<&'a str>,
+    db_size: Option<i64>,
+    db_size_in_use: Option<i64>,
+    is_leader: Option<bool>,
+    is_learner: bool,
+    raft_term: Option<u64>,
+    raft_index: Option<u64>,
+    raft_applied_index: Option<u64>,
+    leader: Option<String>,
+    latency_ms: f64,
+    errors: Vec<String>,
+}
+
+fn status_json(r: &MemberStatus) -> String {
+    let row = match &r.result {
+        Ok(s) => StatusJson {
+            endpoint: &r.endpoint,
+            id: format!("{:x}", s.id),
+            name: &r.member.name,
+            version: Some(&s.version),
+            db_size: Some(s.db_size),
+            db_size_in_use: Some(s.db_size_in_use),
+            is_leader: Some(s.is_leader()),
+            is_learner: s.is_learner,
+            raft_term: Some(s.raft_term),
+            raft_index: Some(s.raft_index),
+            raft_applied_index: Some(s.raft_applied_index),
+            leader: Some(format!("{:x}", s.leader)),
+            latency_ms: ms(r.latency),
+            errors: s.errors.clone(),
+        },
+        Err(e) => StatusJson {
+            endpoint: &r.endpoint,
+            id: format!("{:x}", r.member.id),
+            name: &r.member.name,
+            version: None,
+            db_size: None,
+            db_size_in_use: None,
+            is_leader: None,
+            is_learner: r.member.is_learner,
+            raft_term: None,
+            raft_index: None,
+            raft_applied_index: None,
+            leader: None,
+            latency_ms: ms(r.latency),
+            errors: vec![e.short()],
+        },
+    };
+    to_json(&row)
+}
+
+fn to_json<T: Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_default()
+}
+
+#[derive(Serialize)]
+struct MemberJson<'a> {
+    id: String,
+    status: &'static str,
+    name: &'a str,
+    peer_urls: &'a [String],
+    client_urls: &'a [String],
+    is_learner: bool,
+}
+
+#[derive(Serialize)]
+struct HealthJson<'a> {
+    endpoint: &'a str,
+    name: &'a str,
+    id: String,
+    health: bool,
+    took_ms: f64,
+    error: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct MoveJson {
+    previous_leader: String,
+    previous_leader_name: String,
+    previous_term: u64,
+    leader: String,
+    leader_name: String,
+    term: u64,
+    took_ms: f64,
+    confirmed_ms: Option<f64>,
+    moved: bool,
+}
+
+fn verdict_line(v: &cluster::Verdict, c: &Cluster) -> String {
+    let leader = match v.leader {
+        Some(l) if v.leader_confirmed => format!("leader: {} at term {}", c.describe(l), v.term),
+        Some(l) => format!(
+            "leader: {} at term {}, as others report it (it does not answer itself)",
+            c.describe(l),
+            v.term
+        ),
+        None => "leader: NONE".to_string(),
+    };
+    let quorum = format!(
+        "quorum: {} ({} of {} voting members answer, {} needed)",
+        if v.has_quorum() { "yes" } else { "NO" },
+        v.answering,
+        v.voting,
+        v.needed
+    );
+    let agree = if v.disagreements.is_empty() {
+        "members agree on leader and term".to_string()
+    } else {
+        format!("disagreement: {}", v.disagreements.join("; "))
+    };
+    format!("{leader}; {quorum}; {agree}")
+}
+
+async fn members(opts: &EtcdOptions, format: Format) -> i32 {
+    let cluster = match discover(opts).await {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let lines: Vec<String> = match format {
+        Format::Json => cluster
+            .members
+            .iter()
+            .map(|m| {
+                to_json(&MemberJson {
+                    id: format!("{:x}", m.id),
+                    status: if m.started() { "started" } else { "unstarted" },
+                    name: &m.name,
+                    peer_urls: &m.peer_urls,
+                    client_urls: &m.client_urls,
+                    is_learner: m.is_learner,
+                })
+            })
+            .collect(),
+        Format::Table => {
+            let mut t = Table::new(&[
+                ("ID", Align::Left),
+                ("STATUS", Align::Left),
+                ("NAME", Align::Left),
+                ("PEER ADDRS", Align::Left),
+                ("CLIENT ADDRS", Align::Left),
+                ("IS LEARNER", Align::Left),
+            ]);
+            for m in &cluster.members {
+                t.row(vec![
+                    format!("{:x}", m.id),
+                    if m.started() { "started" } else { "unstarted" }.into(),
+                    m.name.clone(),
+                    m.peer_urls.join(","),
+                    m.client_urls.join(","),
+                    m.is_learner.to_string(),
+                ]);
+            }
+            let mut l = t.render();
+            l.push(format!(
+                "cluster {:x}: {} members (asked {})",
+                cluster.cluster_id,
+                cluster.members.len(),
+                cluster.via
+            ));
+            l
+        }
+    };
+    print_lines(&lines);
+    EXIT_OK
+}
+
+async fn health(opts: &EtcdOptions, format: Format) -> i32 {
+    let cluster = match discover(opts).await {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let rows = cluster::health_all(opts, &cluster).await;
+    let healthy = rows.iter().filter(|r| r.healthy).count();
+    let line = format!("{healthy} of {} members healthy", rows.len());
+    match format {
+        Format::Json => {
+            let lines: Vec<String> = rows
+                .iter()
+                .map(|r| {
+                    to_json(&HealthJson {
+                        endpoint: &r.endpoint,
+                        name: &r.member.name,
+                        id: format!("{:x}", r.member.id),
+                        health: r.healthy,
+                        took_ms: ms(r.took),
+                        error: r.error.as_deref(),
+                    })
+                })
+                .collect();
+            print_lines(&lines);
+            eprintln!("{line}");
+        }
+        Format::Table => {
+            let mut t = Table::new(&[
+                ("ENDPOINT", Align::Left),
+                ("NAME", Align::Left),
+                ("HEALTH", Align::Left),
+                ("TOOK", Align::Right),
+                ("ERROR", Align::Left),
+            ]);
+            for r in &rows {
+                t.row(vec![
+                    r.endpoint.clone(),
+                    r.member.label(),
+                    r.healthy.to_string(),
+                    dur(r.took),
+                    r.error.clone().unwrap_or_default(),
+                ]);
+            }
+            let mut l = t.render();
+            l.push(line);
+            print_lines(&l);
+        }
+    }
+    if healthy == rows.len() && !rows.is_empty() {
+        EXIT_OK
+    } else {
+        // Every member failing for the same configuration reason (TLS,
+        // wrong port) is a usage problem, not an unhealthy cluster.
+        let config: Vec<&ClientError> = rows
+            .iter()
+            .filter_map(|r| r.client_error.as_ref())
+            .filter(|e| e.is_config_problem())
+            .collect();
+        if healthy == 0 && config.len() == rows.len() {
+            EXIT_USAGE
+        } else {
+            EXIT_PROBLEM
+        }
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn interrupted() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let term = signal(SignalKind::terminate());
+        let int = signal(SignalKind::interrupt());
+        match (term, int) {
+            (Ok(mut t), Ok(mut i)) => {
+                tokio::select! {
+                    _ = t.recv() => {},
+                    _ = i.recv() => {},
+                }
+            }
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+async fn watch_leader(opts: &EtcdOptions, args: &WatchLeaderArgs, format: Format) -> i32 {
+    if args.interval.is_zero() {
+        return usage_error("--interval must be more than 0");
+    }
+    let start = tokio::time::Instant::now();
+    let deadline = args.duration.map(|d| start + d);
+    let stop = interrupted();
+    tokio::pin!(stop);
+    // The cluster may be down when we start: keep asking until it answers.
+    let mut said = false;
+    let cluster = loop {
+        match cluster::discover(opts).await {
+            Ok(c) => break c,
+            Err(e) if e.is_config_problem() => return fail(&e),
+            Err(e) => {
+                if !said {
+                    eprintln!("kinspect: waiting for the cluster: {e}");
+                    said = true;
+                }
+            }
+        }
+        let pause = tokio::time::sleep(Duration::from_millis(500));
+        let until = async {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(d).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = pause => {},
+            _ = until => return EXIT_PROBLEM,
+            _ = &mut stop => return EXIT_PROBLEM,
+        }
+    };
+    for w in &cluster.warnings {
+        eprintln!("kinspect: warning: {w}");
+    }
+    let names: Vec<String> = cluster
+        .members
+        .iter()
+        .filter_map(|m| m.endpoint().map(|e| format!("{} {e}", m.label())))
+        .collect();
+    eprintln!(
+        "kinspect: watching {} members ({}) every {}; {}",
+        names.len(),
+        names.join(", "),
+        dur(args.interval),
+        match args.duration {
+            Some(d) => format!("for {}", dur(d)),
+            None => "Ctrl-C to stop".into(),
+        }
+    );
+    let wo = WatchOptions {
+        interval: args.interval,
+        duration: deadline.map(|d| d.saturating_duration_since(tokio::time::Instant::now())),
+    };
+    // A closed stdout (`| head`) ends the watch like Ctrl-C does.
+    let closed = std::sync::Arc::new(tokio::sync::Notify::new());
+    let on_close = closed.clone();
+    let stop = async move {
+        tokio::select! {
+            _ = stop => {},
+            _ = closed.notified() => {},
+        }
+    };
+    let mut stdout_ok = true;
+    let summary = leader::watch(opts, &cluster, &wo, stop, |c| {
+        if stdout_ok {
+            let line = match format {
+                Format::Json => c.json(),
+                Format::Table => c.human(),
+            };
+            stdout_ok = print_lines(&[line]);
+            if !stdout_ok {
+                on_close.notify_one();
+            }
+        }
+    })
+    .await;
+    let lines = match format {
+        Format::Json => vec![summary.json()],
+        Format::Table => summary.human(),
+    };
+    print_lines(&lines);
+    if summary.leader.is_some() {
+        EXIT_OK
+    } else {
+        EXIT_PROBLEM
+    }
+}
+
+async fn move_leader(opts: &EtcdOptions, args: &MoveLeaderArgs, format: Format) -> i32 {
+    let cluster = match discover(opts).await {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    match cluster::move_leader(opts, &cluster, args.to.as_deref()).await {
+        Ok(r) => {
+            let name = |id: u64| {
+                cluster
+                    .member(id)
+                    .map(|m| m.label())
+                    .unwrap_or_else(|| format!("{id:x}"))
+            };
+            let line = match format {
+                Format::Json => to_json(&MoveJson {
+                    previous_leader: format!("{:x}", r.previous_leader),
+                    previous_leader_name: name(r.previous_leader),
+                    previous_term: r.previous_term,
+                    leader: format!("{:x}", r.leader),
+                    leader_name: name(r.leader),
+                    term: r.term,
+                    took_ms: ms(r.took),
+                    confirmed_ms: r.confirmed_after.map(ms),
+                    moved: !r.already,
+                }),
+                Format::Table if r.already => format!(
+                    "{} already leads at term {}: nothing to do",
+                    cluster.describe(r.leader),
+                    r.term
+                ),
+                Format::Table => {
+                    let confirmed = match r.confirmed_after {
+                        Some(d) => format!(
+                            "{} says it leads at term {} after {}",
+                            name(r.leader),
+                            r.term,
+                            dur(d)
+                        ),
+                        None => format!("{} did not confirm it leads", name(r.leader)),
+                    };
+                    format!(
+                        "leader moved: {} -> {} in {} (term {} -> {}); {confirmed}",
+                        cluster.describe(r.previous_leader),
+                        cluster.describe(r.leader),
+                        dur(r.took),
+                        r.previous_term,
+                        r.term,
+                    )
+                }
+            };
+            print_lines(&[line]);
+            if r.confirmed_after.is_some() {
+                EXIT_OK
+            } else {
+                EXIT_PROBLEM
+            }
+        }
+        Err(e) => {
+            eprintln!("kinspect: error: {e}");
+            e.exit_code()
+        }
     }
 }

@@ -172,8 +172,9 @@ impl EtcdOptions {
             if n == 0 {
                 return Err(ClientError::BadPem {
                     path: path.clone(),
-                    message: "no PEM certificate in this file (expected -----BEGIN CERTIFICATE-----)"
-                        .into(),
+                    message:
+                        "no PEM certificate in this file (expected -----BEGIN CERTIFICATE-----)"
+                            .into(),
                 });
             }
         }
@@ -182,8 +183,9 @@ impl EtcdOptions {
             if PrivateKeyDer::from_pem_slice(&pem).is_err() {
                 return Err(ClientError::BadPem {
                     path: path.clone(),
-                    message: "no PEM private key in this file (expected -----BEGIN ... PRIVATE KEY-----)"
-                        .into(),
+                    message:
+                        "no PEM private key in this file (expected -----BEGIN ... PRIVATE KEY-----)"
+                            .into(),
                 });
             }
         }
@@ -218,7 +220,13 @@ impl EtcdOptions {
     {
         match tokio::time::timeout(self.timeout, fut).await {
             Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => Err(classify(endpoint, &e)),
+            Ok(Err(e)) => Err(match classify(endpoint, &e) {
+                ClientError::Timeout { endpoint, .. } => ClientError::Timeout {
+                    endpoint,
+                    timeout: self.timeout,
+                },
+                other => other,
+            }),
             Err(_) => Err(ClientError::Timeout {
                 endpoint: endpoint.to_string(),
                 timeout: self.timeout,
@@ -237,31 +245,108 @@ impl EtcdOptions {
     }
 
     /// Makes a vague error precise by looking at the port once: does it
-    /// speak TLS, plain HTTP/2, or something else? Only errors that could
-    /// come from talking the wrong protocol are probed.
+    /// speak TLS, plain HTTP/2, or something else; over TLS, what does the
+    /// server say to our certificate? Only errors that could come from the
+    /// wrong protocol or a refused certificate are probed.
     pub async fn explain(&self, err: ClientError) -> ClientError {
         let endpoint = match &err {
             ClientError::Protocol { endpoint, .. } => endpoint.clone(),
-            ClientError::Tls { endpoint, message } if message.contains("corrupt message") => {
+            ClientError::Tls { endpoint, message }
+                if message.contains("corrupt message")
+                    || message.contains("eof")
+                    || message.contains("TLS alert") =>
+            {
                 endpoint.clone()
             }
-            ClientError::Etcd { endpoint, message } if message.contains("h2 protocol error") => {
-                endpoint.clone()
-            }
+            ClientError::Unreachable { endpoint, reason } if reason == CLOSED => endpoint.clone(),
             _ => return err,
         };
         let Some(addr) = host_port(&endpoint) else {
             return err;
         };
-        let wanted_tls = endpoint.starts_with("https://");
         let t = self.timeout.min(Duration::from_secs(2));
-        if !wanted_tls && probe_tls(&addr, t).await == Some(true) {
-            return ClientError::NeedsTls { endpoint };
+        if !endpoint.starts_with("https://") {
+            if probe_tls(&addr, t).await == Some(true) {
+                return ClientError::NeedsTls { endpoint };
+            }
+            return err;
         }
-        if wanted_tls && probe_h2(&addr, t).await == Some(true) {
+        if probe_h2(&addr, t).await == Some(true) {
             return ClientError::NotTls { endpoint };
         }
-        err
+        match self.probe_tls_session(&addr, t).await {
+            Some(SessionProbe::Alert(a)) => ClientError::Tls {
+                message: alert_message(a, self.cert.as_deref()),
+                endpoint,
+            },
+            Some(SessionProbe::Http1(line)) => ClientError::Protocol {
+                endpoint,
+                message: format!(
+                    "this TLS port answers HTTP/1 ({line:?}), not etcd's gRPC; etcd clients use \
+                     the client port (2379 by default)"
+                ),
+            },
+            Some(SessionProbe::Closed) => ClientError::Protocol {
+                endpoint,
+                message: "the TLS handshake succeeds but the server closes the connection on \
+                          gRPC: is this a peer port (raft between members, 2380 by default)? \
+                          clients use the client port (2379 by default)"
+                    .into(),
+            },
+            _ => err,
+        }
+    }
+
+    /// Opens a TLS session as we would (our client certificate, ALPN h2;
+    /// the server's certificate is not judged here), sends the HTTP/2
+    /// preface, and reports what comes back.
+    async fn probe_tls_session(&self, addr: &str, timeout: Duration) -> Option<SessionProbe> {
+        let fut = async {
+            let provider = Arc::new(rustls::crypto::ring::default_provider());
+            let builder = rustls::ClientConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .ok()?
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(AcceptAnyServer));
+            let mut config = match (&self.cert, &self.key) {
+                (Some(c), Some(k)) => {
+                    let certs: Vec<CertificateDer<'static>> =
+                        CertificateDer::pem_slice_iter(&read(c).ok()?)
+                            .filter_map(Result::ok)
+                            .collect();
+                    let key = PrivateKeyDer::from_pem_slice(&read(k).ok()?).ok()?;
+                    builder.with_client_auth_cert(certs, key).ok()?
+                }
+                _ => builder.with_no_client_auth(),
+            };
+            config.alpn_protocols = vec![b"h2".to_vec()];
+            let tcp = TcpStream::connect(addr).await.ok()?;
+            let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+            let mut tls = match connector.connect(server_name(addr), tcp).await {
+                Ok(s) => s,
+                Err(e) => return Some(session_error(&e)),
+            };
+            let mut hello = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+            hello.extend_from_slice(&[0, 0, 0, 4, 0, 0, 0, 0, 0]);
+            if let Err(e) = tls.write_all(&hello).await {
+                return Some(session_error(&e));
+            }
+            let _ = tls.flush().await;
+            let mut buf = [0u8; 64];
+            match tls.read(&mut buf).await {
+                Ok(0) => Some(SessionProbe::Closed),
+                Ok(n) if buf[..n].starts_with(b"HTTP/") => {
+                    let text = String::from_utf8_lossy(&buf[..n]);
+                    Some(SessionProbe::Http1(
+                        text.lines().next().unwrap_or("").to_string(),
+                    ))
+                }
+                Ok(n) if n >= 4 && buf[3] == 4 => Some(SessionProbe::H2),
+                Ok(_) => Some(SessionProbe::Other),
+                Err(e) => Some(session_error(&e)),
+            }
+        };
+        tokio::time::timeout(timeout, fut).await.ok().flatten()
     }
 
     fn tls_options(&self) -> Result<TlsOptions, ClientError> {
@@ -309,6 +394,9 @@ pub fn host_port(url: &str) -> Option<String> {
         .filter(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok())
         .map(|_| rest.to_string())
 }
+
+/// Why a connection ended early, as [`ClientError::Unreachable`] says it.
+const CLOSED: &str = "connection closed by the other side";
 
 /// What the error chain of a failed call tells.
 #[derive(Default)]
@@ -363,6 +451,12 @@ pub fn classify(endpoint: &str, e: &etcd_client::Error) -> ClientError {
             endpoint,
         };
     }
+    if let Some(a) = c.messages.iter().find_map(|m| alert_in_text(m)) {
+        return ClientError::Tls {
+            message: tls_message(&rustls::Error::AlertReceived(a)),
+            endpoint,
+        };
+    }
     let all = c.messages.join(": ").to_lowercase();
     match c.io {
         Some(io::ErrorKind::ConnectionRefused) => {
@@ -402,6 +496,23 @@ pub fn classify(endpoint: &str, e: &etcd_client::Error) -> ClientError {
             reason: "connection refused (nothing listens on that port: is etcd running?)".into(),
         };
     }
+    if matches!(
+        c.io,
+        Some(
+            io::ErrorKind::ConnectionReset
+                | io::ErrorKind::ConnectionAborted
+                | io::ErrorKind::BrokenPipe
+                | io::ErrorKind::UnexpectedEof
+        )
+    ) || all.contains("connection closed")
+        || all.contains("connection reset")
+        || all.contains("broken pipe")
+    {
+        return ClientError::Unreachable {
+            endpoint,
+            reason: CLOSED.into(),
+        };
+    }
     if all.contains("timed out") || all.contains("deadline has elapsed") {
         return ClientError::Unreachable {
             endpoint,
@@ -409,6 +520,17 @@ pub fn classify(endpoint: &str, e: &etcd_client::Error) -> ClientError {
         };
     }
     if let Some((code, message)) = grpc {
+        if all.contains("timeout expired") || message.to_lowercase().contains("timeout expired") {
+            // tonic's own per-request timeout (--timeout) ran out.
+            return ClientError::Timeout {
+                endpoint,
+                timeout: Duration::ZERO,
+            };
+        }
+        if message.contains("grpc-status header missing") {
+            // An HTTP server answered, but not with gRPC.
+            return ClientError::Protocol { endpoint, message };
+        }
         let from_server = c.messages.is_empty() && !message.is_empty();
         if from_server && (code == "DeadlineExceeded" || code == "Cancelled") {
             return ClientError::Etcd { endpoint, message };
@@ -500,8 +622,8 @@ fn tls_message(e: &rustls::Error) -> String {
             | A::DecryptError
             | A::HandshakeFailure),
         ) => format!(
-            "the server rejected our client certificate (TLS alert {}): is it signed by the CA \
-             in the server's --trusted-ca-file, unexpired, and made for client auth?",
+            "the server refused the handshake (TLS alert {}): a missing or untrusted client \
+             certificate",
             alert_name(*a)
         ),
         E::AlertReceived(a) => format!("the server sent TLS alert {}", alert_name(*a)),
@@ -527,6 +649,90 @@ fn alert_name(a: rustls::AlertDescription) -> String {
     out
 }
 
+/// What a TLS session with our own certificate saw.
+#[derive(Debug)]
+enum SessionProbe {
+    Alert(rustls::AlertDescription),
+    Http1(String),
+    H2,
+    Closed,
+    Other,
+}
+
+fn session_error(e: &io::Error) -> SessionProbe {
+    match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+        Some(rustls::Error::AlertReceived(a)) => SessionProbe::Alert(*a),
+        _ if matches!(
+            e.kind(),
+            io::ErrorKind::UnexpectedEof
+                | io::ErrorKind::ConnectionReset
+                | io::ErrorKind::BrokenPipe
+        ) =>
+        {
+            SessionProbe::Closed
+        }
+        _ => SessionProbe::Other,
+    }
+}
+
+fn server_name(addr: &str) -> rustls_pki_types::ServerName<'static> {
+    let host = addr.rsplit_once(':').map_or(addr, |(h, _)| h);
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    rustls_pki_types::ServerName::try_from(host.to_string()).unwrap_or_else(|_| {
+        rustls_pki_types::ServerName::DnsName(
+            rustls_pki_types::DnsName::try_from("localhost")
+                .expect("localhost is a DNS name")
+                .to_owned(),
+        )
+    })
+}
+
+/// A TLS alert from the server, said for what it means to us: with no
+/// client certificate, any certificate alert means one is required.
+fn alert_message(a: rustls::AlertDescription, cert: Option<&Path>) -> String {
+    use rustls::AlertDescription as A;
+    let certificate_alert = matches!(
+        a,
+        A::CertificateRequired
+            | A::BadCertificate
+            | A::UnknownCA
+            | A::UnsupportedCertificate
+            | A::CertificateRevoked
+            | A::CertificateExpired
+            | A::CertificateUnknown
+            | A::AccessDenied
+            | A::DecryptError
+            | A::HandshakeFailure
+    );
+    match cert {
+        _ if !certificate_alert => format!("the server sent TLS alert {}", alert_name(a)),
+        None => format!(
+            "the server requires a client certificate (TLS alert {}): give --cert and --key \
+             (e.g. /etc/kubernetes/pki/etcd/healthcheck-client.crt and .key)",
+            alert_name(a)
+        ),
+        Some(c) => format!(
+            "the server rejected our client certificate {} (TLS alert {}): is it signed by the \
+             CA in the server's --trusted-ca-file, unexpired, and made for client auth?",
+            c.display(),
+            alert_name(a)
+        ),
+    }
+}
+
+/// `received fatal alert: BadCertificate` (rustls' words, as they reach
+/// us through h2, which drops the error's type) back to the alert.
+fn alert_in_text(text: &str) -> Option<rustls::AlertDescription> {
+    let rest = text.split("received fatal alert: ").nth(1)?;
+    let word: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .collect();
+    (0u8..=255)
+        .map(rustls::AlertDescription::from)
+        .find(|a| format!("{a:?}") == word)
+}
+
 /// Does `addr` answer a TLS ClientHello with a handshake (or a TLS alert)?
 /// `None` when the port could not be reached at all.
 pub async fn probe_tls(addr: &str, timeout: Duration) -> Option<bool> {
@@ -540,11 +746,7 @@ pub async fn probe_tls(addr: &str, timeout: Duration) -> Option<bool> {
             .with_custom_certificate_verifier(Arc::new(AcceptAnyServer))
             .with_no_client_auth();
         let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
-        let host = addr.rsplit_once(':').map_or(addr, |(h, _)| h);
-        let host = host.trim_start_matches('[').trim_end_matches(']');
-        let name = rustls_pki_types::ServerName::try_from(host.to_string())
-            .unwrap_or_else(|_| rustls_pki_types::ServerName::try_from("localhost").expect("valid name"));
-        match connector.connect(name, tcp).await {
+        match connector.connect(server_name(addr), tcp).await {
             Ok(_) => Some(true),
             Err(e) => {
                 let is_alert = e
@@ -643,15 +845,43 @@ mod tests {
 
     #[test]
     fn host_port_of_urls() {
-        assert_eq!(host_port("https://10.0.0.1:2379").as_deref(), Some("10.0.0.1:2379"));
-        assert_eq!(host_port("127.0.0.1:2380/").as_deref(), Some("127.0.0.1:2380"));
+        assert_eq!(
+            host_port("https://10.0.0.1:2379").as_deref(),
+            Some("10.0.0.1:2379")
+        );
+        assert_eq!(
+            host_port("127.0.0.1:2380/").as_deref(),
+            Some("127.0.0.1:2380")
+        );
         assert_eq!(host_port("http://x"), None);
     }
 
     #[test]
     fn alert_names_like_the_rfc() {
-        assert_eq!(alert_name(rustls::AlertDescription::BadCertificate), "bad_certificate");
-        assert_eq!(alert_name(rustls::AlertDescription::UnknownCA), "unknown_ca");
+        assert_eq!(
+            alert_name(rustls::AlertDescription::BadCertificate),
+            "bad_certificate"
+        );
+        assert_eq!(
+            alert_name(rustls::AlertDescription::UnknownCA),
+            "unknown_ca"
+        );
+    }
+
+    #[test]
+    fn alerts_from_text() {
+        assert_eq!(
+            alert_in_text("h2 protocol error: received fatal alert: BadCertificate"),
+            Some(rustls::AlertDescription::BadCertificate)
+        );
+        assert_eq!(alert_in_text("connection closed"), None);
+        let m = alert_message(rustls::AlertDescription::BadCertificate, None);
+        assert!(m.contains("requires a client certificate"), "{m}");
+        let m = alert_message(
+            rustls::AlertDescription::UnknownCA,
+            Some(Path::new("/x.crt")),
+        );
+        assert!(m.contains("rejected our client certificate /x.crt"), "{m}");
     }
 
     #[test]
@@ -662,6 +892,12 @@ mod tests {
         };
         assert_eq!(e.exit_code(), 1);
         assert_eq!(e.short(), "cannot connect: x");
-        assert_eq!(ClientError::NeedsTls { endpoint: "e".into() }.exit_code(), 2);
+        assert_eq!(
+            ClientError::NeedsTls {
+                endpoint: "e".into()
+            }
+            .exit_code(),
+            2
+        );
     }
 }

@@ -4,12 +4,15 @@
 //! - [`client`]: connection options like etcdctl's, one clear error per failure;
 //! - [`cluster`]: member discovery, status, health, move-leader;
 //! - [`leader`]: the leader watch (changes, time without a leader, latency);
-//! - [`table`]: boxed tables like `etcdctl -w table`.
+//! - [`table`]: boxed tables like `etcdctl -w table`;
+//! - [`keys`], [`watch`]: paged key walks and prefix watches.
 
 pub mod client;
 pub mod cluster;
+pub mod keys;
 pub mod leader;
 pub mod table;
+pub mod watch;
 
 pub use client::{ClientError, EtcdOptions};
 pub use cluster::{Cluster, Member};

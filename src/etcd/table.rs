@@ -1,0 +1,115 @@
+//! Boxed tables in the style of `etcdctl -w table` (tablewriter):
+//! `+---+` rules, centred upper-case headers, text left and numbers right.
+
+/// How a column's cells are aligned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    Left,
+    Right,
+}
+
+/// A table built row by row and rendered at once.
+#[derive(Debug, Clone)]
+pub struct Table {
+    headers: Vec<String>,
+    align: Vec<Align>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    /// Columns as `(header, alignment)`.
+    pub fn new(columns: &[(&str, Align)]) -> Self {
+        Table {
+            headers: columns.iter().map(|(h, _)| h.to_string()).collect(),
+            align: columns.iter().map(|(_, a)| *a).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// Adds a row; missing cells are empty, extra cells are dropped.
+    pub fn row(&mut self, cells: Vec<String>) {
+        let mut cells = cells;
+        cells.resize(self.headers.len(), String::new());
+        self.rows.push(cells);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The table as lines (no trailing newline on each).
+    pub fn render(&self) -> Vec<String> {
+        let n = self.headers.len();
+        let mut width: Vec<usize> = self.headers.iter().map(|h| h.chars().count()).collect();
+        for r in &self.rows {
+            for (i, c) in r.iter().enumerate().take(n) {
+                width[i] = width[i].max(c.chars().count());
+            }
+        }
+        let rule = {
+            let mut s = String::from("+");
+            for w in &width {
+                s.push_str(&"-".repeat(w + 2));
+                s.push('+');
+            }
+            s
+        };
+        let mut out = vec![rule.clone()];
+        let mut line = String::from("|");
+        for (i, h) in self.headers.iter().enumerate() {
+            let len = h.chars().count();
+            let left = (width[i] - len) / 2;
+            let right = width[i] - len - left;
+            line.push(' ');
+            line.push_str(&" ".repeat(left));
+            line.push_str(h);
+            line.push_str(&" ".repeat(right));
+            line.push_str(" |");
+        }
+        out.push(line);
+        out.push(rule.clone());
+        for r in &self.rows {
+            let mut line = String::from("|");
+            for (i, c) in r.iter().enumerate().take(n) {
+                let pad = " ".repeat(width[i] - c.chars().count());
+                line.push(' ');
+                match self.align[i] {
+                    Align::Left => {
+                        line.push_str(c);
+                        line.push_str(&pad);
+                    }
+                    Align::Right => {
+                        line.push_str(&pad);
+                        line.push_str(c);
+                    }
+                }
+                line.push_str(" |");
+            }
+            out.push(line);
+        }
+        out.push(rule);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_like_etcdctl() {
+        let mut t = Table::new(&[("ENDPOINT", Align::Left), ("RAFT TERM", Align::Right)]);
+        t.row(vec!["http://127.0.0.1:2379".into(), "2".into()]);
+        let lines = t.render();
+        assert_eq!(
+            lines,
+            vec![
+                "+-----------------------+-----------+",
+                "|       ENDPOINT        | RAFT TERM |",
+                "+-----------------------+-----------+",
+                "| http://127.0.0.1:2379 |         2 |",
+                "+-----------------------+-----------+",
+            ]
+        );
+    }
+}
