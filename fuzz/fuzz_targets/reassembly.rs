@@ -6,11 +6,12 @@
 //!   byte 1      mode: bit 0 = payload bytes come from the input (overlaps may
 //!               conflict) instead of a pattern derived from the sequence number
 //!   bytes 2-5   initial sequence number (big endian; try values near 2^32)
-//!   then ops, each starting with a tag byte (tag % 4):
+//!   then ops, each starting with a tag byte (tag % 5):
 //!     0 segment  rel(2, signed, * scale) flags(1) len(1) [extra(2)] [payload]
-//!     1 peer_ack rel(2, signed, * scale)
+//!     1 peer_ack rel(2, signed)
 //!     2 flush
-//!     3 segment at a raw 32-bit sequence number: seq(4) flags(1) len(1)
+//!     3 segment at a raw 32-bit sequence number: seq(4) flags(1) len(1) ...
+//!     4 start_at rel(2, signed) (what a SYN-ACK tells about a missed SYN)
 //!   flags: bit0 SYN, bit1 FIN, bit2 cut by snaplen (extra = bytes beyond
 //!   `len` on the wire), bits 4-7 scale shift for `rel`.
 //!
@@ -134,9 +135,9 @@ fuzz_target!(|data: &[u8]| {
         if ops > 4096 {
             break;
         }
-        match tag % 4 {
+        match tag % 5 {
             0 | 3 => {
-                let seq = if tag % 4 == 0 {
+                let seq = if tag % 5 == 0 {
                     let Some(rel) = inp.u16() else { break };
                     let Some(&flags) = inp.data.first() else { break };
                     let shift = u32::from(flags >> 4);
@@ -184,6 +185,15 @@ fuzz_target!(|data: &[u8]| {
                 let before = r.buffered();
                 r.peer_ack(ack, &mut |c| ck.chunk(base, c));
                 assert!(r.buffered() <= before, "peer_ack buffered more");
+                ck.after(&r, max_buffered, largest);
+            }
+            4 => {
+                let Some(rel) = inp.u16() else { break };
+                let was = r.base();
+                r.start_at(isn.wrapping_add(rel as i16 as i32 as u32));
+                if was.is_some() {
+                    assert_eq!(r.base(), was, "start_at moved a started stream");
+                }
                 ck.after(&r, max_buffered, largest);
             }
             _ => {

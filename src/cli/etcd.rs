@@ -188,7 +188,7 @@ async fn status(opts: &EtcdOptions, format: Format) -> i32 {
     let v = cluster::verdict(&rows, &cluster);
     let summary = verdict_line(&v, &cluster);
     match format {
-        Format::Json => {
+        Format::Json | Format::Prometheus => {
             let lines: Vec<String> = rows.iter().map(status_json).collect();
             print_lines(&lines);
             eprintln!("{summary}");
@@ -385,7 +385,7 @@ async fn members(opts: &EtcdOptions, format: Format) -> i32 {
         Err(code) => return code,
     };
     let lines: Vec<String> = match format {
-        Format::Json => cluster
+        Format::Json | Format::Prometheus => cluster
             .members
             .iter()
             .map(|m| {
@@ -441,7 +441,7 @@ async fn health(opts: &EtcdOptions, format: Format) -> i32 {
     let healthy = rows.iter().filter(|r| r.healthy).count();
     let line = format!("{healthy} of {} members healthy", rows.len());
     match format {
-        Format::Json => {
+        Format::Json | Format::Prometheus => {
             let lines: Vec<String> = rows
                 .iter()
                 .map(|r| {
@@ -592,7 +592,7 @@ async fn watch_leader(opts: &EtcdOptions, args: &WatchLeaderArgs, format: Format
     let summary = leader::watch(opts, &cluster, &wo, stop, |c| {
         if stdout_ok {
             let line = match format {
-                Format::Json => c.json(),
+                Format::Json | Format::Prometheus => c.json(),
                 Format::Table => c.human(),
             };
             stdout_ok = print_lines(&[line]);
@@ -603,7 +603,7 @@ async fn watch_leader(opts: &EtcdOptions, args: &WatchLeaderArgs, format: Format
     })
     .await;
     let lines = match format {
-        Format::Json => vec![summary.json()],
+        Format::Json | Format::Prometheus => vec![summary.json()],
         Format::Table => summary.human(),
     };
     print_lines(&lines);
@@ -628,7 +628,7 @@ async fn move_leader(opts: &EtcdOptions, args: &MoveLeaderArgs, format: Format) 
                     .unwrap_or_else(|| format!("{id:x}"))
             };
             let line = match format {
-                Format::Json => to_json(&MoveJson {
+                Format::Json | Format::Prometheus => to_json(&MoveJson {
                     previous_leader: format!("{:x}", r.previous_leader),
                     previous_leader_name: name(r.previous_leader),
                     previous_term: r.previous_term,

@@ -164,6 +164,13 @@ pub fn main() -> i32 {
             return code;
         }
     };
+    if cli.common.output == Format::Prometheus
+        && !matches!(cli.command, Command::Certs(certs::CertsCommand::Check(_)))
+    {
+        return usage_error(
+            "-o prometheus is only for `certs check`; other commands print table or json",
+        );
+    }
     match cli.command {
         Command::Pcap(cmd) => pcap::run(cmd, &cli.common),
         Command::Capture(args) => capture::run(args, &cli.common),

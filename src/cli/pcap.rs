@@ -102,7 +102,7 @@ pub fn finish(
         }
         return usage_error(format!("writing output: {e}"));
     }
-    if format == Format::Json {
+    if format != Format::Table {
         eprintln!("{}", summary.line());
     }
     let mut code = EXIT_OK;

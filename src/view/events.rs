@@ -71,7 +71,7 @@ impl<W: Write> Observer for EventsView<W> {
     fn event(&mut self, e: &Event) {
         self.rows += 1;
         match self.format {
-            Format::Json => {
+            Format::Json | Format::Prometheus => {
                 self.line.clear();
                 event_json(e, &mut self.kind, &mut self.line);
                 self.out.raw(&self.line);

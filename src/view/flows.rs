@@ -95,7 +95,7 @@ impl<W: Write> Observer for FlowsView<W> {
     fn flow(&mut self, f: &FlowRecord) {
         self.rows += 1;
         match self.format {
-            Format::Json => {
+            Format::Json | Format::Prometheus => {
                 self.line.clear();
                 flow_json(f, &mut self.line);
                 self.out.raw(&self.line);

@@ -23,6 +23,20 @@ pub enum Format {
     Table,
     /// JSON Lines: one object per line
     Json,
+    /// Prometheus text exposition (certs check only; x509-certificate-exporter style)
+    Prometheus,
+}
+
+impl Format {
+    /// Commands other than `certs check` take table or JSON only.
+    pub fn require_table_or_json(self, command: &str) -> Result<(), String> {
+        match self {
+            Format::Table | Format::Json => Ok(()),
+            Format::Prometheus => Err(format!(
+                "-o prometheus is for `certs check`; {command} prints table or json"
+            )),
+        }
+    }
 }
 
 /// A line-oriented writer that remembers its first error (a closed pipe
