@@ -46,4 +46,4 @@ ensure_rust() {
 # Packages needed to build kinspect at all.
 BUILD_PACKAGES=(pkg-config libpcap-dev protobuf-compiler)
 # Packages the test suite uses: real etcd, real tshark/tcpdump as oracles.
-TEST_PACKAGES=("${BUILD_PACKAGES[@]}" etcd-server etcd-client tshark tcpdump)
+TEST_PACKAGES=("${BUILD_PACKAGES[@]}" etcd-server etcd-client tshark tcpdump openssl)
