@@ -648,6 +648,46 @@ fn tls_lab_cluster() {
     assert_eq!(r.code, Some(2), "{r:#?}");
     assert!(one_line(&r).contains("peer port"), "{r:#?}");
 
+    // `tls probe` against the real TLS etcd: verified with the lab's CA and
+    // client certificate; without one, etcd's demand is named.
+    let r = run(&[
+        "tls",
+        "probe",
+        "127.0.32.1:2379",
+        "--cacert",
+        &ca,
+        "--cert",
+        &cert,
+        "--key",
+        &key,
+    ]);
+    assert_eq!(r.code, Some(0), "{r:#?}");
+    assert!(r.stdout.contains("verified     yes"), "{r:#?}");
+    assert!(
+        r.stdout.contains("IP:127.0.32.1"),
+        "the lab's IP is in the SANs: {r:#?}"
+    );
+    let r = run(&["tls", "probe", "127.0.32.1:2379", "--cacert", &ca]);
+    assert_eq!(r.code, Some(1), "{r:#?}");
+    assert!(
+        r.stdout
+            .contains("server requires a client certificate and we sent none"),
+        "{r:#?}"
+    );
+    // The peer port presents the peer certificate and asks for a client one too.
+    let r = run(&[
+        "tls",
+        "probe",
+        "127.0.32.1:22380",
+        "--cacert",
+        &ca,
+        "-o",
+        "json",
+    ]);
+    assert_eq!(r.code, Some(1), "{r:#?}");
+    let v: serde_json::Value = serde_json::from_str(r.stdout.trim()).expect("json");
+    assert_eq!(v["client_auth"]["requested"], true, "{v}");
+
     election_story(&lab);
 }
 
