@@ -1,11 +1,860 @@
-//! `kinspect etcd keys|get|watch`: keys and stored Kubernetes objects.
+//! `kinspect etcd keys|get|watch`: what is stored, and what a stored
+//! object says.
+//!
+//! - `keys` walks keys with paged key-only range requests and prints, for
+//!   `/registry`, one row per Kubernetes resource and namespace (or the
+//!   directory tree with `--tree`, or every key with `--list`); memory
+//!   stays flat whatever the key count.
+//! - `get` prints keys with their revisions, version, lease and the value
+//!   decoded by [`crate::k8s`].
+//! - `watch` prints every change under a prefix as it happens.
+//!
+//! Values of Secrets are `<redacted: N bytes>` unless `--show-secrets`.
 
-use super::{Common, usage_error};
-use crate::etcd::EtcdOptions;
+use std::io::{BufWriter, Write};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use etcd_client::{Client, KeyValue};
+use serde::Serialize;
+
+use super::{Common, EXIT_OK, EXIT_PROBLEM, parse_duration, usage_error};
+use crate::etcd::cluster::peer_port_warning;
+use crate::etcd::keys::{
+    DEFAULT_KEYS_PAGE, GroupKey, Groups, Pager, Stats, Tree, TreeNode, WalkSpec,
+};
+use crate::etcd::watch::{Flow, Notice, WatchEvent, watch_prefix};
+use crate::etcd::{ClientError, EtcdOptions, Member};
+use crate::k8s::{self, DecodeOptions, Decoded, RegistryKey, display_key};
+use crate::timestamp::Timestamp;
+use crate::view::{Format, Out, human_bytes};
 
 #[derive(Debug, clap::Args)]
-pub struct KeysArgs {}
+pub struct KeysArgs {
+    /// Only keys starting with this ("" for every key)
+    #[arg(long, default_value = "/registry")]
+    pub prefix: String,
+    /// Show the hierarchy of key directories with key counts
+    #[arg(long, conflicts_with = "list")]
+    pub tree: bool,
+    /// With --tree: deepest directory level shown
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub depth: usize,
+    /// One line per key, even under /registry (the default outside it)
+    #[arg(long)]
+    pub list: bool,
+    /// Under /registry: one row per resource and namespace, or per resource
+    #[arg(long, value_enum, default_value_t = GroupBy::Namespace)]
+    pub by: GroupBy,
+    /// Also add up value sizes. etcd cannot report a size without sending
+    /// the value, so this walks with values (smaller pages, each dropped
+    /// once counted): slower, memory still flat
+    #[arg(long)]
+    pub sizes: bool,
+    /// Keys per range request [default: 50000 keys only; with --sizes, pages of about 8 MiB]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..))]
+    pub page_size: Option<i64>,
+    /// Read at this revision instead of the newest
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..))]
+    pub rev: Option<i64>,
+}
 
-pub fn run_keys(_args: KeysArgs, _opts: &EtcdOptions, _common: &Common) -> i32 {
-    usage_error("etcd keys: not built yet")
+/// How `keys` groups /registry keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GroupBy {
+    /// One row per resource and namespace
+    Namespace,
+    /// One row per resource, all namespaces together
+    Resource,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GetArgs {
+    /// The key (with --prefix: every key starting with it)
+    #[arg(value_name = "KEY")]
+    pub target: String,
+    /// Every key starting with KEY, paged
+    #[arg(long)]
+    pub prefix: bool,
+    /// Read at this revision instead of the newest
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..))]
+    pub rev: Option<i64>,
+    /// Decode Secrets too (by default their values are <redacted: N bytes>)
+    #[arg(long)]
+    pub show_secrets: bool,
+    /// Also show the value's bytes: a hex dump (base64 in JSON)
+    #[arg(long)]
+    pub raw: bool,
+    /// With --prefix: at most this many keys
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u64>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct WatchArgs {
+    /// Watch every key starting with this
+    #[arg(value_name = "PREFIX")]
+    pub target: String,
+    /// Start at this revision (replays history from there) instead of now
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..))]
+    pub rev: Option<i64>,
+    /// Decode Secrets too (by default their values are <redacted: N bytes>)
+    #[arg(long)]
+    pub show_secrets: bool,
+    /// Also show the value's bytes: a hex dump (base64 in JSON)
+    #[arg(long)]
+    pub raw: bool,
+    /// Stop after this many events
+    #[arg(long, value_name = "N")]
+    pub count: Option<u64>,
+    /// Stop after this long, e.g. 30s, 5m
+    #[arg(long, value_name = "D", value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, i32> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| usage_error(format!("cannot start the async runtime: {e}")))
+}
+
+fn stdout_out() -> Out<BufWriter<std::io::StdoutLock<'static>>> {
+    Out::new(BufWriter::with_capacity(
+        64 * 1024,
+        std::io::stdout().lock(),
+    ))
+}
+
+/// `1 key`, `2 keys`.
+fn plural(n: u64, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+fn endpoint(opts: &EtcdOptions) -> String {
+    opts.endpoints.first().cloned().unwrap_or_default()
+}
+
+/// Prints a connection/call error the way every command does and returns
+/// its exit code.
+async fn fail(opts: &EtcdOptions, e: ClientError) -> i32 {
+    let e = opts.explain(e).await;
+    eprintln!("kinspect: error: {e}");
+    e.exit_code()
+}
+
+/// Connects to the given endpoints. An endpoint that is some member's
+/// peer port (etcd 3.4 answers the client API there too) works, with a
+/// warning saying what it is.
+async fn connect(opts: &EtcdOptions) -> Result<Client, i32> {
+    let mut client = match opts.connect_to(&opts.endpoints).await {
+        Ok(c) => c,
+        Err(e) => return Err(fail(opts, e).await),
+    };
+    let ep = endpoint(opts);
+    if let Ok(list) = opts.call(&ep, client.member_list()).await {
+        let members: Vec<Member> = list
+            .members()
+            .iter()
+            .map(|m| Member {
+                id: m.id(),
+                name: m.name().to_string(),
+                peer_urls: m.peer_urls().to_vec(),
+                client_urls: m.client_urls().to_vec(),
+                is_learner: m.is_learner(),
+            })
+            .collect();
+        for e in &opts.endpoints {
+            if let Some(w) = peer_port_warning(e, &members) {
+                eprintln!("kinspect: warning: {w}");
+            }
+        }
+    }
+    Ok(client)
+}
+
+/// Ends a run: flushes stdout; a closed pipe is a quiet success.
+fn finish<W: Write>(out: Out<W>, code: i32) -> i32 {
+    match out.finish() {
+        Ok(_) => code,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => code,
+        Err(e) => {
+            eprintln!("kinspect: error: writing output: {e}");
+            EXIT_PROBLEM
+        }
+    }
+}
+
+// ---------------------------------------------------------------- keys
+
+/// How `keys` shows what it walked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KeysMode {
+    List,
+    Groups,
+    Tree,
+}
+
+pub fn run_keys(args: KeysArgs, opts: &EtcdOptions, common: &Common) -> i32 {
+    let rt = match runtime() {
+        Ok(r) => r,
+        Err(c) => return c,
+    };
+    rt.block_on(keys_async(args, opts, common.output))
+}
+
+#[derive(Serialize)]
+struct KeyRow<'a> {
+    key: String,
+    create_revision: i64,
+    mod_revision: i64,
+    version: i64,
+    lease: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value_size: Option<usize>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    resource: Option<k8s::key::KeyRef<'a>>,
+}
+
+async fn keys_async(args: KeysArgs, opts: &EtcdOptions, format: Format) -> i32 {
+    let mode = if args.tree {
+        KeysMode::Tree
+    } else if args.list || !args.prefix.starts_with(k8s::key::REGISTRY) {
+        KeysMode::List
+    } else {
+        KeysMode::Groups
+    };
+
+    let client = match connect(opts).await {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let ep = endpoint(opts);
+    let rev = args.rev.unwrap_or(0);
+    let prefix = args.prefix.as_bytes();
+    let spec = match (args.sizes, args.page_size) {
+        (false, page) => WalkSpec::prefix(prefix, true, page.unwrap_or(DEFAULT_KEYS_PAGE), rev),
+        (true, Some(page)) => WalkSpec::prefix(prefix, false, page, rev),
+        (true, None) => WalkSpec::prefix_values_adaptive(prefix, rev),
+    };
+    let mut pager = Pager::new(&client, opts, &ep, spec);
+    let mut out = stdout_out();
+    let mut groups = Groups::new();
+    let mut tree = Tree::new(args.prefix.as_bytes(), args.depth, 10_000);
+    let mut total = Stats::default();
+    let mut line = Vec::with_capacity(256);
+    loop {
+        let kvs = match pager.next_page().await {
+            Ok(Some(kvs)) => kvs,
+            Ok(None) => break,
+            Err(e) => {
+                let code = fail(opts, e).await;
+                let _ = out.finish();
+                return code;
+            }
+        };
+        for kv in &kvs {
+            let size = args.sizes.then_some(kv.value().len() as u64);
+            total.keys += 1;
+            if let Some(s) = size {
+                total.value_bytes += s;
+                total.largest = total.largest.max(s);
+            }
+            match mode {
+                KeysMode::Groups => groups.add(kv.key(), size),
+                KeysMode::Tree => tree.add(kv.key(), size),
+                KeysMode::List => match format {
+                    Format::Json | Format::Prometheus => out.json(&KeyRow {
+                        key: display_key(kv.key()),
+                        create_revision: kv.create_revision(),
+                        mod_revision: kv.mod_revision(),
+                        version: kv.version(),
+                        lease: kv.lease(),
+                        value_size: args.sizes.then_some(kv.value().len()),
+                        resource: k8s::key::parse_ref(kv.key()),
+                    }),
+                    Format::Table => {
+                        line.clear();
+                        line.extend_from_slice(display_key(kv.key()).as_bytes());
+                        if args.sizes {
+                            line.push(b'\t');
+                            line.extend_from_slice(kv.value().len().to_string().as_bytes());
+                        }
+                        line.push(b'\n');
+                        out.raw(&line);
+                    }
+                },
+            }
+        }
+        drop(kvs);
+        if out.failed() {
+            break;
+        }
+    }
+    let rev = pager.revision();
+    let where_ = if args.prefix.is_empty() {
+        "in the whole key space".to_string()
+    } else {
+        format!("under {}", args.prefix)
+    };
+    let mut summary = format!(
+        "{} {where_} at revision {rev} ({})",
+        plural(total.keys, "key"),
+        plural(pager.pages, "range request")
+    );
+    if args.sizes {
+        summary.push_str(&format!(
+            "; values {} in all, largest {}",
+            human_bytes(total.value_bytes),
+            human_bytes(total.largest)
+        ));
+    }
+    match mode {
+        KeysMode::List => {}
+        KeysMode::Groups => {
+            let (mut rows, other) = groups.finish();
+            if args.by == GroupBy::Resource {
+                rows = by_resource(rows);
+            }
+            let resources = {
+                let mut r: Vec<(&str, &str)> = rows
+                    .iter()
+                    .map(|(k, _)| (k.group.as_str(), k.resource.as_str()))
+                    .collect();
+                r.dedup();
+                r.len()
+            };
+            print_groups(&mut out, format, &rows, &other, args.sizes);
+            summary = format!(
+                "{} in {}, {} {where_} at revision {rev} ({})",
+                plural(total.keys, "key"),
+                plural(resources as u64, "resource"),
+                plural(rows.len() as u64, "group"),
+                plural(pager.pages, "range request")
+            );
+            if args.sizes {
+                summary.push_str(&format!(
+                    "; values {} in all, largest {}",
+                    human_bytes(total.value_bytes),
+                    human_bytes(total.largest)
+                ));
+            } else if format == Format::Table {
+                summary.push_str("; value sizes with --sizes");
+            }
+        }
+        KeysMode::Tree => {
+            print_tree(&mut out, format, &tree, args.sizes);
+            if tree.truncated() {
+                summary.push_str(
+                    "; tree cut at 10000 directories (the rest counted in their parents as folded)",
+                );
+            }
+        }
+    }
+    match format {
+        Format::Table => out.line(&summary),
+        Format::Json | Format::Prometheus => eprintln!("{summary}"),
+    }
+    finish(out, EXIT_OK)
+}
+
+/// Folds the namespaces of each resource together (namespace `*`).
+fn by_resource(rows: Vec<(GroupKey, Stats)>) -> Vec<(GroupKey, Stats)> {
+    let mut out: Vec<(GroupKey, Stats)> = Vec::new();
+    for (mut k, s) in rows {
+        if !k.namespace.is_empty() {
+            k.namespace = "*".into();
+        }
+        match out.last_mut() {
+            Some((last, acc)) if *last == k => {
+                acc.keys += s.keys;
+                acc.value_bytes += s.value_bytes;
+                acc.largest = acc.largest.max(s.largest);
+            }
+            _ => out.push((k, s)),
+        }
+    }
+    out
+}
+
+fn group_name(k: &GroupKey) -> String {
+    if k.group.is_empty() {
+        k.resource.clone()
+    } else {
+        format!("{}/{}", k.group, k.resource)
+    }
+}
+
+#[derive(Serialize)]
+struct GroupRow<'a> {
+    #[serde(skip_serializing_if = "str::is_empty")]
+    group: &'a str,
+    resource: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stored_as: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    namespace: Option<&'a str>,
+    keys: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value_bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    largest_value: Option<u64>,
+}
+
+fn print_groups<W: Write>(
+    out: &mut Out<W>,
+    format: Format,
+    rows: &[(GroupKey, Stats)],
+    other: &Stats,
+    sizes: bool,
+) {
+    if format == Format::Json {
+        for (k, s) in rows {
+            out.json(&GroupRow {
+                group: &k.group,
+                resource: &k.resource,
+                stored_as: k.stored_as,
+                namespace: (!k.namespace.is_empty()).then_some(k.namespace.as_str()),
+                keys: s.keys,
+                value_bytes: sizes.then_some(s.value_bytes),
+                largest_value: sizes.then_some(s.largest),
+            });
+        }
+        if other.keys > 0 {
+            out.json(&GroupRow {
+                group: "",
+                resource: "(outside /registry)",
+                stored_as: None,
+                namespace: None,
+                keys: other.keys,
+                value_bytes: sizes.then_some(other.value_bytes),
+                largest_value: sizes.then_some(other.largest),
+            });
+        }
+        return;
+    }
+    let mut table: Vec<[String; 5]> = Vec::with_capacity(rows.len() + 2);
+    table.push([
+        "RESOURCE".into(),
+        "NAMESPACE".into(),
+        "KEYS".into(),
+        if sizes {
+            "VALUES".into()
+        } else {
+            String::new()
+        },
+        if sizes {
+            "LARGEST".into()
+        } else {
+            String::new()
+        },
+    ]);
+    let mut push = |name: String, ns: &str, s: &Stats| {
+        table.push([
+            name,
+            if ns.is_empty() {
+                "-".into()
+            } else {
+                ns.to_string()
+            },
+            s.keys.to_string(),
+            if sizes {
+                human_bytes(s.value_bytes)
+            } else {
+                String::new()
+            },
+            if sizes {
+                human_bytes(s.largest)
+            } else {
+                String::new()
+            },
+        ]);
+    };
+    for (k, s) in rows {
+        let mut name = group_name(k);
+        if let Some(st) = k.stored_as {
+            name.push_str(&format!(" ({st})"));
+        }
+        push(name, &k.namespace, s);
+    }
+    if other.keys > 0 {
+        push("(outside /registry)".into(), "", other);
+    }
+    let widths: Vec<usize> = (0..5)
+        .map(|c| {
+            table
+                .iter()
+                .map(|r| r[c].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for r in &table {
+        let mut l = format!(
+            "{:<w0$}  {:<w1$}  {:>w2$}",
+            r[0],
+            r[1],
+            r[2],
+            w0 = widths[0],
+            w1 = widths[1],
+            w2 = widths[2]
+        );
+        if sizes {
+            l.push_str(&format!(
+                "  {:>w3$}  {:>w4$}",
+                r[3],
+                r[4],
+                w3 = widths[3],
+                w4 = widths[4]
+            ));
+        }
+        out.line(l.trim_end());
+    }
+}
+
+#[derive(Serialize)]
+struct TreeRow<'a> {
+    path: &'a str,
+    depth: usize,
+    keys: u64,
+    own_keys: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    folded_keys: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value_bytes: Option<u64>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+fn print_tree<W: Write>(out: &mut Out<W>, format: Format, tree: &Tree, sizes: bool) {
+    if format == Format::Json {
+        for (path, depth, n) in tree.walk() {
+            out.json(&TreeRow {
+                path: &path,
+                depth,
+                keys: n.stats.keys,
+                own_keys: n.own_keys,
+                folded_keys: n.folded,
+                value_bytes: sizes.then_some(n.stats.value_bytes),
+            });
+        }
+        return;
+    }
+    let label = |n: &TreeNode| {
+        let mut s = plural(n.stats.keys, "key");
+        if sizes {
+            s.push_str(&format!(", {}", human_bytes(n.stats.value_bytes)));
+        }
+        if n.folded > 0 {
+            s.push_str(&format!(" ({} in directories not shown)", n.folded));
+        }
+        s
+    };
+    let root = if tree.root_path.is_empty() {
+        "(every key)".to_string()
+    } else {
+        tree.root_path.clone()
+    };
+    out.line(&format!("{root}  {}", label(&tree.root)));
+    fn rec<W: Write>(
+        out: &mut Out<W>,
+        n: &TreeNode,
+        indent: &str,
+        label: &dyn Fn(&TreeNode) -> String,
+    ) {
+        let count = n.children.len();
+        for (i, (name, c)) in n.children.iter().enumerate() {
+            let last = i + 1 == count;
+            // An empty segment is the leading `/` of keys below the root.
+            out.line(&format!(
+                "{indent}{}{name}/  {}",
+                if last { "└── " } else { "├── " },
+                label(c)
+            ));
+            let deeper = format!("{indent}{}", if last { "    " } else { "│   " });
+            rec(out, c, &deeper, label);
+        }
+    }
+    rec(out, &tree.root, "", &label);
+}
+
+// ---------------------------------------------------------------- get
+
+#[derive(Serialize)]
+struct ValueRow<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ts: Option<String>,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    event: Option<&'static str>,
+    key: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    revision: Option<i64>,
+    create_revision: i64,
+    mod_revision: i64,
+    version: i64,
+    lease: i64,
+    value_size: usize,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    resource: Option<RegistryKey>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value: Option<&'a Decoded>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value_base64: Option<String>,
+}
+
+/// Prints one key-value (a `get` result or a watch event).
+fn print_kv<W: Write>(
+    out: &mut Out<W>,
+    format: Format,
+    kv: &KeyValue,
+    event: Option<(&WatchEvent, String)>,
+    dopts: &DecodeOptions,
+    raw: bool,
+) {
+    let deleted = event.as_ref().is_some_and(|(e, _)| e.deleted);
+    let decoded = (!deleted).then(|| k8s::decode_value(Some(kv.key()), kv.value(), dopts));
+    let redacted = matches!(decoded, Some(Decoded::Redacted { .. }));
+    let show_raw = raw && !redacted && !deleted;
+    match format {
+        Format::Json | Format::Prometheus => {
+            use base64::Engine as _;
+            out.json(&ValueRow {
+                ts: event.as_ref().map(|(_, ts)| ts.clone()),
+                event: event
+                    .as_ref()
+                    .map(|(e, _)| if e.deleted { "delete" } else { "put" }),
+                key: display_key(kv.key()),
+                revision: event.as_ref().map(|(e, _)| e.revision()),
+                create_revision: kv.create_revision(),
+                mod_revision: kv.mod_revision(),
+                version: kv.version(),
+                lease: kv.lease(),
+                value_size: kv.value().len(),
+                resource: k8s::key::parse(kv.key()),
+                value: decoded.as_ref(),
+                value_base64: show_raw
+                    .then(|| base64::engine::general_purpose::STANDARD.encode(kv.value())),
+            });
+        }
+        Format::Table => {
+            let key = display_key(kv.key());
+            match &event {
+                Some((e, ts)) if e.deleted => {
+                    out.line(&format!("{ts} DELETE {key}  revision {}", e.revision()));
+                    return;
+                }
+                Some((e, ts)) => {
+                    let what = if kv.version() == 1 { "CREATE" } else { "PUT" };
+                    out.line(&format!("{ts} {what} {key}  revision {}", e.revision()));
+                }
+                None => out.line(&key),
+            }
+            let lease = if kv.lease() == 0 {
+                "0".to_string()
+            } else {
+                format!("{} ({:x})", kv.lease(), kv.lease())
+            };
+            out.line(&format!(
+                "  create_revision {}  mod_revision {}  version {}  lease {}  value {} bytes",
+                kv.create_revision(),
+                kv.mod_revision(),
+                kv.version(),
+                lease,
+                kv.value().len()
+            ));
+            if let Some(d) = &decoded {
+                for l in d.render() {
+                    out.line(&format!("  {l}"));
+                }
+            }
+            if show_raw {
+                out.line("  raw value:");
+                for l in k8s::dump::hex_dump(kv.value(), usize::MAX) {
+                    out.line(&format!("  {l}"));
+                }
+            }
+            out.line("");
+        }
+    }
+}
+
+pub fn run_get(args: GetArgs, opts: &EtcdOptions, common: &Common) -> i32 {
+    let rt = match runtime() {
+        Ok(r) => r,
+        Err(c) => return c,
+    };
+    rt.block_on(get_async(args, opts, common.output))
+}
+
+async fn get_async(args: GetArgs, opts: &EtcdOptions, format: Format) -> i32 {
+    if args.target.is_empty() && !args.prefix {
+        return usage_error("etcd get: KEY is empty (use --prefix '' for every key)");
+    }
+    let client = match connect(opts).await {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let ep = endpoint(opts);
+    let rev = args.rev.unwrap_or(0);
+    let spec = if args.prefix {
+        WalkSpec::prefix(args.target.as_bytes(), false, 100, rev)
+    } else {
+        WalkSpec::single(args.target.as_bytes(), rev)
+    };
+    let dopts = DecodeOptions {
+        show_secrets: args.show_secrets,
+        ..DecodeOptions::default()
+    };
+    let mut pager = Pager::new(&client, opts, &ep, spec);
+    let mut out = stdout_out();
+    let mut shown: u64 = 0;
+    let limit = args.limit.unwrap_or(u64::MAX);
+    'pages: loop {
+        let kvs = match pager.next_page().await {
+            Ok(Some(kvs)) => kvs,
+            Ok(None) => break,
+            Err(e) => {
+                let code = fail(opts, e).await;
+                let _ = out.finish();
+                return code;
+            }
+        };
+        for kv in &kvs {
+            if shown >= limit {
+                break 'pages;
+            }
+            print_kv(&mut out, format, kv, None, &dopts, args.raw);
+            shown += 1;
+        }
+        if out.failed() {
+            break;
+        }
+    }
+    let rev = pager.revision();
+    if shown == 0 {
+        let what = if args.prefix {
+            format!("no key starts with {:?}", args.target)
+        } else {
+            format!("no key {:?}", args.target)
+        };
+        eprintln!("kinspect: {what} (revision {rev})");
+        return finish(out, EXIT_PROBLEM);
+    }
+    if args.prefix {
+        let s = format!("{} at revision {rev}", plural(shown, "key"));
+        match format {
+            Format::Table => out.line(&s),
+            Format::Json | Format::Prometheus => eprintln!("{s}"),
+        }
+    }
+    finish(out, EXIT_OK)
+}
+
+// ---------------------------------------------------------------- watch
+
+fn now() -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos().min(i64::MAX as u128) as i64)
+        .unwrap_or(0);
+    Timestamp(nanos).rfc3339()
+}
+
+pub fn run_watch(args: WatchArgs, opts: &EtcdOptions, common: &Common) -> i32 {
+    let rt = match runtime() {
+        Ok(r) => r,
+        Err(c) => return c,
+    };
+    rt.block_on(watch_async(args, opts, common.output))
+}
+
+async fn watch_async(args: WatchArgs, opts: &EtcdOptions, format: Format) -> i32 {
+    let client = match connect(opts).await {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let ep = endpoint(opts);
+    let dopts = DecodeOptions {
+        show_secrets: args.show_secrets,
+        ..DecodeOptions::default()
+    };
+    // Not block-buffered: stdout is line-buffered, so every event shows
+    // as soon as it happens.
+    let mut out = Out::new(std::io::stdout().lock());
+    let mut seen: u64 = 0;
+    let max = args.count.unwrap_or(u64::MAX);
+    if max == 0 {
+        return finish(out, EXIT_OK);
+    }
+    let prefix = args.target.clone();
+    let watch = watch_prefix(
+        &client,
+        opts,
+        &ep,
+        prefix.as_bytes(),
+        args.rev.unwrap_or(0),
+        |ev| {
+            print_kv(
+                &mut out,
+                format,
+                &ev.kv,
+                Some((&ev, now())),
+                &dopts,
+                args.raw,
+            );
+            seen += 1;
+            if seen >= max || out.failed() {
+                Flow::Stop
+            } else {
+                Flow::Continue
+            }
+        },
+        |n| match n {
+            Notice::Started {
+                revision,
+                from_revision,
+            } => {
+                if from_revision <= revision {
+                    eprintln!(
+                        "kinspect: watching {prefix:?} from revision {from_revision} (now at {revision})"
+                    )
+                } else {
+                    eprintln!("kinspect: watching {prefix:?} (now at revision {revision})")
+                }
+            }
+            Notice::Interrupted {
+                reason,
+                from_revision,
+            } => eprintln!(
+                "kinspect: warning: watch interrupted ({reason}); resuming from revision {from_revision}"
+            ),
+        },
+    );
+    let stop_after = async {
+        match args.duration {
+            Some(d) => tokio::time::sleep(d).await,
+            None => std::future::pending::<()>().await,
+        }
+    };
+    let result = tokio::select! {
+        r = watch => Some(r),
+        _ = tokio::signal::ctrl_c() => None,
+        _ = stop_after => None,
+    };
+    let code = match result {
+        Some(Err(e)) => {
+            eprintln!("kinspect: error: {e}");
+            e.exit_code()
+        }
+        _ => {
+            eprintln!("kinspect: {}", plural(seen, "event"));
+            EXIT_OK
+        }
+    };
+    finish(out, code)
 }

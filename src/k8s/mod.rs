@@ -49,7 +49,9 @@ pub enum DecodeError {
     BadFieldNumber { offset: usize, number: u64 },
     #[error("unsupported protobuf wire type {wire} at offset {offset}")]
     BadWireType { offset: usize, wire: u8 },
-    #[error("field {field} at offset {offset}: length {claimed} runs past the end ({left} bytes left)")]
+    #[error(
+        "field {field} at offset {offset}: length {claimed} runs past the end ({left} bytes left)"
+    )]
     LengthPastEnd {
         offset: usize,
         field: u32,
@@ -57,7 +59,10 @@ pub enum DecodeError {
         left: usize,
     },
     #[error("CBOR at offset {offset}: {message}")]
-    Cbor { offset: usize, message: &'static str },
+    Cbor {
+        offset: usize,
+        message: &'static str,
+    },
 }
 
 impl DecodeError {
@@ -106,7 +111,8 @@ pub fn format_unix_time(secs: i64, nanos: u32) -> Option<String> {
         .ok()?
         .replace_nanosecond(nanos)
         .ok()?;
-    t.format(&time::format_description::well_known::Rfc3339).ok()
+    t.format(&time::format_description::well_known::Rfc3339)
+        .ok()
 }
 
 /// How to decode.
@@ -130,6 +136,10 @@ impl Default for DecodeOptions {
 /// A JSON or CBOR object.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct JsonObject {
+    /// JSON: the stored text re-indented, keys in their stored order
+    /// (`object` has them sorted).
+    #[serde(skip)]
+    pub pretty: Option<String>,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub type_meta: Option<TypeMeta>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -208,13 +218,18 @@ fn decode_format(value: &[u8], opts: &DecodeOptions) -> Decoded {
     if value.starts_with(cbor::SELF_DESCRIBED) {
         return match cbor::decode(value) {
             Ok((object, used)) => Decoded::Cbor(JsonObject {
+                pretty: None,
                 type_meta: meta::type_meta_from_json(&object),
                 metadata: meta::object_meta_from_json(&object),
                 object,
                 error: (used < value.len())
                     .then(|| format!("{} bytes after the CBOR item", value.len() - used)),
             }),
-            Err(e) => binary(value, opts, Some(format!("CBOR (self-described tag) but {e}"))),
+            Err(e) => binary(
+                value,
+                opts,
+                Some(format!("CBOR (self-described tag) but {e}")),
+            ),
         };
     }
     let first = value.iter().find(|b| !b.is_ascii_whitespace());
@@ -223,6 +238,7 @@ fn decode_format(value: &[u8], opts: &DecodeOptions) -> Decoded {
         match serde_json::from_slice::<Json>(value) {
             Ok(object) => {
                 return Decoded::Json(JsonObject {
+                    pretty: Some(pretty_json(value)),
                     type_meta: meta::type_meta_from_json(&object),
                     metadata: meta::object_meta_from_json(&object),
                     object,
@@ -244,6 +260,71 @@ fn decode_format(value: &[u8], opts: &DecodeOptions) -> Decoded {
     binary(value, opts, json_error)
 }
 
+/// Re-indents JSON text (already known to be valid) two spaces per level,
+/// keeping the stored key order; `{}` and `[]` stay on one line.
+pub fn pretty_json(value: &[u8]) -> String {
+    let text = String::from_utf8_lossy(value);
+    let mut out = String::with_capacity(text.len() * 2);
+    let mut depth: usize = 0;
+    let mut in_str = false;
+    let mut escaped = false;
+    let chars: Vec<char> = text.chars().collect();
+    let next_solid = |from: usize| chars[from..].iter().find(|c| !c.is_whitespace()).copied();
+    let newline = |out: &mut String, depth: usize| {
+        out.push('\n');
+        for _ in 0..depth {
+            out.push_str("  ");
+        }
+    };
+    for (i, &c) in chars.iter().enumerate() {
+        if in_str {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_str = false;
+            }
+            continue;
+        }
+        match c {
+            '"' => {
+                in_str = true;
+                out.push(c);
+            }
+            '{' | '[' => {
+                out.push(c);
+                let close = if c == '{' { '}' } else { ']' };
+                if next_solid(i + 1) != Some(close) {
+                    depth += 1;
+                    newline(&mut out, depth);
+                }
+            }
+            '}' | ']' => {
+                let open = if c == '}' { '{' } else { '[' };
+                if out.trim_end().ends_with(open) {
+                    while out.ends_with(char::is_whitespace) {
+                        out.pop();
+                    }
+                } else {
+                    depth = depth.saturating_sub(1);
+                    newline(&mut out, depth);
+                }
+                out.push(c);
+            }
+            ',' => {
+                out.push(c);
+                newline(&mut out, depth);
+            }
+            ':' => out.push_str(": "),
+            c if c.is_whitespace() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 fn binary(value: &[u8], opts: &DecodeOptions, note: Option<String>) -> Decoded {
     let shown = &value[..value.len().min(opts.dump_limit)];
     Decoded::Binary {
@@ -255,6 +336,11 @@ fn binary(value: &[u8], opts: &DecodeOptions, note: Option<String>) -> Decoded {
 }
 
 impl Decoded {
+    /// The JSON form (what `-o json` prints under `value`).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|e| format!("{{\"error\":{:?}}}", e.to_string()))
+    }
+
     /// apiVersion and kind, when the value says.
     pub fn type_meta(&self) -> Option<&TypeMeta> {
         match self {
@@ -321,6 +407,12 @@ impl Decoded {
         match self {
             Decoded::Empty | Decoded::Redacted { .. } | Decoded::Encrypted(_) => {}
             Decoded::Protobuf(p) => {
+                // Envelope problems first (the tree shows its own).
+                if let Some(e) = &p.error
+                    && p.fields.error.as_ref().map(|f| format!("object: {f}")) != Some(e.clone())
+                {
+                    out.push(format!("!! {e}"));
+                }
                 if let Some(m) = &p.metadata {
                     render_meta(m, &mut out);
                 }
@@ -339,11 +431,6 @@ impl Decoded {
                 } else if let Some(e) = &p.fields.error {
                     out.push(format!("!! {e}"));
                 }
-                if let Some(e) = &p.error
-                    && p.fields.error.as_ref().map(|f| format!("object: {f}")) != Some(e.clone())
-                {
-                    out.push(format!("!! {e}"));
-                }
             }
             Decoded::Json(j) | Decoded::Cbor(j) => {
                 if let Some(m) = &j.metadata {
@@ -352,7 +439,10 @@ impl Decoded {
                 if let Some(e) = &j.error {
                     out.push(format!("!! {e}"));
                 }
-                let pretty = serde_json::to_string_pretty(&j.object).unwrap_or_default();
+                let pretty = match &j.pretty {
+                    Some(p) => p.clone(),
+                    None => serde_json::to_string_pretty(&j.object).unwrap_or_default(),
+                };
                 out.extend(pretty.lines().map(str::to_string));
             }
             Decoded::Text { text, note } => {
@@ -402,9 +492,18 @@ fn render_meta(m: &ObjectMeta, out: &mut Vec<String>) {
     kv("generateName", &m.generate_name);
     kv("selfLink", &m.self_link);
     kv("resourceVersion", &m.resource_version);
-    kv("generation", &m.generation.map(|g| g.to_string()).unwrap_or_default());
-    kv("creationTimestamp", m.creation_timestamp.as_deref().unwrap_or(""));
-    kv("deletionTimestamp", m.deletion_timestamp.as_deref().unwrap_or(""));
+    kv(
+        "generation",
+        &m.generation.map(|g| g.to_string()).unwrap_or_default(),
+    );
+    kv(
+        "creationTimestamp",
+        m.creation_timestamp.as_deref().unwrap_or(""),
+    );
+    kv(
+        "deletionTimestamp",
+        m.deletion_timestamp.as_deref().unwrap_or(""),
+    );
     kv(
         "deletionGracePeriodSeconds",
         &m.deletion_grace_period_seconds
@@ -412,6 +511,7 @@ fn render_meta(m: &ObjectMeta, out: &mut Vec<String>) {
             .unwrap_or_default(),
     );
     kv("finalizers", &m.finalizers.join(", "));
+    kv("clusterName", &m.cluster_name);
     if !m.labels.is_empty() {
         out.push("labels:".into());
         for (k, v) in &m.labels {
@@ -483,7 +583,11 @@ mod tests {
     #[test]
     fn formats() {
         assert_eq!(decode_value(None, b"", &opts()), Decoded::Empty);
-        let d = decode_value(None, br#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c","namespace":"n"}}"#, &opts());
+        let d = decode_value(
+            None,
+            br#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c","namespace":"n"}}"#,
+            &opts(),
+        );
         assert_eq!(d.headline(), "v1 ConfigMap n/c (JSON)");
         let d = decode_value(None, b"[1, 2]", &opts());
         assert_eq!(d.headline(), "JSON value");
@@ -492,16 +596,32 @@ mod tests {
         let d = decode_value(None, b"\x00\x01\x02", &opts());
         assert!(d.headline().starts_with("binary, 3 bytes"));
         assert!(d.render()[1].starts_with("00000000  00 01 02"));
-        let d = decode_value(None, b"k8s:enc:aescbc:v1:key1:0123456789abcdef0123456789abcdef", &opts());
+        let d = decode_value(
+            None,
+            b"k8s:enc:aescbc:v1:key1:0123456789abcdef0123456789abcdef",
+            &opts(),
+        );
         assert!(matches!(d, Decoded::Encrypted(_)));
         assert!(d.headline().contains("key \"key1\""));
+    }
+
+    #[test]
+    fn pretty_json_keeps_order() {
+        let p = pretty_json(br#" {"kind":"Pod","apiVersion":"v1","a":[],"b":{},"s":"x,{\"y\":[1]}","n":[1,{"c":2}]}"#);
+        assert_eq!(
+            p,
+            "{\n  \"kind\": \"Pod\",\n  \"apiVersion\": \"v1\",\n  \"a\": [],\n  \"b\": {},\n  \"s\": \"x,{\\\"y\\\":[1]}\",\n  \"n\": [\n    1,\n    {\n      \"c\": 2\n    }\n  ]\n}"
+        );
     }
 
     #[test]
     fn broken_json_is_said() {
         let d = decode_value(None, br#"{"kind":"Pod","metadata":{"na"#, &opts());
         let r = d.render();
-        assert!(r[1].starts_with("!! looks like JSON but is not valid"), "{r:?}");
+        assert!(
+            r[1].starts_with("!! looks like JSON but is not valid"),
+            "{r:?}"
+        );
         let d = decode_value(None, b"{\x00\xff", &opts());
         assert!(matches!(d, Decoded::Binary { note: Some(_), .. }));
     }
@@ -553,7 +673,10 @@ mod tests {
         e.extend_from_slice(&[1; 48]);
         let d = decode_value(Some(b"/registry/secrets/default/db-pass"), &e, &opts());
         let h = d.headline();
-        assert!(h.starts_with("<redacted: 71 bytes>") && h.contains("aescbc"), "{h}");
+        assert!(
+            h.starts_with("<redacted: 71 bytes>") && h.contains("aescbc"),
+            "{h}"
+        );
     }
 
     #[test]
@@ -578,7 +701,10 @@ mod tests {
 
     #[test]
     fn times() {
-        assert_eq!(format_unix_time(0, 0).as_deref(), Some("1970-01-01T00:00:00Z"));
+        assert_eq!(
+            format_unix_time(0, 0).as_deref(),
+            Some("1970-01-01T00:00:00Z")
+        );
         assert_eq!(
             format_unix_time(1, 500_000_000).as_deref(),
             Some("1970-01-01T00:00:01.5Z")

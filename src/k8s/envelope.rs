@@ -1,0 +1,286 @@
+//! The `k8s\0` protobuf storage envelope: the four magic bytes, then a
+//! `runtime.Unknown` (k8s.io/apimachinery/pkg/runtime/generated.proto):
+//! 1 typeMeta {1 apiVersion, 2 kind}, 2 raw (the object's own protobuf),
+//! 3 contentEncoding, 4 contentType.
+//!
+//! The object in `raw` has its ObjectMeta in field 1 (true of every
+//! top-level Kubernetes type); that is decoded by field number, the rest
+//! is shown as a generic field tree.
+
+use serde::Serialize;
+
+use super::DecodeError;
+use super::meta::{
+    ObjectMeta, TypeMeta, decode_object_meta, decode_object_meta_cut, decode_type_meta,
+};
+use super::tree::Message;
+use super::wire::{Fields, WireValue, read_varint};
+
+/// The envelope's magic prefix.
+pub const MAGIC: &[u8; 4] = b"k8s\0";
+
+/// A decoded protobuf object.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ProtoObject {
+    #[serde(flatten)]
+    pub type_meta: TypeMeta,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub content_encoding: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub content_type: String,
+    /// Size of the object's own protobuf (`raw`).
+    pub raw_bytes: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<ObjectMeta>,
+    /// Every field of the object but the metadata (all of them when field
+    /// 1 is not an ObjectMeta).
+    pub fields: Message,
+    /// What went wrong, when the envelope or object could only partly be
+    /// read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Decodes a value that starts with [`MAGIC`]. Never fails: problems are
+/// in `error`, with everything read before them kept.
+pub fn decode(value: &[u8]) -> ProtoObject {
+    let mut obj = ProtoObject::default();
+    let body = value.get(MAGIC.len()..).unwrap_or_default();
+    let base = MAGIC.len();
+    let mut raw: Option<(&[u8], usize)> = None;
+    // The value ends inside the object.
+    let mut cut = false;
+    for f in Fields::with_base(body, base) {
+        match f {
+            Ok(f) => {
+                let at = |b: &[u8]| base + (b.as_ptr() as usize - body.as_ptr() as usize);
+                match (f.number, f.value) {
+                    (1, WireValue::Len(b)) => match decode_type_meta(b, at(b)) {
+                        Ok(t) => obj.type_meta = t,
+                        Err(e) => {
+                            obj.error = Some(format!("envelope typeMeta: {e}"));
+                        }
+                    },
+                    (2, WireValue::Len(b)) => raw = Some((b, at(b))),
+                    (3, WireValue::Len(b)) => {
+                        obj.content_encoding = String::from_utf8_lossy(b).into_owned()
+                    }
+                    (4, WireValue::Len(b)) => {
+                        obj.content_type = String::from_utf8_lossy(b).into_owned()
+                    }
+                    _ => {}
+                }
+            }
+            Err(e) => {
+                // A cut value: the object's bytes run past the end. Decode
+                // what there is (the metadata comes first, so a value cut
+                // late still names its object).
+                if let DecodeError::LengthPastEnd {
+                    offset, field: 2, ..
+                } = e
+                    && raw.is_none()
+                {
+                    let mut pos = offset - base;
+                    if read_varint(body, &mut pos).is_ok() {
+                        raw = Some((&body[pos..], base + pos));
+                        cut = true;
+                        obj.error = Some(format!(
+                            "envelope: {e}; the object below is its first {} bytes",
+                            body.len() - pos
+                        ));
+                        break;
+                    }
+                }
+                obj.error = Some(format!("envelope: {e}"));
+                break;
+            }
+        }
+    }
+    let Some((raw, raw_at)) = raw else {
+        if obj.error.is_none() {
+            obj.error = Some("envelope has no object (field 2, raw, is missing)".into());
+        }
+        return obj;
+    };
+    obj.raw_bytes = raw.len();
+    let tree = Message::decode_at(raw, raw_at, 0);
+    // Field 1 as ObjectMeta, when it reads as one; in a cut value, as much
+    // of it as there is.
+    let meta = match Fields::with_base(raw, raw_at).next() {
+        Some(Ok(f)) if f.number == 1 => match f.value {
+            WireValue::Len(b) => Some(decode_object_meta(
+                b,
+                raw_at + (b.as_ptr() as usize - raw.as_ptr() as usize),
+            )),
+            _ => None,
+        },
+        Some(Err(DecodeError::LengthPastEnd {
+            offset, field: 1, ..
+        })) if cut => {
+            let mut pos = offset - raw_at;
+            read_varint(raw, &mut pos)
+                .ok()
+                .map(|_| Ok(decode_object_meta_cut(&raw[pos..], raw_at + pos)))
+        }
+        _ => None,
+    };
+    match meta {
+        Some(Ok(meta)) => {
+            obj.metadata = Some(meta);
+            obj.fields = tree.without(&[1]);
+        }
+        Some(Err(e)) => {
+            if obj.error.is_none() {
+                obj.error = Some(format!("object metadata (field 1): {e}"));
+            }
+            obj.fields = tree;
+        }
+        None => obj.fields = tree,
+    }
+    if obj.error.is_none()
+        && let Some(e) = &obj.fields.error
+    {
+        obj.error = Some(format!("object: {e}"));
+    }
+    obj
+}
+
+/// Only the type of an envelope value (cheap; used to spot Secrets).
+pub fn peek_type(value: &[u8]) -> Option<TypeMeta> {
+    let body = value.strip_prefix(MAGIC.as_slice())?;
+    for f in Fields::new(body) {
+        let f = f.ok()?;
+        if let (1, WireValue::Len(b)) = (f.number, f.value) {
+            return decode_type_meta(b, 0).ok();
+        }
+    }
+    None
+}
+
+/// Builds an envelope value (for tests, examples and the benchmark loader).
+pub fn encode(api_version: &str, kind: &str, raw: &[u8]) -> Vec<u8> {
+    let mut tm = Vec::new();
+    put_len(&mut tm, 1, api_version.as_bytes());
+    put_len(&mut tm, 2, kind.as_bytes());
+    let mut v = MAGIC.to_vec();
+    put_len(&mut v, 1, &tm);
+    put_len(&mut v, 2, raw);
+    put_len(&mut v, 3, b"");
+    put_len(&mut v, 4, b"");
+    v
+}
+
+/// Appends a varint.
+pub fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// Appends a length-delimited field.
+pub fn put_len(out: &mut Vec<u8>, field: u32, payload: &[u8]) {
+    put_varint(out, (u64::from(field) << 3) | 2);
+    put_varint(out, payload.len() as u64);
+    out.extend_from_slice(payload);
+}
+
+/// Appends a varint field.
+pub fn put_uint(out: &mut Vec<u8>, field: u32, v: u64) {
+    put_varint(out, u64::from(field) << 3);
+    put_varint(out, v);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::k8s::tree::Node;
+
+    fn pod_raw() -> Vec<u8> {
+        let mut meta = Vec::new();
+        put_len(&mut meta, 1, b"web-0");
+        put_len(&mut meta, 3, b"prod");
+        put_len(&mut meta, 5, b"1111-2222");
+        let mut time = Vec::new();
+        put_uint(&mut time, 1, 1_700_000_000);
+        put_len(&mut meta, 8, &time);
+        let mut spec = Vec::new();
+        put_len(&mut spec, 9, b"node-1");
+        let mut raw = Vec::new();
+        put_len(&mut raw, 1, &meta);
+        put_len(&mut raw, 2, &spec);
+        raw
+    }
+
+    #[test]
+    fn round_trip() {
+        let v = encode("v1", "Pod", &pod_raw());
+        let o = decode(&v);
+        assert_eq!(o.error, None);
+        assert_eq!(o.type_meta.api_version, "v1");
+        assert_eq!(o.type_meta.kind, "Pod");
+        let m = o.metadata.as_ref().unwrap();
+        assert_eq!(m.full_name(), "prod/web-0");
+        assert_eq!(
+            m.creation_timestamp.as_deref(),
+            Some("2023-11-14T22:13:20Z")
+        );
+        let Some(Node::Message(spec)) = o.fields.get(2) else {
+            panic!("{o:?}")
+        };
+        assert_eq!(spec.get(9), Some(&Node::String("node-1".into())));
+        assert!(o.fields.get(1).is_none());
+        assert_eq!(peek_type(&v).unwrap().kind, "Pod");
+    }
+
+    #[test]
+    fn truncated_keeps_type_and_says_where() {
+        let v = encode("v1", "Pod", &pod_raw());
+        let cut = &v[..v.len() - 8];
+        let o = decode(cut);
+        assert_eq!(o.type_meta.kind, "Pod");
+        // The metadata was whole: still decoded.
+        assert_eq!(o.metadata.as_ref().unwrap().full_name(), "prod/web-0");
+        let e = o.error.unwrap();
+        assert!(e.contains("envelope") && e.contains("offset"), "{e}");
+        assert!(e.contains("the object below is its first"), "{e}");
+        // Cut inside the metadata (in its last field, the creation time):
+        // the fields before the cut.
+        let cut = &v[..v.len() - 17];
+        let o = decode(cut);
+        let m = o.metadata.unwrap();
+        assert_eq!(m.full_name(), "prod/web-0");
+        assert_eq!(m.uid, "1111-2222");
+        assert_eq!(m.creation_timestamp, None);
+        // Cut inside the type: no metadata, the error says where.
+        let o = decode(&v[..12]);
+        assert!(o.metadata.is_none());
+        assert!(o.error.is_some());
+    }
+
+    #[test]
+    fn object_without_meta() {
+        let mut raw = Vec::new();
+        put_uint(&mut raw, 1, 5);
+        let o = decode(&encode("v1", "Thing", &raw));
+        assert!(o.metadata.is_none());
+        assert_eq!(o.fields.get(1), Some(&Node::Varint(5)));
+        let o = decode(b"k8s\0");
+        assert!(o.error.unwrap().contains("no object"));
+        let o = decode(b"k8s\0\x0a\x02\x0a");
+        assert!(o.error.is_some());
+    }
+
+    #[test]
+    fn bad_metadata_is_reported_and_shown_generically() {
+        let mut raw = Vec::new();
+        let mut meta = Vec::new();
+        put_len(&mut meta, 8, &[0x08]); // truncated Time
+        put_len(&mut raw, 1, &meta);
+        let o = decode(&encode("v1", "Pod", &raw));
+        assert!(o.metadata.is_none());
+        assert!(o.error.unwrap().contains("metadata"));
+        assert!(o.fields.get(1).is_some());
+    }
+}
