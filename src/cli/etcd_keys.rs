@@ -199,6 +199,9 @@ enum KeysMode {
 }
 
 pub fn run_keys(args: KeysArgs, opts: &EtcdOptions, common: &Common) -> i32 {
+    if let Err(e) = common.output.require_table_or_json("etcd keys") {
+        return usage_error(e);
+    }
     let rt = match runtime() {
         Ok(r) => r,
         Err(c) => return c,
@@ -684,6 +687,9 @@ fn print_kv<W: Write>(
 }
 
 pub fn run_get(args: GetArgs, opts: &EtcdOptions, common: &Common) -> i32 {
+    if let Err(e) = common.output.require_table_or_json("etcd get") {
+        return usage_error(e);
+    }
     let rt = match runtime() {
         Ok(r) => r,
         Err(c) => return c,
@@ -766,6 +772,9 @@ fn now() -> String {
 }
 
 pub fn run_watch(args: WatchArgs, opts: &EtcdOptions, common: &Common) -> i32 {
+    if let Err(e) = common.output.require_table_or_json("etcd watch") {
+        return usage_error(e);
+    }
     let rt = match runtime() {
         Ok(r) => r,
         Err(c) => return c,
