@@ -93,7 +93,10 @@ impl FileSource<File> {
             source,
         })?;
         let total = file.metadata().ok().map(|m| m.len());
-        let mut src = FileSource::from_reader(path, file)?;
+        // A small file needs no 2 MiB buffer (many small files are merged
+        // at once); the buffer still grows for any record that needs it.
+        let capacity = total.map_or(READ_BUFFER, |t| (t as usize).clamp(4096, READ_BUFFER));
+        let mut src = FileSource::with_capacity(path, file, capacity)?;
         src.total = total;
         Ok(src)
     }
@@ -102,10 +105,16 @@ impl FileSource<File> {
 impl<R: Read> FileSource<R> {
     /// Reads a capture from any byte stream (`path` is used in messages only).
     pub fn from_reader(path: &Path, reader: R) -> Result<Self, CaptureError> {
+        FileSource::with_capacity(path, reader, READ_BUFFER)
+    }
+
+    /// As [`FileSource::from_reader`], with an initial buffer of `capacity`
+    /// bytes (it grows when a record needs more).
+    pub fn with_capacity(path: &Path, reader: R, capacity: usize) -> Result<Self, CaptureError> {
         let mut src = FileSource {
             path: path.to_path_buf(),
             reader,
-            buf: vec![0; READ_BUFFER],
+            buf: vec![0; capacity.max(64)],
             start: 0,
             end: 0,
             buf_offset: 0,
@@ -659,6 +668,23 @@ mod tests {
             assert_eq!(pkts[1].1, b"defg");
             assert_eq!(pkts[1].2, 8);
         }
+    }
+
+    #[test]
+    fn a_tiny_buffer_grows_and_compacts_without_losing_bytes() {
+        let records: Vec<(u32, u32, Vec<u8>)> = (0..50u32)
+            .map(|i| (i, 0, vec![i as u8; 40 + (i as usize * 7) % 300]))
+            .collect();
+        let refs: Vec<(u32, u32, &[u8])> =
+            records.iter().map(|(a, b, d)| (*a, *b, &d[..])).collect();
+        let bytes = legacy(0xa1b2_c3d4, false, &refs);
+        let mut src =
+            FileSource::with_capacity(Path::new("t.pcap"), Cursor::new(bytes), 64).unwrap();
+        for (i, (_, _, data)) in records.iter().enumerate() {
+            assert!(src.advance().unwrap(), "record {i}");
+            assert_eq!(src.current().data, &data[..], "record {i}");
+        }
+        assert!(!src.advance().unwrap());
     }
 
     #[test]
