@@ -8,10 +8,12 @@
 //!
 //! Outside the pipeline: [`pki`] (certificates, chains, diagnosis, TLS
 //! probe), [`etcd`] (client, status, leader watch, keys), [`k8s`] (stored
-//! object decoding) and [`lab`] (a local etcd cluster).
+//! object decoding), [`lab`] (a local etcd cluster) and [`doctor`]
+//! (diagnosis of a control-plane node from its files and probes).
 
 pub mod capture;
 pub mod cli;
+pub mod doctor;
 pub mod etcd;
 pub mod event;
 pub mod k8s;

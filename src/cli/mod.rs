@@ -4,6 +4,7 @@
 
 pub mod capture;
 pub mod certs;
+pub mod doctor;
 pub mod etcd;
 pub mod etcd_keys;
 pub mod lab;
@@ -92,6 +93,8 @@ pub enum Command {
     /// A local lab: three etcd members on loopback
     #[command(subcommand)]
     Lab(lab::LabCommand),
+    /// Diagnose a control-plane node from its files: ports, etcd endpoints, certificates, CNI, manifests
+    Doctor(doctor::DoctorArgs),
 }
 
 /// Per-connection limits, shared by every command that tracks connections.
@@ -178,6 +181,7 @@ pub fn main() -> i32 {
         Command::Tls(cmd) => tls::run(cmd, &cli.common),
         Command::Etcd(args) => etcd::run(args, &cli.common),
         Command::Lab(cmd) => lab::run(cmd, &cli.common),
+        Command::Doctor(args) => doctor::run(args, &cli.common),
     }
 }
 
