@@ -43,6 +43,14 @@ impl Timestamp {
         Timestamp::from_parts(secs.saturating_add(offset_secs), frac, units_per_sec)
     }
 
+    /// The wall clock now.
+    pub fn now() -> Timestamp {
+        let d = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        Timestamp(i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+    }
+
     pub fn nanos(self) -> i64 {
         self.0
     }

@@ -205,14 +205,8 @@ impl LiveSource {
             dropped_by_interface: u64::from(stats.if_dropped),
         };
         if let Some(w) = self.writer.take() {
-            let end = Timestamp(
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_nanos() as i64)
-                    .unwrap_or(0),
-            );
             w.finish(
-                end,
+                Timestamp::now(),
                 InterfaceStats {
                     received: summary.received_by_filter,
                     dropped: summary.dropped_by_kernel + summary.dropped_by_interface,

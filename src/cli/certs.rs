@@ -96,14 +96,7 @@ pub fn run(cmd: CertsCommand, common: &Common) -> i32 {
 
 /// The time certificates are judged at: `--at`, else now.
 pub fn judge_time(common: &Common) -> Timestamp {
-    common.at.unwrap_or_else(now)
-}
-
-fn now() -> Timestamp {
-    let d = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    Timestamp(i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+    common.at.unwrap_or_else(Timestamp::now)
 }
 
 fn stdout_out() -> Out<std::io::BufWriter<std::io::Stdout>> {

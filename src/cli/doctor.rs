@@ -24,9 +24,6 @@ pub struct DoctorArgs {
 }
 
 pub fn run(args: DoctorArgs, common: &Common) -> i32 {
-    if let Err(e) = common.output.require_table_or_json("doctor") {
-        return usage_error(e);
-    }
     let opts = DoctorOptions {
         root: args.root,
         at: super::certs::judge_time(common),

@@ -12,7 +12,7 @@
 //! Values of Secrets are `<redacted: N bytes>` unless `--show-secrets`.
 
 use std::io::{BufWriter, Write};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use etcd_client::{Client, KeyValue};
 use serde::Serialize;
@@ -199,9 +199,6 @@ enum KeysMode {
 }
 
 pub fn run_keys(args: KeysArgs, opts: &EtcdOptions, common: &Common) -> i32 {
-    if let Err(e) = common.output.require_table_or_json("etcd keys") {
-        return usage_error(e);
-    }
     let rt = match runtime() {
         Ok(r) => r,
         Err(c) => return c,
@@ -687,9 +684,6 @@ fn print_kv<W: Write>(
 }
 
 pub fn run_get(args: GetArgs, opts: &EtcdOptions, common: &Common) -> i32 {
-    if let Err(e) = common.output.require_table_or_json("etcd get") {
-        return usage_error(e);
-    }
     let rt = match runtime() {
         Ok(r) => r,
         Err(c) => return c,
@@ -764,17 +758,10 @@ async fn get_async(args: GetArgs, opts: &EtcdOptions, format: Format) -> i32 {
 // ---------------------------------------------------------------- watch
 
 fn now() -> String {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos().min(i64::MAX as u128) as i64)
-        .unwrap_or(0);
-    Timestamp(nanos).rfc3339()
+    Timestamp::now().rfc3339()
 }
 
 pub fn run_watch(args: WatchArgs, opts: &EtcdOptions, common: &Common) -> i32 {
-    if let Err(e) = common.output.require_table_or_json("etcd watch") {
-        return usage_error(e);
-    }
     let rt = match runtime() {
         Ok(r) => r,
         Err(c) => return c,

@@ -147,9 +147,6 @@ fn run_probe(args: &ProbeArgs, common: &Common) -> i32 {
         Ok(x) => x,
         Err(e) => return usage_error(e),
     };
-    if !matches!(common.output, Format::Table | Format::Json) {
-        return usage_error("tls probe: -o takes table or json");
-    }
     let report = match probe::probe(&opts) {
         Ok(r) => r,
         Err(e) => return usage_error(e),

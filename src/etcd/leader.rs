@@ -12,7 +12,7 @@
 //! member reporting it at the new term). Its resolution is `--interval`.
 
 use std::future::Future;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 use serde::Serialize;
@@ -912,10 +912,7 @@ impl Tracker {
 
 /// The wall clock as a [`Timestamp`].
 pub fn now_ts() -> Timestamp {
-    let d = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    Timestamp(d.as_nanos().min(i64::MAX as u128) as i64)
+    Timestamp::now()
 }
 
 /// How to watch.

@@ -27,18 +27,6 @@ pub enum Format {
     Prometheus,
 }
 
-impl Format {
-    /// Commands other than `certs check` take table or JSON only.
-    pub fn require_table_or_json(self, command: &str) -> Result<(), String> {
-        match self {
-            Format::Table | Format::Json => Ok(()),
-            Format::Prometheus => Err(format!(
-                "-o prometheus is for `certs check`; {command} prints table or json"
-            )),
-        }
-    }
-}
-
 /// A line-oriented writer that remembers its first error (a closed pipe
 /// must end the run quietly, not panic or print an error per row).
 pub struct Out<W: Write> {
