@@ -65,6 +65,20 @@ pub enum EventKind {
         server_bytes: u64,
         duration_ms: f64,
     },
+    // Dissector events: each protocol owns its enum (internally tagged by
+    // `type`), spliced in here without a wrapper key.
+    #[serde(untagged)]
+    Tls(crate::proto::tls::TlsEvent),
+    #[serde(untagged)]
+    Http(crate::proto::http1::HttpEvent),
+    #[serde(untagged)]
+    Http2(crate::proto::http2::Http2Event),
+    #[serde(untagged)]
+    Grpc(crate::proto::grpc::GrpcEvent),
+    #[serde(untagged)]
+    Etcd(crate::proto::etcd_rpc::EtcdEvent),
+    #[serde(untagged)]
+    Raft(crate::proto::raft::RaftEvent),
 }
 
 impl EventKind {
@@ -75,6 +89,12 @@ impl EventKind {
             EventKind::ProtocolDetected { .. } => "protocol_detected",
             EventKind::Gap { .. } => "gap",
             EventKind::ConnectionClose { .. } => "connection_close",
+            EventKind::Tls(e) => e.name(),
+            EventKind::Http(e) => e.name(),
+            EventKind::Http2(e) => e.name(),
+            EventKind::Grpc(e) => e.name(),
+            EventKind::Etcd(e) => e.name(),
+            EventKind::Raft(e) => e.name(),
         }
     }
 
@@ -112,6 +132,12 @@ impl EventKind {
                 packets,
                 duration_ms
             ),
+            EventKind::Tls(e) => e.summary(),
+            EventKind::Http(e) => e.summary(),
+            EventKind::Http2(e) => e.summary(),
+            EventKind::Grpc(e) => e.summary(),
+            EventKind::Etcd(e) => e.summary(),
+            EventKind::Raft(e) => e.summary(),
         }
     }
 }

@@ -18,6 +18,7 @@
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use rustc_hash::FxBuildHasher;
 use serde::Serialize;
@@ -41,6 +42,8 @@ pub struct FlowConfig {
     pub linger_ns: i64,
     /// Protocols forced by port.
     pub decode_as: Vec<DecodeAs>,
+    /// Shared by every dissector of the run (key logs, display choices).
+    pub context: Arc<proto::Context>,
 }
 
 impl Default for FlowConfig {
@@ -50,6 +53,7 @@ impl Default for FlowConfig {
             idle_timeout_ns: 300 * 1_000_000_000,
             linger_ns: 10 * 1_000_000_000,
             decode_as: Vec::new(),
+            context: proto::Context::shared(),
         }
     }
 }
@@ -116,7 +120,8 @@ struct App {
     lost_after: [u64; 2],
     dissector: Option<Box<dyn Dissector>>,
     /// Builds the dissector once the protocol is known.
-    make: fn(Protocol, &ConnInfo) -> Option<Box<dyn Dissector>>,
+    make: fn(Protocol, &ConnInfo, &Arc<proto::Context>) -> Option<Box<dyn Dissector>>,
+    context: Arc<proto::Context>,
 }
 
 struct Conn {
@@ -158,7 +163,7 @@ impl EventSink for Sink<'_> {
 }
 
 impl App {
-    fn new(forced: Option<Protocol>, info: &ConnInfo) -> App {
+    fn new(forced: Option<Protocol>, info: &ConnInfo, context: &Arc<proto::Context>) -> App {
         App {
             protocol: forced.unwrap_or(Protocol::Unknown),
             decided: forced.is_some(),
@@ -167,8 +172,9 @@ impl App {
             verdict: [Detection::NeedMore, Detection::NeedMore],
             lost_before: [0, 0],
             lost_after: [0, 0],
-            dissector: forced.and_then(|p| proto::dissector_for(p, info)),
+            dissector: forced.and_then(|p| proto::dissector_for(p, info, context)),
             make: proto::dissector_for,
+            context: context.clone(),
         }
     }
 
@@ -239,7 +245,7 @@ impl App {
                 },
             );
         }
-        self.dissector = (self.make)(protocol, &sink.info);
+        self.dissector = (self.make)(protocol, &sink.info, &self.context);
         let detect = std::mem::take(&mut self.detect);
         if let Some(d) = self.dissector.as_mut() {
             // Everything each direction had so far, in stream order.
@@ -459,7 +465,7 @@ fn open(
     let forced = forced_protocol(&config.decode_as, client, server);
     Conn {
         info,
-        app: App::new(forced, &info),
+        app: App::new(forced, &info, &config.context),
         streams: [
             Reassembler::new(config.max_buffered),
             Reassembler::new(config.max_buffered),
@@ -697,7 +703,7 @@ mod tests {
         }
     }
 
-    fn recording(_: Protocol, _: &ConnInfo) -> Option<Box<dyn Dissector>> {
+    fn recording(_: Protocol, _: &ConnInfo, _: &Arc<proto::Context>) -> Option<Box<dyn Dissector>> {
         Some(Box::new(Recording))
     }
 
@@ -718,7 +724,7 @@ mod tests {
             server: "10.0.0.2:8080".parse().unwrap(),
             component: Component::Other,
         };
-        let mut app = App::new(None, &info);
+        let mut app = App::new(None, &info, &proto::Context::shared());
         app.make = recording;
         let mut obs = Events(Vec::new());
         let mut sink = Sink {

@@ -8,9 +8,16 @@
 //! control-plane component.
 
 pub mod detect;
+pub mod etcd_rpc;
+pub mod grpc;
+pub mod http1;
+pub mod http2;
+pub mod raft;
+pub mod tls;
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
 
 use serde::Serialize;
 
@@ -200,9 +207,38 @@ impl std::str::FromStr for DecodeAs {
     }
 }
 
+/// What every dissector of one run shares: key material for TLS decryption
+/// (from `--keylog` files and pcapng Decryption Secrets Blocks, which may
+/// arrive while the capture is read) and display choices.
+#[derive(Debug, Default)]
+pub struct Context {
+    pub keylog: RwLock<tls::keylog::KeyLog>,
+    /// Show values under `/registry/secrets/` instead of `<redacted: N bytes>`.
+    pub show_secrets: bool,
+}
+
+impl Context {
+    pub fn shared() -> Arc<Context> {
+        Arc::new(Context::default())
+    }
+
+    /// Options for naming stored Kubernetes objects seen in traffic.
+    pub fn k8s_options(&self) -> crate::k8s::DecodeOptions {
+        crate::k8s::DecodeOptions {
+            show_secrets: self.show_secrets,
+            ..Default::default()
+        }
+    }
+}
+
 /// Builds the dissector for a protocol. Protocols whose dissector is not
 /// built yet get none: their connections are still tracked and labelled.
-pub fn dissector_for(protocol: Protocol, _conn: &ConnInfo) -> Option<Box<dyn Dissector>> {
+pub fn dissector_for(
+    protocol: Protocol,
+    conn: &ConnInfo,
+    ctx: &Arc<Context>,
+) -> Option<Box<dyn Dissector>> {
+    let _ = (conn, ctx);
     match protocol {
         Protocol::Tls
         | Protocol::Http1
@@ -210,6 +246,98 @@ pub fn dissector_for(protocol: Protocol, _conn: &ConnInfo) -> Option<Box<dyn Dis
         | Protocol::Grpc
         | Protocol::EtcdRaft
         | Protocol::Unknown => None,
+    }
+}
+
+/// A dissector chosen from the bytes of an inner layer (TLS plaintext):
+/// `hint` (from ALPN: `h2` → HTTP/2, `http/1.1` → HTTP/1.1) decides at
+/// once; otherwise each direction's first bytes are looked at as for a
+/// plain connection. Bytes seen while undecided are replayed to the
+/// dissector once chosen.
+pub struct InnerDissector {
+    conn: ConnInfo,
+    ctx: Arc<Context>,
+    state: InnerState,
+}
+
+enum InnerState {
+    Undecided {
+        buf: [Vec<u8>; 2],
+        verdict: [Detection; 2],
+    },
+    Running(Box<dyn Dissector>),
+    /// Nothing recognised (or no dissector for it): bytes are dropped.
+    None,
+}
+
+impl InnerDissector {
+    pub fn new(conn: ConnInfo, ctx: Arc<Context>, hint: Option<Protocol>) -> InnerDissector {
+        let state = match hint.and_then(|p| dissector_for(p, &conn, &ctx)) {
+            Some(d) => InnerState::Running(d),
+            None => InnerState::Undecided {
+                buf: [Vec::new(), Vec::new()],
+                verdict: [Detection::NeedMore, Detection::NeedMore],
+            },
+        };
+        InnerDissector { conn, ctx, state }
+    }
+
+    /// The protocol chosen so far, if any.
+    pub fn protocol(&self) -> Option<Protocol> {
+        match &self.state {
+            InnerState::Running(d) => Some(d.protocol()),
+            _ => None,
+        }
+    }
+
+    pub fn data(&mut self, ts: Timestamp, dir: Direction, bytes: &[u8], sink: &mut dyn EventSink) {
+        let InnerState::Undecided { buf, verdict } = &mut self.state else {
+            if let InnerState::Running(d) = &mut self.state {
+                d.data(ts, dir, bytes, sink);
+            }
+            return;
+        };
+        let i = dir.index();
+        buf[i].extend_from_slice(bytes);
+        verdict[i] = detect(&buf[i][..buf[i].len().min(detect::DETECT_WINDOW)]);
+        let found = match (verdict[0], verdict[1]) {
+            (Detection::Found(p), _) | (_, Detection::Found(p)) => Some(p),
+            (Detection::Unknown, Detection::Unknown) => None,
+            _ => {
+                if buf[i].len() > (1 << 20) {
+                    // Still undecided after 1 MiB: give up rather than grow.
+                    self.state = InnerState::None;
+                }
+                return;
+            }
+        };
+        let bufs = std::mem::take(buf);
+        self.state = match found.and_then(|p| dissector_for(p, &self.conn, &self.ctx)) {
+            Some(mut d) => {
+                for other in [dir.reverse(), dir] {
+                    let b = &bufs[other.index()];
+                    if !b.is_empty() {
+                        d.data(ts, other, b, sink);
+                    }
+                }
+                InnerState::Running(d)
+            }
+            None => InnerState::None,
+        };
+    }
+
+    pub fn gap(&mut self, ts: Timestamp, dir: Direction, len: u64, sink: &mut dyn EventSink) {
+        match &mut self.state {
+            InnerState::Running(d) => d.gap(ts, dir, len, sink),
+            InnerState::Undecided { .. } => self.state = InnerState::None,
+            InnerState::None => {}
+        }
+    }
+
+    pub fn end(&mut self, ts: Timestamp, sink: &mut dyn EventSink) {
+        if let InnerState::Running(d) = &mut self.state {
+            d.end(ts, sink);
+        }
     }
 }
 

@@ -1,0 +1,7 @@
+#![no_main]
+//! Placeholder: replaced by the tls_dissector fuzz target.
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = data;
+});
