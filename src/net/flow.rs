@@ -103,6 +103,9 @@ fn key(a: SocketAddr, b: SocketAddr) -> Key {
     if a <= b { (a, b) } else { (b, a) }
 }
 
+/// Builds a connection's dissector for a protocol ([`proto::dissector_for`]).
+type MakeDissector = fn(Protocol, &ConnInfo, &Arc<proto::Context>) -> Option<Box<dyn Dissector>>;
+
 /// The state of choosing and running the connection's dissector.
 struct App {
     protocol: Protocol,
@@ -120,7 +123,7 @@ struct App {
     lost_after: [u64; 2],
     dissector: Option<Box<dyn Dissector>>,
     /// Builds the dissector once the protocol is known.
-    make: fn(Protocol, &ConnInfo, &Arc<proto::Context>) -> Option<Box<dyn Dissector>>,
+    make: MakeDissector,
     context: Arc<proto::Context>,
 }
 
