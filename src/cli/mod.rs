@@ -63,6 +63,31 @@ pub struct Common {
     /// Warn about certificates expiring within this many days
     #[arg(long, value_name = "N", default_value_t = 30, global = true)]
     pub warn_days: u32,
+    /// TLS key log (NSS format, as SSLKEYLOGFILE writes) to decrypt captured TLS; repeatable
+    #[arg(long, value_name = "FILE", global = true)]
+    pub keylog: Vec<std::path::PathBuf>,
+}
+
+impl Common {
+    /// The dissectors' shared context: every `--keylog` file read (an
+    /// unreadable file is an error; lines not understood are warnings).
+    pub fn dissector_context(
+        &self,
+        show_secrets: bool,
+    ) -> Result<std::sync::Arc<crate::proto::Context>, String> {
+        let mut keylog = crate::proto::tls::keylog::KeyLog::new();
+        for path in &self.keylog {
+            let text = std::fs::read(path)
+                .map_err(|e| format!("cannot read key log {}: {e}", path.display()))?;
+            for w in keylog.add_text(&text) {
+                eprintln!("kinspect: warning: key log {}: {w}", path.display());
+            }
+        }
+        Ok(std::sync::Arc::new(crate::proto::Context {
+            keylog: std::sync::RwLock::new(keylog),
+            show_secrets,
+        }))
+    }
 }
 
 /// Parses an RFC 3339 time (`2031-01-01T00:00:00Z`, offsets allowed).

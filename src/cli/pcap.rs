@@ -1,4 +1,5 @@
-//! `kinspect pcap events|flows FILE...`: saved captures through the pipeline.
+//! `kinspect pcap events|flows|tls|rpc|election FILE...`: saved captures
+//! through the pipeline, folded by the chosen view.
 
 use std::io::{self, BufWriter};
 use std::path::PathBuf;
@@ -10,7 +11,7 @@ use super::{Common, EXIT_OK, EXIT_USAGE, TrackingArgs, stderr_is_terminal, usage
 use crate::capture::{CaptureError, FileSource, MergedSource};
 use crate::net::Observer;
 use crate::pipeline::{Pipeline, Summary};
-use crate::view::{EventsView, FlowsView, Format};
+use crate::view::{ElectionView, EventsView, FlowsView, Format, RpcView, TlsView};
 
 #[derive(Debug, Subcommand)]
 pub enum PcapCommand {
@@ -18,6 +19,21 @@ pub enum PcapCommand {
     Events(PcapArgs),
     /// TCP connections: endpoints, component, protocol, packets, bytes, duration, how they ended
     Flows(PcapArgs),
+    /// TLS connections: SNI, ALPN, version, cipher, JA3/JA4, certificates judged at capture time, alerts, verdict
+    Tls(PcapArgs),
+    /// gRPC and HTTP calls per method: count, errors, latency percentiles
+    Rpc(RpcArgs),
+    /// etcd Raft timeline from peer traffic: terms, votes, leaders, time without a leader
+    Election(PcapArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RpcArgs {
+    #[command(flatten)]
+    pub pcap: PcapArgs,
+    /// One row per method and client address
+    #[arg(long)]
+    pub by_client: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -27,7 +43,26 @@ pub struct PcapArgs {
     pub files: Vec<PathBuf>,
     #[command(flatten)]
     pub tracking: TrackingArgs,
+    /// Show values stored under /registry/secrets/ seen in etcd traffic (redacted by default)
+    #[arg(long)]
+    pub show_secrets: bool,
 }
+
+/// A view the pipeline feeds, finished with the run's summary.
+trait PcapView: Observer {
+    fn done(self, summary: &Summary) -> io::Result<()>;
+}
+
+macro_rules! pcap_view {
+    ($($t:ident),*) => {$(
+        impl<W: io::Write> PcapView for $t<W> {
+            fn done(self, summary: &Summary) -> io::Result<()> {
+                self.finish(summary).map(|_| ())
+            }
+        }
+    )*};
+}
+pcap_view!(EventsView, FlowsView, TlsView, RpcView, ElectionView);
 
 /// Opens every file (all headers must be readable) as one timeline.
 pub fn open_all(files: &[PathBuf]) -> Result<MergedSource, CaptureError> {
@@ -51,16 +86,28 @@ fn progress_bar() -> Option<ProgressBar> {
 }
 
 pub fn run(cmd: PcapCommand, common: &Common) -> i32 {
-    let (args, events) = match cmd {
-        PcapCommand::Events(a) => (a, true),
-        PcapCommand::Flows(a) => (a, false),
-    };
+    let stdout = BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    let f = common.output;
+    match cmd {
+        PcapCommand::Events(a) => drive(&a, common, EventsView::new(stdout, f)),
+        PcapCommand::Flows(a) => drive(&a, common, FlowsView::new(stdout, f)),
+        PcapCommand::Tls(a) => drive(&a, common, TlsView::new(stdout, f)),
+        PcapCommand::Rpc(a) => drive(&a.pcap, common, RpcView::new(stdout, f, a.by_client)),
+        PcapCommand::Election(a) => drive(&a, common, ElectionView::new(stdout, f)),
+    }
+}
+
+fn drive(args: &PcapArgs, common: &Common, mut view: impl PcapView) -> i32 {
     let mut source = match open_all(&args.files) {
         Ok(s) => s,
         Err(e) => return usage_error(e),
     };
-    let stdout = BufWriter::with_capacity(1 << 16, io::stdout().lock());
-    let mut pipeline = Pipeline::new(args.tracking.flow_config(common));
+    let mut config = args.tracking.flow_config(common);
+    config.context = match common.dissector_context(args.show_secrets) {
+        Ok(c) => c,
+        Err(e) => return usage_error(e),
+    };
+    let mut pipeline = Pipeline::new(config);
     let bar = progress_bar();
     let mut on_progress = |done: u64, total: Option<u64>| {
         if let Some(b) = &bar {
@@ -70,19 +117,9 @@ pub fn run(cmd: PcapCommand, common: &Common) -> i32 {
             b.set_position(done);
         }
     };
-    let (summary, write_result, error) = if events {
-        let mut view = EventsView::new(stdout, common.output);
-        let err = pipeline.run(&mut source, &mut view, &mut on_progress).err();
-        let summary = pipeline.finish(&mut view as &mut dyn Observer);
-        let r = view.finish(&summary).map(|_| ());
-        (summary, r, err)
-    } else {
-        let mut view = FlowsView::new(stdout, common.output);
-        let err = pipeline.run(&mut source, &mut view, &mut on_progress).err();
-        let summary = pipeline.finish(&mut view as &mut dyn Observer);
-        let r = view.finish(&summary).map(|_| ());
-        (summary, r, err)
-    };
+    let error = pipeline.run(&mut source, &mut view, &mut on_progress).err();
+    let summary = pipeline.finish(&mut view as &mut dyn Observer);
+    let write_result = view.done(&summary);
     if let Some(b) = bar {
         b.finish_and_clear();
     }

@@ -17,3 +17,31 @@ impl HttpEvent {
         match *self {}
     }
 }
+
+/// The dissector for one connection (placeholder until the decoder lands).
+pub struct Http1Dissector {
+    #[allow(dead_code)]
+    conn: crate::proto::ConnInfo,
+    #[allow(dead_code)]
+    ctx: std::sync::Arc<crate::proto::Context>,
+}
+
+impl Http1Dissector {
+    pub fn new(conn: crate::proto::ConnInfo, ctx: std::sync::Arc<crate::proto::Context>) -> Self {
+        Http1Dissector { conn, ctx }
+    }
+}
+
+impl crate::proto::Dissector for Http1Dissector {
+    fn protocol(&self) -> crate::proto::Protocol {
+        crate::proto::Protocol::Http1
+    }
+    fn data(
+        &mut self,
+        _ts: crate::timestamp::Timestamp,
+        _dir: crate::proto::Direction,
+        _bytes: &[u8],
+        _sink: &mut dyn crate::proto::EventSink,
+    ) {
+    }
+}

@@ -238,14 +238,17 @@ pub fn dissector_for(
     conn: &ConnInfo,
     ctx: &Arc<Context>,
 ) -> Option<Box<dyn Dissector>> {
-    let _ = (conn, ctx);
+    let (conn, ctx) = (*conn, ctx.clone());
     match protocol {
-        Protocol::Tls
-        | Protocol::Http1
-        | Protocol::Http2
-        | Protocol::Grpc
-        | Protocol::EtcdRaft
-        | Protocol::Unknown => None,
+        Protocol::Tls => Some(Box::new(tls::TlsDissector::new(conn, ctx))),
+        // etcd's peer protocol is HTTP/1.1; the HTTP/1.1 dissector hands
+        // the bodies of `/raft...` paths to the Raft decoder.
+        Protocol::Http1 | Protocol::EtcdRaft => {
+            Some(Box::new(http1::Http1Dissector::new(conn, ctx)))
+        }
+        // gRPC is HTTP/2 with `content-type: application/grpc`.
+        Protocol::Http2 | Protocol::Grpc => Some(Box::new(http2::Http2Dissector::new(conn, ctx))),
+        Protocol::Unknown => None,
     }
 }
 

@@ -4,16 +4,22 @@
 //! Views stream: a row is written as soon as it is known (a connection's
 //! row when it ends), so output of any size needs no memory.
 
+pub mod election;
 pub mod events;
 pub mod flows;
 pub mod json;
+pub mod rpc;
+pub mod tls;
 
 use std::io::{self, Write};
 
 use serde::Serialize;
 
+pub use election::ElectionView;
 pub use events::EventsView;
 pub use flows::FlowsView;
+pub use rpc::RpcView;
+pub use tls::TlsView;
 
 /// `-o table|json`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]

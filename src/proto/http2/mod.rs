@@ -17,3 +17,31 @@ impl Http2Event {
         match *self {}
     }
 }
+
+/// The dissector for one connection (placeholder until the decoder lands).
+pub struct Http2Dissector {
+    #[allow(dead_code)]
+    conn: crate::proto::ConnInfo,
+    #[allow(dead_code)]
+    ctx: std::sync::Arc<crate::proto::Context>,
+}
+
+impl Http2Dissector {
+    pub fn new(conn: crate::proto::ConnInfo, ctx: std::sync::Arc<crate::proto::Context>) -> Self {
+        Http2Dissector { conn, ctx }
+    }
+}
+
+impl crate::proto::Dissector for Http2Dissector {
+    fn protocol(&self) -> crate::proto::Protocol {
+        crate::proto::Protocol::Http2
+    }
+    fn data(
+        &mut self,
+        _ts: crate::timestamp::Timestamp,
+        _dir: crate::proto::Direction,
+        _bytes: &[u8],
+        _sink: &mut dyn crate::proto::EventSink,
+    ) {
+    }
+}
