@@ -24,6 +24,8 @@ pub struct Summary {
     pub undecodable: Vec<(String, u64)>,
     /// Damage that ended a file early (the packets before it were used).
     pub warnings: Vec<String>,
+    /// Things worth saying that lost nothing (an unusable secrets block).
+    pub warnings_soft: Vec<String>,
 }
 
 impl Summary {
@@ -71,6 +73,30 @@ impl Pipeline {
         }
     }
 
+    /// Key logs from pcapng Decryption Secrets Blocks join the run's key
+    /// log before the packets that follow them.
+    fn add_secrets(&mut self, secrets: Vec<(u32, Vec<u8>)>) {
+        /// `TLSK`: an NSS key log.
+        const TLS_KEY_LOG: u32 = 0x544c_534b;
+        let ctx = self.table.context();
+        let Ok(mut keylog) = ctx.keylog.write() else {
+            return;
+        };
+        for (kind, data) in secrets {
+            if kind == TLS_KEY_LOG {
+                for w in keylog.add_text(&data) {
+                    self.summary
+                        .warnings_soft
+                        .push(format!("decryption secrets block: {w}"));
+                }
+            } else {
+                self.summary.warnings_soft.push(format!(
+                    "decryption secrets block of type 0x{kind:08x} ignored (only TLS key logs are used)"
+                ));
+            }
+        }
+    }
+
     /// Handles one packet.
     pub fn packet(&mut self, p: &Packet<'_>, obs: &mut dyn Observer) {
         self.summary.packets += 1;
@@ -101,6 +127,10 @@ impl Pipeline {
         let result = loop {
             match source.advance() {
                 Ok(true) => {
+                    let secrets = source.take_secrets();
+                    if !secrets.is_empty() {
+                        self.add_secrets(secrets);
+                    }
                     let p = source.current();
                     self.packet(&p, obs);
                     n += 1;

@@ -83,6 +83,8 @@ pub struct FileSource<R: Read = File> {
     format: Format,
     current: Current,
     packets: u64,
+    /// Decryption Secrets Blocks read and not yet taken: (type, data).
+    secrets: Vec<(u32, Vec<u8>)>,
 }
 
 impl FileSource<File> {
@@ -126,6 +128,7 @@ impl<R: Read> FileSource<R> {
             },
             current: Current::default(),
             packets: 0,
+            secrets: Vec::new(),
         };
         src.read_header()?;
         Ok(src)
@@ -506,6 +509,11 @@ impl<R: Read> FileSource<R> {
                     }
                     None => error = Some("simple packet block before any interface".into()),
                 },
+                Block::DecryptionSecrets(ref dsb) => {
+                    // Key logs embedded by `editcap --inject-secrets`; the
+                    // pipeline hands them to the TLS decoder.
+                    self.secrets.push((dsb.secrets_type.0, dsb.data.to_vec()));
+                }
                 _ => {}
             }
             if let Some(reason) = error {
@@ -549,6 +557,10 @@ impl<R: Read> PacketSource for FileSource<R> {
 
     fn progress(&self) -> (u64, Option<u64>) {
         (self.offset(), self.total)
+    }
+
+    fn take_secrets(&mut self) -> Vec<(u32, Vec<u8>)> {
+        std::mem::take(&mut self.secrets)
     }
 }
 

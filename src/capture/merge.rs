@@ -17,6 +17,7 @@ pub struct MergedSource {
     current: Option<usize>,
     started: bool,
     warnings: Vec<CaptureError>,
+    secrets: Vec<(u32, Vec<u8>)>,
 }
 
 impl MergedSource {
@@ -27,11 +28,14 @@ impl MergedSource {
             current: None,
             started: false,
             warnings: Vec::new(),
+            secrets: Vec::new(),
         }
     }
 
     fn pull(&mut self, idx: usize) {
-        match self.sources[idx].advance() {
+        let result = self.sources[idx].advance();
+        self.secrets.extend(self.sources[idx].take_secrets());
+        match result {
             Ok(true) => {
                 let ts = self.sources[idx].current().ts;
                 self.heap.push(Reverse((ts, idx)));
@@ -79,5 +83,9 @@ impl PacketSource for MergedSource {
 
     fn take_warnings(&mut self) -> Vec<CaptureError> {
         std::mem::take(&mut self.warnings)
+    }
+
+    fn take_secrets(&mut self) -> Vec<(u32, Vec<u8>)> {
+        std::mem::take(&mut self.secrets)
     }
 }

@@ -136,4 +136,9 @@ pub trait PacketSource {
     fn take_warnings(&mut self) -> Vec<CaptureError> {
         Vec::new()
     }
+    /// pcapng Decryption Secrets Blocks read since the last call, as
+    /// (secrets type, data), before the packet they precede is delivered.
+    fn take_secrets(&mut self) -> Vec<(u32, Vec<u8>)> {
+        Vec::new()
+    }
 }

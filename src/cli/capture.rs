@@ -7,11 +7,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use super::pcap::PcapView;
 use super::{Common, EXIT_USAGE, TrackingArgs, parse_duration, usage_error};
 use crate::capture::live::{LiveOptions, LiveSource, Preset, combined_filter};
 use crate::net::Observer;
 use crate::pipeline::Pipeline;
-use crate::view::{EventsView, FlowsView};
+use crate::view::{ElectionView, EventsView, FlowsView, RpcView, TlsView};
 
 /// What to show while capturing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -20,6 +21,12 @@ pub enum LiveView {
     Events,
     /// One row per connection as it ends (the rest when the capture stops)
     Flows,
+    /// One row per TLS connection as it ends
+    Tls,
+    /// Calls per method, when the capture stops
+    Rpc,
+    /// etcd leader changes seen in Raft traffic
+    Election,
 }
 
 #[derive(Debug, clap::Args)]
@@ -99,20 +106,27 @@ pub fn run(args: CaptureArgs, common: &Common) -> i32 {
     );
     // Live output is read as it comes: flush each line.
     let stdout = LineFlush(BufWriter::new(io::stdout().lock()));
-    let mut pipeline = Pipeline::new(args.tracking.flow_config(common));
+    let mut config = args.tracking.flow_config(common);
+    config.context = match common.dissector_context(false) {
+        Ok(c) => c,
+        Err(e) => return usage_error(e),
+    };
+    let mut pipeline = Pipeline::new(config);
+    let f = common.output;
+    let mut drive = |mut view: Box<dyn PcapView + '_>| {
+        let err = pipeline
+            .run(&mut source, view.as_observer(), |_, _| {})
+            .err();
+        let summary = pipeline.finish(view.as_observer());
+        let r = view.done_boxed(&summary);
+        (summary, r, err)
+    };
     let (summary, write_result, error) = match args.view {
-        LiveView::Events => {
-            let mut view = EventsView::new(stdout, common.output);
-            let err = pipeline.run(&mut source, &mut view, |_, _| {}).err();
-            let summary = pipeline.finish(&mut view as &mut dyn Observer);
-            (summary.clone(), view.finish(&summary).map(|_| ()), err)
-        }
-        LiveView::Flows => {
-            let mut view = FlowsView::new(stdout, common.output);
-            let err = pipeline.run(&mut source, &mut view, |_, _| {}).err();
-            let summary = pipeline.finish(&mut view as &mut dyn Observer);
-            (summary.clone(), view.finish(&summary).map(|_| ()), err)
-        }
+        LiveView::Events => drive(Box::new(EventsView::new(stdout, f))),
+        LiveView::Flows => drive(Box::new(FlowsView::new(stdout, f))),
+        LiveView::Tls => drive(Box::new(TlsView::new(stdout, f))),
+        LiveView::Rpc => drive(Box::new(RpcView::new(stdout, f, false))),
+        LiveView::Election => drive(Box::new(ElectionView::new(stdout, f))),
     };
     let live = match source.finish() {
         Ok(l) => l,

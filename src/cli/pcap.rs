@@ -49,8 +49,12 @@ pub struct PcapArgs {
 }
 
 /// A view the pipeline feeds, finished with the run's summary.
-trait PcapView: Observer {
-    fn done(self, summary: &Summary) -> io::Result<()>;
+pub(super) trait PcapView: Observer {
+    fn done(self, summary: &Summary) -> io::Result<()>
+    where
+        Self: Sized;
+    fn done_boxed(self: Box<Self>, summary: &Summary) -> io::Result<()>;
+    fn as_observer(&mut self) -> &mut dyn Observer;
 }
 
 macro_rules! pcap_view {
@@ -58,6 +62,12 @@ macro_rules! pcap_view {
         impl<W: io::Write> PcapView for $t<W> {
             fn done(self, summary: &Summary) -> io::Result<()> {
                 self.finish(summary).map(|_| ())
+            }
+            fn done_boxed(self: Box<Self>, summary: &Summary) -> io::Result<()> {
+                self.finish(summary).map(|_| ())
+            }
+            fn as_observer(&mut self) -> &mut dyn Observer {
+                self
             }
         }
     )*};
@@ -143,6 +153,9 @@ pub fn finish(
         eprintln!("{}", summary.line());
     }
     let mut code = EXIT_OK;
+    for w in &summary.warnings_soft {
+        eprintln!("kinspect: warning: {w}");
+    }
     for w in &summary.warnings {
         eprintln!("kinspect: warning: {w}; everything before it was read");
         code = EXIT_USAGE;

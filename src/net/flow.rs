@@ -112,6 +112,9 @@ struct App {
     decided: bool,
     /// Chosen by `--decode-as`.
     forced: bool,
+    /// Chosen by the server's well-known port after the content told
+    /// nothing (a connection captured mid-stream).
+    by_port: bool,
     detect: [Vec<u8>; 2],
     verdict: [Detection; 2],
     /// While undecided, per direction: bytes lost (gaps) before the
@@ -171,6 +174,7 @@ impl App {
             protocol: forced.unwrap_or(Protocol::Unknown),
             decided: forced.is_some(),
             forced: forced.is_some(),
+            by_port: false,
             detect: [Vec::new(), Vec::new()],
             verdict: [Detection::NeedMore, Detection::NeedMore],
             lost_before: [0, 0],
@@ -233,9 +237,15 @@ impl App {
             (Detection::Unknown, Detection::Unknown) => Some(Protocol::Unknown),
             _ => None,
         };
-        let Some(protocol) = found else {
+        let Some(mut protocol) = found else {
             return;
         };
+        if protocol == Protocol::Unknown {
+            if let Some(p) = sink.info.component.mid_stream_protocol() {
+                protocol = p;
+                self.by_port = true;
+            }
+        }
         self.decided = true;
         self.protocol = protocol;
         if protocol != Protocol::Unknown {
@@ -244,7 +254,7 @@ impl App {
                 dir,
                 EventKind::ProtocolDetected {
                     protocol,
-                    by: "content",
+                    by: if self.by_port { "port" } else { "content" },
                 },
             );
         }
@@ -308,6 +318,11 @@ impl FlowTable {
     }
 
     /// Connections currently tracked.
+    /// The dissectors' shared context.
+    pub fn context(&self) -> std::sync::Arc<proto::Context> {
+        self.config.context.clone()
+    }
+
     pub fn len(&self) -> usize {
         self.conns.len()
     }
@@ -576,6 +591,8 @@ fn finalize(stats: &mut TableStats, mut c: Conn, now: Timestamp, obs: &mut dyn O
     let (protocol, protocol_by) = if c.app.decided {
         let by = if c.app.forced {
             "decode-as"
+        } else if c.app.by_port {
+            "port"
         } else if c.app.protocol == Protocol::Unknown {
             "none"
         } else {

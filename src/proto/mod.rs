@@ -137,6 +137,20 @@ impl Component {
     }
 }
 
+impl Component {
+    /// The protocol to try when a connection's first bytes (captured
+    /// mid-stream) match nothing: the dissector then resynchronises on its
+    /// own frame boundaries. etcd's client port is gRPC (HTTP/2) when not
+    /// TLS; its peer port is HTTP/1.1 when not TLS.
+    pub fn mid_stream_protocol(self) -> Option<Protocol> {
+        match self {
+            Component::EtcdClient => Some(Protocol::Http2),
+            Component::EtcdPeer => Some(Protocol::Http1),
+            other => other.usual_protocol(),
+        }
+    }
+}
+
 impl fmt::Display for Component {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
