@@ -417,13 +417,15 @@ fn probe_names_the_peer_port_against_a_lab_etcd() {
     let etcd = std::fs::read_to_string(m.join("etcd.yaml")).expect("read");
     std::fs::write(
         m.join("etcd.yaml"),
+        // Beyond --etcd-servers, every listen URL is probed: m2's client and
+        // peer ports answer, nothing listens on 12379.
         etcd.replace(
             "https://127.0.0.1:2379,https://192.168.56.10:2379",
-            "http://127.0.51.1:2379",
+            "http://127.0.51.1:2379,http://127.0.51.1:22379,http://127.0.51.1:12379",
         )
         .replace(
             "--listen-peer-urls=https://192.168.56.10:2380",
-            "--listen-peer-urls=http://127.0.51.1:2380",
+            "--listen-peer-urls=http://127.0.51.1:2380,http://127.0.51.1:22380",
         ),
     )
     .expect("write");
@@ -450,6 +452,24 @@ fn probe_names_the_peer_port_against_a_lab_etcd() {
     let client = at("probe", "127.0.51.1:2379");
     assert_eq!(client.len(), 1, "{findings:#?}");
     assert_eq!(client[0]["status"], "ok", "{:?}", client[0]);
+    let listen = |ep: &str| -> (String, String) {
+        let f = at("probe", ep);
+        assert_eq!(f.len(), 1, "{ep}: {findings:#?}");
+        assert_eq!(f[0]["file"], "/etc/kubernetes/manifests/etcd.yaml", "{ep}");
+        (
+            f[0]["status"].as_str().unwrap_or_default().to_string(),
+            f[0]["message"].as_str().unwrap_or_default().to_string(),
+        )
+    };
+    let (status, msg) = listen("127.0.51.1:22379");
+    assert_eq!(status, "ok", "{msg}");
+    assert!(msg.contains("client API answered"), "{msg}");
+    let (status, msg) = listen("127.0.51.1:22380");
+    assert_eq!(status, "ok", "{msg}");
+    assert!(msg.contains("member m2's peer URL"), "{msg}");
+    let (status, msg) = listen("127.0.51.1:12379");
+    assert_eq!(status, "fail", "{msg}");
+    assert!(msg.contains("nothing answers"), "{msg}");
     // The static check says the same without the network.
     let stat = at("etcd-endpoints", "127.0.51.1:2380");
     assert_eq!(stat.len(), 1);
@@ -487,7 +507,7 @@ fn bind_address_missed_by_the_kubeconfigs() {
     )
     .expect("write");
     let (findings, exit) = doctor(dir.path());
-    let expected: Vec<Key> = [
+    let mut expected: Vec<Key> = [
         "admin.conf",
         "super-admin.conf",
         "kubelet.conf",
@@ -504,7 +524,105 @@ fn bind_address_missed_by_the_kubeconfigs() {
         )
     })
     .collect();
+    // The apiserver also advertises 192.168.56.10, where it no longer listens.
+    expected.push(k("apiserver-port", "fail", APISERVER, Some(15)));
     assert_eq!(problems(&findings), expected, "{findings:#?}");
+    assert_eq!(exit, 1);
+}
+
+#[test]
+fn advertise_address_against_kubeconfigs_and_probe_hosts() {
+    // The node moved to 192.168.56.20 and only the flag was changed: the
+    // kubeconfigs and the probes still name the old address.
+    let dir = copy_healthy();
+    let path = dir
+        .path()
+        .join("etc/kubernetes/manifests/kube-apiserver.yaml");
+    let text = std::fs::read_to_string(&path).expect("read");
+    std::fs::write(
+        &path,
+        text.replace(
+            "--advertise-address=192.168.56.10",
+            "--advertise-address=192.168.56.20",
+        ),
+    )
+    .expect("write");
+    let (findings, exit) = doctor(dir.path());
+    let mut expected: Vec<Key> = [
+        "admin.conf",
+        "super-admin.conf",
+        "kubelet.conf",
+        "controller-manager.conf",
+        "scheduler.conf",
+    ]
+    .iter()
+    .map(|n| {
+        k(
+            "apiserver-port",
+            "warn",
+            &format!("/etc/kubernetes/{n}"),
+            Some(5),
+        )
+    })
+    .collect();
+    for line in [47, 58, 70] {
+        expected.push(k("apiserver-port", "warn", APISERVER, Some(line)));
+    }
+    // And the serving certificate does not name the new address.
+    expected.push(k(
+        "certificates",
+        "fail",
+        "/etc/kubernetes/pki/apiserver.crt",
+        None,
+    ));
+    assert_eq!(problems(&findings), expected, "{findings:#?}");
+    let cert = findings
+        .iter()
+        .find(|f| f["check"] == "certificates" && f["status"] == "fail")
+        .expect("certificate finding");
+    assert!(
+        cert["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("192.168.56.20"),
+        "{cert}"
+    );
+    let probe = findings
+        .iter()
+        .find(|f| f["line"] == 47)
+        .expect("liveness finding");
+    assert!(
+        probe["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("livenessProbe host 192.168.56.10 is not --advertise-address=192.168.56.20"),
+        "{probe}"
+    );
+    assert_eq!(exit, 1);
+
+    // Not an address at all: the apiserver cannot start.
+    std::fs::write(
+        &path,
+        text.replace(
+            "--advertise-address=192.168.56.10",
+            "--advertise-address=node-1",
+        ),
+    )
+    .expect("write");
+    let (findings, exit) = doctor(dir.path());
+    assert_eq!(
+        problems(&findings),
+        vec![
+            k("apiserver-port", "fail", APISERVER, Some(15)),
+            k(
+                "certificates",
+                "fail",
+                "/etc/kubernetes/pki/apiserver.crt",
+                None
+            ),
+        ],
+        "{findings:#?}"
+    );
     assert_eq!(exit, 1);
 }
 
@@ -545,4 +663,120 @@ fn image_tag_typos() {
         );
         assert_eq!(exit, i32::from(status == "fail"));
     }
+}
+
+/// Effective uid 0, read from /proc.
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(2).map(|e| e == "0"))
+        })
+        .unwrap_or(false)
+}
+
+/// `doctor --capture` on `lo` while a client is refused on an apiserver
+/// port and a TLS 1.2 client rejects a kubelet-port server's certificate:
+/// both show up, with the side that sent the alert.
+#[test]
+fn capture_reports_refusals_and_tls_alerts() {
+    if !is_root() {
+        eprintln!("SKIP: doctor --capture needs root");
+        return;
+    }
+    let certs = Path::new(env!("CARGO_MANIFEST_DIR")).join("certs");
+    let pki = certs.join("healthy/etc/kubernetes/pki");
+    let mut server = Command::new("openssl")
+        .args([
+            "s_server",
+            "-quiet",
+            "-www",
+            "-tls1_2",
+            "-accept",
+            "127.0.51.7:10250",
+        ])
+        .arg("-cert")
+        .arg(pki.join("apiserver.crt"))
+        .arg("-key")
+        .arg(pki.join("apiserver.key"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("openssl s_server");
+    let doctor = Command::new(env!("CARGO_BIN_EXE_kinspect"))
+        .args([
+            "doctor",
+            "-o",
+            "json",
+            "--at",
+            AT,
+            "--capture",
+            "4",
+            "--capture-interface",
+            "lo",
+            "--root",
+        ])
+        .arg(tree("healthy"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("doctor");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    for _ in 0..3 {
+        let r = std::net::TcpStream::connect_timeout(
+            &"127.0.51.7:6443".parse().expect("addr"),
+            std::time::Duration::from_secs(1),
+        );
+        assert!(r.is_err(), "nothing may listen on 127.0.51.7:6443");
+    }
+    let client = Command::new("openssl")
+        .args([
+            "s_client",
+            "-tls1_2",
+            "-verify_return_error",
+            "-connect",
+            "127.0.51.7:10250",
+        ])
+        .arg("-CAfile")
+        .arg(certs.join("chain/root.crt"))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("openssl s_client");
+    assert!(
+        !client.status.success(),
+        "the client must reject the server"
+    );
+    let out = doctor.wait_with_output().expect("doctor output");
+    let _ = server.kill();
+    let _ = server.wait();
+    let findings: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter(|f: &Value| f["check"] == "capture")
+        .collect();
+    let refused: Vec<&Value> = findings
+        .iter()
+        .filter(|f| f["endpoint"] == "127.0.51.7:6443")
+        .collect();
+    assert_eq!(refused.len(), 1, "{findings:#?}");
+    assert_eq!(refused[0]["status"], "fail");
+    let msg = refused[0]["message"].as_str().unwrap_or_default();
+    assert!(
+        msg.starts_with("3 connection(s) to 127.0.51.7:6443 (kube-apiserver) refused"),
+        "{msg}"
+    );
+    let alerts: Vec<&Value> = findings
+        .iter()
+        .filter(|f| f["endpoint"] == "127.0.51.7:10250")
+        .collect();
+    assert_eq!(alerts.len(), 1, "{findings:#?}");
+    let msg = alerts[0]["message"].as_str().unwrap_or_default();
+    assert!(
+        msg.contains("unknown_ca") && msg.contains("sent by the client"),
+        "{msg}"
+    );
+    assert_eq!(alerts[0]["status"], "fail");
+    assert_eq!(out.status.code(), Some(1));
 }

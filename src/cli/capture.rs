@@ -113,7 +113,7 @@ pub fn run(args: CaptureArgs, common: &Common) -> i32 {
     };
     let mut pipeline = Pipeline::new(config);
     let f = common.output;
-    let mut drive = |mut view: Box<dyn PcapView + '_>| {
+    let drive = |mut view: Box<dyn PcapView + '_>| {
         let err = pipeline
             .run(&mut source, view.as_observer(), |_, _| {})
             .err();

@@ -7,6 +7,9 @@
 use std::path::PathBuf;
 
 use super::{Common, EXIT_PROBLEM, usage_error};
+use std::time::Duration;
+
+use crate::doctor::capture::CaptureOptions;
 use crate::doctor::{DoctorOptions, Report, Status, run as run_doctor};
 use crate::view::{Format, Out};
 
@@ -21,10 +24,33 @@ pub struct DoctorArgs {
     /// Also probe the apiserver port (TCP + TLS), the kubelet (10250) and every --etcd-servers URL, and say what answered
     #[arg(long)]
     pub probe: bool,
+    /// Also capture the control-plane ports for SECONDS and report refused/reset connections, TLS alerts and HTTP 401/403 (needs root)
+    #[arg(long, value_name = "SECONDS")]
+    pub capture: Option<f64>,
+    /// Interface for --capture
+    #[arg(long, value_name = "IFACE", default_value = "any")]
+    pub capture_interface: String,
 }
 
 pub fn run(args: DoctorArgs, common: &Common) -> i32 {
+    let capture = match args.capture {
+        None => None,
+        Some(s) if s.is_finite() && s > 0.0 && s <= 3600.0 => Some(CaptureOptions {
+            iface: args.capture_interface.clone(),
+            duration: Duration::from_secs_f64(s),
+            context: match common.dissector_context(false) {
+                Ok(c) => c,
+                Err(e) => return usage_error(e),
+            },
+        }),
+        Some(s) => {
+            return usage_error(format!(
+                "--capture {s}: expected seconds between 0 and 3600"
+            ));
+        }
+    };
     let opts = DoctorOptions {
+        capture,
         root: args.root,
         at: super::certs::judge_time(common),
         warn_days: common.warn_days,

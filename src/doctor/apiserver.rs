@@ -1,7 +1,9 @@
 //! The apiserver's port: `--secure-port` in the kube-apiserver manifest
 //! against the `server:` of every kubeconfig in `/etc/kubernetes` and the
 //! port of the manifest's own liveness, readiness and startup probes; a
-//! `--bind-address` that the kubeconfigs' server addresses miss.
+//! `--bind-address` that the kubeconfigs' server addresses miss; an
+//! `--advertise-address` that the bind address, the kubeconfigs or the
+//! manifest's own probe hosts disagree with.
 
 use std::net::IpAddr;
 use std::path::Path;
@@ -72,6 +74,7 @@ pub fn check(node: &Node, findings: &mut Vec<Finding>) {
     probe_refs(m, secure, &mut refs, findings);
     kubeconfig_refs(node, secure, &mut refs, findings);
     bind_address(m, &refs, findings);
+    advertise_address(m, &refs, findings);
     let wrong: Vec<&Reference> = refs.iter().filter(|r| r.port != secure).collect();
     if wrong.is_empty() {
         findings.push(
@@ -286,6 +289,118 @@ fn bind_address(m: &super::manifests::Manifest, refs: &[Reference], findings: &m
                 "remove --bind-address (or set it to 0.0.0.0) in kube-apiserver.yaml, or point {} at {bind}",
                 r.what
             )),
+        );
+    }
+}
+
+/// `--advertise-address`: the address the apiserver publishes (the
+/// `kubernetes` Service endpoint, other nodes). kubeadm writes the same
+/// address into the kubeconfigs' `server:` and the probes' `host:`.
+fn advertise_address(
+    m: &super::manifests::Manifest,
+    refs: &[Reference],
+    findings: &mut Vec<Finding>,
+) {
+    let Some(flag) = m.flag("advertise-address") else {
+        return;
+    };
+    let Ok(adv) = flag.value.trim().parse::<IpAddr>() else {
+        findings.push(
+            Finding::new(
+                CHECK,
+                Status::Fail,
+                format!(
+                    "--advertise-address={} is not an IP address; kube-apiserver exits at start",
+                    flag.value
+                ),
+            )
+            .file(&m.file)
+            .line(flag.line)
+            .fix("set --advertise-address to the node's IP (ip -br addr)"),
+        );
+        return;
+    };
+    let bind = m
+        .flag("bind-address")
+        .and_then(|b| b.value.trim().parse::<IpAddr>().ok());
+    if let Some(bind) = bind.filter(|b| !b.is_unspecified()) {
+        if bind != adv {
+            findings.push(
+                Finding::new(
+                    CHECK,
+                    Status::Fail,
+                    format!(
+                        "--advertise-address={adv} but --bind-address={bind}: the apiserver publishes an address it does not listen on (the kubernetes Service and other nodes get connection refused)"
+                    ),
+                )
+                .file(&m.file)
+                .line(flag.line)
+                .fix(format!("set --bind-address=0.0.0.0 or --advertise-address={bind}")),
+            );
+        }
+        // The bind check already judges every client address.
+        return;
+    }
+    for r in refs {
+        let Some(host) = r.host.as_deref().and_then(|h| h.parse::<IpAddr>().ok()) else {
+            continue;
+        };
+        if host == adv || host.is_loopback() {
+            continue;
+        }
+        findings.push(
+            Finding::new(
+                CHECK,
+                Status::Warn,
+                format!(
+                    "{} connects to {host}, but kube-apiserver advertises {adv} (--advertise-address, {}:{}): fine only if {host} is another address of this node or a load balancer in front of it",
+                    r.what,
+                    m.file,
+                    flag.line.map(|l| l.to_string()).unwrap_or_default()
+                ),
+            )
+            .file(&r.file)
+            .line(r.line)
+            .fix(format!("point {} at https://{adv}:{} (or fix --advertise-address)", r.what, r.port)),
+        );
+    }
+    let Some(c) = m
+        .doc
+        .get("spec")
+        .and_then(|s| s.get("containers"))
+        .and_then(|c| c.as_sequence())
+        .and_then(|c| c.first())
+    else {
+        return;
+    };
+    for probe in PROBES {
+        let Some(host) = c
+            .get(probe)
+            .and_then(|p| p.get("httpGet"))
+            .and_then(|h| h.get("host"))
+            .and_then(|h| h.as_str())
+        else {
+            continue;
+        };
+        let Ok(ip) = host.trim().parse::<IpAddr>() else {
+            continue;
+        };
+        if ip == adv || ip.is_loopback() {
+            continue;
+        }
+        let probe_line = line_starting(&m.text, &format!("{probe}:"), 1);
+        let line = probe_line.and_then(|l| line_starting(&m.text, "host:", l));
+        findings.push(
+            Finding::new(
+                CHECK,
+                Status::Warn,
+                format!(
+                    "{probe} host {ip} is not --advertise-address={adv}: the kubelet probes an address kubeadm would not have written; if it is not on this node the probe fails and the kubelet restarts kube-apiserver"
+                ),
+            )
+            .file(&m.file)
+            .line(line)
+            .fix(format!("set {probe}.httpGet.host: {adv} in kube-apiserver.yaml")),
         );
     }
 }

@@ -15,6 +15,7 @@
 //! the apiserver and etcd ports.
 
 pub mod apiserver;
+pub mod capture;
 pub mod certs;
 pub mod cni;
 pub mod etcd;
@@ -125,6 +126,8 @@ pub struct DoctorOptions {
     pub warn_days: u32,
     /// Also probe the apiserver and etcd ports (`--probe`).
     pub probe: bool,
+    /// Also capture the control-plane ports for a while (`--capture`).
+    pub capture: Option<capture::CaptureOptions>,
 }
 
 /// Everything doctor found, in check order.
@@ -180,6 +183,9 @@ pub fn run(opts: &DoctorOptions) -> Result<Report, DoctorError> {
     cni::check(&node, &mut findings);
     if opts.probe {
         probe::check(&node, opts, &mut findings);
+    }
+    if let Some(c) = &opts.capture {
+        capture::check(c, &mut findings);
     }
     Ok(Report { findings })
 }

@@ -6,7 +6,9 @@
 //! with the apiserver's own etcd certificates) and is named: etcd's client
 //! API, etcd's client API answering on a member's *peer* URL (etcd < 3.6),
 //! etcd's peer API refusing client requests (etcd >= 3.6), not TLS,
-//! nothing at all.
+//! nothing at all. Every other URL in etcd's own `--listen-client-urls`
+//! and `--listen-peer-urls` is probed the same way: does etcd really
+//! listen where its manifest says?
 
 use std::net::{TcpStream, ToSocketAddrs};
 use std::path::PathBuf;
@@ -74,12 +76,14 @@ pub fn check(node: &Node, opts: &DoctorOptions, findings: &mut Vec<Finding>) {
             return;
         }
     };
+    let mut probed = Vec::new();
     for s in api.list("etcd-servers") {
         let url = Url::parse(&s);
         let Ok(port) = url.port_number() else {
             continue;
         };
         let endpoint = format!("{}:{port}", url.host);
+        probed.push(endpoint.clone());
         let f = Finding::new(CHECK, Status::Ok, "")
             .file(&api.file)
             .line(api.flag("etcd-servers").and_then(|f| f.line))
@@ -142,6 +146,83 @@ pub fn check(node: &Node, opts: &DoctorOptions, findings: &mut Vec<Finding>) {
             fix,
             ..f
         });
+    }
+    etcd_listen_urls(node, &base, &rt, &probed, findings);
+}
+
+/// Every URL the etcd manifest says etcd listens on (`--listen-client-urls`,
+/// `--listen-peer-urls`) that `--etcd-servers` did not already cover: is
+/// something there, and is it etcd's client or peer API?
+fn etcd_listen_urls(
+    node: &Node,
+    base: &EtcdOptions,
+    rt: &tokio::runtime::Runtime,
+    probed: &[String],
+    findings: &mut Vec<Finding>,
+) {
+    let Some(etcd) = node.manifests.etcd() else {
+        return;
+    };
+    let mut seen: Vec<String> = probed.to_vec();
+    for (flag, peer) in [("listen-client-urls", false), ("listen-peer-urls", true)] {
+        for s in etcd.list(flag) {
+            let url = Url::parse(&s);
+            let Ok(port) = url.port_number() else {
+                continue;
+            };
+            let endpoint = format!("{}:{port}", url.host);
+            if seen.contains(&endpoint) {
+                continue;
+            }
+            seen.push(endpoint.clone());
+            let f = Finding::new(CHECK, Status::Ok, "")
+                .file(&etcd.file)
+                .line(etcd.flag(flag).and_then(|f| f.line))
+                .endpoint(&endpoint);
+            if let Err(why) = tcp_connect(&endpoint) {
+                findings.push(Finding {
+                    status: Status::Fail,
+                    message: format!("--{flag} {s}: nothing answers ({why}); etcd is not running, or this address is not on the node"),
+                    fix: Some("check crictl ps -a and crictl logs on the etcd container; the address must be one of the node's (ip -br addr)".into()),
+                    ..f
+                });
+                continue;
+            }
+            let answer = rt.block_on(etcd_answer(base, &s));
+            let (status, message) = match (answer, peer) {
+                (EtcdAnswer::Client { version, .. }, false) => (
+                    Status::Ok,
+                    format!("--{flag} {s}: etcd {version} client API answered"),
+                ),
+                (EtcdAnswer::Client { version, peer_of }, true) => (
+                    Status::Ok,
+                    format!(
+                        "--{flag} {s}: etcd {version} listens here{} (etcd < 3.6 also answers client calls on its peer port)",
+                        peer_of
+                            .map(|m| format!(" as member {m}'s peer URL"))
+                            .unwrap_or_default()
+                    ),
+                ),
+                (EtcdAnswer::Error(e), true) if e.short().contains("peer port") => (
+                    Status::Ok,
+                    format!(
+                        "--{flag} {s}: etcd's peer API listens here and refuses client calls, as it should"
+                    ),
+                ),
+                (EtcdAnswer::Error(e), _) => (
+                    Status::Warn,
+                    format!(
+                        "--{flag} {s}: something listens but the etcd client call failed: {}",
+                        e.short()
+                    ),
+                ),
+            };
+            findings.push(Finding {
+                status,
+                message,
+                ..f
+            });
+        }
     }
 }
 
