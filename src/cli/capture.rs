@@ -107,7 +107,7 @@ pub fn run(args: CaptureArgs, common: &Common) -> i32 {
     // Live output is read as it comes: flush each line.
     let stdout = LineFlush(BufWriter::new(io::stdout().lock()));
     let mut config = args.tracking.flow_config(common);
-    config.context = match common.dissector_context(false) {
+    config.context = match common.dissector_context(false, args.view != LiveView::Flows) {
         Ok(c) => c,
         Err(e) => return usage_error(e),
     };

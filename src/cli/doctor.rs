@@ -38,7 +38,7 @@ pub fn run(args: DoctorArgs, common: &Common) -> i32 {
         Some(s) if s.is_finite() && s > 0.0 && s <= 3600.0 => Some(CaptureOptions {
             iface: args.capture_interface.clone(),
             duration: Duration::from_secs_f64(s),
-            context: match common.dissector_context(false) {
+            context: match common.dissector_context(false, true) {
                 Ok(c) => c,
                 Err(e) => return usage_error(e),
             },

@@ -74,6 +74,7 @@ impl Common {
     pub fn dissector_context(
         &self,
         show_secrets: bool,
+        dissect: bool,
     ) -> Result<std::sync::Arc<crate::proto::Context>, String> {
         let mut keylog = crate::proto::tls::keylog::KeyLog::new();
         for path in &self.keylog {
@@ -86,6 +87,7 @@ impl Common {
         Ok(std::sync::Arc::new(crate::proto::Context {
             keylog: std::sync::RwLock::new(keylog),
             show_secrets,
+            dissect,
         }))
     }
 }

@@ -100,20 +100,25 @@ pub fn run(cmd: PcapCommand, common: &Common) -> i32 {
     let f = common.output;
     match cmd {
         PcapCommand::Events(a) => drive(&a, common, EventsView::new(stdout, f)),
-        PcapCommand::Flows(a) => drive(&a, common, FlowsView::new(stdout, f)),
+        // Flows need the detected protocol, not what the dissectors say.
+        PcapCommand::Flows(a) => drive_with(&a, common, false, FlowsView::new(stdout, f)),
         PcapCommand::Tls(a) => drive(&a, common, TlsView::new(stdout, f)),
         PcapCommand::Rpc(a) => drive(&a.pcap, common, RpcView::new(stdout, f, a.by_client)),
         PcapCommand::Election(a) => drive(&a, common, ElectionView::new(stdout, f)),
     }
 }
 
-fn drive(args: &PcapArgs, common: &Common, mut view: impl PcapView) -> i32 {
+fn drive(args: &PcapArgs, common: &Common, view: impl PcapView) -> i32 {
+    drive_with(args, common, true, view)
+}
+
+fn drive_with(args: &PcapArgs, common: &Common, dissect: bool, mut view: impl PcapView) -> i32 {
     let mut source = match open_all(&args.files) {
         Ok(s) => s,
         Err(e) => return usage_error(e),
     };
     let mut config = args.tracking.flow_config(common);
-    config.context = match common.dissector_context(args.show_secrets) {
+    config.context = match common.dissector_context(args.show_secrets, dissect) {
         Ok(c) => c,
         Err(e) => return usage_error(e),
     };

@@ -224,11 +224,24 @@ impl std::str::FromStr for DecodeAs {
 /// What every dissector of one run shares: key material for TLS decryption
 /// (from `--keylog` files and pcapng Decryption Secrets Blocks, which may
 /// arrive while the capture is read) and display choices.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Context {
     pub keylog: RwLock<tls::keylog::KeyLog>,
     /// Show values under `/registry/secrets/` instead of `<redacted: N bytes>`.
     pub show_secrets: bool,
+    /// Run dissectors at all. Off for views that need only connections and
+    /// their detected protocol (`pcap flows`): detection still runs.
+    pub dissect: bool,
+}
+
+impl Default for Context {
+    fn default() -> Self {
+        Context {
+            keylog: RwLock::default(),
+            show_secrets: false,
+            dissect: true,
+        }
+    }
 }
 
 impl Context {
@@ -252,6 +265,9 @@ pub fn dissector_for(
     conn: &ConnInfo,
     ctx: &Arc<Context>,
 ) -> Option<Box<dyn Dissector>> {
+    if !ctx.dissect {
+        return None;
+    }
     let (conn, ctx) = (*conn, ctx.clone());
     match protocol {
         Protocol::Tls => Some(Box::new(tls::TlsDissector::new(conn, ctx))),
