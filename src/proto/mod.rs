@@ -97,11 +97,14 @@ pub enum Component {
 }
 
 impl Component {
-    /// The component listening on a well-known port, if any.
+    /// The component listening on a well-known port, if any. Besides
+    /// kubeadm's ports, the second and third members of `kinspect lab
+    /// etcd` (one loopback address, ports 22379/22380 and 32379/32380)
+    /// are etcd too, so captures of the lab read like a real cluster's.
     pub fn from_port(port: u16) -> Option<Component> {
         Some(match port {
-            2379 => Component::EtcdClient,
-            2380 => Component::EtcdPeer,
+            2379 | 22379 | 32379 => Component::EtcdClient,
+            2380 | 22380 | 32380 => Component::EtcdPeer,
             6443 => Component::KubeApiserver,
             10250 => Component::Kubelet,
             10257 => Component::ControllerManager,
