@@ -65,6 +65,14 @@ pub enum EventKind {
         server_bytes: u64,
         duration_ms: f64,
     },
+    /// Bytes of a protocol no dissector recognises, seen inside another
+    /// layer (decrypted TLS): size and a printable preview of the first
+    /// chunks of each direction.
+    Payload {
+        direction: Direction,
+        bytes: u64,
+        preview: String,
+    },
     // Dissector events: each protocol owns its enum (internally tagged by
     // `type`), spliced in here without a wrapper key.
     #[serde(untagged)]
@@ -89,6 +97,7 @@ impl EventKind {
             EventKind::ProtocolDetected { .. } => "protocol_detected",
             EventKind::Gap { .. } => "gap",
             EventKind::ConnectionClose { .. } => "connection_close",
+            EventKind::Payload { .. } => "payload",
             EventKind::Tls(e) => e.name(),
             EventKind::Http(e) => e.name(),
             EventKind::Http2(e) => e.name(),
@@ -132,6 +141,9 @@ impl EventKind {
                 packets,
                 duration_ms
             ),
+            EventKind::Payload { bytes, preview, .. } => {
+                format!("{bytes} bytes of an unrecognised protocol: \"{preview}\"")
+            }
             EventKind::Tls(e) => e.summary(),
             EventKind::Http(e) => e.summary(),
             EventKind::Http2(e) => e.summary(),

@@ -76,23 +76,15 @@ impl Pipeline {
     /// Key logs from pcapng Decryption Secrets Blocks join the run's key
     /// log before the packets that follow them.
     fn add_secrets(&mut self, secrets: Vec<(u32, Vec<u8>)>) {
-        /// `TLSK`: an NSS key log.
-        const TLS_KEY_LOG: u32 = 0x544c_534b;
         let ctx = self.table.context();
         let Ok(mut keylog) = ctx.keylog.write() else {
             return;
         };
         for (kind, data) in secrets {
-            if kind == TLS_KEY_LOG {
-                for w in keylog.add_text(&data) {
-                    self.summary
-                        .warnings_soft
-                        .push(format!("decryption secrets block: {w}"));
-                }
-            } else {
-                self.summary.warnings_soft.push(format!(
-                    "decryption secrets block of type 0x{kind:08x} ignored (only TLS key logs are used)"
-                ));
+            for w in keylog.add_dsb(kind, &data) {
+                self.summary
+                    .warnings_soft
+                    .push(format!("decryption secrets block: {w}"));
             }
         }
     }

@@ -10,7 +10,6 @@ use std::time::Duration;
 use super::pcap::PcapView;
 use super::{Common, EXIT_USAGE, TrackingArgs, parse_duration, usage_error};
 use crate::capture::live::{LiveOptions, LiveSource, Preset, combined_filter};
-use crate::net::Observer;
 use crate::pipeline::Pipeline;
 use crate::view::{ElectionView, EventsView, FlowsView, RpcView, TlsView};
 

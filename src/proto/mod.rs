@@ -302,8 +302,58 @@ enum InnerState {
         verdict: [Detection; 2],
     },
     Running(Box<dyn Dissector>),
-    /// Nothing recognised (or no dissector for it): bytes are dropped.
-    None,
+    /// Nothing recognised (or no dissector for it): the first chunks of
+    /// each direction are shown as `payload` events, the rest counted.
+    None {
+        shown: [u32; 2],
+    },
+}
+
+/// `payload` events shown per direction of an unrecognised inner stream.
+const PAYLOAD_EVENTS: u32 = 16;
+/// Bytes of each payload shown in its preview.
+const PAYLOAD_PREVIEW: usize = 64;
+
+/// Printable ASCII as is, everything else as `\xNN`, at most
+/// [`PAYLOAD_PREVIEW`] bytes (then `...`).
+pub fn printable_preview(bytes: &[u8]) -> String {
+    let mut s = String::new();
+    for &b in bytes.iter().take(PAYLOAD_PREVIEW) {
+        match b {
+            b'\\' => s.push_str("\\\\"),
+            0x20..=0x7e => s.push(b as char),
+            b'\n' => s.push_str("\\n"),
+            b'\r' => s.push_str("\\r"),
+            _ => s.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    if bytes.len() > PAYLOAD_PREVIEW {
+        s.push_str("...");
+    }
+    s
+}
+
+fn show_payload(
+    shown: &mut [u32; 2],
+    ts: Timestamp,
+    dir: Direction,
+    bytes: &[u8],
+    sink: &mut dyn EventSink,
+) {
+    let i = dir.index();
+    if bytes.is_empty() || shown[i] >= PAYLOAD_EVENTS {
+        return;
+    }
+    shown[i] += 1;
+    sink.emit(
+        ts,
+        dir,
+        EventKind::Payload {
+            direction: dir,
+            bytes: bytes.len() as u64,
+            preview: printable_preview(bytes),
+        },
+    );
 }
 
 impl InnerDissector {
@@ -328,8 +378,10 @@ impl InnerDissector {
 
     pub fn data(&mut self, ts: Timestamp, dir: Direction, bytes: &[u8], sink: &mut dyn EventSink) {
         let InnerState::Undecided { buf, verdict } = &mut self.state else {
-            if let InnerState::Running(d) = &mut self.state {
-                d.data(ts, dir, bytes, sink);
+            match &mut self.state {
+                InnerState::Running(d) => d.data(ts, dir, bytes, sink),
+                InnerState::None { shown } => show_payload(shown, ts, dir, bytes, sink),
+                InnerState::Undecided { .. } => {}
             }
             return;
         };
@@ -342,7 +394,12 @@ impl InnerDissector {
             _ => {
                 if buf[i].len() > (1 << 20) {
                     // Still undecided after 1 MiB: give up rather than grow.
-                    self.state = InnerState::None;
+                    let bufs = std::mem::take(buf);
+                    let mut shown = [0, 0];
+                    for other in [dir.reverse(), dir] {
+                        show_payload(&mut shown, ts, other, &bufs[other.index()], sink);
+                    }
+                    self.state = InnerState::None { shown };
                 }
                 return;
             }
@@ -358,21 +415,37 @@ impl InnerDissector {
                 }
                 InnerState::Running(d)
             }
-            None => InnerState::None,
+            None => {
+                let mut shown = [0, 0];
+                for other in [dir.reverse(), dir] {
+                    show_payload(&mut shown, ts, other, &bufs[other.index()], sink);
+                }
+                InnerState::None { shown }
+            }
         };
     }
 
     pub fn gap(&mut self, ts: Timestamp, dir: Direction, len: u64, sink: &mut dyn EventSink) {
         match &mut self.state {
             InnerState::Running(d) => d.gap(ts, dir, len, sink),
-            InnerState::Undecided { .. } => self.state = InnerState::None,
-            InnerState::None => {}
+            InnerState::Undecided { .. } => self.state = InnerState::None { shown: [0, 0] },
+            InnerState::None { .. } => {}
         }
     }
 
     pub fn end(&mut self, ts: Timestamp, sink: &mut dyn EventSink) {
-        if let InnerState::Running(d) = &mut self.state {
-            d.end(ts, sink);
+        match &mut self.state {
+            InnerState::Running(d) => d.end(ts, sink),
+            InnerState::Undecided { buf, .. } => {
+                // One side spoke and the other never did: show what came.
+                let bufs = std::mem::take(buf);
+                let mut shown = [0, 0];
+                for dir in [Direction::ClientToServer, Direction::ServerToClient] {
+                    show_payload(&mut shown, ts, dir, &bufs[dir.index()], sink);
+                }
+                self.state = InnerState::None { shown };
+            }
+            InnerState::None { .. } => {}
         }
     }
 }
@@ -408,6 +481,77 @@ mod tests {
                 .unwrap_err()
                 .contains("unknown protocol")
         );
+    }
+
+    struct Collect(Vec<(Direction, EventKind)>);
+    impl EventSink for Collect {
+        fn emit(&mut self, _: Timestamp, dir: Direction, kind: EventKind) {
+            self.0.push((dir, kind));
+        }
+    }
+
+    fn inner() -> InnerDissector {
+        let conn = ConnInfo {
+            client: "127.0.0.1:40000".parse().unwrap(),
+            server: "127.0.0.1:8400".parse().unwrap(),
+            component: Component::Other,
+        };
+        InnerDissector::new(conn, Context::shared(), None)
+    }
+
+    #[test]
+    fn unrecognised_inner_bytes_become_bounded_payload_events() {
+        let (c, s) = (Direction::ClientToServer, Direction::ServerToClient);
+        let mut d = inner();
+        let mut sink = Collect(Vec::new());
+        d.data(Timestamp(1), c, b"ping", &mut sink);
+        assert!(sink.0.is_empty(), "undecided until the server speaks");
+        d.data(Timestamp(2), s, b"pong\x00\xff", &mut sink);
+        let previews: Vec<(Direction, String)> = sink
+            .0
+            .iter()
+            .map(|(dir, k)| match k {
+                EventKind::Payload { preview, .. } => (*dir, preview.clone()),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            previews,
+            vec![(c, "ping".to_string()), (s, "pong\\x00\\xff".to_string())]
+        );
+        for _ in 0..40 {
+            d.data(Timestamp(3), c, b"more", &mut sink);
+        }
+        let from_client = sink.0.iter().filter(|(dir, _)| *dir == c).count();
+        assert_eq!(from_client as u32, PAYLOAD_EVENTS);
+        assert!(d.protocol().is_none());
+    }
+
+    #[test]
+    fn a_one_sided_inner_stream_is_shown_at_the_end() {
+        let mut d = inner();
+        let mut sink = Collect(Vec::new());
+        d.data(Timestamp(1), Direction::ClientToServer, b"hello", &mut sink);
+        assert!(sink.0.is_empty());
+        d.end(Timestamp(2), &mut sink);
+        assert!(matches!(
+            &sink.0[..],
+            [(_, EventKind::Payload { bytes: 5, .. })]
+        ));
+        assert_eq!(printable_preview(&[b'a'; 70]).len(), 64 + 3);
+    }
+
+    #[test]
+    fn inner_http_is_handed_to_its_dissector() {
+        let mut d = inner();
+        let mut sink = Collect(Vec::new());
+        d.data(
+            Timestamp(1),
+            Direction::ClientToServer,
+            b"GET /x HTTP/1.1\r\n",
+            &mut sink,
+        );
+        assert_eq!(d.protocol(), Some(Protocol::Http1));
     }
 
     #[test]
