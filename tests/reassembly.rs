@@ -1632,10 +1632,19 @@ fn protocol_comes_from_content_then_decode_as_then_the_port() {
     let f = &net.rec.flows[0];
     assert_eq!((f.protocol, f.protocol_by), (Protocol::Http2, "decode-as"));
 
-    // Unrecognised bytes on a port with no usual protocol: unknown.
+    // Unrecognised bytes (a capture that began mid-stream) on etcd's peer
+    // port: HTTP/1.1 by the port, whose dissector resynchronises.
     let mut net = Net::new(FlowConfig::default());
     net.send(ep(3, 40001), ep(4, 2380), ACK, 1, 1, &[0xde; 80]);
     net.send(ep(4, 2380), ep(3, 40001), ACK, 1, 81, &[0xad; 80]);
+    net.finish();
+    let f = &net.rec.flows[0];
+    assert_eq!((f.protocol, f.protocol_by), (Protocol::Http1, "port"));
+
+    // The same on a port with no usual protocol: unknown.
+    let mut net = Net::new(FlowConfig::default());
+    net.send(ep(3, 40001), ep(4, 9999), ACK, 1, 1, &[0xde; 80]);
+    net.send(ep(4, 9999), ep(3, 40001), ACK, 1, 81, &[0xad; 80]);
     net.finish();
     let f = &net.rec.flows[0];
     assert_eq!((f.protocol, f.protocol_by), (Protocol::Unknown, "none"));

@@ -150,10 +150,15 @@ struct Conn {
 struct Sink<'a> {
     info: ConnInfo,
     obs: &'a mut dyn Observer,
+    /// The table's current time: an event a dissector dates earlier (a
+    /// summary at the end of a connection, dated by its last record) is
+    /// dated now, so the event stream stays in time order.
+    floor: Timestamp,
 }
 
 impl EventSink for Sink<'_> {
     fn emit(&mut self, ts: Timestamp, dir: Direction, kind: EventKind) {
+        let ts = ts.max(self.floor);
         let (src, dst) = match dir {
             Direction::ClientToServer => (self.info.client, self.info.server),
             Direction::ServerToClient => (self.info.server, self.info.client),
@@ -394,7 +399,11 @@ impl FlowTable {
         let Conn {
             info, app, streams, ..
         } = conn;
-        let mut sink = Sink { info: *info, obs };
+        let mut sink = Sink {
+            info: *info,
+            obs,
+            floor: now,
+        };
         let [to_server, to_client] = streams;
         let (mine, theirs) = if i == 0 {
             (to_server, to_client)
@@ -570,7 +579,11 @@ fn finalize(stats: &mut TableStats, mut c: Conn, now: Timestamp, obs: &mut dyn O
         let Conn {
             info, app, streams, ..
         } = &mut c;
-        let mut sink = Sink { info: *info, obs };
+        let mut sink = Sink {
+            info: *info,
+            obs,
+            floor: now,
+        };
         for (i, r) in streams.iter_mut().enumerate() {
             let dir = if i == 0 {
                 Direction::ClientToServer
@@ -750,6 +763,7 @@ mod tests {
         let mut sink = Sink {
             info,
             obs: &mut obs,
+            floor: Timestamp(i64::MIN),
         };
         let ts = Timestamp(0);
         let (c, s) = (Direction::ClientToServer, Direction::ServerToClient);
