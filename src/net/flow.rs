@@ -106,6 +106,11 @@ fn key(a: SocketAddr, b: SocketAddr) -> Key {
 /// Builds a connection's dissector for a protocol ([`proto::dissector_for`]).
 type MakeDissector = fn(Protocol, &ConnInfo, &Arc<proto::Context>) -> Option<Box<dyn Dissector>>;
 
+/// Bytes kept per direction while the protocol is undecided, replayed to
+/// the dissector once chosen (detection itself looks at the first
+/// [`proto::detect::DETECT_WINDOW`]); anything beyond is replayed as a gap.
+const REPLAY_LIMIT: usize = 64 * 1024;
+
 /// The state of choosing and running the connection's dissector.
 struct App {
     protocol: Protocol,
@@ -115,6 +120,9 @@ struct App {
     /// Chosen by the server's well-known port after the content told
     /// nothing (a connection captured mid-stream).
     by_port: bool,
+    /// The capture joined the connection after its SYN: a direction that
+    /// has said nothing may be the receiving end of a stream.
+    mid_stream: bool,
     detect: [Vec<u8>; 2],
     verdict: [Detection; 2],
     /// While undecided, per direction: bytes lost (gaps) before the
@@ -174,12 +182,18 @@ impl EventSink for Sink<'_> {
 }
 
 impl App {
-    fn new(forced: Option<Protocol>, info: &ConnInfo, context: &Arc<proto::Context>) -> App {
+    fn new(
+        forced: Option<Protocol>,
+        info: &ConnInfo,
+        context: &Arc<proto::Context>,
+        mid_stream: bool,
+    ) -> App {
         App {
             protocol: forced.unwrap_or(Protocol::Unknown),
             decided: forced.is_some(),
             forced: forced.is_some(),
             by_port: false,
+            mid_stream,
             detect: [Vec::new(), Vec::new()],
             verdict: [Detection::NeedMore, Detection::NeedMore],
             lost_before: [0, 0],
@@ -231,15 +245,25 @@ impl App {
             return;
         }
         let buf = &mut self.detect[i];
-        let had = buf.len();
-        let room = proto::detect::DETECT_WINDOW.saturating_sub(had);
+        let room = REPLAY_LIMIT.saturating_sub(buf.len());
         let take = room.min(bytes.len());
         buf.extend_from_slice(&bytes[..take]);
         self.lost_after[i] += (bytes.len() - take) as u64;
-        self.verdict[i] = proto::detect(buf);
+        self.verdict[i] = proto::detect(&buf[..buf.len().min(proto::detect::DETECT_WINDOW)]);
+        // In a connection joined mid-way, a direction that has sent nothing
+        // at all (the receiving end of a stream) does not hold the
+        // decision back.
+        let silent = |j: usize| {
+            self.mid_stream
+                && self.detect[j].is_empty()
+                && self.lost_before[j] == 0
+                && self.lost_after[j] == 0
+        };
         let found = match (self.verdict[0], self.verdict[1]) {
             (Detection::Found(p), _) | (_, Detection::Found(p)) => Some(p),
             (Detection::Unknown, Detection::Unknown) => Some(Protocol::Unknown),
+            (Detection::Unknown, Detection::NeedMore) if silent(1) => Some(Protocol::Unknown),
+            (Detection::NeedMore, Detection::Unknown) if silent(0) => Some(Protocol::Unknown),
             _ => None,
         };
         let Some(mut protocol) = found else {
@@ -272,20 +296,11 @@ impl App {
                 if self.lost_before[j] > 0 {
                     d.gap(ts, other, self.lost_before[j], sink);
                 }
-                if j == i {
-                    // `bytes` holds what this chunk added to the window and
-                    // what did not fit.
-                    if had > 0 {
-                        d.data(ts, other, &detect[j][..had], sink);
-                    }
-                    d.data(ts, other, bytes, sink);
-                } else {
-                    if !detect[j].is_empty() {
-                        d.data(ts, other, &detect[j], sink);
-                    }
-                    if self.lost_after[j] > 0 {
-                        d.gap(ts, other, self.lost_after[j], sink);
-                    }
+                if !detect[j].is_empty() {
+                    d.data(ts, other, &detect[j], sink);
+                }
+                if self.lost_after[j] > 0 {
+                    d.gap(ts, other, self.lost_after[j], sink);
                 }
             }
         }
@@ -492,7 +507,7 @@ fn open(
     let forced = forced_protocol(&config.decode_as, client, server);
     Conn {
         info,
-        app: App::new(forced, &info, &config.context),
+        app: App::new(forced, &info, &config.context, !seg.flags.syn),
         streams: [
             Reassembler::new(config.max_buffered),
             Reassembler::new(config.max_buffered),
@@ -757,7 +772,7 @@ mod tests {
             server: "10.0.0.2:8080".parse().unwrap(),
             component: Component::Other,
         };
-        let mut app = App::new(None, &info, &proto::Context::shared());
+        let mut app = App::new(None, &info, &proto::Context::shared(), false);
         app.make = recording;
         let mut obs = Events(Vec::new());
         let mut sink = Sink {
@@ -792,5 +807,54 @@ mod tests {
         );
         let gaps = obs.0.iter().filter(|e| e.kind.name() == "gap").count();
         assert_eq!(gaps, 3);
+    }
+
+    /// A stream joined mid-way whose sending side says nothing
+    /// recognisable is decided at once by its port (the receiving side is
+    /// silent), and every byte seen so far reaches the dissector, not just
+    /// the detection window.
+    #[test]
+    fn a_mid_stream_peer_stream_is_decided_by_port_with_its_bytes() {
+        let info = ConnInfo {
+            client: "10.0.0.1:40000".parse().unwrap(),
+            server: "10.0.0.2:2380".parse().unwrap(),
+            component: Component::EtcdPeer,
+        };
+        let mut app = App::new(None, &info, &proto::Context::shared(), true);
+        app.make = recording;
+        let mut obs = Events(Vec::new());
+        let mut sink = Sink {
+            info,
+            obs: &mut obs,
+            floor: Timestamp(i64::MIN),
+        };
+        let junk = vec![b'q'; 300];
+        app.chunk(
+            Timestamp(0),
+            Direction::ServerToClient,
+            Chunk::Data {
+                offset: 0,
+                bytes: &junk,
+            },
+            &mut sink,
+        );
+        assert!(app.decided);
+        assert_eq!(app.protocol, Protocol::Http1);
+        assert!(app.by_port);
+        let log = LOG.with(|l| l.take());
+        assert_eq!(log, [format!("data s {}", "q".repeat(300))]);
+        // Joined from the SYN, the same bytes wait for the other side.
+        let mut app = App::new(None, &info, &proto::Context::shared(), false);
+        app.make = recording;
+        app.chunk(
+            Timestamp(0),
+            Direction::ServerToClient,
+            Chunk::Data {
+                offset: 0,
+                bytes: &junk,
+            },
+            &mut sink,
+        );
+        assert!(!app.decided);
     }
 }
