@@ -1,7 +1,48 @@
+//! The gRPC message reader on any bytes: never a panic, the same messages
+//! whatever the split, message lengths add up to no more than the input,
+//! no kept body is longer than `MAX_MESSAGE`, and the shared budget is
+//! always given back.
+//!
+//! Input: byte 0 picks the chunk size; the rest is one direction of a
+//! gRPC stream's DATA.
+
 #![no_main]
-//! Placeholder: replaced by the grpc fuzz target.
+
+use kinspect::proto::grpc::{MAX_MESSAGE, MessageReader, PREFIX_LEN};
 use libfuzzer_sys::fuzz_target;
 
+fn read(bytes: &[u8], chunk: usize) -> (Vec<(bool, u32, Option<Vec<u8>>)>, u64, u64) {
+    let mut r = MessageReader::new();
+    let mut out = Vec::new();
+    // A small budget, so that skipping for want of budget is exercised.
+    let mut budget = 64;
+    for c in bytes.chunks(chunk) {
+        r.feed(c, &mut budget, &mut |m| {
+            if let Some(b) = m.body {
+                assert!(b.len() <= MAX_MESSAGE);
+                assert_eq!(b.len() as u64, u64::from(m.length));
+            }
+            out.push((m.compressed, m.length, m.body.map(|b| b.to_vec())));
+        });
+    }
+    let mut left = budget;
+    r.release(&mut left);
+    assert_eq!(left, 64, "budget not given back");
+    (out, r.messages, r.bytes)
+}
+
 fuzz_target!(|data: &[u8]| {
-    let _ = data;
+    let Some((&c, rest)) = data.split_first() else {
+        return;
+    };
+    let chunk = usize::from(c).max(1);
+    let whole = read(rest, usize::MAX);
+    let pieces = read(rest, chunk);
+    assert_eq!(
+        whole, pieces,
+        "messages depend on the split (chunk {chunk})"
+    );
+    let (msgs, count, bytes) = whole;
+    assert_eq!(msgs.len() as u64, count);
+    assert!(bytes + count * PREFIX_LEN as u64 <= rest.len() as u64);
 });

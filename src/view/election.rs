@@ -1,18 +1,112 @@
 //! `pcap election` / `capture --view election`: the etcd Raft timeline rebuilt from
 //! peer traffic: terms, campaigns, votes, leaders, time without a leader.
+//!
+//! Folds `raft_message` events (several capture files arrive as one
+//! timeline): a member sending MsgHeartbeat/MsgApp/MsgSnap at term T leads
+//! term T; MsgPreVote/MsgVote senders campaign; their responses grant or
+//! reject; MsgTimeoutNow/MsgTransferLeader mark a leadership transfer.
+//! Member names come from `/members` responses, `X-PeerURLs` headers and
+//! replicated member attributes. Rows are written at the end (votes may be
+//! seen after the new leader's first heartbeat when files are merged);
+//! state is a few sets per term, capped at [`MAX_TERMS`] terms.
 
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write;
+use std::net::SocketAddr;
 
-use super::{Format, Out};
-use crate::event::Event;
+use serde::Serialize;
+
+use super::{Format, Out, pad};
+use crate::event::{Event, EventKind};
 use crate::net::{FlowRecord, Observer};
 use crate::pipeline::Summary;
+use crate::proto::raft::{MemberId, RaftEvent, Transport};
+use crate::timestamp::Timestamp;
 
-/// Placeholder until the view lands.
+/// Terms remembered (the oldest are dropped beyond this).
+pub const MAX_TERMS: usize = 10_000;
+/// Members/addresses remembered for naming (more are not learned).
+pub const MAX_MEMBERS: usize = 4_096;
+
+/// Inserts unless the map is full (a hostile capture cannot grow it).
+fn learn<K: std::hash::Hash + Eq, V>(map: &mut HashMap<K, V>, k: K, v: V) {
+    if map.len() < MAX_MEMBERS || map.contains_key(&k) {
+        map.insert(k, v);
+    }
+}
+
+/// What one term looked like.
+#[derive(Debug, Default, Clone)]
+struct TermRecord {
+    campaigners: BTreeSet<MemberId>,
+    pre_campaigners: BTreeSet<MemberId>,
+    campaign_started: Option<Timestamp>,
+    granted: BTreeSet<MemberId>,
+    rejected: BTreeSet<MemberId>,
+    pre_granted: BTreeSet<MemberId>,
+    pre_rejected: BTreeSet<MemberId>,
+    leader: Option<MemberId>,
+    /// First heartbeat/append of the leader at this term.
+    established: Option<Timestamp>,
+    /// Last heartbeat/append of the leader at this term.
+    last_seen: Option<Timestamp>,
+    /// MsgTimeoutNow/MsgTransferLeader naming the member that led next.
+    transfer_to: Option<MemberId>,
+}
+
+/// One leader change, as printed (JSON fields per DESIGN.md first).
+#[derive(Debug, Clone, Serialize)]
+pub struct LeaderChange {
+    pub ts: Timestamp,
+    pub term: u64,
+    pub leader: MemberId,
+    pub previous_leader: Option<MemberId>,
+    pub no_leader_ms: Option<f64>,
+    /// `election`, `transfer`, or `observed` (already leading when the
+    /// capture began: no campaign seen).
+    pub reason: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub leader_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub leader_peer_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_leader_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_term: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub campaign_started: Option<Timestamp>,
+    pub campaigners: Vec<MemberId>,
+    pub votes_granted: Vec<MemberId>,
+    pub votes_rejected: Vec<MemberId>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pre_campaigners: Vec<MemberId>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pre_votes_granted: Vec<MemberId>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pre_votes_rejected: Vec<MemberId>,
+    /// Terms between the previous leader's and this one where members
+    /// campaigned without a leader emerging.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failed_terms: Vec<u64>,
+}
+
 pub struct ElectionView<W: Write> {
     out: Out<W>,
-    #[allow(dead_code)]
     format: Format,
+    terms: BTreeMap<u64, TermRecord>,
+    names: HashMap<MemberId, String>,
+    peer_urls: HashMap<MemberId, String>,
+    /// Listener address → member (learned from stream senders, POST
+    /// receivers and X-PeerURLs).
+    listeners: HashMap<SocketAddr, MemberId>,
+    /// A transfer asked for (MsgTimeoutNow/MsgTransferLeader) and not yet
+    /// matched to a term.
+    transfer_pending: Option<MemberId>,
+    /// Highest term whose leader was seen: heartbeats/appends of lower
+    /// terms after that are stale (a deposed leader still talking, or a
+    /// later file replaying older traffic) and do not extend that term.
+    highest_led_term: u64,
+    raft_messages: u64,
 }
 
 impl<W: Write> ElectionView<W> {
@@ -20,20 +114,379 @@ impl<W: Write> ElectionView<W> {
         ElectionView {
             out: Out::new(w),
             format,
+            terms: BTreeMap::new(),
+            names: HashMap::new(),
+            peer_urls: HashMap::new(),
+            listeners: HashMap::new(),
+            transfer_pending: None,
+            highest_led_term: 0,
+            raft_messages: 0,
         }
     }
 
-    pub fn finish(self, summary: &Summary) -> std::io::Result<W> {
+    fn term(&mut self, term: u64) -> &mut TermRecord {
+        if self.terms.len() >= MAX_TERMS
+            && !self.terms.contains_key(&term)
+            && let Some(&oldest) = self.terms.keys().next()
+        {
+            self.terms.remove(&oldest);
+        }
+        self.terms.entry(term).or_default()
+    }
+
+    /// The member's name, else its peer URL.
+    fn label(&self, id: MemberId) -> Option<String> {
+        self.names
+            .get(&id)
+            .cloned()
+            .or_else(|| self.peer_urls.get(&id).cloned())
+    }
+
+    /// The leader changes, in term order.
+    pub fn changes(&self) -> Vec<LeaderChange> {
+        let mut out = Vec::new();
+        let mut prev: Option<(u64, MemberId, Option<Timestamp>)> = None;
+        let mut failed = Vec::new();
+        for (&term, r) in &self.terms {
+            let (Some(leader), Some(ts)) = (r.leader, r.established) else {
+                if !r.campaigners.is_empty() || !r.pre_campaigners.is_empty() {
+                    failed.push(term);
+                }
+                continue;
+            };
+            let campaigned = !r.campaigners.is_empty();
+            let reason = if r.transfer_to == Some(leader) {
+                "transfer"
+            } else if campaigned || prev.is_some() {
+                "election"
+            } else {
+                "observed"
+            };
+            let previous_leader = prev.map(|p| p.1);
+            out.push(LeaderChange {
+                ts,
+                term,
+                leader,
+                previous_leader,
+                no_leader_ms: prev
+                    .and_then(|p| p.2)
+                    .map(|last| ts.millis_since(last))
+                    .filter(|ms| *ms >= 0.0),
+                reason,
+                leader_name: self.names.get(&leader).cloned(),
+                leader_peer_url: self.peer_urls.get(&leader).cloned(),
+                previous_leader_name: previous_leader.and_then(|p| self.names.get(&p).cloned()),
+                previous_term: prev.map(|p| p.0),
+                campaign_started: r.campaign_started,
+                campaigners: r.campaigners.iter().copied().collect(),
+                votes_granted: r.granted.iter().copied().collect(),
+                votes_rejected: r.rejected.iter().copied().collect(),
+                pre_campaigners: r.pre_campaigners.iter().copied().collect(),
+                pre_votes_granted: r.pre_granted.iter().copied().collect(),
+                pre_votes_rejected: r.pre_rejected.iter().copied().collect(),
+                failed_terms: std::mem::take(&mut failed),
+            });
+            prev = Some((term, leader, r.last_seen));
+        }
+        out
+    }
+
+    pub fn finish(mut self, summary: &Summary) -> std::io::Result<W> {
         let _ = summary;
+        let changes = self.changes();
+        match self.format {
+            Format::Json => {
+                // One object per leader change; a leader that was already
+                // leading when the capture began is not a change.
+                for c in changes.iter().filter(|c| c.reason != "observed") {
+                    self.out.json(c);
+                }
+            }
+            _ => self.table(&changes),
+        }
         self.out.finish()
     }
+
+    fn table(&mut self, changes: &[LeaderChange]) {
+        let name = |v: &ElectionView<W>, id: MemberId| match v.label(id) {
+            Some(n) => format!("{id} ({n})"),
+            None => id.to_string(),
+        };
+        let header = [
+            pad("TERM", 6),
+            pad("LEADER", 42),
+            pad("ESTABLISHED", 27),
+            pad("PREVIOUS", 42),
+            pad("NO LEADER", 11),
+            "REASON".to_string(),
+        ];
+        self.out.line(header.join(" ").trim_end());
+        for c in changes {
+            let prev = match c.previous_leader {
+                Some(p) => format!("{} (term {})", name(self, p), c.previous_term.unwrap_or(0)),
+                None => "-".to_string(),
+            };
+            let no_leader = c
+                .no_leader_ms
+                .map(|ms| format!("{ms:.1} ms"))
+                .unwrap_or_else(|| "-".to_string());
+            let row = [
+                pad(&c.term.to_string(), 6),
+                pad(&name(self, c.leader), 42),
+                pad(&c.ts.to_string(), 27),
+                pad(&prev, 42),
+                pad(&no_leader, 11),
+                c.reason.to_string(),
+            ];
+            self.out.line(row.join(" ").trim_end());
+            let ids = |v: &[MemberId]| {
+                if v.is_empty() {
+                    "-".to_string()
+                } else {
+                    v.iter()
+                        .map(|m| name(self, *m))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            };
+            let detail = if c.reason == "observed" {
+                "       already leading when the capture began (no campaign seen)".to_string()
+            } else {
+                let mut d = format!(
+                    "       campaigned: {}; granted: {}; rejected: {}",
+                    ids(&c.campaigners),
+                    ids(&c.votes_granted),
+                    ids(&c.votes_rejected)
+                );
+                if !c.pre_campaigners.is_empty() {
+                    d.push_str(&format!(
+                        "; pre-vote by {} (granted: {}, rejected: {})",
+                        ids(&c.pre_campaigners),
+                        ids(&c.pre_votes_granted),
+                        ids(&c.pre_votes_rejected)
+                    ));
+                }
+                if let Some(t) = c.campaign_started {
+                    d.push_str(&format!("; campaign began {t}"));
+                }
+                if !c.failed_terms.is_empty() {
+                    d.push_str(&format!("; terms without a leader: {:?}", c.failed_terms));
+                }
+                d
+            };
+            self.out.line(&detail);
+        }
+        if changes.is_empty() {
+            self.out.line(&format!(
+                "no Raft leader seen ({} Raft messages decoded; etcd peer traffic is on port 2380)",
+                self.raft_messages
+            ));
+        }
+    }
+
+    fn on_message(&mut self, e: &Event, m: Msg<'_>) {
+        self.raft_messages += 1;
+        // Learn listener addresses: stream messages come from the
+        // listener; POST /raft goes to it.
+        match m.transport {
+            Transport::StreamMessage | Transport::StreamMsgapp if !m.derived => {
+                if let Some(f) = m.from {
+                    learn(&mut self.listeners, e.src, f);
+                }
+            }
+            Transport::Post | Transport::Snapshot => {
+                if let Some(t) = m.to {
+                    learn(&mut self.listeners, e.dst, t);
+                }
+            }
+            _ => {}
+        }
+        let from = m.from.or_else(|| {
+            matches!(
+                m.transport,
+                Transport::StreamMessage | Transport::StreamMsgapp
+            )
+            .then(|| self.listeners.get(&e.src).copied())
+            .flatten()
+        });
+        let Some(from) = from else {
+            return;
+        };
+        let ts = e.ts;
+        match m.msg_type {
+            "MsgHeartbeat" | "MsgApp" | "MsgSnap" if m.term >= self.highest_led_term.max(1) => {
+                self.highest_led_term = m.term;
+                let pending = self.transfer_pending;
+                let r = self.term(m.term);
+                if r.leader.is_none() {
+                    r.leader = Some(from);
+                    r.established = Some(ts);
+                    if pending == Some(from) {
+                        r.transfer_to = Some(from);
+                    }
+                }
+                if r.leader == Some(from) {
+                    r.last_seen = Some(ts);
+                }
+                if pending == Some(from) {
+                    self.transfer_pending = None;
+                }
+            }
+            "MsgVote" => {
+                let r = self.term(m.term);
+                r.campaigners.insert(from);
+                r.campaign_started.get_or_insert(ts);
+            }
+            "MsgPreVote" => {
+                let r = self.term(m.term);
+                r.pre_campaigners.insert(from);
+                r.campaign_started.get_or_insert(ts);
+            }
+            "MsgVoteResp" => {
+                let r = self.term(m.term);
+                if m.reject {
+                    r.rejected.insert(from);
+                } else {
+                    r.granted.insert(from);
+                }
+            }
+            "MsgPreVoteResp" => {
+                let r = self.term(m.term);
+                if m.reject {
+                    r.pre_rejected.insert(from);
+                } else {
+                    r.pre_granted.insert(from);
+                }
+            }
+            // The leader tells the transferee to campaign now.
+            "MsgTimeoutNow" => {
+                self.transfer_pending = m.to;
+                let next = m.term + 1;
+                if let Some(to) = m.to {
+                    self.term(next).transfer_to = Some(to);
+                }
+            }
+            // A follower asks the leader to hand over to it (`from`).
+            "MsgTransferLeader" => self.transfer_pending = Some(from),
+            _ => {}
+        }
+        if let Some((id, name)) = m.entry_summaries.iter().find_map(|s| member_name(s))
+            && !self.names.contains_key(&id)
+        {
+            learn(&mut self.names, id, name);
+        }
+    }
+}
+
+/// The fields of a `raft_message` the view uses.
+struct Msg<'a> {
+    msg_type: &'a str,
+    from: Option<MemberId>,
+    to: Option<MemberId>,
+    term: u64,
+    reject: bool,
+    transport: Transport,
+    derived: bool,
+    entry_summaries: &'a [String],
+}
+
+/// A member's name from a replicated v2 member-attributes write:
+/// `... /0/members/<id>/attributes ... "name":"m2" ...` (as the etcd API
+/// decoder describes it).
+fn member_name(summary: &str) -> Option<(MemberId, String)> {
+    let at = summary.find("/members/")?;
+    let rest = summary.get(at + "/members/".len()..)?;
+    let id_end = rest.find('/')?;
+    let id = MemberId::parse_hex(rest.get(..id_end)?)?;
+    if !rest.get(id_end..)?.starts_with("/attributes") {
+        return None;
+    }
+    let n = rest.find("name")?;
+    let after = rest.get(n + 4..)?;
+    // Skip `\":\"`-like separators (escaped or not).
+    let start = after.find(|c: char| c.is_ascii_alphanumeric())?;
+    let name_part = after.get(start..)?;
+    let end = name_part
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.'))
+        .unwrap_or(name_part.len());
+    let name = name_part.get(..end)?;
+    (!name.is_empty()).then(|| (id, name.to_string()))
 }
 
 impl<W: Write> Observer for ElectionView<W> {
     fn event(&mut self, e: &Event) {
-        let _ = e;
+        let EventKind::Raft(r) = &e.kind else {
+            return;
+        };
+        match r {
+            RaftEvent::RaftMessage {
+                msg_type,
+                from,
+                to,
+                term,
+                reject,
+                transport,
+                derived,
+                entry_summaries,
+                ..
+            } => self.on_message(
+                e,
+                Msg {
+                    msg_type,
+                    from: *from,
+                    to: *to,
+                    term: *term,
+                    reject: *reject,
+                    transport: *transport,
+                    derived: *derived,
+                    entry_summaries,
+                },
+            ),
+            RaftEvent::RaftPeer {
+                id,
+                name,
+                peer_urls,
+                ..
+            } => {
+                if let Some(n) = name {
+                    learn(&mut self.names, *id, n.clone());
+                }
+                if let Some(u) = peer_urls.first()
+                    && !self.peer_urls.contains_key(id)
+                {
+                    learn(&mut self.peer_urls, *id, u.clone());
+                }
+                for u in peer_urls {
+                    let host = u.split("://").nth(1).unwrap_or(u).trim_end_matches('/');
+                    if let Ok(addr) = host.parse::<SocketAddr>() {
+                        learn(&mut self.listeners, addr, *id);
+                    }
+                }
+            }
+            RaftEvent::RaftStream {
+                sender: Some(s), ..
+            } => learn(&mut self.listeners, e.src, *s),
+            _ => {}
+        }
     }
+
     fn flow(&mut self, f: &FlowRecord) {
         let _ = f;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::member_name;
+    use crate::proto::raft::MemberId;
+
+    #[test]
+    fn member_names_from_attribute_writes() {
+        let s = r#"#0 v2 PUT /0/members/5d773d020040d865/attributes "{\"name\":\"m2\",\"clientURLs\":[]}""#;
+        assert_eq!(
+            member_name(s),
+            Some((MemberId(0x5d773d020040d865), "m2".to_string()))
+        );
+        assert_eq!(member_name("#3 Put /registry/pods/a"), None);
     }
 }
