@@ -251,6 +251,26 @@ fn keylog_decrypts_the_requests_curl_made() {
     assert_eq!(with_dsb, want);
     let without = responses(&["pcap".into(), "events".into(), s(&file)]);
     assert!(without.is_empty(), "{without:?}");
+    // `pcap rpc`: the JSON gateway's calls are HTTP rows (over HTTP/1.1
+    // and HTTP/2 alike), none is mistaken for gRPC on the gRPC port.
+    let (rows, code) = json(&["pcap", "rpc", &s(&dsb)]);
+    assert_eq!(code, Some(0));
+    let mut got: Vec<(String, u64)> = rows
+        .iter()
+        .map(|r| {
+            assert_eq!(r["protocol"], "http", "{r}");
+            (
+                r["method"].as_str().unwrap_or_default().to_string(),
+                r["calls"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    got.sort();
+    let mut calls: BTreeMap<String, u64> = BTreeMap::new();
+    for (m, p, _) in &want {
+        *calls.entry(format!("{m} {p}")).or_default() += 1;
+    }
+    assert_eq!(got, calls.into_iter().collect::<Vec<_>>());
 }
 
 /// `pcap rpc` counts the same gRPC calls per method as tshark did with

@@ -780,6 +780,11 @@ impl Http2Dissector {
         st.path = block.get(":path").map(str::to_string);
         if grpc_type {
             st.grpc = true;
+        } else if block.unknown == 0 {
+            // Every header is known and none says gRPC: a plain HTTP/2
+            // request (etcd's JSON gateway shares the gRPC port), whatever
+            // the port or the connection's earlier streams suggested.
+            st.grpc = false;
         }
         let is_grpc = st.grpc;
         let headers = event_fields(&block, show_secrets);
