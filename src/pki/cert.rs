@@ -621,6 +621,11 @@ fn attr_short_name(oid: &str) -> Option<&'static str> {
         "1.2.840.113549.1.9.1" => "emailAddress",
         "0.9.2342.19200300.100.1.25" => "DC",
         "0.9.2342.19200300.100.1.1" => "UID",
+        // EV certificates' jurisdiction and business category, as openssl names them.
+        "1.3.6.1.4.1.311.60.2.1.1" => "jurisdictionL",
+        "1.3.6.1.4.1.311.60.2.1.2" => "jurisdictionST",
+        "1.3.6.1.4.1.311.60.2.1.3" => "jurisdictionC",
+        "2.5.4.15" => "businessCategory",
         _ => return None,
     })
 }

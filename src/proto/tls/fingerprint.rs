@@ -5,6 +5,7 @@
 //! parsed hellos, so they are written here; the inputs come from
 //! [`super::handshake`].
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -15,7 +16,7 @@ use md5::Digest as _;
 use sha2::Digest as _;
 
 use super::handshake::{ClientHello, ServerHello};
-use super::names::is_grease;
+use super::names::{self, is_grease};
 
 /// Extension types JA4 leaves out of its extension hash.
 const EXT_SNI: u16 = 0x0000;
@@ -226,6 +227,11 @@ pub struct ClientFingerprint {
     pub ja3_string: String,
     pub ja3: String,
     pub ja4: String,
+    /// The offered lists as names, kept with the fingerprints (same key).
+    pub versions: Vec<Cow<'static, str>>,
+    pub cipher_suites: Vec<Cow<'static, str>>,
+    pub groups: Vec<Cow<'static, str>>,
+    pub signature_algorithms: Vec<Cow<'static, str>>,
 }
 
 /// Fingerprints remembered by ClientHello shape: a client sends the same
@@ -246,7 +252,7 @@ fn shape_key(ch: &ClientHello) -> Vec<u16> {
             + ch.supported_versions.len()
             + ch.alpn.first().map_or(0, String::len),
     );
-    let mut list = |v: &mut dyn Iterator<Item = u16>, k: &mut Vec<u16>| {
+    let list = |v: &mut dyn Iterator<Item = u16>, k: &mut Vec<u16>| {
         let start = k.len();
         k.push(0);
         k.extend(v);
@@ -277,11 +283,64 @@ pub fn client_fingerprint(ch: &ClientHello) -> Arc<ClientFingerprint> {
         }
     }
     let ja3_string = ja3_string(ch);
+    let versions = if ch.supported_versions.is_empty() {
+        vec![names::version_name(ch.legacy_version)]
+    } else {
+        ch.supported_versions
+            .iter()
+            .filter(|v| !is_grease(**v))
+            .map(|v| names::version_name(*v))
+            .collect()
+    };
     let fp = Arc::new(ClientFingerprint {
         ja3: ja3_hash(&ja3_string),
         ja3_string,
         ja4: ja4(ch),
+        versions,
+        cipher_suites: ch.ciphers.iter().map(|c| names::cipher_name(*c)).collect(),
+        groups: ch.groups.iter().map(|g| names::group_name(*g)).collect(),
+        signature_algorithms: ch
+            .signature_algorithms
+            .iter()
+            .map(|a| names::sigalg_name(*a))
+            .collect(),
     });
+    if let Ok(mut c) = cache.lock() {
+        if c.len() >= FINGERPRINT_CACHE_MAX {
+            c.clear();
+        }
+        c.insert(key, fp.clone());
+    }
+    fp
+}
+
+/// JA3S and JA4S of a ServerHello, through a cache keyed like
+/// [`client_fingerprint`]'s (a server answers every client alike):
+/// `(ja3s, ja4s)`.
+pub fn server_fingerprint(sh: &ServerHello) -> Arc<(String, String)> {
+    type Cache = HashMap<Vec<u16>, Arc<(String, String)>>;
+    static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
+    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+    let mut key = vec![
+        sh.legacy_version,
+        sh.selected_version.unwrap_or(0),
+        sh.cipher,
+        sh.extensions.len() as u16,
+    ];
+    key.extend(&sh.extensions);
+    key.extend(
+        sh.alpn
+            .as_deref()
+            .unwrap_or_default()
+            .bytes()
+            .map(u16::from),
+    );
+    if let Ok(c) = cache.lock() {
+        if let Some(hit) = c.get(&key) {
+            return hit.clone();
+        }
+    }
+    let fp = Arc::new((ja3s(sh), ja4s(sh)));
     if let Ok(mut c) = cache.lock() {
         if c.len() >= FINGERPRINT_CACHE_MAX {
             c.clear();
@@ -388,6 +447,16 @@ mod tests {
         };
         assert_eq!(ja4s(&sh(0x1302, vec![43, 51])), "t130200_1302_a56c5b993250");
         assert_eq!(ja4s(&sh(0x1301, vec![51, 43])), "t130200_1301_234ea6891581");
+        for _ in 0..2 {
+            assert_eq!(
+                server_fingerprint(&sh(0x1302, vec![43, 51])).1,
+                "t130200_1302_a56c5b993250"
+            );
+            assert_eq!(
+                server_fingerprint(&sh(0x1301, vec![51, 43])).1,
+                "t130200_1301_234ea6891581"
+            );
+        }
     }
 
     #[test]

@@ -926,27 +926,14 @@ impl TlsDissector {
         ch: ClientHello,
         sink: &mut dyn EventSink,
     ) {
-        let versions: Vec<Cow<'static, str>> = if ch.supported_versions.is_empty() {
-            vec![names::version_name(ch.legacy_version)]
-        } else {
-            ch.supported_versions
-                .iter()
-                .filter(|v| !names::is_grease(**v))
-                .map(|v| names::version_name(*v))
-                .collect()
-        };
         let fp = fingerprint::client_fingerprint(&ch);
         let e = ClientHelloEvent {
             sni: ch.sni.clone(),
             alpn: ch.alpn.clone(),
-            versions,
-            cipher_suites: ch.ciphers.iter().map(|c| names::cipher_name(*c)).collect(),
-            groups: ch.groups.iter().map(|g| names::group_name(*g)).collect(),
-            signature_algorithms: ch
-                .signature_algorithms
-                .iter()
-                .map(|s| names::sigalg_name(*s))
-                .collect(),
+            versions: fp.versions.clone(),
+            cipher_suites: fp.cipher_suites.clone(),
+            groups: fp.groups.clone(),
+            signature_algorithms: fp.signature_algorithms.clone(),
             session_id: ch.session_id_len > 0,
             session_ticket: ch.session_ticket,
             psk: ch.psk,
@@ -975,14 +962,15 @@ impl TlsDissector {
                 .ch
                 .as_ref()
                 .is_some_and(|c| c.session_id == sh.session_id);
+        let sfp = fingerprint::server_fingerprint(&sh);
         let e = ServerHelloEvent {
             version: names::version_name(sh.version()),
             cipher: names::cipher_name(sh.cipher),
             alpn: sh.alpn.clone(),
             hello_retry_request: sh.hello_retry_request,
             resumed,
-            ja3s: fingerprint::ja3s(&sh),
-            ja4s: fingerprint::ja4s(&sh),
+            ja3s: sfp.0.clone(),
+            ja4s: sfp.1.clone(),
         };
         if !sh.hello_retry_request {
             self.server_fp = Some((e.ja3s.clone(), e.ja4s.clone()));
@@ -1023,7 +1011,7 @@ impl TlsDissector {
         }
         let Some(sh) = self.sh.as_ref() else { return };
         let Some(ch) = self.ch.as_ref() else { return };
-        let (cr, sr, suite) = (ch.random, sh.random, sh.cipher);
+        let (cr, sr, suite, version) = (ch.random, sh.random, sh.cipher, sh.version());
         let Some(secrets) = self.secrets() else {
             self.no_keys("no CLIENT_RANDOM for this session in the key log");
             return;
@@ -1039,7 +1027,8 @@ impl TlsDissector {
             ));
             return;
         }
-        match decrypt::tls12_decrypters(ms, &cr, &sr, suite) {
+        // TLS 1.0/1.1 have their own PRF (and 1.0 chained CBC IVs).
+        match decrypt::tls_decrypters(version, ms, &cr, &sr, suite) {
             Ok((c2s, s2c)) => {
                 self.dirs[i].dec = Some(if i == 0 { c2s } else { s2c });
             }
