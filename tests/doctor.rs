@@ -2,6 +2,8 @@
 //! by scripts/make-doctor-fixtures): exactly the expected findings, the
 //! exit codes, and bad input that must not stop the other checks.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -665,24 +667,12 @@ fn image_tag_typos() {
     }
 }
 
-/// Effective uid 0, read from /proc.
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .and_then(|l| l.split_whitespace().nth(2).map(|e| e == "0"))
-        })
-        .unwrap_or(false)
-}
-
 /// `doctor --capture` on `lo` while a client is refused on an apiserver
 /// port and a TLS 1.2 client rejects a kubelet-port server's certificate:
 /// both show up, with the side that sent the alert.
 #[test]
 fn capture_reports_refusals_and_tls_alerts() {
-    if !is_root() {
+    if !common::is_root() {
         eprintln!("SKIP: doctor --capture needs root");
         return;
     }

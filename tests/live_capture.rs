@@ -7,6 +7,8 @@
 //! Every wait is bounded: a capture that does not stop is killed and the
 //! test fails.
 
+mod common;
+
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -23,21 +25,9 @@ const KINSPECT: &str = env!("CARGO_BIN_EXE_kinspect");
 /// What the server answers on every connection.
 const REPLY: &[u8] = b"kinspect-live-test-reply\n";
 
-/// Effective uid 0, read from /proc (no libc needed).
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .and_then(|l| l.split_whitespace().nth(2).map(|e| e == "0"))
-        })
-        .unwrap_or(false)
-}
-
 macro_rules! require_root {
     () => {
-        if !is_root() {
+        if !common::is_root() {
             eprintln!("SKIP: live capture needs root");
             return;
         }

@@ -129,19 +129,22 @@ pub fn check(node: &Node, findings: &mut Vec<Finding>) {
     }
 }
 
+/// The static pod's (only) container, where its flags and probes live.
+fn first_container(m: &super::manifests::Manifest) -> Option<&serde_norway::Value> {
+    m.doc
+        .get("spec")
+        .and_then(|s| s.get("containers"))
+        .and_then(|c| c.as_sequence())
+        .and_then(|c| c.first())
+}
+
 fn probe_refs(
     m: &super::manifests::Manifest,
     secure: u16,
     refs: &mut Vec<Reference>,
     findings: &mut Vec<Finding>,
 ) {
-    let Some(c) = m
-        .doc
-        .get("spec")
-        .and_then(|s| s.get("containers"))
-        .and_then(|c| c.as_sequence())
-        .and_then(|c| c.first())
-    else {
+    let Some(c) = first_container(m) else {
         return;
     };
     for probe in PROBES {
@@ -364,13 +367,7 @@ fn advertise_address(
             .fix(format!("point {} at https://{adv}:{} (or fix --advertise-address)", r.what, r.port)),
         );
     }
-    let Some(c) = m
-        .doc
-        .get("spec")
-        .and_then(|s| s.get("containers"))
-        .and_then(|c| c.as_sequence())
-        .and_then(|c| c.first())
-    else {
+    let Some(c) = first_container(m) else {
         return;
     };
     for probe in PROBES {

@@ -48,6 +48,16 @@ pub struct Observed {
     pub components: BTreeMap<SocketAddr, Component>,
 }
 
+impl Observed {
+    /// The component listening at `server`, as the traffic labelled it.
+    pub fn component(&self, server: &SocketAddr) -> Component {
+        self.components
+            .get(server)
+            .copied()
+            .unwrap_or(Component::Other)
+    }
+}
+
 impl Observer for Observed {
     fn event(&mut self, e: &Event) {
         let name = e.kind.name();
@@ -153,11 +163,7 @@ pub fn report(
 ) {
     let before = findings.len();
     for (server, n) in &seen.refused {
-        let component = seen
-            .components
-            .get(server)
-            .copied()
-            .unwrap_or(Component::Other);
+        let component = seen.component(server);
         findings.push(
             Finding::new(
                 CHECK,
@@ -171,11 +177,7 @@ pub fn report(
         );
     }
     for (server, n) in &seen.reset {
-        let component = seen
-            .components
-            .get(server)
-            .copied()
-            .unwrap_or(Component::Other);
+        let component = seen.component(server);
         findings.push(
             Finding::new(
                 CHECK,
@@ -206,11 +208,7 @@ pub fn report(
         );
     }
     for ((server, client, status), n) in &seen.http_denied {
-        let component = seen
-            .components
-            .get(server)
-            .copied()
-            .unwrap_or(Component::Other);
+        let component = seen.component(server);
         findings.push(
             Finding::new(
                 CHECK,

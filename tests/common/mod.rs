@@ -404,3 +404,16 @@ pub fn summary_packets(text: &str) -> Option<u64> {
         }
     })
 }
+
+/// Effective uid 0, read from /proc (live capture needs root).
+#[allow(dead_code)]
+pub fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(2).map(|e| e == "0"))
+        })
+        .unwrap_or(false)
+}
