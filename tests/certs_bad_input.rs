@@ -4,8 +4,9 @@
 //! message naming the file, the rest of the scan goes on, and the exit code
 //! is 2 only when nothing at all could be read.
 
+mod common;
+
 use std::path::PathBuf;
-use std::process::Command;
 
 use serde_json::Value;
 
@@ -15,16 +16,10 @@ fn certs(rel: &str) -> String {
     certs_dir().join(rel).display().to_string()
 }
 
+/// Runs kinspect (tests/common, with its timeout); (exit code, stdout, stderr).
 fn kinspect(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_kinspect"))
-        .args(args)
-        .output()
-        .expect("run kinspect");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let run = common::kinspect(args);
+    (run.code.unwrap_or(-1), run.stdout, run.stderr)
 }
 
 fn rows(out: &str) -> Vec<Value> {

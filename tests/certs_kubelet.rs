@@ -3,6 +3,8 @@
 //! symlink), and `--probe` against a real TLS server (`openssl s_server`)
 //! presenting the scenario's serving certificate.
 
+mod common;
+
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -16,16 +18,10 @@ fn certs(rel: &str) -> String {
     certs_dir().join(rel).display().to_string()
 }
 
+/// Runs kinspect (tests/common, with its timeout); (exit code, stdout, stderr).
 fn kinspect(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_kinspect"))
-        .args(args)
-        .output()
-        .expect("run kinspect");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let run = common::kinspect(args);
+    (run.code.unwrap_or(-1), run.stdout, run.stderr)
 }
 
 /// (exit code, certificate objects, config object, probe object)

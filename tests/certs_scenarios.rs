@@ -2,8 +2,9 @@
 //! scenario folders made by scripts/make-certs with openssl, judged at
 //! fixed times, with the exact findings and exit codes.
 
+mod common;
+
 use std::path::PathBuf;
-use std::process::Command;
 
 use serde_json::Value;
 
@@ -21,17 +22,10 @@ fn certs(rel: &str) -> String {
     certs_dir().join(rel).display().to_string()
 }
 
-/// Runs kinspect; (exit code, stdout, stderr).
+/// Runs kinspect (tests/common, with its timeout); (exit code, stdout, stderr).
 fn kinspect(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_kinspect"))
-        .args(args)
-        .output()
-        .expect("run kinspect");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let run = common::kinspect(args);
+    (run.code.unwrap_or(-1), run.stdout, run.stderr)
 }
 
 /// `certs check -o json` rows and the exit code.

@@ -2,6 +2,8 @@
 //! with what `openssl x509` prints for the same files; kubeconfigs and
 //! combined cert+key files; private keys never printed.
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -11,16 +13,10 @@ fn certs(rel: &str) -> String {
     certs_dir().join(rel).display().to_string()
 }
 
+/// Runs kinspect (tests/common, with its timeout); (exit code, stdout, stderr).
 fn kinspect(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_kinspect"))
-        .args(args)
-        .output()
-        .expect("run kinspect");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let run = common::kinspect(args);
+    (run.code.unwrap_or(-1), run.stdout, run.stderr)
 }
 
 /// `openssl x509 -noout ARGS -in FILE`, or None without openssl.

@@ -43,10 +43,27 @@ pub fn tls12_prf(
     seed: &[u8],
     out_len: usize,
 ) -> Vec<u8> {
-    let out_len = out_len.min(MAX_DERIVED_LEN);
-    let key = ring::hmac::Key::new(hmac_alg(hash), secret);
-    let mut out = Vec::with_capacity(out_len + hash.output_len());
-    // A(1) = HMAC(secret, label ‖ seed)
+    p_hash(
+        hmac_alg(hash),
+        secret,
+        label,
+        seed,
+        out_len.min(MAX_DERIVED_LEN),
+    )
+}
+
+/// P_hash of RFC 5246 §5 with any of ring's HMACs, cut to `out_len` bytes:
+/// HMAC(secret, A(i) ‖ label ‖ seed) for A(1) = HMAC(secret, label ‖ seed),
+/// A(i+1) = HMAC(secret, A(i)).
+fn p_hash(
+    alg: ring::hmac::Algorithm,
+    secret: &[u8],
+    label: &[u8],
+    seed: &[u8],
+    out_len: usize,
+) -> Vec<u8> {
+    let key = ring::hmac::Key::new(alg, secret);
+    let mut out = Vec::with_capacity(out_len + alg.digest_algorithm().output_len());
     let mut a = {
         let mut ctx = ring::hmac::Context::with_key(&key);
         ctx.update(label);
@@ -54,13 +71,11 @@ pub fn tls12_prf(
         ctx.sign()
     };
     while out.len() < out_len {
-        // HMAC(secret, A(i) ‖ label ‖ seed)
         let mut ctx = ring::hmac::Context::with_key(&key);
         ctx.update(a.as_ref());
         ctx.update(label);
         ctx.update(seed);
         out.extend_from_slice(ctx.sign().as_ref());
-        // A(i+1) = HMAC(secret, A(i))
         a = ring::hmac::sign(&key, a.as_ref());
     }
     out.truncate(out_len);
@@ -104,24 +119,13 @@ fn p_md5(secret: &[u8], label: &[u8], seed: &[u8], out_len: usize) -> Vec<u8> {
 
 /// P_SHA1 of RFC 2246 §5, cut to `out_len` bytes.
 fn p_sha1(secret: &[u8], label: &[u8], seed: &[u8], out_len: usize) -> Vec<u8> {
-    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, secret);
-    let mut out = Vec::with_capacity(out_len + 20);
-    let mut a = {
-        let mut ctx = ring::hmac::Context::with_key(&key);
-        ctx.update(label);
-        ctx.update(seed);
-        ctx.sign()
-    };
-    while out.len() < out_len {
-        let mut ctx = ring::hmac::Context::with_key(&key);
-        ctx.update(a.as_ref());
-        ctx.update(label);
-        ctx.update(seed);
-        out.extend_from_slice(ctx.sign().as_ref());
-        a = ring::hmac::sign(&key, a.as_ref());
-    }
-    out.truncate(out_len);
-    out
+    p_hash(
+        ring::hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY,
+        secret,
+        label,
+        seed,
+        out_len,
+    )
 }
 
 /// The TLS 1.0/1.1 PRF (RFC 2246 §5, RFC 4346 §5): P_MD5(S1, label ‖ seed)
