@@ -27,6 +27,7 @@ pub mod encryption;
 pub mod envelope;
 pub mod key;
 pub mod meta;
+pub mod state;
 pub mod tree;
 pub mod wire;
 

@@ -1,0 +1,122 @@
+//! The cluster as stored: typed Kubernetes objects (k8s-pb, Kubernetes'
+//! own types) gathered from one source — live etcd, an etcd snapshot or
+//! data directory, or kubectl's JSON/YAML — for the Day-2 reasoning
+//! (`k8s why`, `k8s rollout`, `k8s lint`) and kubectl's columns
+//! (`k8s get`).
+//!
+//! This module owns only the shape of that state and the decoding of one
+//! stored object into its typed form; where the bytes come from is
+//! [`crate::k8s::source`]'s business, what they mean is the business of
+//! the modules that read a [`ClusterState`].
+
+use k8s_pb::api::apps::v1 as apps;
+use k8s_pb::api::batch::v1 as batch;
+use k8s_pb::api::coordination::v1 as coordination;
+use k8s_pb::api::core::v1 as core;
+use prost::Message;
+
+pub use k8s_pb::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
+pub use k8s_pb::api::coordination::v1::Lease;
+pub use k8s_pb::api::core::v1::{Event, Namespace, Node, Pod};
+
+/// Every object the Day-2 commands reason about, as stored.
+///
+/// Lists keep the order of their source (etcd key order: by namespace,
+/// then name). `now` is the instant ages and deadlines are judged at
+/// (the wall clock, or `--at`), in Unix seconds.
+#[derive(Debug, Clone, Default)]
+pub struct ClusterState {
+    pub nodes: Vec<Node>,
+    pub pods: Vec<Pod>,
+    pub namespaces: Vec<Namespace>,
+    pub deployments: Vec<Deployment>,
+    pub replica_sets: Vec<ReplicaSet>,
+    pub stateful_sets: Vec<StatefulSet>,
+    pub daemon_sets: Vec<DaemonSet>,
+    pub jobs: Vec<batch::Job>,
+    pub cron_jobs: Vec<batch::CronJob>,
+    /// core/v1 Events (what `kubectl get events` and the scheduler's
+    /// FailedScheduling notes are stored as).
+    pub events: Vec<Event>,
+    pub leases: Vec<Lease>,
+    /// Unix seconds at which the state is judged.
+    pub now: i64,
+}
+
+/// One stored object in its typed form, for the kinds kinspect reasons
+/// about; every other kind is [`Typed::Other`] (rendered generically).
+#[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)]
+pub enum Typed {
+    Pod(Pod),
+    Node(Node),
+    Namespace(Namespace),
+    Deployment(Deployment),
+    ReplicaSet(ReplicaSet),
+    StatefulSet(StatefulSet),
+    DaemonSet(DaemonSet),
+    Job(batch::Job),
+    CronJob(batch::CronJob),
+    Event(Event),
+    Lease(Lease),
+    Other,
+}
+
+/// Why stored bytes did not decode as the type their envelope names.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{api_version} {kind}: {message}")]
+pub struct TypedDecodeError {
+    pub api_version: String,
+    pub kind: String,
+    pub message: String,
+}
+
+impl Typed {
+    /// Decodes the object bytes (`runtime.Unknown.raw`) of an object of
+    /// `api_version`/`kind` with k8s-pb. Kinds kinspect does not reason
+    /// about give [`Typed::Other`].
+    pub fn decode(api_version: &str, kind: &str, raw: &[u8]) -> Result<Typed, TypedDecodeError> {
+        fn d<M: Message + Default>(raw: &[u8]) -> Result<M, prost::DecodeError> {
+            M::decode(raw)
+        }
+        let r = match (api_version, kind) {
+            ("v1", "Pod") => d::<core::Pod>(raw).map(Typed::Pod),
+            ("v1", "Node") => d::<core::Node>(raw).map(Typed::Node),
+            ("v1", "Namespace") => d::<core::Namespace>(raw).map(Typed::Namespace),
+            ("v1", "Event") => d::<core::Event>(raw).map(Typed::Event),
+            ("apps/v1", "Deployment") => d::<apps::Deployment>(raw).map(Typed::Deployment),
+            ("apps/v1", "ReplicaSet") => d::<apps::ReplicaSet>(raw).map(Typed::ReplicaSet),
+            ("apps/v1", "StatefulSet") => d::<apps::StatefulSet>(raw).map(Typed::StatefulSet),
+            ("apps/v1", "DaemonSet") => d::<apps::DaemonSet>(raw).map(Typed::DaemonSet),
+            ("batch/v1", "Job") => d::<batch::Job>(raw).map(Typed::Job),
+            ("batch/v1", "CronJob") => d::<batch::CronJob>(raw).map(Typed::CronJob),
+            ("coordination.k8s.io/v1", "Lease") => d::<coordination::Lease>(raw).map(Typed::Lease),
+            _ => Ok(Typed::Other),
+        };
+        r.map_err(|e| TypedDecodeError {
+            api_version: api_version.to_string(),
+            kind: kind.to_string(),
+            message: e.to_string(),
+        })
+    }
+}
+
+impl ClusterState {
+    /// Files a typed object into its list; [`Typed::Other`] is dropped.
+    pub fn add(&mut self, t: Typed) {
+        match t {
+            Typed::Pod(o) => self.pods.push(o),
+            Typed::Node(o) => self.nodes.push(o),
+            Typed::Namespace(o) => self.namespaces.push(o),
+            Typed::Deployment(o) => self.deployments.push(o),
+            Typed::ReplicaSet(o) => self.replica_sets.push(o),
+            Typed::StatefulSet(o) => self.stateful_sets.push(o),
+            Typed::DaemonSet(o) => self.daemon_sets.push(o),
+            Typed::Job(o) => self.jobs.push(o),
+            Typed::CronJob(o) => self.cron_jobs.push(o),
+            Typed::Event(o) => self.events.push(o),
+            Typed::Lease(o) => self.leases.push(o),
+            Typed::Other => {}
+        }
+    }
+}
