@@ -183,7 +183,7 @@ fn run_check(a: CheckArgs, common: &Common) -> i32 {
     }
     let mut out = stdout_out();
     match common.output {
-        Format::Table => {
+        Format::Table | Format::Wide => {
             for l in render_check_table(&report) {
                 out.line(&l);
             }
@@ -191,7 +191,7 @@ fn run_check(a: CheckArgs, common: &Common) -> i32 {
             out.line(&summary(&report, opts.at));
         }
         Format::Prometheus => out.raw(render_prometheus(&report, opts.at).as_bytes()),
-        Format::Json => {
+        Format::Json | Format::Yaml => {
             for r in &report.rows {
                 out.json(r);
             }
@@ -456,7 +456,7 @@ fn run_show(a: ShowArgs, common: &Common) -> i32 {
                 shown += 1;
                 let left = cert.seconds_left(at);
                 match common.output {
-                    Format::Table => {
+                    Format::Table | Format::Wide => {
                         if shown > 1 {
                             out.line("");
                         }
@@ -672,7 +672,7 @@ fn run_verify(a: VerifyArgs, common: &Common) -> i32 {
     let display = a.leaf.display().to_string();
     let mut out = stdout_out();
     match common.output {
-        Format::Table => {
+        Format::Table | Format::Wide => {
             out.line(&format!(
                 "{display}: {}",
                 if valid { "OK" } else { "INVALID" }
@@ -781,7 +781,7 @@ fn run_kubelet(a: KubeletArgs, common: &Common) -> i32 {
     }
     let mut out = stdout_out();
     match common.output {
-        Format::Table => {
+        Format::Table | Format::Wide => {
             for l in kubelet::render(&report) {
                 out.line(&l);
             }

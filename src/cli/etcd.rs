@@ -70,6 +70,13 @@ pub struct EtcdArgs {
     pub command: EtcdCommand,
 }
 
+impl EtcdArgs {
+    /// Whether this is `etcd get` (the one etcd command with `-o yaml`).
+    pub fn is_get(&self) -> bool {
+        matches!(self.command, EtcdCommand::Get(_))
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum EtcdCommand {
     /// One row per member: version, db size, leader, raft term and index, latency
@@ -188,12 +195,12 @@ async fn status(opts: &EtcdOptions, format: Format) -> i32 {
     let v = cluster::verdict(&rows, &cluster);
     let summary = verdict_line(&v, &cluster);
     match format {
-        Format::Json | Format::Prometheus => {
+        Format::Json | Format::Prometheus | Format::Yaml => {
             let lines: Vec<String> = rows.iter().map(status_json).collect();
             print_lines(&lines);
             eprintln!("{summary}");
         }
-        Format::Table => {
+        Format::Table | Format::Wide => {
             let mut lines = status_table(&rows).render();
             lines.push(summary);
             print_lines(&lines);
@@ -385,7 +392,7 @@ async fn members(opts: &EtcdOptions, format: Format) -> i32 {
         Err(code) => return code,
     };
     let lines: Vec<String> = match format {
-        Format::Json | Format::Prometheus => cluster
+        Format::Json | Format::Prometheus | Format::Yaml => cluster
             .members
             .iter()
             .map(|m| {
@@ -399,7 +406,7 @@ async fn members(opts: &EtcdOptions, format: Format) -> i32 {
                 })
             })
             .collect(),
-        Format::Table => {
+        Format::Table | Format::Wide => {
             let mut t = Table::new(&[
                 ("ID", Align::Left),
                 ("STATUS", Align::Left),
@@ -441,7 +448,7 @@ async fn health(opts: &EtcdOptions, format: Format) -> i32 {
     let healthy = rows.iter().filter(|r| r.healthy).count();
     let line = format!("{healthy} of {} members healthy", rows.len());
     match format {
-        Format::Json | Format::Prometheus => {
+        Format::Json | Format::Prometheus | Format::Yaml => {
             let lines: Vec<String> = rows
                 .iter()
                 .map(|r| {
@@ -458,7 +465,7 @@ async fn health(opts: &EtcdOptions, format: Format) -> i32 {
             print_lines(&lines);
             eprintln!("{line}");
         }
-        Format::Table => {
+        Format::Table | Format::Wide => {
             let mut t = Table::new(&[
                 ("ENDPOINT", Align::Left),
                 ("NAME", Align::Left),
@@ -592,8 +599,8 @@ async fn watch_leader(opts: &EtcdOptions, args: &WatchLeaderArgs, format: Format
     let summary = leader::watch(opts, &cluster, &wo, stop, |c| {
         if stdout_ok {
             let line = match format {
-                Format::Json | Format::Prometheus => c.json(),
-                Format::Table => c.human(),
+                Format::Json | Format::Prometheus | Format::Yaml => c.json(),
+                Format::Table | Format::Wide => c.human(),
             };
             stdout_ok = print_lines(&[line]);
             if !stdout_ok {
@@ -603,8 +610,8 @@ async fn watch_leader(opts: &EtcdOptions, args: &WatchLeaderArgs, format: Format
     })
     .await;
     let lines = match format {
-        Format::Json | Format::Prometheus => vec![summary.json()],
-        Format::Table => summary.human(),
+        Format::Json | Format::Prometheus | Format::Yaml => vec![summary.json()],
+        Format::Table | Format::Wide => summary.human(),
     };
     print_lines(&lines);
     if summary.leader.is_some() {
@@ -628,7 +635,7 @@ async fn move_leader(opts: &EtcdOptions, args: &MoveLeaderArgs, format: Format) 
                     .unwrap_or_else(|| format!("{id:x}"))
             };
             let line = match format {
-                Format::Json | Format::Prometheus => to_json(&MoveJson {
+                Format::Json | Format::Prometheus | Format::Yaml => to_json(&MoveJson {
                     previous_leader: format!("{:x}", r.previous_leader),
                     previous_leader_name: name(r.previous_leader),
                     previous_term: r.previous_term,
@@ -644,7 +651,7 @@ async fn move_leader(opts: &EtcdOptions, args: &MoveLeaderArgs, format: Format) 
                     cluster.describe(r.leader),
                     r.term
                 ),
-                Format::Table => {
+                Format::Table | Format::Wide => {
                     let confirmed = match r.confirmed_after {
                         Some(d) => format!(
                             "{} says it leads at term {} after {}",

@@ -267,7 +267,7 @@ async fn keys_async(args: KeysArgs, opts: &EtcdOptions, format: Format) -> i32 {
                 KeysMode::Groups => groups.add(kv.key(), size),
                 KeysMode::Tree => tree.add(kv.key(), size),
                 KeysMode::List => match format {
-                    Format::Json | Format::Prometheus => out.json(&KeyRow {
+                    Format::Json | Format::Prometheus | Format::Yaml => out.json(&KeyRow {
                         key: display_key(kv.key()),
                         create_revision: kv.create_revision(),
                         mod_revision: kv.mod_revision(),
@@ -276,7 +276,7 @@ async fn keys_async(args: KeysArgs, opts: &EtcdOptions, format: Format) -> i32 {
                         value_size: args.sizes.then_some(kv.value().len()),
                         resource: k8s::key::parse_ref(kv.key()),
                     }),
-                    Format::Table => {
+                    Format::Table | Format::Wide => {
                         line.clear();
                         line.extend_from_slice(display_key(kv.key()).as_bytes());
                         if args.sizes {
@@ -355,8 +355,8 @@ async fn keys_async(args: KeysArgs, opts: &EtcdOptions, format: Format) -> i32 {
         }
     }
     match format {
-        Format::Table => out.line(&summary),
-        Format::Json | Format::Prometheus => eprintln!("{summary}"),
+        Format::Table | Format::Wide => out.line(&summary),
+        Format::Json | Format::Prometheus | Format::Yaml => eprintln!("{summary}"),
     }
     finish(out, EXIT_OK)
 }
@@ -621,7 +621,7 @@ fn print_kv<W: Write>(
     let redacted = matches!(decoded, Some(Decoded::Redacted { .. }));
     let show_raw = raw && !redacted && !deleted;
     match format {
-        Format::Json | Format::Prometheus => {
+        Format::Json | Format::Prometheus | Format::Yaml => {
             use base64::Engine as _;
             out.json(&ValueRow {
                 ts: event.as_ref().map(|(_, ts)| ts.clone()),
@@ -641,7 +641,7 @@ fn print_kv<W: Write>(
                     .then(|| base64::engine::general_purpose::STANDARD.encode(kv.value())),
             });
         }
-        Format::Table => {
+        Format::Table | Format::Wide => {
             let key = display_key(kv.key());
             match &event {
                 Some((e, ts)) if e.deleted => {
@@ -748,8 +748,8 @@ async fn get_async(args: GetArgs, opts: &EtcdOptions, format: Format) -> i32 {
     if args.prefix {
         let s = format!("{} at revision {rev}", plural(shown, "key"));
         match format {
-            Format::Table => out.line(&s),
-            Format::Json | Format::Prometheus => eprintln!("{s}"),
+            Format::Table | Format::Wide => out.line(&s),
+            Format::Json | Format::Prometheus | Format::Yaml => eprintln!("{s}"),
         }
     }
     finish(out, EXIT_OK)

@@ -184,6 +184,16 @@ pub fn stderr_is_terminal() -> bool {
     std::io::stderr().is_terminal()
 }
 
+/// `-o yaml` and `-o wide` mean something only where objects are shown.
+fn check_output_format(cli: &Cli) -> Result<(), &'static str> {
+    let etcd_get = matches!(&cli.command, Command::Etcd(a) if a.is_get());
+    match cli.common.output {
+        Format::Yaml if !etcd_get => Err("-o yaml is for `etcd get` and `k8s` commands"),
+        Format::Wide => Err("-o wide is for `k8s get`"),
+        _ => Ok(()),
+    }
+}
+
 /// Parses the command line and runs the command; returns the exit code.
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
@@ -200,6 +210,9 @@ pub fn main() -> i32 {
         return usage_error(
             "-o prometheus is only for `certs check`; other commands print table or json",
         );
+    }
+    if let Err(msg) = check_output_format(&cli) {
+        return usage_error(msg);
     }
     match cli.command {
         Command::Pcap(cmd) => pcap::run(cmd, &cli.common),

@@ -13,7 +13,9 @@ use super::DecodeError;
 use super::meta::{
     ObjectMeta, TypeMeta, decode_object_meta, decode_object_meta_cut, decode_type_meta,
 };
+use super::render::{RenderOptions, render_object};
 use super::tree::Message;
+use super::value::ApiValue;
 use super::wire::{Fields, WireValue, read_varint};
 
 /// The envelope's magic prefix.
@@ -39,11 +41,28 @@ pub struct ProtoObject {
     /// read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The whole object as the apiserver writes it in JSON (kubectl's
+    /// shape), for kinds of Kubernetes' schema; then `fields` is empty.
+    /// Printed by the caller (`object` in JSON rows, YAML for people).
+    #[serde(skip)]
+    pub object: Option<ApiValue>,
+    /// Where rendering `object` stopped or what it skipped.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<String>,
+    /// Fields not in the schema (removed, or newer), skipped.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unknown_fields: Vec<String>,
 }
 
 /// Decodes a value that starts with [`MAGIC`]. Never fails: problems are
 /// in `error`, with everything read before them kept.
 pub fn decode(value: &[u8]) -> ProtoObject {
+    decode_with(value, &RenderOptions::default())
+}
+
+/// [`decode`], rendering objects of Kubernetes' schema with `opts`
+/// (Secret values redacted unless `opts.show_secrets`).
+pub fn decode_with(value: &[u8], opts: &RenderOptions) -> ProtoObject {
     let mut obj = ProtoObject::default();
     let body = value.get(MAGIC.len()..).unwrap_or_default();
     let base = MAGIC.len();
@@ -103,6 +122,30 @@ pub fn decode(value: &[u8]) -> ProtoObject {
         return obj;
     };
     obj.raw_bytes = raw.len();
+    if let Some(r) = render_object(
+        &obj.type_meta.api_version,
+        &obj.type_meta.kind,
+        raw,
+        raw_at,
+        opts,
+    ) {
+        obj.object = Some(r.object);
+        obj.problems = r.problems;
+        obj.unknown_fields = r.unknown;
+        if let Some(Ok(f)) = Fields::with_base(raw, raw_at).next()
+            && let (1, WireValue::Len(b)) = (f.number, f.value)
+            && let Ok(m) =
+                decode_object_meta(b, raw_at + (b.as_ptr() as usize - raw.as_ptr() as usize))
+        {
+            obj.metadata = Some(m);
+        }
+        if obj.error.is_none()
+            && let Some(p) = obj.problems.first()
+        {
+            obj.error = Some(format!("object: {p}"));
+        }
+        return obj;
+    }
     let tree = Message::decode_at(raw, raw_at, 0);
     // Field 1 as ObjectMeta, when it reads as one; in a cut value, as much
     // of it as there is.

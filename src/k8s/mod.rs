@@ -27,9 +27,13 @@ pub mod encryption;
 pub mod envelope;
 pub mod key;
 pub mod meta;
+pub mod render;
+pub mod schema;
 pub mod state;
 pub mod tree;
+pub mod value;
 pub mod wire;
+pub mod yaml;
 
 use serde::Serialize;
 use serde_json::Value as Json;
@@ -38,6 +42,7 @@ pub use encryption::Encrypted;
 pub use envelope::ProtoObject;
 pub use key::{RegistryKey, display_key, is_secret_key};
 pub use meta::{ObjectMeta, TypeMeta};
+pub use value::ApiValue;
 
 /// Why bytes could not be read as what they claimed to be.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -189,6 +194,15 @@ pub fn decode_value(key: Option<&[u8]>, value: &[u8], opts: &DecodeOptions) -> D
     if opts.show_secrets {
         return decoded;
     }
+    // A Secret decoded with the schema shows everything but its values,
+    // which the renderer has already replaced by `<redacted: N bytes>`.
+    if let Decoded::Protobuf(p) = &decoded
+        && p.object.is_some()
+        && p.type_meta.api_version == "v1"
+        && p.type_meta.kind == "Secret"
+    {
+        return decoded;
+    }
     let secret_key = key.is_some_and(is_secret_key);
     let secret_type = decoded
         .type_meta()
@@ -211,7 +225,10 @@ fn decode_format(value: &[u8], opts: &DecodeOptions) -> Decoded {
         return Decoded::Empty;
     }
     if value.starts_with(envelope::MAGIC) {
-        return Decoded::Protobuf(envelope::decode(value));
+        let r = render::RenderOptions {
+            show_secrets: opts.show_secrets,
+        };
+        return Decoded::Protobuf(envelope::decode_with(value, &r));
     }
     if value.starts_with(encryption::PREFIX) {
         return Decoded::Encrypted(encryption::decode(value));
@@ -351,6 +368,18 @@ impl Decoded {
         }
     }
 
+    /// The whole object in kubectl's JSON shape, when the schema knows
+    /// its kind (protobuf) or it is stored as JSON.
+    pub fn object(&self) -> Option<ApiValue> {
+        match self {
+            Decoded::Protobuf(p) => p.object.clone(),
+            Decoded::Json(j) | Decoded::Cbor(j) if j.type_meta.is_some() => {
+                Some(ApiValue::from_json(&j.object))
+            }
+            _ => None,
+        }
+    }
+
     /// The object's metadata, when decoded.
     pub fn metadata(&self) -> Option<&ObjectMeta> {
         match self {
@@ -413,6 +442,16 @@ impl Decoded {
                     && p.fields.error.as_ref().map(|f| format!("object: {f}")) != Some(e.clone())
                 {
                     out.push(format!("!! {e}"));
+                }
+                if let Some(object) = &p.object {
+                    for p in &p.problems {
+                        out.push(format!("!! {p}"));
+                    }
+                    for u in &p.unknown_fields {
+                        out.push(format!("# {u}"));
+                    }
+                    out.extend(yaml::to_yaml(object).lines().map(str::to_string));
+                    return out;
                 }
                 if let Some(m) = &p.metadata {
                     render_meta(m, &mut out);

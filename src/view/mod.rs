@@ -31,6 +31,10 @@ pub enum Format {
     Json,
     /// Prometheus text exposition (certs check only; x509-certificate-exporter style)
     Prometheus,
+    /// YAML documents, as `kubectl get -o yaml` (etcd get, k8s commands)
+    Yaml,
+    /// The table with kubectl's wide columns (k8s get)
+    Wide,
 }
 
 /// A line-oriented writer that remembers its first error (a closed pipe

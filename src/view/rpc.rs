@@ -343,12 +343,12 @@ impl<W: Write> RpcView<W> {
     pub fn finish(mut self, summary: &Summary) -> std::io::Result<W> {
         let rows = std::mem::take(&mut self.table).rows();
         match self.format {
-            Format::Json | Format::Prometheus => {
+            Format::Json | Format::Prometheus | Format::Yaml => {
                 for r in &rows {
                     self.out.json(r);
                 }
             }
-            Format::Table => {
+            Format::Table | Format::Wide => {
                 let ms = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3}"));
                 let width = rows
                     .iter()

@@ -191,8 +191,8 @@ impl<W: Write> Observer for TlsView<W> {
             self.unknown += 1;
         }
         match self.format {
-            Format::Json | Format::Prometheus => self.out.json(s.as_ref()),
-            Format::Table => {
+            Format::Json | Format::Prometheus | Format::Yaml => self.out.json(s.as_ref()),
+            Format::Table | Format::Wide => {
                 self.header();
                 let line = row(s);
                 self.out.line(line.trim_end());
