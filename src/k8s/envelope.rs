@@ -258,11 +258,13 @@ mod tests {
 
     #[test]
     fn round_trip() {
-        let v = encode("v1", "Pod", &pod_raw());
+        // A kind outside the schema: the generic tree.
+        let v = encode("example.com/v1", "Pod", &pod_raw());
         let o = decode(&v);
         assert_eq!(o.error, None);
-        assert_eq!(o.type_meta.api_version, "v1");
+        assert_eq!(o.type_meta.api_version, "example.com/v1");
         assert_eq!(o.type_meta.kind, "Pod");
+        assert!(o.object.is_none());
         let m = o.metadata.as_ref().unwrap();
         assert_eq!(m.full_name(), "prod/web-0");
         assert_eq!(
@@ -279,7 +281,7 @@ mod tests {
 
     #[test]
     fn truncated_keeps_type_and_says_where() {
-        let v = encode("v1", "Pod", &pod_raw());
+        let v = encode("example.com/v1", "Pod", &pod_raw());
         let cut = &v[..v.len() - 8];
         let o = decode(cut);
         assert_eq!(o.type_meta.kind, "Pod");
@@ -302,6 +304,34 @@ mod tests {
         assert!(o.error.is_some());
     }
 
+    /// A Pod of the schema, cut short: what decodes is rendered, the
+    /// error says where it stopped.
+    #[test]
+    fn schema_object_cut_short() {
+        let v = encode("v1", "Pod", &pod_raw());
+        let whole = decode(&v).object.expect("rendered");
+        assert_eq!(
+            whole.pointer(&["metadata", "creationTimestamp"]),
+            Some(&ApiValue::Str("2023-11-14T22:13:20Z".into()))
+        );
+        assert_eq!(
+            whole.pointer(&["spec", "serviceAccount"]),
+            Some(&ApiValue::Str("node-1".into()))
+        );
+        let o = decode(&v[..v.len() - 7]);
+        let cut = o.object.expect("still rendered");
+        assert_eq!(
+            cut.pointer(&["metadata", "name"]),
+            Some(&ApiValue::Str("web-0".into()))
+        );
+        assert!(cut.pointer(&["spec", "serviceAccount"]).is_none());
+        let e = o.error.expect("error");
+        assert!(e.contains("offset"), "{e}");
+        for n in 0..v.len() {
+            let _ = decode(&v[..n]);
+        }
+    }
+
     #[test]
     fn object_without_meta() {
         let mut raw = Vec::new();
@@ -321,7 +351,7 @@ mod tests {
         let mut meta = Vec::new();
         put_len(&mut meta, 8, &[0x08]); // truncated Time
         put_len(&mut raw, 1, &meta);
-        let o = decode(&encode("v1", "Pod", &raw));
+        let o = decode(&encode("example.com/v1", "Pod", &raw));
         assert!(o.metadata.is_none());
         assert!(o.error.unwrap().contains("metadata"));
         assert!(o.fields.get(1).is_some());

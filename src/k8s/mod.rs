@@ -23,6 +23,7 @@
 
 pub mod cbor;
 pub mod dump;
+pub mod encode;
 pub mod encryption;
 pub mod envelope;
 pub mod key;
@@ -692,14 +693,30 @@ mod tests {
     #[test]
     fn secrets_are_redacted_by_key_and_by_type() {
         let v = secret_value();
+        // A Secret of the schema: everything shown but its values.
         let d = decode_value(Some(b"/registry/secrets/default/db-pass"), &v, &opts());
-        assert_eq!(d.headline(), format!("<redacted: {} bytes>", v.len()));
-        assert_eq!(d.render().len(), 1);
-        let json = serde_json::to_string(&d).unwrap();
-        assert!(!json.contains("hunter2"));
-        // elsewhere, but a v1 Secret
-        let d = decode_value(Some(b"/other/x"), &v, &opts());
-        assert!(matches!(d, Decoded::Redacted { .. }));
+        assert_eq!(d.headline(), "v1 Secret default/db-pass (protobuf)");
+        let lines = d.render();
+        assert!(
+            lines
+                .iter()
+                .any(|l| l == "  password: '<redacted: 7 bytes>'"),
+            "{lines:?}"
+        );
+        let object = serde_json::to_string(&d.object().unwrap()).unwrap();
+        let json = serde_json::to_string(&d).unwrap() + &object;
+        assert!(
+            !json.contains("hunter2") && !json.contains("aHVudGVyMg"),
+            "{json}"
+        );
+        assert!(
+            !lines
+                .iter()
+                .any(|l| l.contains("hunter2") || l.contains("aHVudGVyMg"))
+        );
+        // A Secret key whose value is not a schema object: all redacted.
+        let d = decode_value(Some(b"/registry/secrets/default/x"), b"hunter2", &opts());
+        assert!(matches!(d, Decoded::Redacted { bytes: 7, .. }));
         // shown when asked
         let show = DecodeOptions {
             show_secrets: true,
@@ -707,7 +724,7 @@ mod tests {
         };
         let d = decode_value(Some(b"/registry/secrets/default/db-pass"), &v, &show);
         assert_eq!(d.headline(), "v1 Secret default/db-pass (protobuf)");
-        assert!(d.render().iter().any(|l| l.contains("hunter2")));
+        assert!(d.render().iter().any(|l| l.contains("aHVudGVyMg==")));
         // encrypted secret: redacted, with the encryption facts
         let mut e = b"k8s:enc:aescbc:v1:key1:".to_vec();
         e.extend_from_slice(&[1; 48]);
@@ -732,7 +749,9 @@ mod tests {
         assert_eq!(j["api_version"], "v1");
         assert_eq!(j["kind"], "Secret");
         assert_eq!(j["metadata"]["name"], "db-pass");
-        assert_eq!(j["fields"]["2"]["1"], "password");
+        assert_eq!(j["raw_bytes"], 41);
+        let o = d.object().unwrap().to_json();
+        assert_eq!(o["data"]["password"], "aHVudGVyMg==");
         let d = decode_value(None, b"\x01", &opts());
         let j: Json = serde_json::to_value(&d).unwrap();
         assert_eq!(j["format"], "binary");
