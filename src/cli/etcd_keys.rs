@@ -603,6 +603,9 @@ struct ValueRow<'a> {
     resource: Option<RegistryKey>,
     #[serde(skip_serializing_if = "Option::is_none")]
     value: Option<&'a Decoded>,
+    /// The Kubernetes object in kubectl's JSON shape.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    object: Option<&'a k8s::ApiValue>,
     #[serde(skip_serializing_if = "Option::is_none")]
     value_base64: Option<String>,
 }
@@ -618,10 +621,33 @@ fn print_kv<W: Write>(
 ) {
     let deleted = event.as_ref().is_some_and(|(e, _)| e.deleted);
     let decoded = (!deleted).then(|| k8s::decode_value(Some(kv.key()), kv.value(), dopts));
-    let redacted = matches!(decoded, Some(Decoded::Redacted { .. }));
+    let redacted = matches!(decoded, Some(Decoded::Redacted { .. }))
+        || (!dopts.show_secrets && k8s::is_secret_key(kv.key()));
     let show_raw = raw && !redacted && !deleted;
+    let object = decoded.as_ref().and_then(Decoded::object);
     match format {
-        Format::Json | Format::Prometheus | Format::Yaml => {
+        Format::Yaml => {
+            let key = display_key(kv.key());
+            match (&event, &object) {
+                (Some((e, ts)), _) if e.deleted => {
+                    out.line(&format!("# {ts} DELETE {key} revision {}", e.revision()));
+                }
+                (_, Some(o)) => {
+                    out.line("---");
+                    out.line(&format!(
+                        "# {key}  mod_revision {}  version {}",
+                        kv.mod_revision(),
+                        kv.version()
+                    ));
+                    out.raw(k8s::yaml::to_yaml(o).as_bytes());
+                }
+                (_, None) => {
+                    let what = decoded.as_ref().map(Decoded::headline).unwrap_or_default();
+                    out.line(&format!("# {key}: not a Kubernetes object ({what})"));
+                }
+            }
+        }
+        Format::Json | Format::Prometheus => {
             use base64::Engine as _;
             out.json(&ValueRow {
                 ts: event.as_ref().map(|(_, ts)| ts.clone()),
@@ -637,6 +663,7 @@ fn print_kv<W: Write>(
                 value_size: kv.value().len(),
                 resource: k8s::key::parse(kv.key()),
                 value: decoded.as_ref(),
+                object: object.as_ref(),
                 value_base64: show_raw
                     .then(|| base64::engine::general_purpose::STANDARD.encode(kv.value())),
             });
