@@ -1,0 +1,1 @@
+//! etcd's write-ahead log (member/wal/*.wal). (Filled in next.)
