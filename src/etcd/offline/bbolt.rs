@@ -459,6 +459,145 @@ impl<'a> Bolt<'a> {
         Err(BoltError::TooDeep { pgid: p.pgid })
     }
 
+    /// bbolt's own consistency check (`tx.Check()`), in its words: every
+    /// page reachable once from the root, none both reachable and free,
+    /// none unreachable and not free. With an unsynced freelist (etcd's
+    /// default: freelist id past the end) bbolt rebuilds the freelist from
+    /// the unreachable pages, so only references are checked.
+    pub fn check(&self) -> Vec<String> {
+        const MAX_ERRORS: usize = 100;
+        let n = self.meta.pgid;
+        let ps = self.meta.page_size as u64;
+        let mut errs = Vec::new();
+        if n.saturating_mul(ps) > self.data.len() as u64 {
+            errs.push(format!(
+                "{n} pages of {ps} bytes are in use but the file has {} bytes",
+                self.data.len()
+            ));
+            return errs;
+        }
+        let n = n as usize;
+        let mut reach = vec![false; n];
+        let mut freed = vec![false; n];
+        reach[0] = true;
+        if n > 1 {
+            reach[1] = true;
+        }
+        let synced = self.meta.freelist < self.meta.pgid;
+        if synced {
+            match self.page_any(self.meta.freelist) {
+                Ok(p) => {
+                    let overflow = u32_at(p.bytes, 12).unwrap_or(0) as usize;
+                    for i in 0..=overflow {
+                        if let Some(r) = reach.get_mut(self.meta.freelist as usize + i) {
+                            *r = true;
+                        }
+                    }
+                    let mut count = usize::from(u16_at(p.bytes, 10).unwrap_or(0));
+                    let mut at = PAGE_HEADER;
+                    if count == 0xFFFF {
+                        count = u64_at(p.bytes, PAGE_HEADER).unwrap_or(0) as usize;
+                        at += 8;
+                    }
+                    for i in 0..count {
+                        let Some(id) = u64_at(p.bytes, at + i * 8) else {
+                            errs.push(format!("page {}: freelist cut short", self.meta.freelist));
+                            break;
+                        };
+                        match freed.get_mut(id as usize) {
+                            Some(f) if *f => errs.push(format!("page {id}: already freed")),
+                            Some(f) => *f = true,
+                            None => errs.push(format!("page {id}: out of bounds: {n} (freelist)")),
+                        }
+                    }
+                }
+                Err(e) => errs.push(e.to_string()),
+            }
+        }
+        // Explicit stack of pages to visit (each marked when pushed once).
+        let mut stack: Vec<u64> = vec![self.meta.root];
+        while let Some(id) = stack.pop() {
+            if errs.len() >= MAX_ERRORS {
+                break;
+            }
+            if (id as usize) >= n {
+                errs.push(format!("page {id}: out of bounds: {n}"));
+                continue;
+            }
+            let p = match self.page_any(id) {
+                Ok(p) => p,
+                Err(e) => {
+                    errs.push(e.to_string());
+                    continue;
+                }
+            };
+            let overflow = u32_at(p.bytes, 12).unwrap_or(0) as usize;
+            let mut again = false;
+            for i in 0..=overflow {
+                let j = id as usize + i;
+                if j >= n {
+                    errs.push(format!("page {j}: out of bounds: {n}"));
+                    break;
+                }
+                if reach[j] {
+                    errs.push(format!("page {j}: multiple references"));
+                    again = true;
+                }
+                reach[j] = true;
+                if freed[j] {
+                    errs.push(format!("page {j}: reachable freed"));
+                }
+            }
+            if again {
+                continue;
+            }
+            let flags = u16_at(p.bytes, 8).unwrap_or(0);
+            let count = usize::from(u16_at(p.bytes, 10).unwrap_or(0));
+            if flags & FLAG_BRANCH != 0 {
+                for i in 0..count {
+                    match u64_at(p.bytes, PAGE_HEADER + i * ELEM + 8) {
+                        Some(c) => stack.push(c),
+                        None => errs.push(format!("page {id}: element {i} cut short")),
+                    }
+                }
+            } else if flags & FLAG_LEAF != 0 {
+                for i in 0..count {
+                    match self.leaf_elem(&p, i) {
+                        Ok((_, v, fl)) if fl & BUCKET_LEAF_FLAG != 0 => {
+                            if let Some(root) = u64_at(v, 0).filter(|r| *r != 0) {
+                                stack.push(root);
+                            }
+                        }
+                        Ok(_) => {}
+                        Err(e) => errs.push(e.to_string()),
+                    }
+                }
+            } else {
+                errs.push(format!("page {id}: invalid type: flags {flags:#x}"));
+            }
+        }
+        if synced {
+            for i in 0..n {
+                if !reach[i] && !freed[i] {
+                    errs.push(format!("page {i}: unreachable unfreed"));
+                    if errs.len() >= MAX_ERRORS {
+                        break;
+                    }
+                }
+            }
+        }
+        errs
+    }
+
+    /// Like `page` but accepts any id below the high-water mark (the
+    /// freelist page too).
+    fn page_any(&self, pgid: u64) -> Result<PageRef<'a>, BoltError> {
+        if pgid < 2 {
+            return Err(self.err(pgid, "a tree points at a meta page"));
+        }
+        self.page(pgid)
+    }
+
     fn page_err(&self, p: &PageRef<'_>, what: String) -> BoltError {
         if p.pgid == 0 {
             BoltError::Page {

@@ -146,6 +146,32 @@ impl std::fmt::Debug for OfflineStore {
     }
 }
 
+/// Maps a file read-only (see the module doc for why this is sound here).
+pub(crate) fn map_file(path: &Path) -> Result<Mmap, OfflineError> {
+    let file = File::open(path).map_err(|source| OfflineError::Open {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if file.metadata().is_ok_and(|m| m.is_dir()) {
+        return Err(OfflineError::Open {
+            path: path.to_path_buf(),
+            source: std::io::Error::other(
+                "is a directory (use --data-dir for etcd's data directory)",
+            ),
+        });
+    }
+    // SAFETY: the file is mapped read-only and never written by us. Its
+    // contents may change under us if etcd is running; every read is
+    // bounds-checked against the mapping and the bytes are treated as
+    // untrusted, so changed bytes give errors, not undefined behaviour
+    // in our code. A file truncated under the mapping would SIGBUS;
+    // etcd does not truncate its db while running (see module doc).
+    unsafe { Mmap::map(&file) }.map_err(|source| OfflineError::Open {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
 /// Entry of the key index built by a range: slices into the mapping.
 #[derive(Clone, Copy)]
 struct Ent<'a> {
@@ -159,20 +185,7 @@ struct Ent<'a> {
 impl OfflineStore {
     /// Opens `member/snap/db` or a snapshot file.
     pub fn open_db(path: &Path) -> Result<OfflineStore, OfflineError> {
-        let file = File::open(path).map_err(|source| OfflineError::Open {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        // SAFETY: the file is mapped read-only and never written by us. Its
-        // contents may change under us if etcd is running; every read is
-        // bounds-checked against the mapping and the bytes are treated as
-        // untrusted, so changed bytes give errors, not undefined behaviour
-        // in our code. A file truncated under the mapping would SIGBUS;
-        // etcd does not truncate its db while running (see module doc).
-        let map = unsafe { Mmap::map(&file) }.map_err(|source| OfflineError::Open {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let map = map_file(path)?;
         #[cfg(unix)]
         {
             let _ = map.advise(memmap2::Advice::Sequential);
