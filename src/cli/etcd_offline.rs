@@ -15,7 +15,7 @@ use serde::Serialize;
 use super::etcd_keys::{GetArgs, KeysArgs, KeysSink, finish, plural, print_kv, stdout_out};
 use super::{Common, EXIT_OK, EXIT_PROBLEM, EXIT_USAGE};
 use crate::etcd::EtcdOptions;
-use crate::etcd::offline::snapshot::{self, SnapshotError};
+use crate::etcd::offline::snapshot;
 use crate::etcd::offline::wal::{ConfChange, EntryType, Record, Terms, WalReader};
 use crate::etcd::offline::{OfflineError, OfflineStore, StoredKvOwned};
 use crate::k8s::{DecodeOptions, display_key};
@@ -735,10 +735,6 @@ struct StatusRow {
 pub fn run_snapshot_status(file: &Path, common: &Common) -> i32 {
     let st = match snapshot::status(file) {
         Ok(s) => s,
-        Err(e @ SnapshotError::Integrity { .. }) => {
-            eprintln!("kinspect: error: {e}");
-            return EXIT_PROBLEM;
-        }
         Err(e) => return error(e),
     };
     let mut out = Out::new(std::io::stdout().lock());

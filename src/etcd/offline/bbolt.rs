@@ -40,6 +40,7 @@ const VERSION: u32 = 2;
 const FLAG_BRANCH: u16 = 0x01;
 const FLAG_LEAF: u16 = 0x02;
 const FLAG_META: u16 = 0x04;
+const FLAG_FREELIST: u16 = 0x10;
 const BUCKET_LEAF_FLAG: u32 = 0x01;
 
 /// What went wrong reading the bytes; the caller adds the file name.
@@ -72,6 +73,21 @@ pub struct Meta {
     /// Number of pages in use (the high-water mark): every valid page id is below it.
     pub pgid: u64,
     pub txid: u64,
+}
+
+/// bbolt's name for a page type.
+fn page_type(flags: u16) -> &'static str {
+    if flags & FLAG_BRANCH != 0 {
+        "branch"
+    } else if flags & FLAG_LEAF != 0 {
+        "leaf"
+    } else if flags & FLAG_META != 0 {
+        "meta"
+    } else if flags & FLAG_FREELIST != 0 {
+        "freelist"
+    } else {
+        "unknown"
+    }
 }
 
 /// FNV-64a, bbolt's meta checksum.
@@ -486,6 +502,14 @@ impl<'a> Bolt<'a> {
         let synced = self.meta.freelist < self.meta.pgid;
         if synced {
             match self.page_any(self.meta.freelist) {
+                Ok(p) if u16_at(p.bytes, 8).unwrap_or(0) & FLAG_FREELIST == 0 => {
+                    errs.push(format!(
+                        "invalid freelist page: {}, page type is {}",
+                        self.meta.freelist,
+                        page_type(u16_at(p.bytes, 8).unwrap_or(0))
+                    ));
+                    return errs;
+                }
                 Ok(p) => {
                     let overflow = u32_at(p.bytes, 12).unwrap_or(0) as usize;
                     for i in 0..=overflow {

@@ -26,7 +26,7 @@ fn tomb(key: &'static [u8]) -> Vec<u8> {
 
 /// History: 2 put a, 3 put b, 4 put a (overwrite), 5 delete b, 6 put c,
 /// 7 put b again, 8 delete c. Compacted at 3 (scheduled and finished).
-fn write_db(dir: &Path) -> PathBuf {
+pub(crate) fn write_db(dir: &Path) -> PathBuf {
     let ps = 4096;
     let revs: Vec<(Vec<u8>, Vec<u8>)> = vec![
         (rev_key(2, 0, false), kv(b"/a", 2, 2, 1, b"a1")),
