@@ -95,6 +95,10 @@ pub enum EtcdCommand {
     Get(super::etcd_keys::GetArgs),
     /// Every change under a prefix as it happens, values decoded
     Watch(super::etcd_keys::WatchArgs),
+    /// The write-ahead log of a data dir: hard states, entries decoded, terms
+    Wal(super::etcd_offline::WalArgs),
+    /// Save a snapshot (live) or show a snapshot file's status
+    Snapshot(super::etcd_offline::SnapshotArgs),
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -115,11 +119,29 @@ pub struct MoveLeaderArgs {
 }
 
 pub fn run(args: EtcdArgs, common: &Common) -> i32 {
+    // Offline commands (--db, --data-dir, wal, snapshot status) need no connection.
+    let mut command = Some(args.command);
+    if let Some(code) = super::etcd_offline::offline_dispatch(&mut command, common) {
+        return code;
+    }
+    let Some(command) = command else {
+        return EXIT_USAGE;
+    };
     let opts = match args.conn.options() {
         Ok(o) => o,
         Err(e) => return usage_error(e),
     };
-    match args.command {
+    match command {
+        EtcdCommand::Get(a) if a.history => super::etcd_offline::run_history_live(a, &opts, common),
+        EtcdCommand::Snapshot(s) => match s.command {
+            super::etcd_offline::SnapshotCommand::Save { file } => {
+                super::etcd_offline::run_snapshot_save(&file, &opts, common)
+            }
+            super::etcd_offline::SnapshotCommand::Status { file } => {
+                super::etcd_offline::run_snapshot_status(&file, common)
+            }
+        },
+        EtcdCommand::Wal(a) => super::etcd_offline::run_wal(a, common),
         EtcdCommand::Keys(a) => super::etcd_keys::run_keys(a, &opts, common),
         EtcdCommand::Get(a) => super::etcd_keys::run_get(a, &opts, common),
         EtcdCommand::Watch(a) => super::etcd_keys::run_watch(a, &opts, common),

@@ -56,6 +56,8 @@ pub struct KeysArgs {
     /// Read at this revision instead of the newest
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..))]
     pub rev: Option<i64>,
+    #[command(flatten)]
+    pub offline: super::etcd_offline::OfflineArgs,
 }
 
 /// How `keys` groups /registry keys.
@@ -87,6 +89,11 @@ pub struct GetArgs {
     /// With --prefix: at most this many keys
     #[arg(long, value_name = "N")]
     pub limit: Option<u64>,
+    /// Every stored revision of KEY (create/mod revision, version, value size)
+    #[arg(long, conflicts_with_all = ["prefix", "rev"])]
+    pub history: bool,
+    #[command(flatten)]
+    pub offline: super::etcd_offline::OfflineArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -118,7 +125,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, i32> {
         .map_err(|e| usage_error(format!("cannot start the async runtime: {e}")))
 }
 
-fn stdout_out() -> Out<BufWriter<std::io::StdoutLock<'static>>> {
+pub(crate) fn stdout_out() -> Out<BufWriter<std::io::StdoutLock<'static>>> {
     Out::new(BufWriter::with_capacity(
         64 * 1024,
         std::io::stdout().lock(),
@@ -126,11 +133,65 @@ fn stdout_out() -> Out<BufWriter<std::io::StdoutLock<'static>>> {
 }
 
 /// `1 key`, `2 keys`.
-fn plural(n: u64, word: &str) -> String {
+pub(crate) fn plural(n: u64, word: &str) -> String {
     if n == 1 {
         format!("1 {word}")
     } else {
         format!("{n} {word}s")
+    }
+}
+
+/// A stored key-value as the printers need it: from a live range
+/// (`etcd_client::KeyValue`) or from etcd's files
+/// ([`crate::etcd::offline::StoredKv`]).
+pub(crate) trait KvLike {
+    fn key(&self) -> &[u8];
+    fn value(&self) -> &[u8];
+    fn create_revision(&self) -> i64;
+    fn mod_revision(&self) -> i64;
+    fn version(&self) -> i64;
+    fn lease(&self) -> i64;
+}
+
+impl KvLike for KeyValue {
+    fn key(&self) -> &[u8] {
+        KeyValue::key(self)
+    }
+    fn value(&self) -> &[u8] {
+        KeyValue::value(self)
+    }
+    fn create_revision(&self) -> i64 {
+        KeyValue::create_revision(self)
+    }
+    fn mod_revision(&self) -> i64 {
+        KeyValue::mod_revision(self)
+    }
+    fn version(&self) -> i64 {
+        KeyValue::version(self)
+    }
+    fn lease(&self) -> i64 {
+        KeyValue::lease(self)
+    }
+}
+
+impl KvLike for crate::etcd::offline::StoredKv<'_> {
+    fn key(&self) -> &[u8] {
+        self.key
+    }
+    fn value(&self) -> &[u8] {
+        self.value
+    }
+    fn create_revision(&self) -> i64 {
+        self.create_revision
+    }
+    fn mod_revision(&self) -> i64 {
+        self.mod_revision
+    }
+    fn version(&self) -> i64 {
+        self.version
+    }
+    fn lease(&self) -> i64 {
+        self.lease
     }
 }
 
@@ -177,7 +238,7 @@ async fn connect(opts: &EtcdOptions) -> Result<Client, i32> {
 }
 
 /// Ends a run: flushes stdout; a closed pipe is a quiet success.
-fn finish<W: Write>(out: Out<W>, code: i32) -> i32 {
+pub(crate) fn finish<W: Write>(out: Out<W>, code: i32) -> i32 {
     match out.finish() {
         Ok(_) => code,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => code,
@@ -219,15 +280,146 @@ struct KeyRow<'a> {
     resource: Option<k8s::key::KeyRef<'a>>,
 }
 
-async fn keys_async(args: KeysArgs, opts: &EtcdOptions, format: Format) -> i32 {
-    let mode = if args.tree {
-        KeysMode::Tree
-    } else if args.list || !args.prefix.starts_with(k8s::key::REGISTRY) {
-        KeysMode::List
-    } else {
-        KeysMode::Groups
-    };
+/// What `keys` does with each key walked, live or offline: rows, groups
+/// or a tree, and the totals for the summary line.
+pub(crate) struct KeysSink<W: Write> {
+    mode: KeysMode,
+    format: Format,
+    sizes: bool,
+    pub(crate) out: Out<W>,
+    groups: Groups,
+    tree: Tree,
+    total: Stats,
+    line: Vec<u8>,
+}
 
+impl<W: Write> KeysSink<W> {
+    pub(crate) fn new(args: &KeysArgs, format: Format, out: Out<W>) -> Self {
+        let mode = if args.tree {
+            KeysMode::Tree
+        } else if args.list || !args.prefix.starts_with(k8s::key::REGISTRY) {
+            KeysMode::List
+        } else {
+            KeysMode::Groups
+        };
+        KeysSink {
+            mode,
+            format,
+            sizes: args.sizes,
+            out,
+            groups: Groups::new(),
+            tree: Tree::new(args.prefix.as_bytes(), args.depth, 10_000),
+            total: Stats::default(),
+            line: Vec::with_capacity(256),
+        }
+    }
+
+    pub(crate) fn add<K: KvLike>(&mut self, kv: &K) {
+        let size = self.sizes.then_some(kv.value().len() as u64);
+        self.total.keys += 1;
+        if let Some(s) = size {
+            self.total.value_bytes += s;
+            self.total.largest = self.total.largest.max(s);
+        }
+        match self.mode {
+            KeysMode::Groups => self.groups.add(kv.key(), size),
+            KeysMode::Tree => self.tree.add(kv.key(), size),
+            KeysMode::List => match self.format {
+                Format::Json | Format::Prometheus | Format::Yaml => self.out.json(&KeyRow {
+                    key: display_key(kv.key()),
+                    create_revision: kv.create_revision(),
+                    mod_revision: kv.mod_revision(),
+                    version: kv.version(),
+                    lease: kv.lease(),
+                    value_size: self.sizes.then_some(kv.value().len()),
+                    resource: k8s::key::parse_ref(kv.key()),
+                }),
+                Format::Table | Format::Wide => {
+                    let line = &mut self.line;
+                    line.clear();
+                    line.extend_from_slice(display_key(kv.key()).as_bytes());
+                    if self.sizes {
+                        line.push(b'\t');
+                        line.extend_from_slice(kv.value().len().to_string().as_bytes());
+                    }
+                    line.push(b'\n');
+                    self.out.raw(line);
+                }
+            },
+        }
+    }
+
+    /// Prints groups or tree and the summary; `how` says how the keys were
+    /// read (`3 range requests`, `read from FILE`).
+    pub(crate) fn finish(mut self, args: &KeysArgs, rev: i64, how: &str) -> i32 {
+        let (format, total, out) = (self.format, self.total, &mut self.out);
+        let where_ = if args.prefix.is_empty() {
+            "in the whole key space".to_string()
+        } else {
+            format!("under {}", args.prefix)
+        };
+        let mut summary = format!(
+            "{} {where_} at revision {rev} ({how})",
+            plural(total.keys, "key")
+        );
+        if args.sizes {
+            summary.push_str(&format!(
+                "; values {} in all, largest {}",
+                human_bytes(total.value_bytes),
+                human_bytes(total.largest)
+            ));
+        }
+        match self.mode {
+            KeysMode::List => {}
+            KeysMode::Groups => {
+                let groups = std::mem::take(&mut self.groups);
+                let (mut rows, other) = groups.finish();
+                if args.by == GroupBy::Resource {
+                    rows = by_resource(rows);
+                }
+                let resources = {
+                    let mut r: Vec<(&str, &str)> = rows
+                        .iter()
+                        .map(|(k, _)| (k.group.as_str(), k.resource.as_str()))
+                        .collect();
+                    r.dedup();
+                    r.len()
+                };
+                print_groups(out, format, &rows, &other, args.sizes);
+                summary = format!(
+                    "{} in {}, {} {where_} at revision {rev} ({how})",
+                    plural(total.keys, "key"),
+                    plural(resources as u64, "resource"),
+                    plural(rows.len() as u64, "group"),
+                );
+                if args.sizes {
+                    summary.push_str(&format!(
+                        "; values {} in all, largest {}",
+                        human_bytes(total.value_bytes),
+                        human_bytes(total.largest)
+                    ));
+                } else if format == Format::Table {
+                    summary.push_str("; value sizes with --sizes");
+                }
+            }
+            KeysMode::Tree => {
+                print_tree(out, format, &self.tree, args.sizes);
+                if self.tree.truncated() {
+                    summary.push_str(
+                        "; tree cut at 10000 directories (the rest counted in their parents as folded)",
+                    );
+                }
+            }
+        }
+        match format {
+            Format::Table | Format::Wide => out.line(&summary),
+            Format::Json | Format::Prometheus | Format::Yaml => eprintln!("{summary}"),
+        }
+        finish(self.out, EXIT_OK)
+    }
+}
+
+async fn keys_async(args: KeysArgs, opts: &EtcdOptions, format: Format) -> i32 {
     let client = match connect(opts).await {
         Ok(c) => c,
         Err(code) => return code,
@@ -241,124 +433,27 @@ async fn keys_async(args: KeysArgs, opts: &EtcdOptions, format: Format) -> i32 {
         (true, None) => WalkSpec::prefix_values_adaptive(prefix, rev),
     };
     let mut pager = Pager::new(&client, opts, &ep, spec);
-    let mut out = stdout_out();
-    let mut groups = Groups::new();
-    let mut tree = Tree::new(args.prefix.as_bytes(), args.depth, 10_000);
-    let mut total = Stats::default();
-    let mut line = Vec::with_capacity(256);
+    let mut sink = KeysSink::new(&args, format, stdout_out());
     loop {
         let kvs = match pager.next_page().await {
             Ok(Some(kvs)) => kvs,
             Ok(None) => break,
             Err(e) => {
                 let code = fail(opts, e).await;
-                let _ = out.finish();
+                let _ = sink.out.finish();
                 return code;
             }
         };
         for kv in &kvs {
-            let size = args.sizes.then_some(kv.value().len() as u64);
-            total.keys += 1;
-            if let Some(s) = size {
-                total.value_bytes += s;
-                total.largest = total.largest.max(s);
-            }
-            match mode {
-                KeysMode::Groups => groups.add(kv.key(), size),
-                KeysMode::Tree => tree.add(kv.key(), size),
-                KeysMode::List => match format {
-                    Format::Json | Format::Prometheus | Format::Yaml => out.json(&KeyRow {
-                        key: display_key(kv.key()),
-                        create_revision: kv.create_revision(),
-                        mod_revision: kv.mod_revision(),
-                        version: kv.version(),
-                        lease: kv.lease(),
-                        value_size: args.sizes.then_some(kv.value().len()),
-                        resource: k8s::key::parse_ref(kv.key()),
-                    }),
-                    Format::Table | Format::Wide => {
-                        line.clear();
-                        line.extend_from_slice(display_key(kv.key()).as_bytes());
-                        if args.sizes {
-                            line.push(b'\t');
-                            line.extend_from_slice(kv.value().len().to_string().as_bytes());
-                        }
-                        line.push(b'\n');
-                        out.raw(&line);
-                    }
-                },
-            }
+            sink.add(kv);
         }
         drop(kvs);
-        if out.failed() {
+        if sink.out.failed() {
             break;
         }
     }
-    let rev = pager.revision();
-    let where_ = if args.prefix.is_empty() {
-        "in the whole key space".to_string()
-    } else {
-        format!("under {}", args.prefix)
-    };
-    let mut summary = format!(
-        "{} {where_} at revision {rev} ({})",
-        plural(total.keys, "key"),
-        plural(pager.pages, "range request")
-    );
-    if args.sizes {
-        summary.push_str(&format!(
-            "; values {} in all, largest {}",
-            human_bytes(total.value_bytes),
-            human_bytes(total.largest)
-        ));
-    }
-    match mode {
-        KeysMode::List => {}
-        KeysMode::Groups => {
-            let (mut rows, other) = groups.finish();
-            if args.by == GroupBy::Resource {
-                rows = by_resource(rows);
-            }
-            let resources = {
-                let mut r: Vec<(&str, &str)> = rows
-                    .iter()
-                    .map(|(k, _)| (k.group.as_str(), k.resource.as_str()))
-                    .collect();
-                r.dedup();
-                r.len()
-            };
-            print_groups(&mut out, format, &rows, &other, args.sizes);
-            summary = format!(
-                "{} in {}, {} {where_} at revision {rev} ({})",
-                plural(total.keys, "key"),
-                plural(resources as u64, "resource"),
-                plural(rows.len() as u64, "group"),
-                plural(pager.pages, "range request")
-            );
-            if args.sizes {
-                summary.push_str(&format!(
-                    "; values {} in all, largest {}",
-                    human_bytes(total.value_bytes),
-                    human_bytes(total.largest)
-                ));
-            } else if format == Format::Table {
-                summary.push_str("; value sizes with --sizes");
-            }
-        }
-        KeysMode::Tree => {
-            print_tree(&mut out, format, &tree, args.sizes);
-            if tree.truncated() {
-                summary.push_str(
-                    "; tree cut at 10000 directories (the rest counted in their parents as folded)",
-                );
-            }
-        }
-    }
-    match format {
-        Format::Table | Format::Wide => out.line(&summary),
-        Format::Json | Format::Prometheus | Format::Yaml => eprintln!("{summary}"),
-    }
-    finish(out, EXIT_OK)
+    let how = plural(pager.pages, "range request");
+    sink.finish(&args, pager.revision(), &how)
 }
 
 /// Folds the namespaces of each resource together (namespace `*`).
@@ -611,10 +706,10 @@ struct ValueRow<'a> {
 }
 
 /// Prints one key-value (a `get` result or a watch event).
-fn print_kv<W: Write>(
+pub(crate) fn print_kv<W: Write, K: KvLike>(
     out: &mut Out<W>,
     format: Format,
-    kv: &KeyValue,
+    kv: &K,
     event: Option<(&WatchEvent, String)>,
     dopts: &DecodeOptions,
     raw: bool,

@@ -11,6 +11,7 @@ pub mod client;
 pub mod cluster;
 pub mod keys;
 pub mod leader;
+pub mod offline;
 pub mod table;
 pub mod watch;
 
