@@ -11,8 +11,15 @@
 
 use k8s_pb::api::apps::v1 as apps;
 use k8s_pb::api::batch::v1 as batch;
+use k8s_pb::api::certificates::v1 as certificates;
 use k8s_pb::api::coordination::v1 as coordination;
 use k8s_pb::api::core::v1 as core;
+use k8s_pb::api::discovery::v1 as discovery;
+use k8s_pb::api::networking::v1 as networking;
+use k8s_pb::api::policy::v1 as policy;
+use k8s_pb::api::rbac::v1 as rbac;
+use k8s_pb::api::scheduling::v1 as scheduling;
+use k8s_pb::api::storage::v1 as storage;
 use prost::Message;
 
 pub use k8s_pb::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
@@ -44,7 +51,8 @@ pub struct ClusterState {
 }
 
 /// One stored object in its typed form, for the kinds kinspect reasons
-/// about; every other kind is [`Typed::Other`] (rendered generically).
+/// about or print kubectl's columns for; every other kind is
+/// [`Typed::Other`] (rendered generically, printed as NAME + CREATED AT).
 #[derive(Debug, Clone)]
 #[allow(clippy::large_enum_variant)]
 pub enum Typed {
@@ -59,6 +67,22 @@ pub enum Typed {
     CronJob(batch::CronJob),
     Event(Event),
     Lease(Lease),
+    Service(core::Service),
+    Endpoints(core::Endpoints),
+    EndpointSlice(discovery::EndpointSlice),
+    ConfigMap(core::ConfigMap),
+    Secret(core::Secret),
+    ServiceAccount(core::ServiceAccount),
+    PersistentVolume(core::PersistentVolume),
+    PersistentVolumeClaim(core::PersistentVolumeClaim),
+    ReplicationController(core::ReplicationController),
+    Ingress(networking::Ingress),
+    StorageClass(storage::StorageClass),
+    PriorityClass(scheduling::PriorityClass),
+    PodDisruptionBudget(policy::PodDisruptionBudget),
+    RoleBinding(rbac::RoleBinding),
+    ClusterRoleBinding(rbac::ClusterRoleBinding),
+    CertificateSigningRequest(certificates::CertificateSigningRequest),
     Other,
 }
 
@@ -91,6 +115,45 @@ impl Typed {
             ("batch/v1", "Job") => d::<batch::Job>(raw).map(Typed::Job),
             ("batch/v1", "CronJob") => d::<batch::CronJob>(raw).map(Typed::CronJob),
             ("coordination.k8s.io/v1", "Lease") => d::<coordination::Lease>(raw).map(Typed::Lease),
+            ("v1", "Service") => d::<core::Service>(raw).map(Typed::Service),
+            ("v1", "Endpoints") => d::<core::Endpoints>(raw).map(Typed::Endpoints),
+            ("discovery.k8s.io/v1", "EndpointSlice") => {
+                d::<discovery::EndpointSlice>(raw).map(Typed::EndpointSlice)
+            }
+            ("v1", "ConfigMap") => d::<core::ConfigMap>(raw).map(Typed::ConfigMap),
+            ("v1", "Secret") => d::<core::Secret>(raw).map(Typed::Secret),
+            ("v1", "ServiceAccount") => d::<core::ServiceAccount>(raw).map(Typed::ServiceAccount),
+            ("v1", "PersistentVolume") => {
+                d::<core::PersistentVolume>(raw).map(Typed::PersistentVolume)
+            }
+            ("v1", "PersistentVolumeClaim") => {
+                d::<core::PersistentVolumeClaim>(raw).map(Typed::PersistentVolumeClaim)
+            }
+            ("v1", "ReplicationController") => {
+                d::<core::ReplicationController>(raw).map(Typed::ReplicationController)
+            }
+            ("networking.k8s.io/v1", "Ingress") => {
+                d::<networking::Ingress>(raw).map(Typed::Ingress)
+            }
+            ("storage.k8s.io/v1", "StorageClass") => {
+                d::<storage::StorageClass>(raw).map(Typed::StorageClass)
+            }
+            ("scheduling.k8s.io/v1", "PriorityClass") => {
+                d::<scheduling::PriorityClass>(raw).map(Typed::PriorityClass)
+            }
+            ("policy/v1", "PodDisruptionBudget") => {
+                d::<policy::PodDisruptionBudget>(raw).map(Typed::PodDisruptionBudget)
+            }
+            ("rbac.authorization.k8s.io/v1", "RoleBinding") => {
+                d::<rbac::RoleBinding>(raw).map(Typed::RoleBinding)
+            }
+            ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding") => {
+                d::<rbac::ClusterRoleBinding>(raw).map(Typed::ClusterRoleBinding)
+            }
+            ("certificates.k8s.io/v1", "CertificateSigningRequest") => {
+                d::<certificates::CertificateSigningRequest>(raw)
+                    .map(Typed::CertificateSigningRequest)
+            }
             _ => Ok(Typed::Other),
         };
         r.map_err(|e| TypedDecodeError {
@@ -116,7 +179,24 @@ impl ClusterState {
             Typed::CronJob(o) => self.cron_jobs.push(o),
             Typed::Event(o) => self.events.push(o),
             Typed::Lease(o) => self.leases.push(o),
-            Typed::Other => {}
+            // Kinds the Day-2 reasoning does not read (kubectl's columns only).
+            Typed::Service(_)
+            | Typed::Endpoints(_)
+            | Typed::EndpointSlice(_)
+            | Typed::ConfigMap(_)
+            | Typed::Secret(_)
+            | Typed::ServiceAccount(_)
+            | Typed::PersistentVolume(_)
+            | Typed::PersistentVolumeClaim(_)
+            | Typed::ReplicationController(_)
+            | Typed::Ingress(_)
+            | Typed::StorageClass(_)
+            | Typed::PriorityClass(_)
+            | Typed::PodDisruptionBudget(_)
+            | Typed::RoleBinding(_)
+            | Typed::ClusterRoleBinding(_)
+            | Typed::CertificateSigningRequest(_)
+            | Typed::Other => {}
         }
     }
 }

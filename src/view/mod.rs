@@ -8,6 +8,7 @@ pub mod election;
 pub mod events;
 pub mod flows;
 pub mod json;
+pub mod k8s_table;
 pub mod rpc;
 pub mod tls;
 
