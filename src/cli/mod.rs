@@ -8,6 +8,7 @@ pub mod doctor;
 pub mod etcd;
 pub mod etcd_keys;
 pub mod etcd_offline;
+pub mod k8s;
 pub mod lab;
 pub mod pcap;
 pub mod tls;
@@ -123,6 +124,8 @@ pub enum Command {
     Lab(lab::LabCommand),
     /// Diagnose a control-plane node from its files: ports, etcd endpoints, certificates, CNI, manifests
     Doctor(doctor::DoctorArgs),
+    /// Kubernetes objects from etcd, a snapshot or kubectl's JSON: get, why, rollout, lint
+    K8s(k8s::K8sArgs),
 }
 
 /// Per-connection limits, shared by every command that tracks connections.
@@ -188,9 +191,11 @@ pub fn stderr_is_terminal() -> bool {
 /// `-o yaml` and `-o wide` mean something only where objects are shown.
 fn check_output_format(cli: &Cli) -> Result<(), &'static str> {
     let etcd_get = matches!(&cli.command, Command::Etcd(a) if a.is_get());
+    let k8s = matches!(&cli.command, Command::K8s(_));
+    let k8s_get = matches!(&cli.command, Command::K8s(a) if matches!(a.command, k8s::K8sCommand::Get(_)));
     match cli.common.output {
-        Format::Yaml if !etcd_get => Err("-o yaml is for `etcd get` and `k8s` commands"),
-        Format::Wide => Err("-o wide is for `k8s get`"),
+        Format::Yaml if !etcd_get && !k8s => Err("-o yaml is for `etcd get` and `k8s` commands"),
+        Format::Wide if !k8s_get => Err("-o wide is for `k8s get`"),
         _ => Ok(()),
     }
 }
@@ -223,6 +228,7 @@ pub fn main() -> i32 {
         Command::Etcd(args) => etcd::run(args, &cli.common),
         Command::Lab(cmd) => lab::run(cmd, &cli.common),
         Command::Doctor(args) => doctor::run(args, &cli.common),
+        Command::K8s(args) => k8s::run(args, &cli.common),
     }
 }
 

@@ -188,6 +188,18 @@ pub fn decode_with(value: &[u8], opts: &RenderOptions) -> ProtoObject {
     obj
 }
 
+/// The object bytes (`runtime.Unknown.raw`) of an envelope value.
+pub fn raw_of(value: &[u8]) -> Option<&[u8]> {
+    let body = value.strip_prefix(MAGIC.as_slice())?;
+    for f in Fields::new(body) {
+        let f = f.ok()?;
+        if let (2, WireValue::Len(b)) = (f.number, f.value) {
+            return Some(b);
+        }
+    }
+    None
+}
+
 /// Only the type of an envelope value (cheap; used to spot Secrets).
 pub fn peek_type(value: &[u8]) -> Option<TypeMeta> {
     let body = value.strip_prefix(MAGIC.as_slice())?;

@@ -33,6 +33,7 @@ pub mod render;
 pub mod resources;
 pub mod schema;
 pub mod selector;
+pub mod source;
 pub mod state;
 pub mod tree;
 pub mod value;
