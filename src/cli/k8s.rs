@@ -23,7 +23,8 @@ use crate::timestamp::Timestamp;
 use crate::view::{Format, Out};
 
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Where objects come from (one of): the etcd flags or etcdctl's environment \
+#[command(
+    after_help = "Where objects come from (one of): the etcd flags or etcdctl's environment \
 (live), --db FILE (a snapshot or member/snap/db), --data-dir DIR (etcd's data directory), \
 -f FILE|DIR|- (kubectl get -o json|yaml output, or manifests).\n\nExamples:\n  \
 kinspect k8s get pods -A --endpoints 127.0.0.1:2379\n  \
@@ -31,7 +32,8 @@ kinspect k8s get nodes -o wide --db /backup/etcd-snapshot.db\n  \
 kinspect k8s get po -n kube-system --data-dir /var/lib/etcd\n  \
 kinspect k8s get leases -n kube-system -f cluster.json\n  \
 kinspect k8s why -A --db snapshot.db\n  \
-kinspect k8s rollout deployment/web -n shop -f cluster.yaml")]
+kinspect k8s rollout deployment/web -n shop -f cluster.yaml"
+)]
 pub struct K8sArgs {
     #[command(flatten)]
     pub conn: ConnArgs,
@@ -52,7 +54,12 @@ pub struct SourceArgs {
     #[arg(long, global = true, value_name = "DIR", conflicts_with = "filename")]
     pub data_dir: Option<PathBuf>,
     /// Read kubectl's JSON/YAML output or manifests (a file, a folder, or - for stdin); repeatable
-    #[arg(short = 'f', long = "filename", global = true, value_name = "FILE|DIR|-")]
+    #[arg(
+        short = 'f',
+        long = "filename",
+        global = true,
+        value_name = "FILE|DIR|-"
+    )]
     pub filename: Vec<PathBuf>,
 }
 
@@ -119,7 +126,11 @@ pub fn run(args: K8sArgs, common: &Common) -> i32 {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let now = common.at.unwrap_or_else(Timestamp::now).0.div_euclid(1_000_000_000);
+    let now = common
+        .at
+        .unwrap_or_else(Timestamp::now)
+        .0
+        .div_euclid(1_000_000_000);
     match args.command {
         K8sCommand::Get(g) => get(&g, &source, now, common.output),
     }
@@ -141,14 +152,21 @@ fn with_state(source: &Source, now: i64, f: impl FnOnce(&ClusterState) -> i32) -
                 eprintln!("kinspect: error: {e}");
             }
             let code = f(&state);
-            if stats.errors.is_empty() { code } else { EXIT_USAGE }
+            if stats.errors.is_empty() {
+                code
+            } else {
+                EXIT_USAGE
+            }
         }
         Err(e) => source_error(e),
     }
 }
 
 fn stdout_out() -> Out<BufWriter<std::io::StdoutLock<'static>>> {
-    Out::new(BufWriter::with_capacity(64 * 1024, std::io::stdout().lock()))
+    Out::new(BufWriter::with_capacity(
+        64 * 1024,
+        std::io::stdout().lock(),
+    ))
 }
 
 /// One resource named on the command line: built in, or a custom
@@ -270,7 +288,12 @@ fn get(args: &GetArgs, source: &Source, now: i64, format: Format) -> i32 {
         } else {
             names
                 .iter()
-                .map(|n| (target.selection(ns.or(Some("default")), Some(n), files), Some(n.as_str())))
+                .map(|n| {
+                    (
+                        target.selection(ns.or(Some("default")), Some(n), files),
+                        Some(n.as_str()),
+                    )
+                })
                 .collect()
         };
         let mut table: Option<Table> = None;
@@ -386,8 +409,11 @@ fn emit<W: Write>(
                     .pointer(&["metadata", "creationTimestamp"])
                     .and_then(|v| v.as_str())
                     .and_then(|s| {
-                        time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-                            .ok()
+                        time::OffsetDateTime::parse(
+                            s,
+                            &time::format_description::well_known::Rfc3339,
+                        )
+                        .ok()
                     })
                     .map(|t| t.unix_timestamp());
                 printers::print_default(o.namespace(), o.name(), created, builtin, now)

@@ -24,6 +24,8 @@ pub enum LabCommand {
     /// A three-member etcd cluster on loopback
     #[command(subcommand)]
     Etcd(LabEtcdCommand),
+    /// Write Kubernetes objects into a lab etcd as an apiserver stores them
+    Load(super::lab_load::LoadArgs),
 }
 
 /// Where the lab keeps its state.
@@ -89,7 +91,10 @@ pub struct RestartArgs {
 }
 
 pub fn run(cmd: LabCommand, common: &Common) -> i32 {
-    let LabCommand::Etcd(cmd) = cmd;
+    let cmd = match cmd {
+        LabCommand::Etcd(cmd) => cmd,
+        LabCommand::Load(args) => return super::lab_load::run(args),
+    };
     let format = common.output;
     super::etcd::block_on(async move {
         let r = match cmd {

@@ -171,7 +171,12 @@ impl Source {
 
 /// Decodes one stored value into an object, or `None` if it is not a
 /// Kubernetes object this model can show.
-pub fn from_stored(key: &[u8], value: &[u8], mod_revision: i64, opts: &RenderOptions) -> Option<StoredObject> {
+pub fn from_stored(
+    key: &[u8],
+    value: &[u8],
+    mod_revision: i64,
+    opts: &RenderOptions,
+) -> Option<StoredObject> {
     let dopts = DecodeOptions {
         show_secrets: opts.show_secrets,
         ..DecodeOptions::default()
@@ -211,6 +216,42 @@ pub fn from_stored(key: &[u8], value: &[u8], mod_revision: i64, opts: &RenderOpt
         typed,
         problems,
     })
+}
+
+/// An object given as JSON (kubectl's shape, a manifest) as an apiserver
+/// stores it: its etcd key (the apiserver's layout, see
+/// [`crate::k8s::resources`]) and the `k8s\0` envelope around its
+/// protobuf, encoded with k8s-pb for the kinds kinspect types, by the
+/// schema otherwise. For loading a lab etcd and for tests.
+pub fn to_stored(json: &serde_json::Value) -> Result<(String, Vec<u8>), String> {
+    let enc = super::encode::encode_object(json)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| "not a kind of Kubernetes' schema".to_string())?;
+    let typed = Typed::decode(&enc.api_version, &enc.kind, &enc.raw).map_err(|e| e.to_string())?;
+    let raw = typed.encode().unwrap_or_else(|| enc.raw.clone());
+    let res = super::resources::by_kind(&enc.api_version, &enc.kind).ok_or_else(|| {
+        format!(
+            "no storage layout known for {} {}",
+            enc.api_version, enc.kind
+        )
+    })?;
+    let meta = |k: &str| {
+        json.pointer(&format!("/metadata/{k}"))
+            .and_then(|v| v.as_str())
+            .unwrap_or("")
+            .to_string()
+    };
+    let ns = meta("namespace");
+    let ns = if ns.is_empty() {
+        "default".to_string()
+    } else {
+        ns
+    };
+    let key = res.key(&ns, &meta("name"));
+    Ok((
+        key,
+        super::envelope::encode(&enc.api_version, &enc.kind, &raw),
+    ))
 }
 
 /// The typed form of an object given as JSON (kubectl's shape).
@@ -328,7 +369,10 @@ fn read_input(path: &Path) -> Result<Vec<u8>, SourceError> {
             .map_err(|e| file_error(path, e.to_string()))?;
     }
     if buf.len() as u64 > MAX_FILE_BYTES {
-        return Err(file_error(path, format!("larger than {MAX_FILE_BYTES} bytes")));
+        return Err(file_error(
+            path,
+            format!("larger than {MAX_FILE_BYTES} bytes"),
+        ));
     }
     Ok(buf)
 }
@@ -389,12 +433,15 @@ pub fn parse_documents(text: &[u8], path: &Path) -> Result<Vec<serde_json::Value
         for (i, d) in stream.enumerate() {
             let d = d.map_err(|e| file_error(path, format!("JSON document {}: {e}", i + 1)))?;
             match d {
-                serde_json::Value::Array(items) => items.into_iter().for_each(|x| flatten(x, &mut docs)),
+                serde_json::Value::Array(items) => {
+                    items.into_iter().for_each(|x| flatten(x, &mut docs))
+                }
                 d => flatten(d, &mut docs),
             }
         }
     } else {
-        let text = std::str::from_utf8(text).map_err(|e| file_error(path, format!("not UTF-8: {e}")))?;
+        let text =
+            std::str::from_utf8(text).map_err(|e| file_error(path, format!("not UTF-8: {e}")))?;
         for (i, de) in serde_norway::Deserializer::from_str(text).enumerate() {
             use serde::Deserialize as _;
             let d = serde_json::Value::deserialize(de)
@@ -406,8 +453,17 @@ pub fn parse_documents(text: &[u8], path: &Path) -> Result<Vec<serde_json::Value
 }
 
 /// An object given as JSON, as the apiserver would store and show it.
-pub fn from_json(key: String, json: &serde_json::Value, opts: &RenderOptions) -> Result<StoredObject, String> {
-    let s = |k: &str| json.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
+pub fn from_json(
+    key: String,
+    json: &serde_json::Value,
+    opts: &RenderOptions,
+) -> Result<StoredObject, String> {
+    let s = |k: &str| {
+        json.get(k)
+            .and_then(|v| v.as_str())
+            .unwrap_or("")
+            .to_string()
+    };
     let (api_version, kind) = (s("apiVersion"), s("kind"));
     if api_version.is_empty() || kind.is_empty() {
         return Err("not a Kubernetes object (no apiVersion or kind)".into());
@@ -419,8 +475,11 @@ pub fn from_json(key: String, json: &serde_json::Value, opts: &RenderOptions) ->
             let mut o = from_stored(key.as_bytes(), &stored, 0, opts)
                 .ok_or_else(|| "could not decode the encoded object".to_string())?;
             o.key = key;
-            o.problems
-                .extend(enc.unknown.into_iter().map(|u| format!("field {u} is not in the schema: skipped")));
+            o.problems.extend(
+                enc.unknown
+                    .into_iter()
+                    .map(|u| format!("field {u} is not in the schema: skipped")),
+            );
             Ok(o)
         }
         None => {

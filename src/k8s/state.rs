@@ -164,6 +164,43 @@ impl Typed {
     }
 }
 
+impl Typed {
+    /// The object encoded with k8s-pb (prost), as bytes an apiserver
+    /// could have stored; `None` for [`Typed::Other`].
+    pub fn encode(&self) -> Option<Vec<u8>> {
+        Some(match self {
+            Typed::Pod(o) => o.encode_to_vec(),
+            Typed::Node(o) => o.encode_to_vec(),
+            Typed::Namespace(o) => o.encode_to_vec(),
+            Typed::Deployment(o) => o.encode_to_vec(),
+            Typed::ReplicaSet(o) => o.encode_to_vec(),
+            Typed::StatefulSet(o) => o.encode_to_vec(),
+            Typed::DaemonSet(o) => o.encode_to_vec(),
+            Typed::Job(o) => o.encode_to_vec(),
+            Typed::CronJob(o) => o.encode_to_vec(),
+            Typed::Event(o) => o.encode_to_vec(),
+            Typed::Lease(o) => o.encode_to_vec(),
+            Typed::Service(o) => o.encode_to_vec(),
+            Typed::Endpoints(o) => o.encode_to_vec(),
+            Typed::EndpointSlice(o) => o.encode_to_vec(),
+            Typed::ConfigMap(o) => o.encode_to_vec(),
+            Typed::Secret(o) => o.encode_to_vec(),
+            Typed::ServiceAccount(o) => o.encode_to_vec(),
+            Typed::PersistentVolume(o) => o.encode_to_vec(),
+            Typed::PersistentVolumeClaim(o) => o.encode_to_vec(),
+            Typed::ReplicationController(o) => o.encode_to_vec(),
+            Typed::Ingress(o) => o.encode_to_vec(),
+            Typed::StorageClass(o) => o.encode_to_vec(),
+            Typed::PriorityClass(o) => o.encode_to_vec(),
+            Typed::PodDisruptionBudget(o) => o.encode_to_vec(),
+            Typed::RoleBinding(o) => o.encode_to_vec(),
+            Typed::ClusterRoleBinding(o) => o.encode_to_vec(),
+            Typed::CertificateSigningRequest(o) => o.encode_to_vec(),
+            Typed::Other => return None,
+        })
+    }
+}
+
 impl ClusterState {
     /// Files a typed object into its list; [`Typed::Other`] is dropped.
     pub fn add(&mut self, t: Typed) {
