@@ -254,8 +254,7 @@ fn free_port() -> u16 {
 /// `openssl s_server` presenting the scenario's kubelet.crt (leaf and its
 /// CA) with kubelet.key; `None` when openssl is missing.
 fn serve(scenario: &str, dir: &std::path::Path) -> Option<(Server, u16)> {
-    if Command::new("openssl").arg("version").output().is_err() {
-        eprintln!("SKIP: openssl not found");
+    if !common::have_tool("openssl", "version") {
         return None;
     }
     let pki = PathBuf::from(certs(scenario)).join("var/lib/kubelet/pki");

@@ -71,7 +71,7 @@ fn fields_match_openssl() {
             openssl_x509(&f, &a)
         };
         let Some(serial) = o(&["-serial"]) else {
-            eprintln!("SKIP: openssl not found");
+            common::skip_for("tool", "openssl not found");
             return;
         };
         assert_eq!(

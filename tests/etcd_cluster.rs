@@ -9,7 +9,9 @@
 //! endpoint, silent endpoint, TLS without or with rejected certificates)
 //! must give one line, the right exit code, and no hang.
 //!
-//! Without an etcd binary every test prints `SKIP` and passes.
+//! Without an etcd binary every test records a skip (`common::skip`).
+
+mod common;
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::TcpListener;
@@ -103,13 +105,7 @@ fn run(args: &[&str]) -> Run {
 }
 
 fn have_etcd() -> bool {
-    let found = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).any(|d| d.join("etcd").is_file()))
-        .unwrap_or(false);
-    if !found {
-        eprintln!("SKIP: no etcd binary (apt-get install etcd-server)");
-    }
-    found
+    common::have_etcd()
 }
 
 /// A lab cluster that is brought down (and purged) when dropped.
