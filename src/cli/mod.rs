@@ -7,6 +7,7 @@ pub mod certs;
 pub mod doctor;
 pub mod etcd;
 pub mod etcd_keys;
+pub mod generate;
 pub mod lab;
 pub mod pcap;
 pub mod tls;
@@ -122,6 +123,10 @@ pub enum Command {
     Lab(lab::LabCommand),
     /// Diagnose a control-plane node from its files: ports, etcd endpoints, certificates, CNI, manifests
     Doctor(doctor::DoctorArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions(generate::CompletionsArgs),
+    /// Print the manual pages (roff): `kinspect man | man -l -`
+    Man(generate::ManArgs),
 }
 
 /// Per-connection limits, shared by every command that tracks connections.
@@ -209,6 +214,8 @@ pub fn main() -> i32 {
         Command::Etcd(args) => etcd::run(args, &cli.common),
         Command::Lab(cmd) => lab::run(cmd, &cli.common),
         Command::Doctor(args) => doctor::run(args, &cli.common),
+        Command::Completions(args) => generate::completions(args),
+        Command::Man(args) => generate::man(args),
     }
 }
 
