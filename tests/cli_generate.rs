@@ -91,7 +91,11 @@ fn every_shell_gets_a_script_naming_the_commands() {
 fn unknown_shell_is_a_usage_error() {
     let run = common::kinspect(&["completions", "tcsh"]);
     assert_eq!(run.code, Some(2), "{}", run.describe());
-    assert!(run.stderr.contains("invalid value 'tcsh'"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("invalid value 'tcsh'"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stdout.is_empty());
 }
 
@@ -113,7 +117,11 @@ fn man_pages_render_with_man_and_groff() {
         let want = format!("kinspect-{c}");
         assert!(titles.contains(&want.as_str()), "{want} in {titles:?}");
     }
-    for want in ["kinspect-certs-check", "kinspect-etcd-status", "kinspect-pcap-flows"] {
+    for want in [
+        "kinspect-certs-check",
+        "kinspect-etcd-status",
+        "kinspect-pcap-flows",
+    ] {
         assert!(titles.contains(&want), "{want} in {titles:?}");
     }
     assert_eq!(

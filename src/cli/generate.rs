@@ -106,7 +106,11 @@ mod tests {
         collect(&cmd, &mut pages);
         let names: Vec<String> = pages.iter().map(|p| p.get_filename()).collect();
         assert_eq!(names[0], "kinspect.1");
-        for want in ["kinspect-certs-check.1", "kinspect-etcd.1", "kinspect-man.1"] {
+        for want in [
+            "kinspect-certs-check.1",
+            "kinspect-etcd.1",
+            "kinspect-man.1",
+        ] {
             assert!(names.iter().any(|n| n == want), "{want} in {names:?}");
         }
         assert!(!names.iter().any(|n| n.contains("-help")), "{names:?}");
