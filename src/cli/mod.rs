@@ -19,6 +19,7 @@ use clap::{Parser, Subcommand};
 
 use crate::proto::DecodeAs;
 use crate::view::Format;
+use crate::view::style::{ColorChoice, Style};
 
 /// Exit code: the command ran and found nothing wrong.
 pub const EXIT_OK: i32 = 0;
@@ -67,9 +68,25 @@ pub struct Common {
     /// TLS key log (NSS format, as SSLKEYLOGFILE writes) to decrypt captured TLS; repeatable
     #[arg(long, value_name = "FILE", global = true)]
     pub keylog: Vec<std::path::PathBuf>,
+    /// Colour status words: auto (a terminal, unless NO_COLOR is set), always, never
+    #[arg(long, value_name = "WHEN", value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
 }
 
 impl Common {
+    /// Whether human output is coloured: decided here, once, for every
+    /// command (`--color`, `NO_COLOR`, `TERM=dumb`, stdout a terminal).
+    pub fn style(&self) -> Style {
+        let no_color = std::env::var("NO_COLOR").ok();
+        let term = std::env::var("TERM").ok();
+        Style::decide(
+            self.color,
+            std::io::stdout().is_terminal(),
+            no_color.as_deref(),
+            term.as_deref(),
+        )
+    }
+
     /// The dissectors' shared context: every `--keylog` file read (an
     /// unreadable file is an error; lines not understood are warnings).
     pub fn dissector_context(

@@ -9,6 +9,7 @@ pub mod events;
 pub mod flows;
 pub mod json;
 pub mod rpc;
+pub mod style;
 pub mod tls;
 
 use std::io::{self, Write};
