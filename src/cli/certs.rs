@@ -62,11 +62,11 @@ pub struct VerifyArgs {
     /// The certificate to verify (more certificates in the file are intermediates)
     #[arg(value_name = "LEAF")]
     pub leaf: PathBuf,
-    /// Trusted CA certificates (default: the system bundle)
-    #[arg(long, value_name = "FILE")]
+    /// Trusted CA certificates (default: the system bundle); `--cacert` as in openssl/curl
+    #[arg(long, value_name = "FILE", visible_alias = "cacert")]
     pub roots: Vec<PathBuf>,
-    /// Untrusted certificates that may complete the chain
-    #[arg(long, value_name = "FILE")]
+    /// Untrusted certificates that may complete the chain; `--untrusted` as in openssl verify
+    #[arg(long, value_name = "FILE", visible_alias = "untrusted")]
     pub intermediates: Vec<PathBuf>,
     /// A DNS name or IP address the certificate must be valid for
     #[arg(long, value_name = "HOST|IP")]
