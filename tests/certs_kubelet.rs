@@ -71,13 +71,13 @@ fn healthy_kubelet() {
     assert_eq!(client.len(), 1);
     let c = client[0];
     assert_eq!(c["status"], "ok");
-    assert_eq!(c["verdict"], "valid, 197d left; rotation renews it");
+    assert_eq!(c["verdict"], "valid, 97y left; rotation renews it");
     // The absolute symlink resolved inside --root, not on this machine.
     assert_eq!(
         c["via"],
         "kubelet.conf client-certificate: /var/lib/kubelet/pki/kubelet-client-current.pem -> /var/lib/kubelet/pki/kubelet-client-2025-12-15-00-00-00.pem"
     );
-    assert_eq!(c["not_after"], "2026-12-15T00:00:00.000000Z");
+    assert_eq!(c["not_after"], "2123-12-15T00:00:00.000000Z");
     assert!(c["remedy"].is_null());
     let hist = role(&certs, "client_history");
     assert_eq!(hist.len(), 1);

@@ -103,7 +103,7 @@ fn certs_verify_takes_openssl_flag_names() {
     }
     let f = |n: &str| format!("{CERTS}/chain/{n}");
     let (leaf, root, int) = (f("leaf.crt"), f("root.crt"), f("intermediate.crt"));
-    // The chain's certificates are valid 2026-01-01..2027-01-01 (leaf):
+    // The chain's leaf is valid 2026-01-01..2124-01-01:
     // judge both tools at 2026-06-01.
     let at_epoch = "1780272000"; // date -d 2026-06-01Z +%s
     let openssl = |extra: &[&str]| {

@@ -111,6 +111,11 @@ impl Common {
     }
 }
 
+/// [`parse_at`] under its former name (it accepts dates too now).
+pub fn parse_rfc3339(s: &str) -> Result<crate::timestamp::Timestamp, String> {
+    parse_at(s)
+}
+
 /// Parses `--at`: a date (`2031-01-01`, midnight UTC) or an RFC 3339 time
 /// (`2031-01-01T00:00:00Z`, offsets allowed).
 pub fn parse_at(s: &str) -> Result<crate::timestamp::Timestamp, String> {
