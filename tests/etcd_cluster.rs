@@ -784,3 +784,70 @@ fn bad_flags_are_usage_errors() {
         "{r:#?}"
     );
 }
+
+/// Two of three members killed: the one left cannot elect a leader.
+/// `etcd status` shows it, says `leader: NONE` and `quorum: NO`, and exits
+/// 1; etcdctl's own status of that member (the oracle) reports no leader.
+#[test]
+fn no_leader_exits_1() {
+    if !have_etcd() {
+        return;
+    }
+    let lab = Lab::up("127.0.35.1", false);
+    let mut killed = Vec::new();
+    let started = Instant::now();
+    while killed.len() < 2 {
+        // After the first kill the other two need a moment to elect.
+        let k = lab.lab(&["kill-leader", "-o", "json"]);
+        if k.code == Some(0) {
+            let v: Value = serde_json::from_str(k.stdout.trim()).expect("kill-leader JSON");
+            killed.push(s(&v, "name").to_string());
+        } else {
+            assert!(started.elapsed() < Duration::from_secs(20), "{k:#?}");
+            thread::sleep(Duration::from_millis(300));
+        }
+    }
+    let alive = ["m1", "m2", "m3"]
+        .into_iter()
+        .find(|m| !killed.iter().any(|k| k == m))
+        .expect("one member left");
+    let port = match alive {
+        "m1" => 2379,
+        "m2" => 22379,
+        _ => 32379,
+    };
+    // The survivor keeps the old leader until its election timeout.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let r = loop {
+        let r = lab.etcd(&["status"]);
+        if r.stdout.contains("leader: NONE") || Instant::now() > deadline {
+            break r;
+        }
+        thread::sleep(Duration::from_millis(300));
+    };
+    assert_eq!(r.code, Some(1), "{r:#?}");
+    let summary = r.stdout.lines().last().unwrap_or_default();
+    assert!(
+        summary.starts_with("leader: NONE; quorum: NO (1 of 3 voting members answer, 2 needed)"),
+        "{summary}"
+    );
+    let oracle = Command::new("etcdctl")
+        .env_remove("ETCDCTL_ENDPOINTS")
+        .env("ETCDCTL_API", "3")
+        .args(["-w", "json", "endpoint", "status"])
+        .arg(format!("--endpoints={}", lab.endpoint(port)))
+        .output()
+        .expect("etcdctl");
+    assert!(oracle.status.success(), "{oracle:?}");
+    let text = String::from_utf8_lossy(&oracle.stdout);
+    let v: Value = serde_json::from_str(text.trim()).expect("etcdctl JSON");
+    // etcdctl leaves out a zero leader (omitempty) and names the reason.
+    assert!(
+        v[0]["Status"]["leader"].as_u64().unwrap_or(0) == 0,
+        "etcdctl: {text}"
+    );
+    assert_eq!(
+        v[0]["Status"]["errors"][0], "etcdserver: no leader",
+        "{text}"
+    );
+}
