@@ -5,6 +5,8 @@
 //! (exit 2 with the apt command), and flag mistakes. Each lab lives in its
 //! own temporary folder and is stopped by a Drop guard even on panic.
 
+mod common;
+
 use std::io::Read;
 use std::net::TcpListener;
 use std::path::Path;
@@ -85,13 +87,7 @@ fn run(args: &[&str]) -> Run {
 }
 
 fn have_etcd() -> bool {
-    let found = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).any(|d| d.join("etcd").is_file()))
-        .unwrap_or(false);
-    if !found {
-        eprintln!("SKIP: no etcd binary (apt-get install etcd-server)");
-    }
-    found
+    common::have_etcd()
 }
 
 /// Live etcd processes whose arguments mention `dir`.

@@ -22,6 +22,7 @@ use crate::etcd::leader::{self, WatchOptions};
 use crate::etcd::table::{Align, Table};
 use crate::etcd::{ClientError, EtcdOptions};
 use crate::timestamp::human_duration;
+use crate::view::style::{Style, Tone, status_tone};
 use crate::view::{Format, human_bytes};
 
 /// How to reach etcd; also read from ETCDCTL_* like etcdctl.
@@ -80,6 +81,9 @@ impl EtcdArgs {
 #[derive(Debug, Subcommand)]
 pub enum EtcdCommand {
     /// One row per member: version, db size, leader, raft term and index, latency
+    ///
+    /// Exit 1 if a member does not answer, or there is no leader or no
+    /// quorum (as `etcdctl endpoint status`).
     Status,
     /// The member list: id, name, peer and client URLs, learner
     Members,
@@ -145,9 +149,9 @@ pub fn run(args: EtcdArgs, common: &Common) -> i32 {
         EtcdCommand::Keys(a) => super::etcd_keys::run_keys(a, &opts, common),
         EtcdCommand::Get(a) => super::etcd_keys::run_get(a, &opts, common),
         EtcdCommand::Watch(a) => super::etcd_keys::run_watch(a, &opts, common),
-        EtcdCommand::Status => block_on(status(&opts, common.output)),
+        EtcdCommand::Status => block_on(status(&opts, common.output, common.style())),
         EtcdCommand::Members => block_on(members(&opts, common.output)),
-        EtcdCommand::Health => block_on(health(&opts, common.output)),
+        EtcdCommand::Health => block_on(health(&opts, common.output, common.style())),
         EtcdCommand::WatchLeader(a) => block_on(watch_leader(&opts, &a, common.output)),
         EtcdCommand::MoveLeader(a) => block_on(move_leader(&opts, &a, common.output)),
     }
@@ -208,7 +212,7 @@ fn ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 1e6).round() / 1e3
 }
 
-async fn status(opts: &EtcdOptions, format: Format) -> i32 {
+async fn status(opts: &EtcdOptions, format: Format, style: Style) -> i32 {
     let cluster = match discover(opts).await {
         Ok(c) => c,
         Err(code) => return code,
@@ -224,11 +228,20 @@ async fn status(opts: &EtcdOptions, format: Format) -> i32 {
         }
         Format::Table | Format::Wide => {
             let mut lines = status_table(&rows).render();
-            lines.push(summary);
+            // Any text in ERRORS is a problem; the verdict's NONE/NO too.
+            style.paint_column(&mut lines, "ERRORS", |_| Some(Tone::Bad));
+            lines.push(paint_verdict(&summary, style));
             print_lines(&lines);
         }
     }
-    if v.healthy() { EXIT_OK } else { EXIT_PROBLEM }
+    // As `etcdctl endpoint status --cluster`: a member that does not
+    // answer is a problem, as are no leader and no quorum.
+    let all_answer = rows.iter().all(|r| r.result.is_ok());
+    if v.healthy() && all_answer {
+        EXIT_OK
+    } else {
+        EXIT_PROBLEM
+    }
 }
 
 fn status_table(rows: &[MemberStatus]) -> Table {
@@ -383,6 +396,24 @@ struct MoveJson {
     moved: bool,
 }
 
+/// The verdict line with `NONE` (no leader), `NO` (no quorum) and a
+/// disagreement in red.
+fn paint_verdict(line: &str, style: Style) -> String {
+    line.split("; ")
+        .map(|part| {
+            if part == "leader: NONE"
+                || part.starts_with("quorum: NO ")
+                || part.starts_with("disagreement:")
+            {
+                style.paint(part, Tone::Bad)
+            } else {
+                part.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 fn verdict_line(v: &cluster::Verdict, c: &Cluster) -> String {
     let leader = match v.leader {
         Some(l) if v.leader_confirmed => format!("leader: {} at term {}", c.describe(l), v.term),
@@ -461,7 +492,7 @@ async fn members(opts: &EtcdOptions, format: Format) -> i32 {
     EXIT_OK
 }
 
-async fn health(opts: &EtcdOptions, format: Format) -> i32 {
+async fn health(opts: &EtcdOptions, format: Format, style: Style) -> i32 {
     let cluster = match discover(opts).await {
         Ok(c) => c,
         Err(code) => return code,
@@ -505,6 +536,8 @@ async fn health(opts: &EtcdOptions, format: Format) -> i32 {
                 ]);
             }
             let mut l = t.render();
+            style.paint_column(&mut l, "HEALTH", status_tone);
+            style.paint_column(&mut l, "ERROR", |_| Some(Tone::Bad));
             l.push(line);
             print_lines(&l);
         }

@@ -10,6 +10,7 @@ pub mod flows;
 pub mod json;
 pub mod k8s_table;
 pub mod rpc;
+pub mod style;
 pub mod tls;
 
 use std::io::{self, Write};
