@@ -814,4 +814,37 @@ mod tests {
         assert_eq!(format_labels(&labels(&[("b", "2"), ("a", "1")])), "a=1,b=2");
         assert_eq!(format_labels(&BTreeMap::new()), "<none>");
     }
+
+    /// What the k8s_selector fuzz target checks, on generated selectors:
+    /// an accepted selector prints as text that parses back to itself.
+    #[test]
+    fn printing_is_a_fixed_point() {
+        let atoms = [
+            "a", "b.c/d", "in", "notin", "x1", "=", "==", "!=", "!", "(", ")", ",", " ", ">", "<",
+            "-", "1", "", "z_z",
+        ];
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut accepted = 0;
+        for _ in 0..20_000 {
+            let mut text = String::new();
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let n = (x % 9) as usize;
+            for i in 0..n {
+                text.push_str(atoms[((x >> (i * 5)) % atoms.len() as u64) as usize]);
+            }
+            match Selector::parse(&text) {
+                Ok(sel) => {
+                    accepted += 1;
+                    let printed = sel.to_string();
+                    let again = Selector::parse(&printed)
+                        .unwrap_or_else(|e| panic!("{text:?} printed as {printed:?}: {e}"));
+                    assert_eq!(again, sel, "{text:?} -> {printed:?}");
+                }
+                Err(e) => assert!(e.position <= text.len(), "{text:?}: {e}"),
+            }
+        }
+        assert!(accepted > 1000, "{accepted}");
+    }
 }

@@ -1338,3 +1338,139 @@ fn default_rows() {
         "<unknown>"
     );
 }
+
+// ---------- Bad input ----------
+
+/// Mutated protobuf for printed kinds (what the k8s_printers fuzz target
+/// does, run here on a fixed seed): real objects encoded with k8s-pb,
+/// then bytes flipped and cut. Decoding may fail; whatever decodes prints
+/// exactly its columns, at any `now`.
+#[test]
+fn mutated_objects_never_break_a_printer() {
+    use prost::Message;
+    let pod = PodB::new(&["a", "b"], "Running")
+        .init(
+            &["i"],
+            vec![with_last_termination(terminated("i", "", 1, 9), 60)],
+        )
+        .statuses(vec![
+            with_last_termination(waiting("a", "CrashLoopBackOff", 3), 10),
+            running("b", true, 1),
+        ])
+        .conditions(vec![cond("Ready", "False")])
+        .deleting()
+        .pod;
+    let node = node(
+        &[("Ready", "True")],
+        true,
+        &[("node-role.kubernetes.io/control-plane", "")],
+    );
+    let ev = core::Event {
+        metadata: meta("e", "default", 5),
+        involved_object: Some(core::ObjectReference {
+            kind: s("Pod"),
+            name: s("web"),
+            ..Default::default()
+        }),
+        series: Some(core::EventSeries {
+            count: Some(2),
+            last_observed_time: Some(MicroTime {
+                seconds: Some(NOW),
+                nanos: Some(5),
+            }),
+        }),
+        message: s("a\nb"),
+        ..Default::default()
+    };
+    let job = batch::Job {
+        metadata: meta("j", "default", 5),
+        spec: Some(batch::JobSpec {
+            parallelism: Some(4),
+            ..Default::default()
+        }),
+        status: Some(batch::JobStatus {
+            start_time: Some(t(100)),
+            completion_time: Some(t(10)),
+            conditions: vec![job_cond("Complete", "True")],
+            ..Default::default()
+        }),
+    };
+    let seeds: Vec<(&str, &str, Vec<u8>)> = vec![
+        ("v1", "Pod", pod.encode_to_vec()),
+        ("v1", "Node", node.encode_to_vec()),
+        ("v1", "Event", ev.encode_to_vec()),
+        ("batch/v1", "Job", job.encode_to_vec()),
+    ];
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let mut decoded = 0;
+    for i in 0..4000 {
+        let (api_version, kind, seed) = &seeds[i % seeds.len()];
+        let mut bytes = seed.clone();
+        for _ in 0..(1 + next() % 3) {
+            let at = (next() as usize) % bytes.len();
+            bytes[at] = next() as u8;
+        }
+        if next() % 4 == 0 {
+            bytes.truncate((next() as usize) % bytes.len());
+        }
+        let now = match i % 4 {
+            0 => NOW,
+            1 => i64::MAX,
+            2 => i64::MIN,
+            _ => next() as i64,
+        };
+        let Ok(typed) = Typed::decode(api_version, kind, &bytes) else {
+            continue;
+        };
+        decoded += 1;
+        let all = columns(kind, true);
+        for wide in [false, true] {
+            let row = print(&typed, now, wide).expect("row");
+            assert_eq!(
+                row.cells.len(),
+                all.iter().filter(|c| wide || !c.wide_only).count()
+            );
+        }
+    }
+    assert!(decoded > 300, "only {decoded} inputs decoded");
+}
+
+/// Objects with hostile values: negative counts, out-of-range times,
+/// unknown enum strings.
+#[test]
+fn hostile_values() {
+    let mut b = PodB::new(&["app"], "Weird");
+    b.status().container_statuses = vec![core::ContainerStatus {
+        restart_count: Some(-5),
+        last_state: Some(core::ContainerState {
+            terminated: Some(core::ContainerStateTerminated {
+                finished_at: Some(Time {
+                    seconds: Some(i64::MAX),
+                    nanos: Some(i32::MAX),
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        ..running("app", true, 0)
+    }];
+    let c = cells(print(&Typed::Pod(b.pod), NOW, true));
+    assert_eq!(c[1..4], ["1/1", "Weird", "-5 (<invalid> ago)"]);
+    let svc = core::Service {
+        spec: Some(core::ServiceSpec {
+            r#type: s("Bogus"),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    assert_eq!(
+        cells(print(&Typed::Service(svc), NOW, false))[3],
+        "<unknown>"
+    );
+}
