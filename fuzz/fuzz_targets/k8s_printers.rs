@@ -14,7 +14,7 @@ use kinspect::k8s::state::Typed;
 use kinspect::view::k8s_table;
 use libfuzzer_sys::fuzz_target;
 
-const KINDS: [(&str, &str); 27] = [
+const KINDS: [(&str, &str); 39] = [
     ("v1", "Pod"),
     ("v1", "Node"),
     ("v1", "Namespace"),
@@ -42,6 +42,18 @@ const KINDS: [(&str, &str); 27] = [
     ("rbac.authorization.k8s.io/v1", "RoleBinding"),
     ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"),
     ("certificates.k8s.io/v1", "CertificateSigningRequest"),
+    ("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration"),
+    ("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration"),
+    ("node.k8s.io/v1", "RuntimeClass"),
+    ("storage.k8s.io/v1", "CSINode"),
+    ("storage.k8s.io/v1", "CSIDriver"),
+    ("storage.k8s.io/v1", "VolumeAttachment"),
+    ("networking.k8s.io/v1", "IngressClass"),
+    ("networking.k8s.io/v1", "NetworkPolicy"),
+    ("apps/v1", "ControllerRevision"),
+    ("v1", "PodTemplate"),
+    ("flowcontrol.apiserver.k8s.io/v1", "FlowSchema"),
+    ("flowcontrol.apiserver.k8s.io/v1", "PriorityLevelConfiguration"),
 ];
 
 fuzz_target!(|data: &[u8]| {

@@ -691,6 +691,10 @@ fn columns_of_every_kind() {
     // Kinds without a printer: rest/table.go's default table; custom
     // resources: NAME, AGE.
     assert_eq!(names("ClusterRole", false), ["NAME", "CREATED AT"]);
+    assert!(!has_printer("ClusterRole") && !has_printer("LimitRange") && has_printer("Pod"));
+    for k in PRINTER_MISSING {
+        assert!(!has_printer(k), "{k}");
+    }
     assert_eq!(
         columns("Widget", false)
             .iter()
@@ -731,6 +735,18 @@ fn every_printer_fills_its_columns() {
         Typed::RoleBinding(Default::default()),
         Typed::ClusterRoleBinding(Default::default()),
         Typed::CertificateSigningRequest(Default::default()),
+        Typed::MutatingWebhookConfiguration(Default::default()),
+        Typed::ValidatingWebhookConfiguration(Default::default()),
+        Typed::RuntimeClass(Default::default()),
+        Typed::CSINode(Default::default()),
+        Typed::CSIDriver(Default::default()),
+        Typed::VolumeAttachment(Default::default()),
+        Typed::IngressClass(Default::default()),
+        Typed::NetworkPolicy(Default::default()),
+        Typed::ControllerRevision(Default::default()),
+        Typed::PodTemplate(Default::default()),
+        Typed::FlowSchema(Default::default()),
+        Typed::PriorityLevelConfiguration(Default::default()),
     ];
     for t in &typed {
         let kind = kind_of(t).expect("kind");
@@ -1472,5 +1488,99 @@ fn hostile_values() {
     assert_eq!(
         cells(print(&Typed::Service(svc), NOW, false))[3],
         "<unknown>"
+    );
+}
+
+/// printers.go printCSIDriver, printControllerRevision, printFlowSchema,
+/// printPriorityLevelConfiguration, printNetworkPolicy,
+/// printMutatingWebhook: defaults and placeholders.
+#[test]
+fn plumbing_kinds() {
+    use k8s_pb::api::admissionregistration::v1 as admission;
+    use k8s_pb::api::flowcontrol::v1 as flowcontrol;
+    use k8s_pb::api::storage::v1 as storage;
+    use k8s_pb::apimachinery::pkg::apis::meta::v1::OwnerReference;
+    let row = |t: Typed| cells(print(&t, NOW, false));
+    // attachRequired defaults to true; no token requests: <unset>.
+    let d = storage::CSIDriver {
+        metadata: meta("ebs.csi.aws.com", "", 60),
+        spec: Some(storage::CSIDriverSpec {
+            volume_lifecycle_modes: vec!["Persistent".into(), "Ephemeral".into()],
+            ..Default::default()
+        }),
+    };
+    assert_eq!(
+        row(Typed::CSIDriver(d)),
+        [
+            "ebs.csi.aws.com",
+            "true",
+            "false",
+            "false",
+            "<unset>",
+            "false",
+            "Persistent,Ephemeral",
+            "60s"
+        ]
+    );
+    let mut m = meta("kube-proxy-5d8f", "kube-system", 60);
+    if let Some(m) = m.as_mut() {
+        m.owner_references = vec![OwnerReference {
+            api_version: s("apps/v1"),
+            kind: s("DaemonSet"),
+            name: s("kube-proxy"),
+            controller: Some(true),
+            ..Default::default()
+        }];
+    }
+    let cr = apps::ControllerRevision {
+        metadata: m,
+        data: None,
+        revision: Some(3),
+    };
+    assert_eq!(
+        row(Typed::ControllerRevision(cr)),
+        ["kube-proxy-5d8f", "daemonset.apps/kube-proxy", "3", "60s"]
+    );
+    assert_eq!(
+        row(Typed::ControllerRevision(Default::default()))[1],
+        "<none>"
+    );
+    let fs = flowcontrol::FlowSchema {
+        metadata: meta("exempt", "", 60),
+        spec: Some(flowcontrol::FlowSchemaSpec {
+            priority_level_configuration: Some(flowcontrol::PriorityLevelConfigurationReference {
+                name: s("exempt"),
+            }),
+            matching_precedence: Some(1),
+            ..Default::default()
+        }),
+        status: None,
+    };
+    assert_eq!(
+        row(Typed::FlowSchema(fs)),
+        ["exempt", "exempt", "1", "<none>", "60s", "?"]
+    );
+    let pl = flowcontrol::PriorityLevelConfiguration {
+        metadata: meta("exempt", "", 60),
+        spec: Some(flowcontrol::PriorityLevelConfigurationSpec {
+            r#type: s("Exempt"),
+            ..Default::default()
+        }),
+        status: None,
+    };
+    assert_eq!(
+        row(Typed::PriorityLevelConfiguration(pl)),
+        [
+            "exempt", "Exempt", "<none>", "<none>", "<none>", "<none>", "60s"
+        ]
+    );
+    assert_eq!(row(Typed::NetworkPolicy(Default::default()))[1], "<none>");
+    let wh = admission::ValidatingWebhookConfiguration {
+        metadata: meta("policy", "", 60),
+        webhooks: vec![Default::default(), Default::default()],
+    };
+    assert_eq!(
+        row(Typed::ValidatingWebhookConfiguration(wh)),
+        ["policy", "2", "60s"]
     );
 }
