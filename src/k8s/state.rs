@@ -169,6 +169,41 @@ impl Typed {
                 d::<certificates::CertificateSigningRequest>(raw)
                     .map(Typed::CertificateSigningRequest)
             }
+            ("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration") => {
+                d::<admission::MutatingWebhookConfiguration>(raw)
+                    .map(Typed::MutatingWebhookConfiguration)
+            }
+            ("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration") => {
+                d::<admission::ValidatingWebhookConfiguration>(raw)
+                    .map(Typed::ValidatingWebhookConfiguration)
+            }
+            ("node.k8s.io/v1", "RuntimeClass") => {
+                d::<node::RuntimeClass>(raw).map(Typed::RuntimeClass)
+            }
+            ("storage.k8s.io/v1", "CSINode") => d::<storage::CSINode>(raw).map(Typed::CSINode),
+            ("storage.k8s.io/v1", "CSIDriver") => {
+                d::<storage::CSIDriver>(raw).map(Typed::CSIDriver)
+            }
+            ("storage.k8s.io/v1", "VolumeAttachment") => {
+                d::<storage::VolumeAttachment>(raw).map(Typed::VolumeAttachment)
+            }
+            ("networking.k8s.io/v1", "IngressClass") => {
+                d::<networking::IngressClass>(raw).map(Typed::IngressClass)
+            }
+            ("networking.k8s.io/v1", "NetworkPolicy") => {
+                d::<networking::NetworkPolicy>(raw).map(Typed::NetworkPolicy)
+            }
+            ("apps/v1", "ControllerRevision") => {
+                d::<apps::ControllerRevision>(raw).map(Typed::ControllerRevision)
+            }
+            ("v1", "PodTemplate") => d::<core::PodTemplate>(raw).map(Typed::PodTemplate),
+            ("flowcontrol.apiserver.k8s.io/v1", "FlowSchema") => {
+                d::<flowcontrol::FlowSchema>(raw).map(Typed::FlowSchema)
+            }
+            ("flowcontrol.apiserver.k8s.io/v1", "PriorityLevelConfiguration") => {
+                d::<flowcontrol::PriorityLevelConfiguration>(raw)
+                    .map(Typed::PriorityLevelConfiguration)
+            }
             _ => Ok(Typed::Other),
         };
         r.map_err(|e| TypedDecodeError {

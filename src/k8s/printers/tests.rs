@@ -363,6 +363,9 @@ fn pod_wide_columns() {
     let mut b = PodB::new(&["app"], "Running").statuses(vec![running("app", true, 0)]);
     let row = cells(print(&Typed::Pod(b.pod.clone()), NOW, true));
     assert_eq!(row[5..], ["<none>", "<none>", "<none>", "<none>"]);
+    b.status().pod_ip = s("10.244.9.9");
+    let row = cells(print(&Typed::Pod(b.pod.clone()), NOW, true));
+    assert_eq!(row[5], "10.244.9.9");
     b.status().pod_ips = vec![
         core::PodIp {
             ip: s("10.244.1.7"),
@@ -1583,4 +1586,21 @@ fn plumbing_kinds() {
         row(Typed::ValidatingWebhookConfiguration(wh)),
         ["policy", "2", "60s"]
     );
+}
+
+/// Every kind with a printer is decoded from its stored apiVersion/kind
+/// (the resource table's preferred version) into the variant it prints as.
+#[test]
+fn every_printed_kind_decodes() {
+    let mut printed = 0;
+    for r in crate::k8s::resources::RESOURCES {
+        if !has_printer(r.kind) || r.group == "events.k8s.io" {
+            continue;
+        }
+        let t = Typed::decode(&r.api_version(), r.kind, &[])
+            .unwrap_or_else(|e| panic!("{}: {e}", r.kind));
+        assert_eq!(kind_of(&t), Some(r.kind), "{} {}", r.api_version(), r.kind);
+        printed += 1;
+    }
+    assert_eq!(printed, 39);
 }
