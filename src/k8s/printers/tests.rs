@@ -452,7 +452,8 @@ fn node_status(n: core::Node) -> (String, String) {
 /// unschedulable adds SchedulingDisabled. Other conditions never show.
 #[test]
 fn node_statuses() {
-    let cases: &[(&[(&str, &str)], bool, &str)] = &[
+    type Case<'a> = (&'a [(&'a str, &'a str)], bool, &'a str);
+    let cases: &[Case] = &[
         (&[("Ready", "True")], false, "Ready"),
         (&[("Ready", "False")], false, "NotReady"),
         (&[("Ready", "Unknown")], false, "NotReady"),
