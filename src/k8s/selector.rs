@@ -302,7 +302,7 @@ impl<'a> Parser<'a> {
             Op::In | Op::NotIn => self.values()?,
             _ => self.exact_value()?,
         };
-        new_requirement(key, op, values).or_else(|m| err(values_pos, m))
+        new_requirement(key, op, values, true).or_else(|m| err(values_pos, m))
     }
 
     fn values(&mut self) -> Result<Vec<String>, SelectorError> {
@@ -443,8 +443,14 @@ fn validate_value(v: &str) -> Result<(), String> {
 }
 
 /// `labels.NewRequirement`: the value count each operator needs, and
-/// valid values.
-fn new_requirement(key: &str, op: Op, mut values: Vec<String>) -> Result<Requirement, String> {
+/// valid values. Parsed values are a set upstream (`dedup`); a
+/// LabelSelector's values are kept as listed (sorted when printed).
+fn new_requirement(
+    key: &str,
+    op: Op,
+    mut values: Vec<String>,
+    dedup: bool,
+) -> Result<Requirement, String> {
     validate_key(key)?;
     match op {
         Op::In | Op::NotIn if values.is_empty() => {
@@ -469,13 +475,14 @@ fn new_requirement(key: &str, op: Op, mut values: Vec<String>) -> Result<Require
         }
         _ => {}
     }
-    if !matches!(op, Op::GreaterThan | Op::LessThan) {
-        for v in &values {
-            validate_value(v)?;
-        }
+    // Every value must be a valid label value, integers for Gt/Lt too.
+    for v in &values {
+        validate_value(v)?;
     }
     values.sort();
-    values.dedup();
+    if dedup {
+        values.dedup();
+    }
     Ok(Requirement {
         key: key.to_string(),
         op,
@@ -574,8 +581,9 @@ impl Selector {
         };
         let mut requirements = Vec::new();
         for (k, v) in &ls.match_labels {
-            requirements
-                .push(new_requirement(k, Op::Equals, vec![v.clone()]).or_else(|m| err(0, m))?);
+            requirements.push(
+                new_requirement(k, Op::Equals, vec![v.clone()], false).or_else(|m| err(0, m))?,
+            );
         }
         for (i, e) in ls.match_expressions.iter().enumerate() {
             let op = match e.operator() {
@@ -590,8 +598,9 @@ impl Selector {
                     );
                 }
             };
-            requirements
-                .push(new_requirement(e.key(), op, e.values.clone()).or_else(|m| err(i, m))?);
+            requirements.push(
+                new_requirement(e.key(), op, e.values.clone(), false).or_else(|m| err(i, m))?,
+            );
         }
         requirements.sort_by(|a, b| a.key.cmp(&b.key));
         Ok(Some(Selector { requirements }))
@@ -704,6 +713,7 @@ mod tests {
             ("x=a,", 4, "identifier after ','"),
             (",x", 0, "expected: !, identifier"),
             ("x>a", 2, "must be an integer"),
+            ("x>-1", 2, "invalid label value"),
             ("x in (a b)", 8, "expected: ',' or ')'"),
             ("-x=a", 0, "invalid label key"),
             ("x=-a", 2, "invalid label value"),
