@@ -302,7 +302,7 @@ impl<'a> Parser<'a> {
             Op::In | Op::NotIn => self.values()?,
             _ => self.exact_value()?,
         };
-        new_requirement(key, op, values).or_else(|m| err(values_pos, m))
+        new_requirement(key, op, values, true).or_else(|m| err(values_pos, m))
     }
 
     fn values(&mut self) -> Result<Vec<String>, SelectorError> {
@@ -443,8 +443,14 @@ fn validate_value(v: &str) -> Result<(), String> {
 }
 
 /// `labels.NewRequirement`: the value count each operator needs, and
-/// valid values.
-fn new_requirement(key: &str, op: Op, mut values: Vec<String>) -> Result<Requirement, String> {
+/// valid values. Parsed values are a set upstream (`dedup`); a
+/// LabelSelector's values are kept as listed (sorted when printed).
+fn new_requirement(
+    key: &str,
+    op: Op,
+    mut values: Vec<String>,
+    dedup: bool,
+) -> Result<Requirement, String> {
     validate_key(key)?;
     match op {
         Op::In | Op::NotIn if values.is_empty() => {
@@ -469,13 +475,14 @@ fn new_requirement(key: &str, op: Op, mut values: Vec<String>) -> Result<Require
         }
         _ => {}
     }
-    if !matches!(op, Op::GreaterThan | Op::LessThan) {
-        for v in &values {
-            validate_value(v)?;
-        }
+    // Every value must be a valid label value, integers for Gt/Lt too.
+    for v in &values {
+        validate_value(v)?;
     }
     values.sort();
-    values.dedup();
+    if dedup {
+        values.dedup();
+    }
     Ok(Requirement {
         key: key.to_string(),
         op,
@@ -574,8 +581,9 @@ impl Selector {
         };
         let mut requirements = Vec::new();
         for (k, v) in &ls.match_labels {
-            requirements
-                .push(new_requirement(k, Op::Equals, vec![v.clone()]).or_else(|m| err(0, m))?);
+            requirements.push(
+                new_requirement(k, Op::Equals, vec![v.clone()], false).or_else(|m| err(0, m))?,
+            );
         }
         for (i, e) in ls.match_expressions.iter().enumerate() {
             let op = match e.operator() {
@@ -590,8 +598,9 @@ impl Selector {
                     );
                 }
             };
-            requirements
-                .push(new_requirement(e.key(), op, e.values.clone()).or_else(|m| err(i, m))?);
+            requirements.push(
+                new_requirement(e.key(), op, e.values.clone(), false).or_else(|m| err(i, m))?,
+            );
         }
         requirements.sort_by(|a, b| a.key.cmp(&b.key));
         Ok(Some(Selector { requirements }))
@@ -704,6 +713,7 @@ mod tests {
             ("x=a,", 4, "identifier after ','"),
             (",x", 0, "expected: !, identifier"),
             ("x>a", 2, "must be an integer"),
+            ("x>-1", 2, "invalid label value"),
             ("x in (a b)", 8, "expected: ',' or ')'"),
             ("-x=a", 0, "invalid label key"),
             ("x=-a", 2, "invalid label value"),
@@ -813,5 +823,38 @@ mod tests {
     fn formats_label_maps() {
         assert_eq!(format_labels(&labels(&[("b", "2"), ("a", "1")])), "a=1,b=2");
         assert_eq!(format_labels(&BTreeMap::new()), "<none>");
+    }
+
+    /// What the k8s_selector fuzz target checks, on generated selectors:
+    /// an accepted selector prints as text that parses back to itself.
+    #[test]
+    fn printing_is_a_fixed_point() {
+        let atoms = [
+            "a", "b.c/d", "in", "notin", "x1", "=", "==", "!=", "!", "(", ")", ",", " ", ">", "<",
+            "-", "1", "", "z_z",
+        ];
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut accepted = 0;
+        for _ in 0..20_000 {
+            let mut text = String::new();
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let n = (x % 9) as usize;
+            for i in 0..n {
+                text.push_str(atoms[((x >> (i * 5)) % atoms.len() as u64) as usize]);
+            }
+            match Selector::parse(&text) {
+                Ok(sel) => {
+                    accepted += 1;
+                    let printed = sel.to_string();
+                    let again = Selector::parse(&printed)
+                        .unwrap_or_else(|e| panic!("{text:?} printed as {printed:?}: {e}"));
+                    assert_eq!(again, sel, "{text:?} -> {printed:?}");
+                }
+                Err(e) => assert!(e.position <= text.len(), "{text:?}: {e}"),
+            }
+        }
+        assert!(accepted > 1000, "{accepted}");
     }
 }

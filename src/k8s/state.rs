@@ -9,13 +9,16 @@
 //! [`crate::k8s::source`]'s business, what they mean is the business of
 //! the modules that read a [`ClusterState`].
 
+use k8s_pb::api::admissionregistration::v1 as admission;
 use k8s_pb::api::apps::v1 as apps;
 use k8s_pb::api::batch::v1 as batch;
 use k8s_pb::api::certificates::v1 as certificates;
 use k8s_pb::api::coordination::v1 as coordination;
 use k8s_pb::api::core::v1 as core;
 use k8s_pb::api::discovery::v1 as discovery;
+use k8s_pb::api::flowcontrol::v1 as flowcontrol;
 use k8s_pb::api::networking::v1 as networking;
+use k8s_pb::api::node::v1 as node;
 use k8s_pb::api::policy::v1 as policy;
 use k8s_pb::api::rbac::v1 as rbac;
 use k8s_pb::api::scheduling::v1 as scheduling;
@@ -83,6 +86,18 @@ pub enum Typed {
     RoleBinding(rbac::RoleBinding),
     ClusterRoleBinding(rbac::ClusterRoleBinding),
     CertificateSigningRequest(certificates::CertificateSigningRequest),
+    MutatingWebhookConfiguration(admission::MutatingWebhookConfiguration),
+    ValidatingWebhookConfiguration(admission::ValidatingWebhookConfiguration),
+    RuntimeClass(node::RuntimeClass),
+    CSINode(storage::CSINode),
+    CSIDriver(storage::CSIDriver),
+    VolumeAttachment(storage::VolumeAttachment),
+    IngressClass(networking::IngressClass),
+    NetworkPolicy(networking::NetworkPolicy),
+    ControllerRevision(apps::ControllerRevision),
+    PodTemplate(core::PodTemplate),
+    FlowSchema(flowcontrol::FlowSchema),
+    PriorityLevelConfiguration(flowcontrol::PriorityLevelConfiguration),
     Other,
 }
 
@@ -153,6 +168,41 @@ impl Typed {
             ("certificates.k8s.io/v1", "CertificateSigningRequest") => {
                 d::<certificates::CertificateSigningRequest>(raw)
                     .map(Typed::CertificateSigningRequest)
+            }
+            ("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration") => {
+                d::<admission::MutatingWebhookConfiguration>(raw)
+                    .map(Typed::MutatingWebhookConfiguration)
+            }
+            ("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration") => {
+                d::<admission::ValidatingWebhookConfiguration>(raw)
+                    .map(Typed::ValidatingWebhookConfiguration)
+            }
+            ("node.k8s.io/v1", "RuntimeClass") => {
+                d::<node::RuntimeClass>(raw).map(Typed::RuntimeClass)
+            }
+            ("storage.k8s.io/v1", "CSINode") => d::<storage::CSINode>(raw).map(Typed::CSINode),
+            ("storage.k8s.io/v1", "CSIDriver") => {
+                d::<storage::CSIDriver>(raw).map(Typed::CSIDriver)
+            }
+            ("storage.k8s.io/v1", "VolumeAttachment") => {
+                d::<storage::VolumeAttachment>(raw).map(Typed::VolumeAttachment)
+            }
+            ("networking.k8s.io/v1", "IngressClass") => {
+                d::<networking::IngressClass>(raw).map(Typed::IngressClass)
+            }
+            ("networking.k8s.io/v1", "NetworkPolicy") => {
+                d::<networking::NetworkPolicy>(raw).map(Typed::NetworkPolicy)
+            }
+            ("apps/v1", "ControllerRevision") => {
+                d::<apps::ControllerRevision>(raw).map(Typed::ControllerRevision)
+            }
+            ("v1", "PodTemplate") => d::<core::PodTemplate>(raw).map(Typed::PodTemplate),
+            ("flowcontrol.apiserver.k8s.io/v1", "FlowSchema") => {
+                d::<flowcontrol::FlowSchema>(raw).map(Typed::FlowSchema)
+            }
+            ("flowcontrol.apiserver.k8s.io/v1", "PriorityLevelConfiguration") => {
+                d::<flowcontrol::PriorityLevelConfiguration>(raw)
+                    .map(Typed::PriorityLevelConfiguration)
             }
             _ => Ok(Typed::Other),
         };
@@ -233,6 +283,18 @@ impl ClusterState {
             | Typed::RoleBinding(_)
             | Typed::ClusterRoleBinding(_)
             | Typed::CertificateSigningRequest(_)
+            | Typed::MutatingWebhookConfiguration(_)
+            | Typed::ValidatingWebhookConfiguration(_)
+            | Typed::RuntimeClass(_)
+            | Typed::CSINode(_)
+            | Typed::CSIDriver(_)
+            | Typed::VolumeAttachment(_)
+            | Typed::IngressClass(_)
+            | Typed::NetworkPolicy(_)
+            | Typed::ControllerRevision(_)
+            | Typed::PodTemplate(_)
+            | Typed::FlowSchema(_)
+            | Typed::PriorityLevelConfiguration(_)
             | Typed::Other => {}
         }
     }

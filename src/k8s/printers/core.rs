@@ -290,7 +290,13 @@ pub fn pod(pod: &core::Pod, now: i64) -> Vec<String> {
         age(&pod.metadata, now),
     ];
     {
-        let ip = status.pod_ips.first().map(|p| p.ip()).unwrap_or("");
+        // podIPs[0]; v1 objects with only podIP convert to podIPs = [podIP]
+        // (pkg/apis/core/v1/conversion.go).
+        let ip = status
+            .pod_ips
+            .first()
+            .map(|p| p.ip())
+            .unwrap_or(status.pod_ip());
         let gates = if spec.readiness_gates.is_empty() {
             "<none>".to_string()
         } else {

@@ -15,6 +15,7 @@ pub mod apps;
 pub mod batch;
 pub mod core;
 pub mod duration;
+pub mod more;
 pub mod other;
 
 use k8s_pb::api::core::v1::Container;
@@ -111,10 +112,41 @@ pub fn columns(kind: &str, builtin: bool) -> Vec<Column> {
         "PodDisruptionBudget" => other::PDB_COLUMNS,
         "RoleBinding" | "ClusterRoleBinding" => other::ROLE_BINDING_COLUMNS,
         "CertificateSigningRequest" => other::CSR_COLUMNS,
+        "MutatingWebhookConfiguration" | "ValidatingWebhookConfiguration" => more::WEBHOOK_COLUMNS,
+        "RuntimeClass" => more::RUNTIME_CLASS_COLUMNS,
+        "CSINode" => more::CSI_NODE_COLUMNS,
+        "CSIDriver" => more::CSI_DRIVER_COLUMNS,
+        "VolumeAttachment" => more::VOLUME_ATTACHMENT_COLUMNS,
+        "IngressClass" => more::INGRESS_CLASS_COLUMNS,
+        "NetworkPolicy" => more::NETWORK_POLICY_COLUMNS,
+        "ControllerRevision" => more::CONTROLLER_REVISION_COLUMNS,
+        "PodTemplate" => more::POD_TEMPLATE_COLUMNS,
+        "FlowSchema" => more::FLOW_SCHEMA_COLUMNS,
+        "PriorityLevelConfiguration" => more::PRIORITY_LEVEL_COLUMNS,
         _ if builtin => DEFAULT_COLUMNS,
         _ => CUSTOM_COLUMNS,
     };
     c.to_vec()
+}
+
+/// Built-in kinds that have a printer upstream which kinspect does not
+/// reproduce yet; [`columns`] gives them the default table, which is not
+/// what kubectl shows for them.
+pub const PRINTER_MISSING: &[&str] = &[
+    "HorizontalPodAutoscaler",
+    "ResourceQuota",
+    "CSIStorageCapacity",
+    "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding",
+    "ServiceCIDR",
+    "IPAddress",
+    "APIService",
+    "ComponentStatus",
+];
+
+/// Whether kinspect prints `kind` with its own columns (as kubectl).
+pub fn has_printer(kind: &str) -> bool {
+    !matches!(columns(kind, true).as_slice(), [a, b] if a.name == "NAME" && b.name == "CREATED AT")
 }
 
 /// The apiserver's default table (`k8s.io/apiserver/pkg/registry/rest/table.go`).
@@ -153,6 +185,18 @@ pub fn kind_of(typed: &Typed) -> Option<&'static str> {
         Typed::RoleBinding(_) => "RoleBinding",
         Typed::ClusterRoleBinding(_) => "ClusterRoleBinding",
         Typed::CertificateSigningRequest(_) => "CertificateSigningRequest",
+        Typed::MutatingWebhookConfiguration(_) => "MutatingWebhookConfiguration",
+        Typed::ValidatingWebhookConfiguration(_) => "ValidatingWebhookConfiguration",
+        Typed::RuntimeClass(_) => "RuntimeClass",
+        Typed::CSINode(_) => "CSINode",
+        Typed::CSIDriver(_) => "CSIDriver",
+        Typed::VolumeAttachment(_) => "VolumeAttachment",
+        Typed::IngressClass(_) => "IngressClass",
+        Typed::NetworkPolicy(_) => "NetworkPolicy",
+        Typed::ControllerRevision(_) => "ControllerRevision",
+        Typed::PodTemplate(_) => "PodTemplate",
+        Typed::FlowSchema(_) => "FlowSchema",
+        Typed::PriorityLevelConfiguration(_) => "PriorityLevelConfiguration",
         Typed::Other => return None,
     })
 }
@@ -200,6 +244,24 @@ pub fn all_cells(typed: &Typed, now_unix: i64) -> Option<(Option<&ObjectMeta>, V
         Typed::CertificateSigningRequest(o) => {
             (&o.metadata, other::certificate_signing_request(o, now_unix))
         }
+        Typed::MutatingWebhookConfiguration(o) => (
+            &o.metadata,
+            more::webhooks(&o.metadata, o.webhooks.len(), now_unix),
+        ),
+        Typed::ValidatingWebhookConfiguration(o) => (
+            &o.metadata,
+            more::webhooks(&o.metadata, o.webhooks.len(), now_unix),
+        ),
+        Typed::RuntimeClass(o) => (&o.metadata, more::runtime_class(o, now_unix)),
+        Typed::CSINode(o) => (&o.metadata, more::csi_node(o, now_unix)),
+        Typed::CSIDriver(o) => (&o.metadata, more::csi_driver(o, now_unix)),
+        Typed::VolumeAttachment(o) => (&o.metadata, more::volume_attachment(o, now_unix)),
+        Typed::IngressClass(o) => (&o.metadata, more::ingress_class(o, now_unix)),
+        Typed::NetworkPolicy(o) => (&o.metadata, more::network_policy(o, now_unix)),
+        Typed::ControllerRevision(o) => (&o.metadata, more::controller_revision(o, now_unix)),
+        Typed::PodTemplate(o) => (&o.metadata, more::pod_template(o)),
+        Typed::FlowSchema(o) => (&o.metadata, more::flow_schema(o, now_unix)),
+        Typed::PriorityLevelConfiguration(o) => (&o.metadata, more::priority_level(o, now_unix)),
         Typed::Other => return None,
     };
     Some((meta.as_ref(), cells))

@@ -363,6 +363,9 @@ fn pod_wide_columns() {
     let mut b = PodB::new(&["app"], "Running").statuses(vec![running("app", true, 0)]);
     let row = cells(print(&Typed::Pod(b.pod.clone()), NOW, true));
     assert_eq!(row[5..], ["<none>", "<none>", "<none>", "<none>"]);
+    b.status().pod_ip = s("10.244.9.9");
+    let row = cells(print(&Typed::Pod(b.pod.clone()), NOW, true));
+    assert_eq!(row[5], "10.244.9.9");
     b.status().pod_ips = vec![
         core::PodIp {
             ip: s("10.244.1.7"),
@@ -449,7 +452,8 @@ fn node_status(n: core::Node) -> (String, String) {
 /// unschedulable adds SchedulingDisabled. Other conditions never show.
 #[test]
 fn node_statuses() {
-    let cases: &[(&[(&str, &str)], bool, &str)] = &[
+    type Case<'a> = (&'a [(&'a str, &'a str)], bool, &'a str);
+    let cases: &[Case] = &[
         (&[("Ready", "True")], false, "Ready"),
         (&[("Ready", "False")], false, "NotReady"),
         (&[("Ready", "Unknown")], false, "NotReady"),
@@ -691,6 +695,10 @@ fn columns_of_every_kind() {
     // Kinds without a printer: rest/table.go's default table; custom
     // resources: NAME, AGE.
     assert_eq!(names("ClusterRole", false), ["NAME", "CREATED AT"]);
+    assert!(!has_printer("ClusterRole") && !has_printer("LimitRange") && has_printer("Pod"));
+    for k in PRINTER_MISSING {
+        assert!(!has_printer(k), "{k}");
+    }
     assert_eq!(
         columns("Widget", false)
             .iter()
@@ -731,6 +739,18 @@ fn every_printer_fills_its_columns() {
         Typed::RoleBinding(Default::default()),
         Typed::ClusterRoleBinding(Default::default()),
         Typed::CertificateSigningRequest(Default::default()),
+        Typed::MutatingWebhookConfiguration(Default::default()),
+        Typed::ValidatingWebhookConfiguration(Default::default()),
+        Typed::RuntimeClass(Default::default()),
+        Typed::CSINode(Default::default()),
+        Typed::CSIDriver(Default::default()),
+        Typed::VolumeAttachment(Default::default()),
+        Typed::IngressClass(Default::default()),
+        Typed::NetworkPolicy(Default::default()),
+        Typed::ControllerRevision(Default::default()),
+        Typed::PodTemplate(Default::default()),
+        Typed::FlowSchema(Default::default()),
+        Typed::PriorityLevelConfiguration(Default::default()),
     ];
     for t in &typed {
         let kind = kind_of(t).expect("kind");
@@ -1337,4 +1357,251 @@ fn default_rows() {
         print_default("", "x", None, false, NOW).cells[1],
         "<unknown>"
     );
+}
+
+// ---------- Bad input ----------
+
+/// Mutated protobuf for printed kinds (what the k8s_printers fuzz target
+/// does, run here on a fixed seed): real objects encoded with k8s-pb,
+/// then bytes flipped and cut. Decoding may fail; whatever decodes prints
+/// exactly its columns, at any `now`.
+#[test]
+fn mutated_objects_never_break_a_printer() {
+    use prost::Message;
+    let pod = PodB::new(&["a", "b"], "Running")
+        .init(
+            &["i"],
+            vec![with_last_termination(terminated("i", "", 1, 9), 60)],
+        )
+        .statuses(vec![
+            with_last_termination(waiting("a", "CrashLoopBackOff", 3), 10),
+            running("b", true, 1),
+        ])
+        .conditions(vec![cond("Ready", "False")])
+        .deleting()
+        .pod;
+    let node = node(
+        &[("Ready", "True")],
+        true,
+        &[("node-role.kubernetes.io/control-plane", "")],
+    );
+    let ev = core::Event {
+        metadata: meta("e", "default", 5),
+        involved_object: Some(core::ObjectReference {
+            kind: s("Pod"),
+            name: s("web"),
+            ..Default::default()
+        }),
+        series: Some(core::EventSeries {
+            count: Some(2),
+            last_observed_time: Some(MicroTime {
+                seconds: Some(NOW),
+                nanos: Some(5),
+            }),
+        }),
+        message: s("a\nb"),
+        ..Default::default()
+    };
+    let job = batch::Job {
+        metadata: meta("j", "default", 5),
+        spec: Some(batch::JobSpec {
+            parallelism: Some(4),
+            ..Default::default()
+        }),
+        status: Some(batch::JobStatus {
+            start_time: Some(t(100)),
+            completion_time: Some(t(10)),
+            conditions: vec![job_cond("Complete", "True")],
+            ..Default::default()
+        }),
+    };
+    let seeds: Vec<(&str, &str, Vec<u8>)> = vec![
+        ("v1", "Pod", pod.encode_to_vec()),
+        ("v1", "Node", node.encode_to_vec()),
+        ("v1", "Event", ev.encode_to_vec()),
+        ("batch/v1", "Job", job.encode_to_vec()),
+    ];
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let mut decoded = 0;
+    for i in 0..4000 {
+        let (api_version, kind, seed) = &seeds[i % seeds.len()];
+        let mut bytes = seed.clone();
+        for _ in 0..(1 + next() % 3) {
+            let at = (next() as usize) % bytes.len();
+            bytes[at] = next() as u8;
+        }
+        if next() % 4 == 0 {
+            bytes.truncate((next() as usize) % bytes.len());
+        }
+        let now = match i % 4 {
+            0 => NOW,
+            1 => i64::MAX,
+            2 => i64::MIN,
+            _ => next() as i64,
+        };
+        let Ok(typed) = Typed::decode(api_version, kind, &bytes) else {
+            continue;
+        };
+        decoded += 1;
+        let all = columns(kind, true);
+        for wide in [false, true] {
+            let row = print(&typed, now, wide).expect("row");
+            assert_eq!(
+                row.cells.len(),
+                all.iter().filter(|c| wide || !c.wide_only).count()
+            );
+        }
+    }
+    assert!(decoded > 300, "only {decoded} inputs decoded");
+}
+
+/// Objects with hostile values: negative counts, out-of-range times,
+/// unknown enum strings.
+#[test]
+fn hostile_values() {
+    let mut b = PodB::new(&["app"], "Weird");
+    b.status().container_statuses = vec![core::ContainerStatus {
+        restart_count: Some(-5),
+        last_state: Some(core::ContainerState {
+            terminated: Some(core::ContainerStateTerminated {
+                finished_at: Some(Time {
+                    seconds: Some(i64::MAX),
+                    nanos: Some(i32::MAX),
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        ..running("app", true, 0)
+    }];
+    let c = cells(print(&Typed::Pod(b.pod), NOW, true));
+    assert_eq!(c[1..4], ["1/1", "Weird", "-5 (<invalid> ago)"]);
+    let svc = core::Service {
+        spec: Some(core::ServiceSpec {
+            r#type: s("Bogus"),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    assert_eq!(
+        cells(print(&Typed::Service(svc), NOW, false))[3],
+        "<unknown>"
+    );
+}
+
+/// printers.go printCSIDriver, printControllerRevision, printFlowSchema,
+/// printPriorityLevelConfiguration, printNetworkPolicy,
+/// printMutatingWebhook: defaults and placeholders.
+#[test]
+fn plumbing_kinds() {
+    use k8s_pb::api::admissionregistration::v1 as admission;
+    use k8s_pb::api::flowcontrol::v1 as flowcontrol;
+    use k8s_pb::api::storage::v1 as storage;
+    use k8s_pb::apimachinery::pkg::apis::meta::v1::OwnerReference;
+    let row = |t: Typed| cells(print(&t, NOW, false));
+    // attachRequired defaults to true; no token requests: <unset>.
+    let d = storage::CSIDriver {
+        metadata: meta("ebs.csi.aws.com", "", 60),
+        spec: Some(storage::CSIDriverSpec {
+            volume_lifecycle_modes: vec!["Persistent".into(), "Ephemeral".into()],
+            ..Default::default()
+        }),
+    };
+    assert_eq!(
+        row(Typed::CSIDriver(d)),
+        [
+            "ebs.csi.aws.com",
+            "true",
+            "false",
+            "false",
+            "<unset>",
+            "false",
+            "Persistent,Ephemeral",
+            "60s"
+        ]
+    );
+    let mut m = meta("kube-proxy-5d8f", "kube-system", 60);
+    if let Some(m) = m.as_mut() {
+        m.owner_references = vec![OwnerReference {
+            api_version: s("apps/v1"),
+            kind: s("DaemonSet"),
+            name: s("kube-proxy"),
+            controller: Some(true),
+            ..Default::default()
+        }];
+    }
+    let cr = apps::ControllerRevision {
+        metadata: m,
+        data: None,
+        revision: Some(3),
+    };
+    assert_eq!(
+        row(Typed::ControllerRevision(cr)),
+        ["kube-proxy-5d8f", "daemonset.apps/kube-proxy", "3", "60s"]
+    );
+    assert_eq!(
+        row(Typed::ControllerRevision(Default::default()))[1],
+        "<none>"
+    );
+    let fs = flowcontrol::FlowSchema {
+        metadata: meta("exempt", "", 60),
+        spec: Some(flowcontrol::FlowSchemaSpec {
+            priority_level_configuration: Some(flowcontrol::PriorityLevelConfigurationReference {
+                name: s("exempt"),
+            }),
+            matching_precedence: Some(1),
+            ..Default::default()
+        }),
+        status: None,
+    };
+    assert_eq!(
+        row(Typed::FlowSchema(fs)),
+        ["exempt", "exempt", "1", "<none>", "60s", "?"]
+    );
+    let pl = flowcontrol::PriorityLevelConfiguration {
+        metadata: meta("exempt", "", 60),
+        spec: Some(flowcontrol::PriorityLevelConfigurationSpec {
+            r#type: s("Exempt"),
+            ..Default::default()
+        }),
+        status: None,
+    };
+    assert_eq!(
+        row(Typed::PriorityLevelConfiguration(pl)),
+        [
+            "exempt", "Exempt", "<none>", "<none>", "<none>", "<none>", "60s"
+        ]
+    );
+    assert_eq!(row(Typed::NetworkPolicy(Default::default()))[1], "<none>");
+    let wh = admission::ValidatingWebhookConfiguration {
+        metadata: meta("policy", "", 60),
+        webhooks: vec![Default::default(), Default::default()],
+    };
+    assert_eq!(
+        row(Typed::ValidatingWebhookConfiguration(wh)),
+        ["policy", "2", "60s"]
+    );
+}
+
+/// Every kind with a printer is decoded from its stored apiVersion/kind
+/// (the resource table's preferred version) into the variant it prints as.
+#[test]
+fn every_printed_kind_decodes() {
+    let mut printed = 0;
+    for r in crate::k8s::resources::RESOURCES {
+        if !has_printer(r.kind) || r.group == "events.k8s.io" {
+            continue;
+        }
+        let t = Typed::decode(&r.api_version(), r.kind, &[])
+            .unwrap_or_else(|e| panic!("{}: {e}", r.kind));
+        assert_eq!(kind_of(&t), Some(r.kind), "{} {}", r.api_version(), r.kind);
+        printed += 1;
+    }
+    assert_eq!(printed, 39);
 }
