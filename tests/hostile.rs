@@ -188,3 +188,114 @@ fn write_bench_inputs() {
         make::syn_flood(w, 4_000_000, 4)
     });
 }
+
+// --- special files ----------------------------------------------------------
+
+fn mkfifo(path: &Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo");
+    assert!(status.success());
+}
+
+/// Asserts a refusal: exit 2, quickly, one line naming the file and its kind.
+fn assert_refused(args: &[&str], file: &str, kind: &str) {
+    let run = &kinspect(args);
+    eprintln!("kinspect {}", args.join(" "));
+    assert!(!run.timed_out, "hung: {}", run.describe());
+    assert!(
+        run.elapsed < std::time::Duration::from_secs(5),
+        "{:?}: {}",
+        run.elapsed,
+        run.describe()
+    );
+    assert_eq!(run.code, Some(2), "{}", run.describe());
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{}", run.describe());
+    assert!(lines[0].contains(file), "{}", run.describe());
+    assert!(lines[0].contains(kind), "{}", run.describe());
+    assert_eq!(run.stdout, "", "{}", run.describe());
+}
+
+/// A FIFO with no writer (which blocks `open`) and /dev/zero (size 0 in its
+/// metadata, endless when read) given as a certificate, a CA file, a key log
+/// and a capture: refused at once, exit 2, one line naming the file.
+#[test]
+fn fifos_and_devices_are_refused_without_reading() {
+    let dir = tmpdir("special");
+    let fifo = dir.join("ca.crt");
+    mkfifo(&fifo);
+    let f = fifo.to_str().unwrap();
+    let fifo_kind = "a FIFO (named pipe), not a regular file";
+    let dev_kind = "a character device, not a regular file";
+    let empty_pcap = dir.join("empty.pcap");
+    write_with(&empty_pcap, |w| make::syn_flood(w, 0, 1));
+    let empty = empty_pcap.to_str().unwrap();
+    for args in [
+        vec!["certs", "show", f],
+        vec!["certs", "check", f],
+        vec!["certs", "verify", f],
+        vec!["certs", "verify", "--roots", f, f],
+        vec!["pcap", "events", f],
+        vec!["tls", "probe", "127.0.0.1:1", "--cacert", f],
+        vec![
+            "etcd",
+            "status",
+            "--endpoints",
+            "127.0.0.1:1",
+            "--cacert",
+            f,
+        ],
+    ] {
+        assert_refused(&args, f, fifo_kind);
+    }
+    for args in [
+        vec!["certs", "show", "/dev/zero"],
+        vec!["certs", "check", "/dev/zero"],
+        vec!["pcap", "flows", "/dev/zero"],
+        vec!["pcap", "events", "--keylog", "/dev/zero", empty],
+    ] {
+        assert_refused(&args, "/dev/zero", dev_kind);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Under `--root`, a FIFO as the kubelet's client certificate and as the
+/// cluster CA: `certs kubelet`, `doctor` and `certs check` say so and go on.
+#[test]
+fn fifos_under_a_node_root_are_reported_not_read() {
+    let dir = tmpdir("special-root");
+    let pki = dir.join("var/lib/kubelet/pki");
+    let kpki = dir.join("etc/kubernetes/pki");
+    std::fs::create_dir_all(&pki).unwrap();
+    std::fs::create_dir_all(&kpki).unwrap();
+    mkfifo(&pki.join("kubelet-client-current.pem"));
+    mkfifo(&kpki.join("ca.crt"));
+    let root = dir.to_str().unwrap();
+    let said = "a FIFO (named pipe), not a regular file: not read";
+    for args in [
+        vec!["certs", "kubelet", "--root", root],
+        vec!["doctor", "--root", root],
+    ] {
+        let run = kinspect(&args);
+        assert!(!run.timed_out, "hung: {}", run.describe());
+        assert!(run.elapsed < std::time::Duration::from_secs(5));
+        let all = format!("{}{}", run.stdout, run.stderr);
+        assert!(
+            all.contains(&format!("/var/lib/kubelet/pki/kubelet-client-current.pem")),
+            "{}",
+            run.describe()
+        );
+        assert!(all.contains(said), "{}", run.describe());
+    }
+    let run = kinspect(&["certs", "check", kpki.to_str().unwrap()]);
+    assert!(!run.timed_out);
+    assert_eq!(run.code, Some(2), "{}", run.describe());
+    assert!(
+        run.stderr.contains("ca.crt: a FIFO (named pipe)"),
+        "{}",
+        run.describe()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -78,8 +78,9 @@ impl Common {
     ) -> Result<std::sync::Arc<crate::proto::Context>, String> {
         let mut keylog = crate::proto::tls::keylog::KeyLog::new();
         for path in &self.keylog {
-            let text = std::fs::read(path)
-                .map_err(|e| format!("cannot read key log {}: {e}", path.display()))?;
+            // Key logs grow with every session: a larger limit than for keys.
+            let text = crate::fsutil::read_regular_file(path, 1 << 30, "a key log")
+                .map_err(|e| format!("cannot read key log {}: {}", path.display(), e.reason()))?;
             for w in keylog.add_text(&text) {
                 eprintln!("kinspect: warning: key log {}: {w}", path.display());
             }

@@ -325,6 +325,16 @@ impl Scan<'_> {
                     display,
                     explicit: false,
                 });
+            } else if cert_like(&path) {
+                // A FIFO or device named like a certificate: said, not read.
+                let d = self.display(&path, base);
+                self.problem(
+                    d,
+                    format!(
+                        "{}, not a regular file: not read",
+                        crate::fsutil::kind_of(&meta.file_type())
+                    ),
+                );
             }
         }
     }
@@ -399,6 +409,13 @@ impl Scan<'_> {
                         load::LoadError::Io { source, .. } => {
                             format!("cannot read: {}", load::io_message(&source))
                         }
+                        load::LoadError::NotRegular { kind, .. } => {
+                            format!("{kind}, not a regular file: not read")
+                        }
+                        load::LoadError::TooLarge { .. } => format!(
+                            "more than {} bytes, too large for a certificate file",
+                            load::MAX_FILE_BYTES
+                        ),
                         other => other.to_string(),
                     };
                     self.problem(it.display.clone(), msg);
