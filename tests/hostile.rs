@@ -449,3 +449,114 @@ fn a_4000_certificate_bundle_is_judged_in_linear_memory() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+// --- terminal injection -------------------------------------------------------
+
+/// Bytes that drive a terminal: ESC (CSI, OSC), BEL, CR, LF, DEL, C1 CSI.
+fn assert_no_raw_controls(what: &str, text: &str) {
+    for (i, c) in text.char_indices() {
+        let bad = (c.is_control() && c != '\n') || c == '\u{202e}';
+        assert!(
+            !bad,
+            "{what}: raw control {:?} at byte {i}: {:?}",
+            c,
+            &text[i.saturating_sub(40)..(i + 10).min(text.len())]
+        );
+    }
+}
+
+const EVIL_SNI: &str = "a\u{1b}[2J\u{1b}]0;pwned\u{7}.example\rFORGED";
+const EVIL_ALPN: &str = "h2\u{1b}[31m\nFORGED\u{7f}";
+
+/// A ClientHello whose SNI and ALPN carry ESC, BEL, CR, LF and DEL: the
+/// tables print them escaped, on their own row; JSON keeps the exact bytes.
+#[test]
+fn captured_names_are_escaped_in_tables_and_exact_in_json() {
+    let dir = tmpdir("inject-pcap");
+    let cap = dir.join("hello.pcap");
+    write_with(&cap, |w| {
+        make::hostile_hello(w, EVIL_SNI.as_bytes(), EVIL_ALPN.as_bytes())
+    });
+    let f = cap.to_str().unwrap();
+    for view in ["events", "tls"] {
+        let run = kinspect(&["pcap", view, f]);
+        assert_eq!(run.code, Some(0), "{}", run.describe());
+        assert_no_raw_controls(view, &run.stdout);
+        assert!(
+            run.stdout
+                .contains("a\\x1b[2J\\x1b]0;pwned\\x07.example\\x0dFORGED"),
+            "{view}: {}",
+            run.stdout
+        );
+        assert!(
+            !run.stdout.lines().any(|l| l.starts_with("FORGED")),
+            "{view}: a forged line: {}",
+            run.stdout
+        );
+    }
+    let run = kinspect(&["pcap", "tls", "-o", "json", f]);
+    let rows = common::json_lines("tls", &run.stdout);
+    assert_eq!(rows.len(), 1, "{}", run.describe());
+    assert_eq!(rows[0]["sni"], EVIL_SNI);
+    assert_eq!(rows[0]["alpn"][0], EVIL_ALPN);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A certificate whose CN and SAN carry ESC, BEL, CR and LF: `certs show`,
+/// `certs check` and `certs verify` print them escaped; JSON is exact.
+#[test]
+fn certificate_names_are_escaped_in_text_output() {
+    let dir = tmpdir("inject-cert");
+    let cn = "evil\u{1b}[2J\u{7}\rFORGED\ncn";
+    openssl(
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "k.pem",
+            "-subj",
+            &format!("/CN={cn}"),
+            "-addext",
+            "subjectAltName=DNS:ok.example",
+            "-utf8",
+            "-days",
+            "30",
+            "-out",
+            "c.pem",
+        ],
+        &dir,
+    );
+    let pem = dir.join("c.pem");
+    let p = pem.to_str().unwrap();
+    // `certs check`'s table names files, not subjects: nothing to see, but
+    // nothing raw either.
+    let run = kinspect(&["certs", "check", p]);
+    assert_no_raw_controls("certs check", &run.stdout);
+    for args in [
+        vec!["certs", "show", p],
+        vec!["certs", "verify", "--roots", p, p],
+    ] {
+        let run = kinspect(&args);
+        assert!(run.code.is_some(), "{}", run.describe());
+        assert_no_raw_controls(&args.join(" "), &run.stdout);
+        assert!(
+            run.stdout.contains("evil\\x1b[2J\\x07\\x0dFORGED\\x0acn"),
+            "{args:?}: {}",
+            run.describe()
+        );
+    }
+    let run = kinspect(&["certs", "check", "-o", "json", p]);
+    let rows = common::json_lines("check", &run.stdout);
+    assert_eq!(rows.len(), 1, "{}", run.describe());
+    assert!(
+        rows[0]["subject"].as_str().unwrap().contains(cn),
+        "{}",
+        rows[0]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -9,6 +9,7 @@ pub mod events;
 pub mod flows;
 pub mod json;
 pub mod rpc;
+pub mod text;
 pub mod tls;
 
 use std::io::{self, Write};
@@ -45,8 +46,12 @@ impl<W: Write> Out<W> {
         Out { w, error: None }
     }
 
+    /// Writes one line of text for people: control characters in it (from
+    /// the wire or a file) are escaped ([`text::escape_control`]), so a
+    /// field can neither drive the terminal nor forge a line.
     pub fn line(&mut self, s: &str) {
         if self.error.is_none() {
+            let s = text::escape_control(s);
             if let Err(e) = self
                 .w
                 .write_all(s.as_bytes())

@@ -293,3 +293,62 @@ pub fn hpack_bomb<W: Write>(
     c.close()?;
     Ok(w.into_inner())
 }
+
+/// A TLS 1.2-style ClientHello record with `sni` and one ALPN protocol.
+pub fn client_hello(sni: &[u8], alpn: &[u8]) -> Vec<u8> {
+    let mut ext = Vec::new();
+    // server_name: list of one host_name.
+    let mut sn = vec![0u8];
+    sn.extend_from_slice(&(sni.len() as u16).to_be_bytes());
+    sn.extend_from_slice(sni);
+    let mut list = (sn.len() as u16).to_be_bytes().to_vec();
+    list.extend(sn);
+    ext.extend_from_slice(&[0, 0]);
+    ext.extend_from_slice(&(list.len() as u16).to_be_bytes());
+    ext.extend(list);
+    // ALPN.
+    let mut protos = vec![alpn.len() as u8];
+    protos.extend_from_slice(alpn);
+    let mut a = (protos.len() as u16).to_be_bytes().to_vec();
+    a.extend(protos);
+    ext.extend_from_slice(&[0, 0x10]);
+    ext.extend_from_slice(&(a.len() as u16).to_be_bytes());
+    ext.extend(a);
+    let mut body = vec![3, 3];
+    body.extend_from_slice(&[7u8; 32]);
+    body.push(0); // session id
+    body.extend_from_slice(&[0, 4, 0xc0, 0x2f, 0x13, 0x01]);
+    body.extend_from_slice(&[1, 0]);
+    body.extend_from_slice(&(ext.len() as u16).to_be_bytes());
+    body.extend(ext);
+    let mut hs = vec![1];
+    hs.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
+    hs.extend(body);
+    let mut rec = vec![0x16, 3, 1];
+    rec.extend_from_slice(&(hs.len() as u16).to_be_bytes());
+    rec.extend(hs);
+    rec
+}
+
+/// One TLS connection to 10.0.0.2:6443 whose ClientHello carries `sni`
+/// and `alpn`; the server answers nothing.
+pub fn hostile_hello<W: Write>(out: W, sni: &[u8], alpn: &[u8]) -> io::Result<W> {
+    let mut w = PcapWriter::new(out)?;
+    let mut c = Conversation {
+        w: &mut w,
+        client: Ep {
+            ip: [10, 0, 0, 1],
+            port: 40001,
+        },
+        server: Ep {
+            ip: [10, 0, 0, 2],
+            port: 6443,
+        },
+        seq: [1000, 5000],
+        ts_us: 1_700_000_000_000_000,
+    };
+    c.open()?;
+    c.send(0, &client_hello(sni, alpn))?;
+    c.close()?;
+    Ok(w.into_inner())
+}
