@@ -541,4 +541,77 @@ mod tests {
             Some(&b"www.example.com"[..])
         );
     }
+
+    /// `[0x20 | size]` as an HPACK size update (5-bit prefix).
+    fn size_update(size: usize) -> Vec<u8> {
+        let mut v = vec![0x3f];
+        let mut rest = size - 31;
+        while rest >= 128 {
+            v.push((rest % 128) as u8 | 0x80);
+            rest /= 128;
+        }
+        v.push(rest as u8);
+        v
+    }
+
+    /// One 1,000-byte header inserted, then referenced 1,000 times: the
+    /// block keeps what fits [`MAX_DECODED_BLOCK`] and counts the rest.
+    #[test]
+    fn a_block_past_the_cap_keeps_the_start_and_counts_the_rest() {
+        let mut block = vec![0x40, 1, b'x', 0x7f];
+        block.extend_from_slice(&[0xe9, 0x06]); // 127 + 105 + 6*128 = 1000
+        block.extend(std::iter::repeat_n(b'v', 1000));
+        block.extend(std::iter::repeat_n(0xbe, 1000));
+        let mut d = HpackDecoder::new(true);
+        let b = d.decode(&block);
+        let per = 1 + 1000 + 32;
+        assert_eq!(b.decoded_size, 1001 * per);
+        assert_eq!(b.fields.len(), MAX_DECODED_BLOCK / per);
+        assert_eq!(b.dropped_fields as usize, 1001 - MAX_DECODED_BLOCK / per);
+        assert!(!b.malformed);
+        assert_eq!(b.table_size_clamped, None);
+        // The table itself is intact: the next block still resolves it.
+        let next = d.decode(&[0xbe]);
+        assert_eq!(next.fields[0].1.len(), 1000);
+        assert_eq!(next.unknown, 0);
+    }
+
+    #[test]
+    fn size_updates_above_settings_or_the_hard_limit_are_clamped() {
+        // From the start, SETTINGS not seen: the default 4096 is the limit.
+        let mut d = HpackDecoder::new(true);
+        let b = d.decode(&size_update(8192));
+        assert_eq!(
+            b.table_size_clamped,
+            Some(TableClamp {
+                asked: 8192,
+                used: 4096,
+                above_settings: true
+            })
+        );
+        assert!(!d.knows_table());
+        // SETTINGS allowed 1 MiB: kinspect keeps 64 KiB, not a violation.
+        let mut d = HpackDecoder::new(true);
+        d.set_allowed_table_size(1 << 20);
+        let b = d.decode(&size_update(1 << 20));
+        assert_eq!(
+            b.table_size_clamped,
+            Some(TableClamp {
+                asked: 1 << 20,
+                used: MAX_TABLE_SIZE,
+                above_settings: false
+            })
+        );
+        // Within what was allowed: nothing to say.
+        let mut d = HpackDecoder::new(true);
+        d.set_allowed_table_size(65536);
+        assert_eq!(d.decode(&size_update(65536)).table_size_clamped, None);
+        assert!(d.knows_table());
+        // Joined mid-way (SETTINGS unknown): only the hard limit applies.
+        let mut d = HpackDecoder::new(false);
+        assert_eq!(d.decode(&size_update(32768)).table_size_clamped, None);
+        // Malformed: a size update cut short is partial, not a panic.
+        let b = HpackDecoder::new(true).decode(&[0x3f, 0xff, 0xff]);
+        assert!(b.malformed);
+    }
 }
