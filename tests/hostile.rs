@@ -187,6 +187,10 @@ fn write_bench_inputs() {
     write_with(&dir.join("syn-flood-4m.pcap"), |w| {
         make::syn_flood(w, 4_000_000, 4)
     });
+    write_bundle(&dir, 4000);
+    write_with(&dir.join("hello.pcap"), |w| {
+        make::hostile_hello(w, EVIL_SNI.as_bytes(), EVIL_ALPN.as_bytes())
+    });
 }
 
 // --- special files ----------------------------------------------------------
@@ -345,9 +349,9 @@ fn serial_variants(der: &[u8], n: usize, out: &mut String) {
 /// Each entry used to carry a copy of the other 3,999 (16 M copies: 1.4 GB
 /// for 1,000 certificates, an abort at 4,000); peak RSS is measured by
 /// scripts/bench-hostile.
-#[test]
-fn a_4000_certificate_bundle_is_judged_in_linear_memory() {
-    let dir = tmpdir("bundle");
+/// Writes `dir/bundle.pem`: `n / 2` variants of a self-signed CA and
+/// `n / 2` of a leaf it signed (made with the openssl CLI).
+fn write_bundle(dir: &Path, n: usize) -> PathBuf {
     openssl(
         &[
             "req",
@@ -370,7 +374,7 @@ fn a_4000_certificate_bundle_is_judged_in_linear_memory() {
             "-out",
             "ca.der",
         ],
-        &dir,
+        dir,
     );
     openssl(
         &[
@@ -388,7 +392,7 @@ fn a_4000_certificate_bundle_is_judged_in_linear_memory() {
             "-out",
             "leaf.csr",
         ],
-        &dir,
+        dir,
     );
     openssl(
         &[
@@ -411,18 +415,24 @@ fn a_4000_certificate_bundle_is_judged_in_linear_memory() {
             "-out",
             "leaf.der",
         ],
-        &dir,
+        dir,
     );
     let mut pem = String::new();
-    serial_variants(&std::fs::read(dir.join("ca.der")).unwrap(), 2000, &mut pem);
+    serial_variants(&std::fs::read(dir.join("ca.der")).unwrap(), n / 2, &mut pem);
     serial_variants(
         &std::fs::read(dir.join("leaf.der")).unwrap(),
-        2000,
+        n - n / 2,
         &mut pem,
     );
     let bundle = dir.join("bundle.pem");
     std::fs::write(&bundle, pem).unwrap();
+    bundle
+}
 
+#[test]
+fn a_4000_certificate_bundle_is_judged_in_linear_memory() {
+    let dir = tmpdir("bundle");
+    let bundle = write_bundle(&dir, 4000);
     let run = kinspect(&["certs", "check", "-o", "json", bundle.to_str().unwrap()]);
     assert!(!run.timed_out, "{}", run.describe());
     assert!(
