@@ -10,16 +10,16 @@
 //! recently active connection is finished early and counted in
 //! [`TableStats::evicted_limit`]: a SYN flood costs bounded memory), and
 //! each direction buffers at most [`FlowConfig::max_buffered`] bytes of
-//! out-of-order data.
+//! out-of-order data. A SYN on a closed connection's ports, or a SYN whose
+//! sequence number differs from the connection's, starts a new connection
+//! (port reuse); a retransmitted SYN does not.
 //!
 //! The sweep costs what expires, not the table size: connections sit in a
-//! recency queue (one entry per packet, stale entries skipped and
+//! recency queue (an entry per packet, or the back entry refreshed when
+//! the same connection sends again; stale entries are skipped, and
 //! compacted away once they outnumber live ones two to one) and closed
 //! ones in a queue ordered by close time, so each sweep pops only entries
-//! old enough to expire. A SYN on a
-//! closed connection's ports, or a SYN whose sequence number differs from
-//! the connection's, starts a new connection (port reuse); a retransmitted
-//! SYN does not.
+//! old enough to expire.
 //!
 //! Events are stamped with the latest capture time seen, so they come out
 //! in time order even where a capture's timestamps step back; a flow's
@@ -454,8 +454,15 @@ impl FlowTable {
                 c
             }
         };
+        match self.recent.back_mut() {
+            // The same connection again: refresh its entry in place.
+            Some(back) if back.0 == k && back.1 == conn.id && back.2 == conn.touch => {
+                back.2 = touch;
+                back.3 = now;
+            }
+            _ => self.recent.push_back((k, conn.id, touch, now)),
+        }
         conn.touch = touch;
-        self.recent.push_back((k, conn.id, touch, now));
         let was_closed = conn.closed_at.is_some();
         let dir = if s == conn.info.client {
             Direction::ClientToServer
