@@ -287,7 +287,7 @@ fn fifos_under_a_node_root_are_reported_not_read() {
         assert!(run.elapsed < std::time::Duration::from_secs(5));
         let all = format!("{}{}", run.stdout, run.stderr);
         assert!(
-            all.contains(&format!("/var/lib/kubelet/pki/kubelet-client-current.pem")),
+            all.contains("/var/lib/kubelet/pki/kubelet-client-current.pem"),
             "{}",
             run.describe()
         );
