@@ -100,8 +100,9 @@ impl Common {
     ) -> Result<std::sync::Arc<crate::proto::Context>, String> {
         let mut keylog = crate::proto::tls::keylog::KeyLog::new();
         for path in &self.keylog {
-            let text = std::fs::read(path)
-                .map_err(|e| format!("cannot read key log {}: {e}", path.display()))?;
+            // Key logs grow with every session: a larger limit than for keys.
+            let text = crate::fsutil::read_regular_file(path, 1 << 30, "a key log")
+                .map_err(|e| format!("cannot read key log {}: {}", path.display(), e.reason()))?;
             for w in keylog.add_text(&text) {
                 eprintln!("kinspect: warning: key log {}: {w}", path.display());
             }
@@ -176,6 +177,10 @@ pub struct TrackingArgs {
     /// Forget connections idle this long (capture time), e.g. 300s, 5m
     #[arg(long, value_name = "DURATION", default_value = "300s", value_parser = parse_duration)]
     pub idle_timeout: Duration,
+    /// Connections tracked at once; past it the least recently active is finished early
+    #[arg(long, value_name = "N", default_value_t = crate::net::flow::DEFAULT_MAX_CONNECTIONS as u64,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_connections: u64,
 }
 
 impl TrackingArgs {
@@ -183,6 +188,7 @@ impl TrackingArgs {
         crate::net::FlowConfig {
             max_buffered: self.max_buffer,
             idle_timeout_ns: self.idle_timeout.as_nanos().min(i64::MAX as u128) as i64,
+            max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
             decode_as: common.decode_as.clone(),
             ..Default::default()
         }

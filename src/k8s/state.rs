@@ -246,6 +246,18 @@ impl Typed {
             Typed::RoleBinding(o) => o.encode_to_vec(),
             Typed::ClusterRoleBinding(o) => o.encode_to_vec(),
             Typed::CertificateSigningRequest(o) => o.encode_to_vec(),
+            Typed::MutatingWebhookConfiguration(o) => o.encode_to_vec(),
+            Typed::ValidatingWebhookConfiguration(o) => o.encode_to_vec(),
+            Typed::RuntimeClass(o) => o.encode_to_vec(),
+            Typed::CSINode(o) => o.encode_to_vec(),
+            Typed::CSIDriver(o) => o.encode_to_vec(),
+            Typed::VolumeAttachment(o) => o.encode_to_vec(),
+            Typed::IngressClass(o) => o.encode_to_vec(),
+            Typed::NetworkPolicy(o) => o.encode_to_vec(),
+            Typed::ControllerRevision(o) => o.encode_to_vec(),
+            Typed::PodTemplate(o) => o.encode_to_vec(),
+            Typed::FlowSchema(o) => o.encode_to_vec(),
+            Typed::PriorityLevelConfiguration(o) => o.encode_to_vec(),
             Typed::Other => return None,
         })
     }

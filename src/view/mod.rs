@@ -11,6 +11,7 @@ pub mod json;
 pub mod k8s_table;
 pub mod rpc;
 pub mod style;
+pub mod text;
 pub mod tls;
 
 use std::io::{self, Write};
@@ -51,8 +52,12 @@ impl<W: Write> Out<W> {
         Out { w, error: None }
     }
 
+    /// Writes one line of text for people: control characters in it (from
+    /// the wire or a file) are escaped ([`text::escape_control`]), so a
+    /// field can neither drive the terminal nor forge a line.
     pub fn line(&mut self, s: &str) {
         if self.error.is_none() {
+            let s = text::escape_control(s);
             if let Err(e) = self
                 .w
                 .write_all(s.as_bytes())
