@@ -156,7 +156,10 @@ mod tests {
             return;
         };
         let e = status_of(&p, &bytes).unwrap_err().to_string();
-        assert!(e.contains("invalid freelist page: 2, page type is leaf"), "{e}");
+        assert!(
+            e.contains("invalid freelist page: 2, page type is leaf"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -167,7 +170,10 @@ mod tests {
         let plain = status_of(&p, &bytes).unwrap();
         assert_eq!(plain.sha256_ok, None);
         // 4 pages of 4096 (2 metas, root, key leaf); 7 revisions + 3 meta keys.
-        assert_eq!((plain.total_size, plain.total_key, plain.revision), (16384, 10, 8));
+        assert_eq!(
+            (plain.total_size, plain.total_key, plain.revision),
+            (16384, 10, 8)
+        );
         // The hash by hand: CRC-32C over "key", its keys and values, "meta", ...
         let mut h = crc32c::crc32c(b"key");
         let db = Bolt::new(&bytes).unwrap();
