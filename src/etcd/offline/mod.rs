@@ -244,7 +244,7 @@ impl OfflineStore {
             if !dir.exists() {
                 return Err(OfflineError::Open {
                     path: dir.to_path_buf(),
-                    source: std::io::Error::from(std::io::ErrorKind::NotFound),
+                    source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such directory"),
                 });
             }
             return Err(OfflineError::NoDb {
