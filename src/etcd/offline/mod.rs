@@ -132,7 +132,7 @@ pub struct StoreInfo {
 /// An etcd backend database opened read-only.
 pub struct OfflineStore {
     path: PathBuf,
-    map: Mmap,
+    map: Backing,
     info: StoreInfo,
     revision: i64,
 }
@@ -172,6 +172,22 @@ pub(crate) fn map_file(path: &Path) -> Result<Mmap, OfflineError> {
     })
 }
 
+/// The bytes read: a read-only mapping of the file, or bytes in memory.
+enum Backing {
+    Map(Mmap),
+    Bytes(Vec<u8>),
+}
+
+impl std::ops::Deref for Backing {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Backing::Map(m) => m,
+            Backing::Bytes(b) => b,
+        }
+    }
+}
+
 /// Entry of the key index built by a range: slices into the mapping.
 #[derive(Clone, Copy)]
 struct Ent<'a> {
@@ -190,6 +206,15 @@ impl OfflineStore {
         {
             let _ = map.advise(memmap2::Advice::Sequential);
         }
+        Self::with_backing(path, Backing::Map(map))
+    }
+
+    /// A store over bytes already in memory (`name` is used in errors).
+    pub fn from_bytes(name: &Path, bytes: Vec<u8>) -> Result<OfflineStore, OfflineError> {
+        Self::with_backing(name, Backing::Bytes(bytes))
+    }
+
+    fn with_backing(path: &Path, map: Backing) -> Result<OfflineStore, OfflineError> {
         let mut store = OfflineStore {
             path: path.to_path_buf(),
             map,
@@ -219,7 +244,7 @@ impl OfflineStore {
             if !dir.exists() {
                 return Err(OfflineError::Open {
                     path: dir.to_path_buf(),
-                    source: std::io::Error::from(std::io::ErrorKind::NotFound),
+                    source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such directory"),
                 });
             }
             return Err(OfflineError::NoDb {
@@ -498,12 +523,11 @@ impl OfflineStore {
 /// Sorts by key and keeps each key's newest revision (tombstones kept, so
 /// a later pass still knows the key was deleted).
 fn newest_per_key(ents: &mut Vec<Ent<'_>>) {
-    ents.sort_unstable_by(|a, b| {
-        a.key
-            .cmp(b.key)
-            .then(a.main.cmp(&b.main))
-            .then(a.sub.cmp(&b.sub))
-    });
+    // Entries arrive in revision order (and a compacted prefix holds only
+    // older revisions than what follows it), so a stable sort by key alone
+    // leaves each key's revisions in order; it also merges the runs that
+    // keys loaded in order form, which an unstable sort would not exploit.
+    ents.sort_by(|a, b| a.key.cmp(b.key));
     // Keep the last of each run of equal keys.
     let mut w = 0;
     for i in 0..ents.len() {

@@ -326,7 +326,19 @@ impl WalReader {
             let (path, rd, off, len) = self.cur.as_mut()?;
             let start = *off;
             if start + 8 > *len {
-                // Fewer than 8 bytes left: the end of this file.
+                // Fewer than 8 bytes left: the end of this file, unless they
+                // are the start of a length word (a write cut short).
+                let mut rest = Vec::new();
+                let _ = rd.read_to_end(&mut rest);
+                if rest.iter().any(|b| *b != 0) {
+                    let (path, n) = (path.clone(), rest.len());
+                    self.cur = None;
+                    return Some(Err(WalError::Torn {
+                        path,
+                        offset: start,
+                        what: format!("{n} bytes left, too few for a frame's 8-byte length"),
+                    }));
+                }
                 self.cur = None;
                 continue;
             }
@@ -441,7 +453,13 @@ pub fn decode_bytes(bytes: &[u8]) -> (Vec<Record>, Option<String>) {
     let mut out = Vec::new();
     let mut off = 0usize;
     let mut crc = 0u32;
-    while off + 8 <= bytes.len() {
+    loop {
+        if off + 8 > bytes.len() {
+            if bytes[off.min(bytes.len())..].iter().any(|b| *b != 0) {
+                return (out, Some(format!("offset {off}: torn length word")));
+            }
+            break;
+        }
         let lenf = u64::from_le_bytes(bytes[off..off + 8].try_into().unwrap_or([0; 8]));
         if lenf == 0 {
             break;
