@@ -7,6 +7,7 @@ pub mod certs;
 pub mod doctor;
 pub mod etcd;
 pub mod etcd_keys;
+pub mod k8s_day2;
 pub mod lab;
 pub mod pcap;
 pub mod tls;

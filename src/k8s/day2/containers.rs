@@ -181,7 +181,7 @@ pub fn pod_problems(pod: &Pod) -> Vec<ContainerProblem> {
                     init: false,
                     trouble: Trouble::NotReady,
                     message: format!(
-                        "container {name} runs but is not ready (its readiness probe fails), \
+                        "container {name} runs but is not ready (readiness probe failing or still starting), \
                          {} restarts",
                         cs.restart_count.unwrap_or(0)
                     ),

@@ -77,6 +77,9 @@ pub struct Snapshot<'a> {
     pub pod_requests: Vec<Resource>,
     /// Quantities that did not parse, in nodes and Pods.
     pub bad: Vec<BadQuantity>,
+    /// Does any bound Pod carry required anti-affinity (so every Pod must
+    /// be checked against it)?
+    pub any_anti_affinity: bool,
 }
 
 static EMPTY_LABELS: std::sync::LazyLock<labels::Labels> =
@@ -158,12 +161,26 @@ impl<'a> Snapshot<'a> {
             }
             pod_requests.push(r);
         }
+        let any_anti_affinity = nodes.iter().any(|n| {
+            n.pods.iter().any(|&i| {
+                state.pods[i]
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.affinity.as_ref())
+                    .and_then(|a| a.pod_anti_affinity.as_ref())
+                    .is_some_and(|a| {
+                        !a.required_during_scheduling_ignored_during_execution
+                            .is_empty()
+                    })
+            })
+        });
         Snapshot {
             state,
             nodes,
             by_name,
             pod_requests,
             bad,
+            any_anti_affinity,
         }
     }
 }
