@@ -377,6 +377,55 @@ mod tests {
         let mut buf = Vec::new();
         let code = run_why(&a, &c, Format::Table, Out::new(&mut buf));
         show("why -A", code, buf);
+        let find = |n: &str| {
+            c.deployments
+                .iter()
+                .find(|d| d.metadata.as_ref().and_then(|m| m.name.as_deref()) == Some(n))
+                .cloned()
+                .unwrap()
+        };
+        let tk = |n: &str, cpu: &str, image: &str| {
+            crate::k8s::day2::testkit::pending_pod(
+                "shop",
+                n,
+                crate::k8s::day2::testkit::container(
+                    "app",
+                    image,
+                    crate::k8s::day2::testkit::res(&[("cpu", cpu)], &[]),
+                ),
+                0,
+            )
+        };
+        let mut picky = tk("picky", "100m", "nginx");
+        picky.spec.as_mut().unwrap().node_selector =
+            crate::k8s::day2::testkit::labels(&[("nonexistent-label", "yes")]);
+        let manifests = vec![
+            ManifestObject {
+                file: "challenge2.yaml".into(),
+                object: Typed::Pod(tk("big-cpu", "10000m", "myshop/report:1.0")),
+            },
+            ManifestObject {
+                file: "challenge2.yaml".into(),
+                object: Typed::Pod(picky),
+            },
+            ManifestObject {
+                file: "challenge2.yaml".into(),
+                object: Typed::Deployment(find("frontend")),
+            },
+            ManifestObject {
+                file: "api.yaml".into(),
+                object: Typed::Deployment(find("api")),
+            },
+        ];
+        let a = LintArgs {
+            files: vec!["challenge2.yaml".into(), "api.yaml".into()],
+        };
+        let mut buf = Vec::new();
+        let code = run_lint(&a, &c, &manifests, Format::Table, Out::new(&mut buf));
+        show("lint challenge2.yaml api.yaml", code, buf);
+        let mut buf = Vec::new();
+        let code = run_lint(&a, &c, &manifests[..1], Format::Json, Out::new(&mut buf));
+        show("lint json", code, buf);
         for t in [
             "deployment/web",
             "deployment/frontend",

@@ -164,7 +164,7 @@ pub fn why_detail(r: &WhyReport) -> Vec<String> {
     out
 }
 
-/// `k8s why` with no name: one line per problem.
+/// `k8s why` with no name: one row per problem (wrapped, at most three lines).
 pub fn why_list(reports: &[WhyReport]) -> Vec<String> {
     if reports.is_empty() {
         return vec!["  no problems found".into()];
@@ -183,12 +183,33 @@ pub fn why_list(reports: &[WhyReport]) -> Vec<String> {
             } else {
                 r.summary.clone()
             };
-            vec![
-                r.namespace.clone(),
-                place,
-                r.problem.clone(),
-                shorten(&summary, 150),
-            ]
+            vec![r.namespace.clone(), place, r.problem.clone(), summary]
+        })
+        .collect();
+    // At most three lines per problem: the WHY column wraps and is cut
+    // (`why KIND/NAME` and JSON keep the whole sentence).
+    let mut widths = [9usize, 6, 7];
+    for r in &rows {
+        for (i, w) in widths.iter_mut().enumerate() {
+            *w = (*w).max(r[i].chars().count());
+        }
+    }
+    let last = WIDTH
+        .saturating_sub(widths.iter().map(|w| w + 2).sum::<usize>() + 2)
+        .max(20);
+    let rows: Vec<Vec<String>> = rows
+        .into_iter()
+        .map(|mut r| {
+            let lines = wrap(&r[3], last);
+            if lines.len() > 3 {
+                let mut t = lines[..3].join(" ");
+                if let Some(i) = t.rfind(' ') {
+                    t.truncate(i);
+                }
+                t.push('…');
+                r[3] = t;
+            }
+            r
         })
         .collect();
     let marks = vec!['!'; rows.len()];

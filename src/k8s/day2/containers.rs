@@ -52,6 +52,8 @@ pub struct ContainerProblem {
     pub trouble: Trouble,
     /// One line: what the stored status says.
     pub message: String,
+    /// The same without the kubelet's message (for lists).
+    pub brief: String,
 }
 
 const PULL_REASONS: [&str; 5] = [
@@ -138,6 +140,7 @@ pub fn pod_problems(pod: &Pod) -> Vec<ContainerProblem> {
                 } else {
                     Trouble::InitFailed
                 },
+                brief: String::new(),
                 message: if reason == "OOMKilled" {
                     format!("init container {name}: {}", oom_text(pod, &name))
                 } else {
@@ -160,6 +163,7 @@ pub fn pod_problems(pod: &Pod) -> Vec<ContainerProblem> {
                 container: name.clone(),
                 init: true,
                 trouble: Trouble::InitStuck,
+                brief: String::new(),
                 message: format!(
                     "init container {name} has not finished: the app containers wait for it"
                 ),
@@ -168,7 +172,7 @@ pub fn pod_problems(pod: &Pod) -> Vec<ContainerProblem> {
         break;
     }
     if out.iter().any(|p| p.init) {
-        return out;
+        return with_briefs(out);
     }
     for cs in &st.container_statuses {
         if let Some(p) = container_problem(pod, cs, false) {
@@ -180,6 +184,7 @@ pub fn pod_problems(pod: &Pod) -> Vec<ContainerProblem> {
                     container: name.clone(),
                     init: false,
                     trouble: Trouble::NotReady,
+                    brief: String::new(),
                     message: format!(
                         "container {name} runs but is not ready (readiness probe failing or still starting), \
                          {} restarts",
@@ -189,7 +194,16 @@ pub fn pod_problems(pod: &Pod) -> Vec<ContainerProblem> {
             }
         }
     }
-    out
+    with_briefs(out)
+}
+
+fn with_briefs(mut v: Vec<ContainerProblem>) -> Vec<ContainerProblem> {
+    for p in &mut v {
+        if p.brief.is_empty() {
+            p.brief = p.message.clone();
+        }
+    }
+    v
 }
 
 /// A problem in one container's state, when there is one.
@@ -207,6 +221,7 @@ fn container_problem(pod: &Pod, cs: &ContainerStatus, init: bool) -> Option<Cont
                 container: name.clone(),
                 init,
                 trouble: Trouble::ImagePull,
+                brief: format!("{what} {name}: image {image}: {reason}"),
                 message: format!(
                     "{what} {name}: image {image}: {reason}{}{msg}",
                     if msg.is_empty() { "" } else { ": " }
@@ -229,6 +244,7 @@ fn container_problem(pod: &Pod, cs: &ContainerStatus, init: bool) -> Option<Cont
                 } else {
                     Trouble::CrashLoop
                 },
+                brief: String::new(),
                 message: format!("{what} {name}: CrashLoopBackOff, {restarts} restarts, {tail}"),
             });
         }
@@ -240,6 +256,7 @@ fn container_problem(pod: &Pod, cs: &ContainerStatus, init: bool) -> Option<Cont
                 container: name.clone(),
                 init,
                 trouble: Trouble::ConfigError,
+                brief: String::new(),
                 message: format!("{what} {name}: {reason}: {msg}"),
             });
         }
@@ -252,6 +269,7 @@ fn container_problem(pod: &Pod, cs: &ContainerStatus, init: bool) -> Option<Cont
                 container: name.clone(),
                 init,
                 trouble: Trouble::OomKilled,
+                brief: String::new(),
                 message: format!(
                     "{what} {name}: {}, {restarts} restarts",
                     oom_text(pod, &name)
@@ -268,6 +286,7 @@ fn container_problem(pod: &Pod, cs: &ContainerStatus, init: bool) -> Option<Cont
                 container: name.clone(),
                 init,
                 trouble: Trouble::Terminated,
+                brief: String::new(),
                 message: format!(
                     "{what} {name}: terminated, exit code {} ({reason})",
                     t.exit_code.unwrap_or(0)

@@ -49,7 +49,8 @@ pub struct NodeFit {
 ///   `bad_quantity`, or `none`
 /// - `summary`: one sentence; for an unschedulable Pod kube-scheduler's own
 ///   (`0/5 nodes are available: ...`)
-/// - `nodes`: per node `{node, fits, reasons}` (unbound Pods only)
+/// - `nodes`: per node `{node, fits, reasons}` (a named unbound Pod only;
+///   empty in the `why` list without a name)
 /// - `qos_class`: computed by the upstream rules (Pods only)
 /// - `hints`: what would make it work, the stored events, the stored QoS
 ///   class when it differs
@@ -72,6 +73,9 @@ pub struct WhyReport {
     /// The stored QoS class; not in JSON (a hint says when it differs).
     #[serde(skip)]
     pub stored_qos: Option<String>,
+    /// A shorter summary for lists (no kubelet message); not in JSON.
+    #[serde(skip)]
+    pub brief: String,
 }
 
 impl WhyReport {
@@ -350,6 +354,7 @@ pub fn why_pod(state: &ClusterState, snap: &Snapshot, pod: &Pod) -> WhyReport {
         status: kubectl_status(pod),
         node: bound_node(pod).map(String::from),
         stored_qos: stored_qos.clone(),
+        brief: String::new(),
     };
     if let (Some(c), Some(s)) = (qos, &stored_qos)
         && c.as_str() != s
@@ -570,6 +575,7 @@ fn node_report(state: &ClusterState, n: &Node) -> WhyReport {
         },
         node: None,
         stored_qos: None,
+        brief: String::new(),
     };
     if !ready {
         r.problem = "node_not_ready".into();
@@ -616,6 +622,7 @@ fn workload_report(
         status: format!("{:?}", rr.state).to_lowercase(),
         node: None,
         stored_qos: None,
+        brief: String::new(),
     })
 }
 
@@ -660,7 +667,8 @@ pub fn why_object(
 
 /// `k8s why` with no name: every problem in `namespace` (all when `None`),
 /// one report each: unschedulable or unbound Pods, failing containers,
-/// stuck rollouts, NotReady nodes. Healthy objects are left out.
+/// stuck rollouts, NotReady nodes. Healthy objects are left out, and so are
+/// the per-node verdicts (`nodes` is empty; ask for the Pod by name).
 pub fn why_all(state: &ClusterState, namespace: Option<&str>) -> Vec<WhyReport> {
     let snap = Snapshot::build(state);
     let in_ns = |ns: &str| namespace.is_none_or(|n| n == ns);
@@ -722,8 +730,12 @@ pub fn why_all(state: &ClusterState, namespace: Option<&str>) -> Vec<WhyReport> 
                 continue;
             }
         }
-        let r = why_pod(state, &snap, p);
+        let mut r = why_pod(state, &snap, p);
         if r.is_problem() {
+            // One line per problem: the per-node verdicts (up to one per
+            // node) stay with `why pod/NAME`, which keeps memory bounded
+            // on large clusters.
+            r.nodes = Vec::new();
             out.push(r);
         }
     }
