@@ -90,6 +90,12 @@ impl SourceArgs {
 pub enum K8sCommand {
     /// Objects as `kubectl get` shows them: kubectl's columns, -o wide, yaml or json
     Get(GetArgs),
+    /// Why a Pod is Pending or not running; without a name, every problem
+    Why(super::k8s_day2::WhyArgs),
+    /// Rollout status of a Deployment, StatefulSet or DaemonSet, with revisions and findings
+    Rollout(super::k8s_day2::RolloutArgs),
+    /// Manifests judged against the cluster's nodes before they are applied
+    Lint(super::k8s_day2::LintArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -133,6 +139,21 @@ pub fn run(args: K8sArgs, common: &Common) -> i32 {
         .div_euclid(1_000_000_000);
     match args.command {
         K8sCommand::Get(g) => get(&g, &source, now, common.output),
+        K8sCommand::Why(w) => with_state(&source, now, |state| {
+            super::k8s_day2::run_why(&w, state, common.output, stdout_out())
+        }),
+        K8sCommand::Rollout(r) => with_state(&source, now, |state| {
+            super::k8s_day2::run_rollout(&r, state, common.output, stdout_out())
+        }),
+        K8sCommand::Lint(l) => {
+            let manifests = match read_manifests(&l.files) {
+                Ok(m) => m,
+                Err(code) => return code,
+            };
+            with_state(&source, now, |state| {
+                super::k8s_day2::run_lint(&l, state, &manifests, common.output, stdout_out())
+            })
+        }
     }
 }
 
@@ -160,6 +181,41 @@ fn with_state(source: &Source, now: i64, f: impl FnOnce(&ClusterState) -> i32) -
         }
         Err(e) => source_error(e),
     }
+}
+
+/// The manifests `k8s lint` judges, typed; a file that does not parse,
+/// or an object that does not fit its schema, is a usage error naming it.
+fn read_manifests(
+    files: &[PathBuf],
+) -> Result<Vec<crate::k8s::day2::lint::ManifestObject>, i32> {
+    let mut out = Vec::new();
+    let mut bad = false;
+    for f in files {
+        let text = if f.as_os_str() == "-" {
+            let mut b = Vec::new();
+            let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut b);
+            b
+        } else if f.is_dir() {
+            return Err(usage_error(format!("{}: a folder; give the files", f.display())));
+        } else {
+            std::fs::read(f).map_err(|e| usage_error(format!("{}: {e}", f.display())))?
+        };
+        let docs = crate::k8s::source::parse_documents(&text, f)
+            .map_err(|e| usage_error(e.to_string()))?;
+        for (i, d) in docs.iter().enumerate() {
+            match crate::k8s::source::typed_from_json(d) {
+                Ok(object) => out.push(crate::k8s::day2::lint::ManifestObject {
+                    file: f.display().to_string(),
+                    object,
+                }),
+                Err(e) => {
+                    eprintln!("kinspect: error: {}#{}: {e}", f.display(), i + 1);
+                    bad = true;
+                }
+            }
+        }
+    }
+    if bad { Err(EXIT_USAGE) } else { Ok(out) }
 }
 
 fn stdout_out() -> Out<BufWriter<std::io::StdoutLock<'static>>> {

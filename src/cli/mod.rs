@@ -10,6 +10,7 @@ pub mod etcd_keys;
 pub mod etcd_offline;
 pub mod k8s;
 pub mod generate;
+pub mod k8s_day2;
 pub mod lab;
 pub mod lab_load;
 pub mod pcap;
@@ -243,11 +244,11 @@ pub fn stderr_is_terminal() -> bool {
 /// `-o yaml` and `-o wide` mean something only where objects are shown.
 fn check_output_format(cli: &Cli) -> Result<(), &'static str> {
     let etcd_get = matches!(&cli.command, Command::Etcd(a) if a.is_get());
-    let k8s = matches!(&cli.command, Command::K8s(_));
+    let k8s = matches!(&cli.command, Command::K8s(a) if matches!(a.command, k8s::K8sCommand::Get(_)));
     let k8s_get =
         matches!(&cli.command, Command::K8s(a) if matches!(a.command, k8s::K8sCommand::Get(_)));
     match cli.common.output {
-        Format::Yaml if !etcd_get && !k8s => Err("-o yaml is for `etcd get` and `k8s` commands"),
+        Format::Yaml if !etcd_get && !k8s => Err("-o yaml is for `etcd get` and `k8s get`"),
         Format::Wide if !k8s_get => Err("-o wide is for `k8s get`"),
         _ => Ok(()),
     }

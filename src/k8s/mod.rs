@@ -22,6 +22,7 @@
 //! name.
 
 pub mod cbor;
+pub mod day2;
 pub mod dump;
 pub mod encode;
 pub mod encryption;

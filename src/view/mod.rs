@@ -4,6 +4,7 @@
 //! Views stream: a row is written as soon as it is known (a connection's
 //! row when it ends), so output of any size needs no memory.
 
+pub mod day2;
 pub mod election;
 pub mod events;
 pub mod flows;
