@@ -70,14 +70,45 @@ fn normalise(s: &str) -> String {
     s.lines().map(str::trim_end).collect::<Vec<_>>().join("\n").trim_end().to_string()
 }
 
+/// With KINSPECT_BLESS=1 the outputs in the files are rewritten to what
+/// the commands print (review the diff before committing).
+fn bless(md: &Path, outputs: &[(usize, String)]) {
+    let text = std::fs::read_to_string(md).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        out.push(lines[i].to_string());
+        if let Some((_, got)) = outputs.iter().find(|(l, _)| *l == i + 1) {
+            // Skip the old output: up to the next `$ ` line or the fence.
+            let indent = &lines[i][..lines[i].len() - lines[i].trim_start().len()];
+            i += 1;
+            while i < lines.len()
+                && !lines[i].trim_start().starts_with("$ ")
+                && lines[i].trim() != "```"
+            {
+                i += 1;
+            }
+            for l in normalise(got).lines() {
+                out.push(format!("{indent}{l}").trim_end().to_string());
+            }
+            continue;
+        }
+        i += 1;
+    }
+    std::fs::write(md, out.join("\n") + "\n").unwrap();
+}
+
 #[test]
 fn every_console_example_prints_what_it_says() {
+    let blessing = std::env::var("KINSPECT_BLESS").is_ok_and(|v| v == "1");
     let bin = PathBuf::from(env!("CARGO_BIN_EXE_kinspect"));
     let bin_dir = bin.parent().unwrap();
     let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
     let mut checked = 0;
     let mut failures = Vec::new();
     for md in markdown_files() {
+        let mut outputs = Vec::new();
         let text = std::fs::read_to_string(&md).unwrap();
         let rel = md.strip_prefix(ROOT).unwrap_or(&md).display().to_string();
         for (line, cmd, expected) in examples(&text) {
@@ -102,11 +133,18 @@ fn every_console_example_prints_what_it_says() {
                 String::from_utf8_lossy(&out.stderr)
             );
             checked += 1;
+            if blessing {
+                outputs.push((line, got.clone()));
+                continue;
+            }
             if normalise(&got) != normalise(&expected) {
                 failures.push(format!(
                     "{rel}:{line}: $ {cmd}\n--- the docs say ---\n{expected}--- it prints ---\n{got}"
                 ));
             }
+        }
+        if blessing && !outputs.is_empty() {
+            bless(&md, &outputs);
         }
     }
     assert!(failures.is_empty(), "{} of {checked} examples drifted:\n\n{}", failures.len(), failures.join("\n"));
