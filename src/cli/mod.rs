@@ -9,6 +9,7 @@ pub mod etcd;
 pub mod etcd_keys;
 pub mod lab;
 pub mod pcap;
+pub mod pictures;
 pub mod tls;
 
 use std::io::IsTerminal;
@@ -186,7 +187,7 @@ pub fn stderr_is_terminal() -> bool {
 
 /// Parses the command line and runs the command; returns the exit code.
 pub fn main() -> i32 {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse_from(pictures::report_output_args(std::env::args_os())) {
         Ok(c) => c,
         Err(e) => {
             let code = if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };

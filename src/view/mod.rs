@@ -8,7 +8,9 @@ pub mod election;
 pub mod events;
 pub mod flows;
 pub mod json;
+pub mod report;
 pub mod rpc;
+pub mod svg;
 pub mod tls;
 
 use std::io::{self, Write};
