@@ -30,7 +30,7 @@ pub enum PcapCommand {
     Report(ReportArgs),
 }
 
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct PictureArgs {
     /// Colours of the picture: follow the viewer's light/dark setting, or force one
     #[arg(long, value_enum, default_value_t = Theme::Auto)]

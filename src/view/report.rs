@@ -8,7 +8,8 @@
 //! folded by [`RpcTable`], TLS sessions grouped by what the page shows
 //! (at most [`MAX_TLS_GROUPS`] groups), gaps counted (the first
 //! [`MAX_GAPS_LISTED`] listed) — so a 1 GB capture gives a page of tens of
-//! kilobytes. The same input gives the same bytes.
+//! kilobytes. The same input gives the same bytes. The page is also
+//! well-formed XML (polyglot HTML), so tests read it with an XML parser.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -125,7 +126,7 @@ impl ReportView {
         let title = self.l("kinspect capture report");
         let _ = write!(
             h,
-            "<!DOCTYPE html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><meta name=\"color-scheme\" content=\"{}\"><title>{}</title><style>{STYLE}{PAGE_CSS}</style></head>\n<body class=\"{}\">\n<h1>{}</h1>\n",
+            "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"{}\"><head><meta charset=\"utf-8\"/><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/><meta name=\"color-scheme\" content=\"{}\"/><title>{}</title><style>{STYLE}{PAGE_CSS}</style></head>\n<body class=\"{}\">\n<h1>{}</h1>\n",
             lang.code(),
             match theme {
                 Theme::Auto => "light dark",
@@ -339,7 +340,7 @@ impl ReportView {
                 || k.server_cert.contains("not in SANs");
             let _ = write!(
                 h,
-                "<tr><td class=\"n\">{n}</td><td>{}<br><span class=\"m\">{}</span></td><td>{}</td><td>{}</td><td class=\"w\">{}</td><td class=\"w{}\">{}</td><td class=\"w\">{}</td><td>{}</td><td class=\"{}\">{}</td></tr>",
+                "<tr><td class=\"n\">{n}</td><td>{}<br/><span class=\"m\">{}</span></td><td>{}</td><td>{}</td><td class=\"w\">{}</td><td class=\"w{}\">{}</td><td class=\"w\">{}</td><td>{}</td><td class=\"{}\">{}</td></tr>",
                 esc(&k.server),
                 esc(&k.component),
                 esc(&k.sni),

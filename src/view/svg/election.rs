@@ -12,7 +12,7 @@
 //! ([`crate::view::ElectionView::timeline`]) and `etcd watch-leader` from
 //! its probes (no ticks or votes there).
 
-use super::{Lang, Svg, Theme, esc, num, preamble, root_class};
+use super::{Lang, Svg, Theme, num, preamble, root_class};
 use crate::timestamp::Timestamp;
 
 /// One member.
@@ -48,6 +48,9 @@ pub enum Reason {
     Observed,
     /// Campaigns, no leader.
     Failed,
+    /// A new leader while the old one still answered (watch-leader cannot
+    /// tell a step-down from a transfer).
+    LeaderAlive,
 }
 
 impl Reason {
@@ -57,6 +60,7 @@ impl Reason {
             Reason::Transfer => "transfer",
             Reason::Observed => "observed",
             Reason::Failed => "no leader elected",
+            Reason::LeaderAlive => "old leader alive: stepped down or transferred",
         }
     }
 }
@@ -528,6 +532,15 @@ fn human_secs(s: f64) -> String {
 
 /// The whole picture.
 pub fn render_timeline(t: &Timeline, o: Options) -> String {
+    if t.lanes.is_empty() {
+        let title = o.lang.t("etcd Raft election timeline");
+        let mut svg = Svg::new(W, 70.0, root_class(o.theme), title);
+        preamble(&mut svg, o.style);
+        svg.rect(0.0, 0.0, W, 70.0, "k-bg");
+        svg.text(10.0, 24.0, "k-h", "start", title);
+        svg.text(10.0, 50.0, "k-t", "start", o.lang.t("no Raft leader seen"));
+        return svg.finish();
+    }
     let lane_h = 58.0;
     let zoom_lane_h = 46.0;
     let n = t.lanes.len().max(1) as f64;
@@ -539,7 +552,7 @@ pub fn render_timeline(t: &Timeline, o: Options) -> String {
         .collect();
     let main_h = 30.0 + 4.0 + lane_h * n + 26.0;
     let zoom_h = 30.0 + 4.0 + zoom_lane_h * n + 26.0;
-    let legend_h = 46.0;
+    let legend_h = 30.0;
     let words_h = 20.0 * t.terms.len().clamp(1, 200) as f64 + 30.0;
     let height = 60.0 + main_h + legend_h + (zoom_h + 14.0) * zooms.len() as f64 + words_h;
     let lang = o.lang;
@@ -664,7 +677,6 @@ pub fn render_timeline(t: &Timeline, o: Options) -> String {
         y += 20.0;
     }
     c.svg.close();
-    let _ = esc;
     c.svg.finish()
 }
 

@@ -60,6 +60,9 @@ impl Lang {
             "transfer" => "리더 이양",
             "observed" => "캡처 시작 때 이미 리더",
             "no leader elected" => "리더 선출 실패",
+            "old leader alive: stepped down or transferred" => {
+                "이전 리더 살아 있음: 사임 또는 이양"
+            }
             "granted" => "찬성",
             "rejected" => "반대",
             "pre-vote" => "사전 투표",

@@ -209,6 +209,7 @@ svg.k-root{background:var(--bg);color:var(--fg)}
 .k-ln0{stroke:var(--c0)}.k-ln1{stroke:var(--c1)}.k-ln2{stroke:var(--c2)}.k-ln3{stroke:var(--c3)}.k-ln4{stroke:var(--c4)}.k-ln5{stroke:var(--c5)}.k-ln6{stroke:var(--c6)}.k-ln7{stroke:var(--c7)}
 .k-series{fill:none;stroke-width:2}
 .k-frame{fill:none;stroke:var(--grid)}
+.k-nlt,.k-outt,.k-yest,.k-not,.k-xfert,.k-halo{paint-order:stroke;stroke:var(--bg);stroke-width:3px;stroke-linejoin:round}
 "#;
 
 /// The root class for a theme.
