@@ -554,3 +554,47 @@ fn report_renders_in_headless_chromium_light_and_dark() {
         );
     }
 }
+
+#[test]
+fn damaged_and_foreign_input() {
+    let dir = tmp();
+    // A capture cut mid-record: exit 2, but the page is written, well
+    // formed, and says what happened.
+    let whole = std::fs::read(capture("etcd-rpc-election.pcapng")).unwrap();
+    let cut = dir.path().join("cut.pcapng");
+    std::fs::write(&cut, &whole[..whole.len() / 3 + 7]).unwrap();
+    let out = dir.path().join("cut.html");
+    let run = common::kinspect(&[
+        "pcap".as_ref(),
+        "report".as_ref(),
+        cut.as_os_str(),
+        "-o".as_ref(),
+        out.as_os_str(),
+        "--lang".as_ref(),
+        "en".as_ref(),
+    ]);
+    assert_eq!(run.code, Some(2), "{}", run.describe());
+    let html = std::fs::read_to_string(&out).unwrap();
+    let options = roxmltree::ParsingOptions {
+        allow_dtd: true,
+        ..Default::default()
+    };
+    let doc = Document::parse_with_options(&html, options).unwrap();
+    let problems = cell_texts(section(&doc, "problems"));
+    assert!(problems.iter().any(|c| c == "warnings"), "{problems:?}");
+    // Not a capture at all: exit 2 and no output file left behind.
+    let junk = dir.path().join("junk.pcap");
+    std::fs::write(&junk, b"<svg>&not a capture</svg>").unwrap();
+    for (cmd, flag, name) in [("report", "-o", "junk.html"), ("election", "--svg", "junk.svg")] {
+        let out = dir.path().join(name);
+        let run = common::kinspect(&[
+            "pcap".as_ref(),
+            cmd.as_ref(),
+            junk.as_os_str(),
+            flag.as_ref(),
+            out.as_os_str(),
+        ]);
+        assert_eq!(run.code, Some(2), "{}", run.describe());
+        assert!(!out.exists(), "{name} left behind");
+    }
+}

@@ -98,7 +98,7 @@ pub struct WatchLeaderArgs {
     /// Stop after this long (default: until Ctrl-C)
     #[arg(long, value_parser = parse_duration)]
     pub duration: Option<Duration>,
-    /// Draw the leaders, times without a leader and members down as SVG into this file when the watch ends
+    /// Draw the watch as SVG into this file when it ends
     #[arg(long, value_name = "OUT.svg")]
     pub svg: Option<std::path::PathBuf>,
     #[command(flatten)]

@@ -26,7 +26,7 @@ pub enum PcapCommand {
     Rpc(RpcArgs),
     /// etcd Raft timeline from peer traffic: terms, votes, leaders, time without a leader
     Election(ElectionArgs),
-    /// One self-contained HTML report: summary, traffic over time, calls and latency, TLS, election
+    /// One self-contained HTML page: traffic, calls, latency, TLS, election
     Report(ReportArgs),
 }
 
@@ -149,6 +149,10 @@ pub fn run(cmd: PcapCommand, common: &Common) -> i32 {
         PcapCommand::Election(a) => {
             let mut view = ElectionView::new(stdout, f);
             if let Some(path) = &a.svg {
+                // Unreadable captures fail before the picture's file exists.
+                if let Err(e) = open_all(&a.pcap.files) {
+                    return usage_error(e);
+                }
                 let file = match super::pictures::create_private(path) {
                     Ok(file) => file,
                     Err(e) => return usage_error(e),

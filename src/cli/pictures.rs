@@ -131,6 +131,10 @@ impl PcapView for ReportFile {
 }
 
 pub fn report(args: &ReportArgs, common: &Common) -> i32 {
+    // Unreadable captures fail before the output file is created.
+    if let Err(e) = super::pcap::open_all(&args.pcap.files) {
+        return usage_error(e);
+    }
     let out = match create_private(&args.out) {
         Ok(f) => f,
         Err(e) => return usage_error(e),
