@@ -585,7 +585,10 @@ fn damaged_and_foreign_input() {
     // Not a capture at all: exit 2 and no output file left behind.
     let junk = dir.path().join("junk.pcap");
     std::fs::write(&junk, b"<svg>&not a capture</svg>").unwrap();
-    for (cmd, flag, name) in [("report", "-o", "junk.html"), ("election", "--svg", "junk.svg")] {
+    for (cmd, flag, name) in [
+        ("report", "-o", "junk.html"),
+        ("election", "--svg", "junk.svg"),
+    ] {
         let out = dir.path().join(name);
         let run = common::kinspect(&[
             "pcap".as_ref(),

@@ -518,6 +518,7 @@ impl Observer for ReportView {
     fn packet(&mut self, ts: Timestamp, origlen: u32, src_port: u16, dst_port: u16) {
         self.first = Some(self.first.map_or(ts, |f| f.min(ts)));
         self.last = Some(self.last.map_or(ts, |l| l.max(ts)));
+        self.calls.anchor(ts);
         let c = component_of(src_port, dst_port);
         self.traffic.add(ts, c.name(), u64::from(origlen));
     }

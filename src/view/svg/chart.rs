@@ -58,6 +58,12 @@ impl Bins {
         s[idx] = s[idx].saturating_add(v);
     }
 
+    /// Sets the start of the first bin unless a value came first (so
+    /// several series of one capture share their time axis).
+    pub fn anchor(&mut self, ts: Timestamp) {
+        self.t0.get_or_insert(ts.0);
+    }
+
     pub fn start(&self) -> Option<Timestamp> {
         self.t0.map(Timestamp)
     }
@@ -187,7 +193,7 @@ fn bin_label(s: f64) -> String {
 
 /// One method's latency histogram: bars with their counts written above.
 pub fn histogram(title: &str, labels: &[String], counts: &[u64], theme: Theme) -> String {
-    let (w, h) = (560.0, 190.0);
+    let (w, h) = (400.0, 170.0);
     let (left, top, bottom) = (10.0, 34.0, 36.0);
     let pw = w - 2.0 * left;
     let ph = h - top - bottom;
@@ -211,7 +217,7 @@ pub fn histogram(title: &str, labels: &[String], counts: &[u64], theme: Theme) -
             );
         }
         if let Some(l) = labels.get(i)
-            && i % 2 == 0
+            && i % 3 == 0
         {
             svg.text(x + bw / 2.0, top + ph + 14.0, "k-m", "middle", l);
         }
