@@ -238,7 +238,9 @@ impl Row {
     }
 }
 
-type Key = (RpcProtocol, String, Option<IpAddr>);
+/// A row: protocol, method, and the client when rows are split by client.
+pub type RowKey = (RpcProtocol, String, Option<IpAddr>);
+type Key = RowKey;
 
 /// A finished row, ready to print.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -283,7 +285,7 @@ impl RpcTable {
     /// (`edges.len() + 1` counts: below the first edge, between each
     /// pair, at or above the last), read from the exact samples or the
     /// hdrhistogram, keyed like [`RpcTable::rows`]'s rows.
-    pub fn histograms(&self) -> Vec<((RpcProtocol, String, Option<IpAddr>), Vec<u64>)> {
+    pub fn histograms(&self) -> Vec<(RowKey, Vec<u64>)> {
         let bucket = |us: u64| HISTOGRAM_EDGES_US.iter().take_while(|e| us >= **e).count();
         let mut out: Vec<_> = self
             .rows
