@@ -59,10 +59,15 @@ pub fn timeline(
                 } else {
                     Reason::LeaderAlive
                 };
-                if let Some(prev) = terms.last_mut()
-                    && prev.led_to.is_none()
-                {
-                    prev.led_to = Some(no_leader.map_or(lc.ts, |n| n.0));
+                // The old leader led until the last probe that saw it
+                // alive (the start of the time without a leader).
+                if let Some(prev) = terms.last_mut() {
+                    match no_leader {
+                        Some((from, _)) => prev.led_to = Some(from),
+                        None => {
+                            prev.led_to.get_or_insert(lc.ts);
+                        }
+                    }
                 }
                 terms.push(TermSpan {
                     term: lc.term,
@@ -163,5 +168,115 @@ pub fn timeline(
         transfers: Vec::new(),
         outages,
         source: "probes",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::etcd::cluster::Member;
+    use crate::etcd::leader::LeaderChange;
+    use crate::view::svg::election::{Options, render_timeline};
+    use crate::view::svg::{Lang, Theme};
+
+    fn member(id: u64, name: &str) -> Member {
+        Member {
+            id,
+            name: name.into(),
+            peer_urls: vec![],
+            client_urls: vec![format!("http://127.0.0.1:{id}")],
+            is_learner: false,
+        }
+    }
+
+    fn leader(s: i64, term: u64, id: u64, prev: Option<u64>, no_leader_ms: Option<u64>) -> Change {
+        Change::Leader(LeaderChange {
+            ts: Timestamp(s * 1_000_000_000),
+            term,
+            leader: id,
+            leader_name: String::new(),
+            previous_leader: prev,
+            previous_leader_name: None,
+            no_leader: no_leader_ms.map(Duration::from_millis),
+            reason: if prev.is_some() {
+                "old leader m1 unreachable".into()
+            } else {
+                "first leader seen".into()
+            },
+            seen_by: vec![],
+            not_seen_by: vec![],
+        })
+    }
+
+    #[test]
+    fn kill_and_election_as_a_timeline() {
+        let cluster = Cluster {
+            cluster_id: 1,
+            members: vec![member(3, "m3"), member(1, "m1"), member(2, "m2")],
+            via: String::new(),
+            warnings: vec![],
+        };
+        let ts = |s: i64| Timestamp(s * 1_000_000_000);
+        let changes = vec![
+            leader(10, 2, 1, None, None),
+            Change::MemberDown {
+                ts: ts(12),
+                member: "m1".into(),
+                id: Some(1),
+                error: "connection refused".into(),
+            },
+            Change::NoLeader {
+                ts: ts(12),
+                term: 2,
+                previous_leader: 1,
+                previous_leader_name: "m1".into(),
+                reason: String::new(),
+            },
+            leader(14, 3, 3, Some(1), Some(2500)),
+            Change::MemberUp {
+                ts: ts(16),
+                member: "m1".into(),
+                id: Some(1),
+                down_for: None,
+                leader: 3,
+                leader_name: "m3".into(),
+                term: 3,
+            },
+        ];
+        let t = timeline(&cluster, &changes, ts(9), ts(20));
+        // Lanes by name: m1, m2, m3.
+        let names: Vec<String> = t.lanes.iter().map(Lane::short).collect();
+        assert_eq!(names, ["m1", "m2", "m3"]);
+        assert_eq!(t.terms.len(), 2);
+        let (a, b) = (&t.terms[0], &t.terms[1]);
+        assert_eq!(
+            (a.term, a.reason, a.leader, a.start),
+            (2, Reason::Observed, Some(0), ts(9))
+        );
+        // Term 2's leader led until the no-leader gap began.
+        assert_eq!(a.led_to, Some(Timestamp(11_500_000_000)));
+        assert_eq!((b.term, b.reason, b.leader), (3, Reason::Election, Some(2)));
+        assert_eq!(b.no_leader, Some((Timestamp(11_500_000_000), 2500.0)));
+        assert_eq!(a.end, b.start);
+        assert_eq!(t.outages.len(), 1);
+        assert_eq!(
+            (t.outages[0].lane, t.outages[0].from, t.outages[0].to),
+            (0, ts(12), ts(16))
+        );
+        let svg = render_timeline(
+            &t,
+            Options {
+                theme: Theme::Light,
+                lang: Lang::En,
+                style: true,
+            },
+        );
+        assert!(svg.contains(">no leader 2500.0 ms</text>"));
+        assert!(svg.contains(">unreachable 4.0 s (connection refused)</text>"));
+        assert!(
+            svg.contains(">term 3: leader 0000000000000003 (m3) · election · no leader 2500.0 ms")
+        );
     }
 }
