@@ -453,14 +453,16 @@ impl<W: Write> ElectionView<W> {
             let mut i = 0;
             while i < refused.len() {
                 let mut j = i;
-                while j + 1 < refused.len() && refused[j + 1].0 - refused[j].0 <= OUTAGE_GAP_NS {
+                while j + 1 < refused.len()
+                    && refused[j + 1].0.saturating_sub(refused[j].0) <= OUTAGE_GAP_NS
+                {
                     j += 1;
                 }
                 let (first, last) = (refused[i], refused[j]);
                 let before: Vec<Timestamp> = resets
                     .iter()
                     .copied()
-                    .filter(|t| t.0 <= first.0 && first.0 - t.0 <= OUTAGE_GAP_NS)
+                    .filter(|t| t.0 <= first.0 && first.0.saturating_sub(t.0) <= OUTAGE_GAP_NS)
                     .collect();
                 out.push(pic::Outage {
                     lane,

@@ -225,7 +225,7 @@ impl ReportView {
         if let (Some(a), Some(b)) = (self.first, self.last) {
             row(self.l("first packet"), a.to_string());
             row(self.l("last packet"), b.to_string());
-            row(self.l("duration"), human_duration(b.0 - a.0));
+            row(self.l("duration"), human_duration(b.0.saturating_sub(a.0)));
         }
         h.push_str("</table></section>\n");
     }

@@ -179,7 +179,7 @@ pub fn ms_text(ms: f64) -> String {
 }
 
 fn secs_between(a: Timestamp, b: Timestamp) -> f64 {
-    (b.0 - a.0) as f64 / 1e9
+    b.0.saturating_sub(a.0) as f64 / 1e9
 }
 
 /// A time window mapped onto the plot's x range.
@@ -191,8 +191,8 @@ struct Window {
 
 impl Window {
     fn x(&self, ts: Timestamp) -> f64 {
-        let span = (self.t1 - self.t0).max(1) as f64;
-        LEFT + ((ts.0 - self.t0) as f64 / span * PW).clamp(-2.0, PW + 2.0)
+        let span = self.t1.saturating_sub(self.t0).max(1) as f64;
+        LEFT + (ts.0.saturating_sub(self.t0) as f64 / span * PW).clamp(-2.0, PW + 2.0)
     }
     fn contains(&self, ts: Timestamp) -> bool {
         ts.0 >= self.t0 && ts.0 <= self.t1
@@ -503,12 +503,12 @@ impl Ctx<'_> {
             );
         }
         // Time axis.
-        let span = (win.t1 - win.t0).max(1) as f64 / 1e9;
+        let span = win.t1.saturating_sub(win.t0).max(1) as f64 / 1e9;
         let step = axis_step(span);
-        let rel0 = (win.t0 - t.start.0) as f64 / 1e9;
+        let rel0 = win.t0.saturating_sub(t.start.0) as f64 / 1e9;
         let first = (rel0 / step).ceil() as i64;
         let last = ((rel0 + span) / step).floor() as i64;
-        for k in first..=last.min(first + 40) {
+        for k in first..=last.min(first.saturating_add(40)) {
             let s = k as f64 * step;
             let x = LEFT + (s - rel0) / span * PW;
             self.svg.line(x, bottom, x, bottom + 5.0, "k-grid");
@@ -583,7 +583,7 @@ pub fn render_timeline(t: &Timeline, o: Options) -> String {
     let mut c = Ctx { t, o, svg };
     let whole = Window {
         t0: t.start.0,
-        t1: t.end.0.max(t.start.0 + 1),
+        t1: t.end.0.max(t.start.0.saturating_add(1)),
     };
     let mut y = 56.0;
     y += c.panel(y, lane_h, whole, false, "");
@@ -610,11 +610,11 @@ pub fn render_timeline(t: &Timeline, o: Options) -> String {
             .min()
             .unwrap_or(s.start);
         let to = s.led_from.unwrap_or(s.start).max(from);
-        let span = (to.0 - from.0).max(1_000_000);
+        let span = to.0.saturating_sub(from.0).max(1_000_000);
         let pad = span / 4 + 200_000;
         let win = Window {
-            t0: from.0 - pad,
-            t1: to.0 + pad,
+            t0: from.0.saturating_sub(pad),
+            t1: to.0.saturating_add(pad),
         };
         let title = format!(
             "{}: {} ({} … {})",
