@@ -109,6 +109,7 @@ impl Pipeline {
             Ok(d) => match d.transport {
                 Transport::Tcp(seg) => {
                     self.summary.tcp_packets += 1;
+                    obs.packet(p.ts, p.origlen, seg.src_port, seg.dst_port);
                     self.table.tcp(p.ts, p.origlen, d.src, d.dst, &seg, obs);
                 }
                 Transport::Udp { .. } => self.summary.udp_packets += 1,

@@ -113,6 +113,11 @@ pub struct WatchLeaderArgs {
     /// Stop after this long (default: until Ctrl-C)
     #[arg(long, value_parser = parse_duration)]
     pub duration: Option<Duration>,
+    /// Draw the watch as SVG into this file when it ends
+    #[arg(long, value_name = "OUT.svg")]
+    pub svg: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub picture: super::pcap::PictureArgs,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -590,7 +595,17 @@ async fn watch_leader(opts: &EtcdOptions, args: &WatchLeaderArgs, format: Format
         return usage_error("--interval must be more than 0");
     }
     let start = tokio::time::Instant::now();
+    let start_ts = leader::now_ts();
     let deadline = args.duration.map(|d| start + d);
+    // The picture's file is opened first: a bad path fails before the watch.
+    let mut svg_file = match &args.svg {
+        Some(p) => match super::pictures::create_private(p) {
+            Ok(f) => Some(f),
+            Err(e) => return usage_error(e),
+        },
+        None => None,
+    };
+    let mut seen: Vec<leader::Change> = Vec::new();
     let stop = interrupted();
     tokio::pin!(stop);
     // The cluster may be down when we start: keep asking until it answers.
@@ -652,6 +667,9 @@ async fn watch_leader(opts: &EtcdOptions, args: &WatchLeaderArgs, format: Format
     };
     let mut stdout_ok = true;
     let summary = leader::watch(opts, &cluster, &wo, stop, |c| {
+        if svg_file.is_some() && seen.len() < crate::etcd::leader_picture::MAX_CHANGES {
+            seen.push(c.clone());
+        }
         if stdout_ok {
             let line = match format {
                 Format::Json | Format::Prometheus | Format::Yaml => c.json(),
@@ -669,6 +687,22 @@ async fn watch_leader(opts: &EtcdOptions, args: &WatchLeaderArgs, format: Format
         Format::Table | Format::Wide => summary.human(),
     };
     print_lines(&lines);
+    if let (Some(f), Some(path)) = (svg_file.take(), &args.svg) {
+        let t = crate::etcd::leader_picture::timeline(&cluster, &seen, start_ts, leader::now_ts());
+        let options = crate::view::svg::election::Options {
+            theme: args.picture.theme,
+            lang: args.picture.lang(),
+            style: true,
+        };
+        let svg = crate::view::svg::render_timeline(&t, options);
+        let mut f = std::io::BufWriter::new(f);
+        if let Err(e) = std::io::Write::write_all(&mut f, svg.as_bytes())
+            .and_then(|_| std::io::Write::flush(&mut f))
+        {
+            return usage_error(format!("writing {}: {e}", path.display()));
+        }
+        eprintln!("kinspect: wrote {}", path.display());
+    }
     if summary.leader.is_some() {
         EXIT_OK
     } else {

@@ -14,6 +14,7 @@ pub mod k8s_day2;
 pub mod lab;
 pub mod lab_load;
 pub mod pcap;
+pub mod pictures;
 pub mod tls;
 
 use std::io::IsTerminal;
@@ -256,7 +257,7 @@ fn check_output_format(cli: &Cli) -> Result<(), &'static str> {
 
 /// Parses the command line and runs the command; returns the exit code.
 pub fn main() -> i32 {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse_from(pictures::report_output_args(std::env::args_os())) {
         Ok(c) => c,
         Err(e) => {
             let code = if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };

@@ -115,6 +115,11 @@ pub struct FlowRecord {
 pub trait Observer {
     fn event(&mut self, event: &Event);
     fn flow(&mut self, flow: &FlowRecord);
+    /// Every TCP packet, before it is tracked (the report's traffic over
+    /// time); most views ignore it.
+    fn packet(&mut self, ts: Timestamp, origlen: u32, src_port: u16, dst_port: u16) {
+        let _ = (ts, origlen, src_port, dst_port);
+    }
 }
 
 type Key = (SocketAddr, SocketAddr);

@@ -10,8 +10,10 @@ pub mod events;
 pub mod flows;
 pub mod json;
 pub mod k8s_table;
+pub mod report;
 pub mod rpc;
 pub mod style;
+pub mod svg;
 pub mod text;
 pub mod tls;
 

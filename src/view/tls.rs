@@ -50,7 +50,7 @@ fn dash(s: Option<&str>) -> &str {
 }
 
 /// `CN (notAfter 2019-10-05, EXPIRED at capture)` for a leaf.
-fn cert_cell(chain: &[CertSummary]) -> String {
+pub fn cert_cell(chain: &[CertSummary]) -> String {
     let Some(leaf) = chain.first() else {
         return "-".into();
     };
