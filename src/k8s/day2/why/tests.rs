@@ -580,3 +580,19 @@ fn empty_objects_do_not_panic() {
     let r = why_pod(&c, &snap, &c.pods[c.pods.len() - 1]);
     assert_eq!(r.node.as_deref(), Some("ghost-node"));
 }
+
+/// The demo cluster is deterministic and every time in it is relative to
+/// `now` (the lead stores it in etcd and serves it as kubectl JSON).
+#[test]
+fn demo_cluster_is_deterministic() {
+    let a = format!("{:?}", tk::demo_cluster(NOW));
+    assert_eq!(a, format!("{:?}", tk::demo_cluster(NOW)));
+    let later = tk::demo_cluster(NOW + 3600);
+    let r1 = why_all(&tk::demo_cluster(NOW), None);
+    let r2 = why_all(&later, None);
+    assert_eq!(
+        r1.iter().map(|r| &r.summary).collect::<Vec<_>>(),
+        r2.iter().map(|r| &r.summary).collect::<Vec<_>>()
+    );
+    assert_eq!(tk::demo_cluster(NOW).nodes.len(), 5);
+}
