@@ -281,7 +281,7 @@ fn container_problem(pod: &Pod, cs: &ContainerStatus, init: bool) -> Option<Cont
             .as_ref()
             .and_then(|s| s.restart_policy.as_deref())
             .unwrap_or("Always");
-        if !init && t.exit_code.unwrap_or(0) != 0 || (policy == "Always" && !init) {
+        if !init && (t.exit_code.unwrap_or(0) != 0 || policy == "Always") {
             return Some(ContainerProblem {
                 container: name.clone(),
                 init,

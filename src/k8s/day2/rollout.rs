@@ -310,7 +310,7 @@ pub fn revisions(state: &ClusterState, d: &Deployment) -> Vec<Revision> {
         })
         .map(revision_of)
         .collect();
-    out.sort_by(|a, b| b.revision.cmp(&a.revision));
+    out.sort_by_key(|r| std::cmp::Reverse(r.revision));
     out
 }
 

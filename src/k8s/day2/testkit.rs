@@ -439,8 +439,10 @@ fn ios(v: &str) -> IntOrString {
 }
 
 fn template(app: &str, rev_hash: &str, c: core::Container) -> core::PodTemplateSpec {
-    let mut m = meta::ObjectMeta::default();
-    m.labels = labels(&[("app", app), ("pod-template-hash", rev_hash)]);
+    let m = meta::ObjectMeta {
+        labels: labels(&[("app", app), ("pod-template-hash", rev_hash)]),
+        ..Default::default()
+    };
     core::PodTemplateSpec {
         metadata: Some(m),
         spec: Some(core::PodSpec {
@@ -550,6 +552,7 @@ fn dstatus(
 }
 
 /// A ReplicaSet of a Deployment at a revision.
+#[allow(clippy::too_many_arguments)]
 pub fn replica_set(
     ns: &str,
     deploy: &str,
@@ -634,6 +637,7 @@ pub fn rs_pod(
     p
 }
 
+#[allow(clippy::too_many_arguments)]
 fn event(
     ns: &str,
     pod: &str,

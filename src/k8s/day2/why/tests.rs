@@ -548,3 +548,51 @@ fn malformed_quantity_is_a_hint() {
         Err(WhyError::Kind(_))
     ));
 }
+
+/// Objects with every field missing (as a damaged store may give them):
+/// answers, never a panic.
+#[test]
+fn empty_objects_do_not_panic() {
+    use k8s_pb::api::apps::v1 as apps;
+    use k8s_pb::api::core::v1 as core;
+    let mut c = tk::demo_cluster(NOW);
+    c.nodes.push(core::Node::default());
+    c.pods.push(core::Pod::default());
+    c.pods.push(core::Pod {
+        spec: Some(core::PodSpec {
+            node_name: Some("ghost-node".into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    });
+    c.deployments.push(apps::Deployment::default());
+    c.replica_sets.push(apps::ReplicaSet::default());
+    c.stateful_sets.push(apps::StatefulSet::default());
+    c.daemon_sets.push(apps::DaemonSet::default());
+    c.events.push(core::Event::default());
+    c.leases.push(Default::default());
+    let all = why_all(&c, None);
+    assert!(all.len() >= 17);
+    let lines = crate::view::day2::why_list(&all);
+    assert!(lines.len() > all.len());
+    // A Pod bound to a node that is not stored is judged by its containers.
+    let snap = Snapshot::build(&c);
+    let r = why_pod(&c, &snap, &c.pods[c.pods.len() - 1]);
+    assert_eq!(r.node.as_deref(), Some("ghost-node"));
+}
+
+/// The demo cluster is deterministic and every time in it is relative to
+/// `now` (the lead stores it in etcd and serves it as kubectl JSON).
+#[test]
+fn demo_cluster_is_deterministic() {
+    let a = format!("{:?}", tk::demo_cluster(NOW));
+    assert_eq!(a, format!("{:?}", tk::demo_cluster(NOW)));
+    let later = tk::demo_cluster(NOW + 3600);
+    let r1 = why_all(&tk::demo_cluster(NOW), None);
+    let r2 = why_all(&later, None);
+    assert_eq!(
+        r1.iter().map(|r| &r.summary).collect::<Vec<_>>(),
+        r2.iter().map(|r| &r.summary).collect::<Vec<_>>()
+    );
+    assert_eq!(tk::demo_cluster(NOW).nodes.len(), 5);
+}
