@@ -114,7 +114,7 @@ fn table_is_sorted_and_nearly_complete() {
     assert!(all.len() > 1000);
     assert!(all.windows(2).all(|w| w[0].name < w[1].name));
     // Only the hand-written specials (Time, Quantity, JSON, ...) lack Go facts.
-    assert!(GUESSED_FIELDS < 40, "{GUESSED_FIELDS} fields guessed");
+    const { assert!(GUESSED_FIELDS < 40) };
 }
 
 /// Property: any object (random, in the form Go writes it) encoded with
