@@ -719,7 +719,13 @@ pub(crate) fn print_kv<W: Write, K: KvLike>(
     let redacted = matches!(decoded, Some(Decoded::Redacted { .. }))
         || (!dopts.show_secrets && k8s::is_secret_key(kv.key()));
     let show_raw = raw && !redacted && !deleted;
-    let object = decoded.as_ref().and_then(Decoded::object);
+    let mut decoded = decoded;
+    // The table shows the object through `decoded`; the other formats
+    // print it on its own, moved out (no copy).
+    let object = match format {
+        Format::Table | Format::Wide => None,
+        _ => decoded.as_mut().and_then(Decoded::take_object),
+    };
     match format {
         Format::Yaml => {
             let key = display_key(kv.key());

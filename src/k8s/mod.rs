@@ -386,6 +386,14 @@ impl Decoded {
         }
     }
 
+    /// [`Decoded::object`] without a copy: a protobuf object is moved out.
+    pub fn take_object(&mut self) -> Option<ApiValue> {
+        match self {
+            Decoded::Protobuf(p) => p.object.take(),
+            other => other.object(),
+        }
+    }
+
     /// The object's metadata, when decoded.
     pub fn metadata(&self) -> Option<&ObjectMeta> {
         match self {

@@ -19,9 +19,10 @@
 use base64::Engine as _;
 
 use super::schema::{self, Card, Field, Go, Scalar, Special, Ty};
-use super::value::ApiValue;
+use super::value::{ApiValue, Key};
 use super::wire::{Fields, WireValue, read_varint};
 use super::{DecodeError, format_unix_time};
+use std::borrow::Cow;
 
 /// Deepest message nesting followed (Kubernetes objects nest ~12 deep;
 /// CRD schemas more).
@@ -62,12 +63,12 @@ pub fn render_object(
 ) -> Option<Rendered> {
     let index = schema::message_for(api_version, kind)?;
     let mut ctx = Ctx::default();
-    let mut entries = vec![
+    let mut entries: Vec<(Key, ApiValue)> = vec![
         (
-            "apiVersion".to_string(),
+            Cow::Borrowed("apiVersion"),
             ApiValue::Str(api_version.to_string()),
         ),
-        ("kind".to_string(), ApiValue::Str(kind.to_string())),
+        (Cow::Borrowed("kind"), ApiValue::Str(kind.to_string())),
     ];
     entries.extend(ctx.message(raw, base, index, 0));
     let mut object = ApiValue::Obj(entries);
@@ -144,8 +145,8 @@ enum Slot {
     Absent,
     One(ApiValue),
     Many(Vec<ApiValue>),
-    Map(Vec<(String, ApiValue)>),
-    Inline(Vec<(String, ApiValue)>),
+    Map(Vec<(Key, ApiValue)>),
+    Inline(Vec<(Key, ApiValue)>),
 }
 
 #[derive(Default)]
@@ -166,13 +167,7 @@ impl Ctx {
 
     /// The entries of message `index` read from `buf` (at absolute offset
     /// `base`), in Go's order and by Go's rules.
-    fn message(
-        &mut self,
-        buf: &[u8],
-        base: usize,
-        index: u16,
-        depth: u32,
-    ) -> Vec<(String, ApiValue)> {
+    fn message(&mut self, buf: &[u8], base: usize, index: u16, depth: u32) -> Vec<(Key, ApiValue)> {
         let msg = schema::message(index);
         if depth > MAX_DEPTH {
             self.problem(format!(
@@ -250,7 +245,8 @@ impl Ctx {
         }
         let mut out = Vec::with_capacity(msg.fields.len());
         for (f, slot) in msg.fields.iter().zip(slots) {
-            if f.json == "-" {
+            // `json:"-"`: Go never writes the field.
+            if f.json.as_bytes() == b"-" {
                 continue;
             }
             self.emit(f, slot, depth, &mut out);
@@ -259,8 +255,8 @@ impl Ctx {
     }
 
     /// Applies Go's encoding/json rules to one field.
-    fn emit(&mut self, f: &Field, slot: Slot, depth: u32, out: &mut Vec<(String, ApiValue)>) {
-        let name = f.json.to_string();
+    fn emit(&mut self, f: &Field, slot: Slot, depth: u32, out: &mut Vec<(Key, ApiValue)>) {
+        let name: Key = Cow::Borrowed(f.json);
         match slot {
             Slot::Inline(entries) => out.extend(entries),
             Slot::Map(mut m) => {
@@ -355,13 +351,7 @@ impl Ctx {
     }
 
     /// A map entry: key (field 1) and value (field 2).
-    fn map_entry(
-        &mut self,
-        entry: &[u8],
-        base: usize,
-        f: &Field,
-        depth: u32,
-    ) -> (String, ApiValue) {
+    fn map_entry(&mut self, entry: &[u8], base: usize, f: &Field, depth: u32) -> (Key, ApiValue) {
         let mut key = String::new();
         let mut value = None;
         for e in Fields::with_base(entry, base) {
@@ -389,7 +379,7 @@ impl Ctx {
             Ty::Scalar(s) => zero_scalar(s),
             Ty::Msg(child) => self.message_value(&[], 0, child, depth + 1),
         });
-        (key, value)
+        (Cow::Owned(key), value)
     }
 
     /// Packed repeated scalars.

@@ -93,7 +93,7 @@ impl StoredObject {
         match self.object.pointer(&["metadata", "labels"]) {
             Some(ApiValue::Obj(m)) => m
                 .iter()
-                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                .filter_map(|(k, v)| Some((k.to_string(), v.as_str()?.to_string())))
                 .collect(),
             _ => Default::default(),
         }

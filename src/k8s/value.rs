@@ -6,7 +6,13 @@
 //! Kept apart from `serde_json::Value` because that sorts keys (this
 //! crate does not enable `preserve_order`, and other output relies on it).
 
+use std::borrow::Cow;
+
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+
+/// An object key: the schema's field names are borrowed (no allocation
+/// per field), map keys from the data owned.
+pub type Key = Cow<'static, str>;
 
 /// One JSON value of an object.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,7 +25,7 @@ pub enum ApiValue {
     Str(String),
     Arr(Vec<ApiValue>),
     /// Keys in output order.
-    Obj(Vec<(String, ApiValue)>),
+    Obj(Vec<(Key, ApiValue)>),
 }
 
 impl ApiValue {
@@ -76,7 +82,7 @@ impl ApiValue {
             J::Array(a) => ApiValue::Arr(a.iter().map(ApiValue::from_json).collect()),
             J::Object(m) => ApiValue::Obj(
                 m.iter()
-                    .map(|(k, v)| (k.clone(), ApiValue::from_json(v)))
+                    .map(|(k, v)| (Cow::Owned(k.clone()), ApiValue::from_json(v)))
                     .collect(),
             ),
         }
@@ -107,7 +113,7 @@ impl Serialize for ApiValue {
             ApiValue::Obj(m) => {
                 let mut map = s.serialize_map(Some(m.len()))?;
                 for (k, v) in m {
-                    map.serialize_entry(k, v)?;
+                    map.serialize_entry(k.as_ref(), v)?;
                 }
                 map.end()
             }

@@ -10,7 +10,7 @@
 //! 80 columns; we keep each scalar on one line (the value reads back the
 //! same, and a terminal wraps it anyway).
 
-use super::value::ApiValue;
+use super::value::{ApiValue, Key};
 
 /// The object as one YAML document (no `---`), ending in a newline.
 pub fn to_yaml(v: &ApiValue) -> String {
@@ -19,7 +19,7 @@ pub fn to_yaml(v: &ApiValue) -> String {
         ApiValue::Obj(m) if !m.is_empty() => write_map(&mut out, m, 0),
         ApiValue::Arr(a) if !a.is_empty() => write_seq(&mut out, a, 0),
         other => {
-            out.push_str(&scalar(other, 0));
+            write_scalar(&mut out, other);
             out.push('\n');
         }
     }
@@ -32,18 +32,29 @@ fn indent(out: &mut String, n: usize) {
     }
 }
 
-fn sorted(m: &[(String, ApiValue)]) -> Vec<&(String, ApiValue)> {
+fn sorted(m: &[(Key, ApiValue)]) -> Vec<&(Key, ApiValue)> {
     let mut v: Vec<_> = m.iter().collect();
     v.sort_by(|a, b| a.0.cmp(&b.0));
     v
 }
 
-fn write_map(out: &mut String, m: &[(String, ApiValue)], ind: usize) {
+fn write_map(out: &mut String, m: &[(Key, ApiValue)], ind: usize) {
+    if m.windows(2).all(|w| w[0].0 <= w[1].0) {
+        for (i, (k, v)) in m.iter().enumerate() {
+            if i > 0 {
+                indent(out, ind);
+            }
+            write_string(out, k);
+            out.push(':');
+            write_value_after_key(out, v, ind);
+        }
+        return;
+    }
     for (i, (k, v)) in sorted(m).into_iter().enumerate() {
         if i > 0 {
             indent(out, ind);
         }
-        out.push_str(&key(k));
+        write_string(out, k);
         out.push(':');
         write_value_after_key(out, v, ind);
     }
@@ -68,7 +79,7 @@ fn write_value_after_key(out: &mut String, v: &ApiValue, ind: usize) {
         }
         other => {
             out.push(' ');
-            out.push_str(&scalar(other, ind));
+            write_scalar(out, other);
             out.push('\n');
         }
     }
@@ -86,7 +97,7 @@ fn write_seq(out: &mut String, a: &[ApiValue], ind: usize) {
             ApiValue::Arr(inner) if !inner.is_empty() => write_seq(out, inner, ind + 2),
             ApiValue::Str(s) if is_block(s) => block(out, s, ind + 2),
             other => {
-                out.push_str(&scalar(other, ind + 2));
+                write_scalar(out, other);
                 out.push('\n');
             }
         }
@@ -125,21 +136,18 @@ fn block(out: &mut String, s: &str, ind: usize) {
     }
 }
 
-fn key(k: &str) -> String {
-    scalar(&ApiValue::Str(k.to_string()), 0)
-}
-
 /// A scalar (or an empty collection) on one line.
-fn scalar(v: &ApiValue, _ind: usize) -> String {
+fn write_scalar(out: &mut String, v: &ApiValue) {
     match v {
-        ApiValue::Null => "null".into(),
-        ApiValue::Bool(b) => b.to_string(),
-        ApiValue::Int(i) => i.to_string(),
-        ApiValue::UInt(u) => u.to_string(),
-        ApiValue::Float(f) => float(*f),
-        ApiValue::Str(s) => string(s),
-        ApiValue::Arr(_) => "[]".into(),
-        ApiValue::Obj(_) => "{}".into(),
+        ApiValue::Null => out.push_str("null"),
+        ApiValue::Bool(true) => out.push_str("true"),
+        ApiValue::Bool(false) => out.push_str("false"),
+        ApiValue::Int(i) => out.push_str(itoa::Buffer::new().format(*i)),
+        ApiValue::UInt(u) => out.push_str(itoa::Buffer::new().format(*u)),
+        ApiValue::Float(f) => out.push_str(&float(*f)),
+        ApiValue::Str(s) => write_string(out, s),
+        ApiValue::Arr(_) => out.push_str("[]"),
+        ApiValue::Obj(_) => out.push_str("{}"),
     }
 }
 
@@ -162,16 +170,79 @@ fn float(f: f64) -> String {
 
 /// A string as plain, single-quoted or double-quoted text.
 pub fn string(s: &str) -> String {
-    if needs_double(s) {
-        return double_quoted(s);
+    let mut out = String::with_capacity(s.len() + 2);
+    write_string(&mut out, s);
+    out
+}
+
+/// [`string`], appended to `out` (the hot path: no allocation for the
+/// common plain string).
+fn write_string(out: &mut String, s: &str) {
+    // One pass over the bytes for the common case: ASCII, no control
+    // characters, no YAML syntax inside, no word YAML would read as
+    // something else.
+    if simple_plain(s) && !resolves_as_other(s) {
+        out.push_str(s);
+        return;
     }
-    if resolves_as_other(s) {
-        return double_quoted(s);
+    if needs_double(s) || resolves_as_other(s) {
+        out.push_str(&double_quoted(s));
+    } else if plain_ok(s) {
+        out.push_str(s);
+    } else {
+        out.push('\'');
+        for c in s.chars() {
+            if c == '\'' {
+                out.push('\'');
+            }
+            out.push(c);
+        }
+        out.push('\'');
     }
-    if plain_ok(s) {
-        return s.to_string();
+}
+
+/// ASCII text that go-yaml writes plain: printable, not starting with an
+/// indicator or a space, no `: ` or ` #` inside, no trailing space or colon.
+fn simple_plain(s: &str) -> bool {
+    let b = s.as_bytes();
+    let (Some(&first), Some(&last)) = (b.first(), b.last()) else {
+        return false;
+    };
+    if matches!(
+        first,
+        b'-' | b'?'
+            | b':'
+            | b','
+            | b'['
+            | b']'
+            | b'{'
+            | b'}'
+            | b'#'
+            | b'&'
+            | b'*'
+            | b'!'
+            | b'|'
+            | b'>'
+            | b'\''
+            | b'"'
+            | b'%'
+            | b'@'
+            | b'`'
+            | b' '
+    ) || last == b' '
+        || last == b':'
+    {
+        return false;
     }
-    format!("'{}'", s.replace('\'', "''"))
+    let mut prev = 0u8;
+    for &c in b {
+        if !(0x20..0x7f).contains(&c) || (prev == b':' && c == b' ') || (prev == b' ' && c == b'#')
+        {
+            return false;
+        }
+        prev = c;
+    }
+    true
 }
 
 /// Characters only a double-quoted scalar can carry.
@@ -231,7 +302,17 @@ fn is_number(s: &str) -> bool {
     if t.is_empty() {
         return false;
     }
-    let t = t.replace('_', "");
+    if !t
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'+' || b == b'-')
+    {
+        return false;
+    }
+    let t = if t.contains('_') {
+        t.replace('_', "")
+    } else {
+        t.to_string()
+    };
     if let Some(h) = t.strip_prefix("0x") {
         return !h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit());
     }
