@@ -16,6 +16,7 @@ pub mod cli;
 pub mod doctor;
 pub mod etcd;
 pub mod event;
+pub mod fsutil;
 pub mod k8s;
 pub mod lab;
 pub mod net;

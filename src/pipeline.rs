@@ -20,6 +20,11 @@ pub struct Summary {
     pub flows: u64,
     pub gap_bytes: u64,
     pub evicted_idle: u64,
+    /// Connections finished early because `--max-connections` were open
+    /// (least recently active first).
+    pub evicted_limit: u64,
+    /// The connection limit in force.
+    pub max_connections: usize,
     /// Undecodable packets by reason (only reasons that occurred).
     pub undecodable: Vec<(String, u64)>,
     /// Damage that ended a file early (the packets before it were used).
@@ -42,6 +47,12 @@ impl Summary {
         );
         if self.gap_bytes > 0 {
             s.push_str(&format!(", {} bytes missing in gaps", self.gap_bytes));
+        }
+        if self.evicted_limit > 0 {
+            s.push_str(&format!(
+                ", {} connections evicted at the {}-connection limit",
+                self.evicted_limit, self.max_connections
+            ));
         }
         if self.undecodable.is_empty() {
             s.push_str("; undecodable: none");
@@ -98,6 +109,7 @@ impl Pipeline {
             Ok(d) => match d.transport {
                 Transport::Tcp(seg) => {
                     self.summary.tcp_packets += 1;
+                    obs.packet(p.ts, p.origlen, seg.src_port, seg.dst_port);
                     self.table.tcp(p.ts, p.origlen, d.src, d.dst, &seg, obs);
                 }
                 Transport::Udp { .. } => self.summary.udp_packets += 1,
@@ -147,6 +159,15 @@ impl Pipeline {
         self.summary.flows = self.table.stats.connections;
         self.summary.gap_bytes = self.table.stats.gap_bytes;
         self.summary.evicted_idle = self.table.stats.evicted_idle;
+        self.summary.evicted_limit = self.table.stats.evicted_limit;
+        self.summary.max_connections = self.table.max_connections();
+        if self.summary.evicted_limit > 0 {
+            self.summary.warnings_soft.push(format!(
+                "{} connections were finished early: more than {} were open at once \
+                 (least recently active evicted; raise --max-connections to keep more)",
+                self.summary.evicted_limit, self.summary.max_connections
+            ));
+        }
         self.summary.undecodable = Undecodable::ALL
             .iter()
             .filter(|r| self.undecodable[r.index()] > 0)

@@ -210,7 +210,7 @@ fn corpus_kubeconfigs_with_redacted_keys() {
     let corpus =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/kubeadm-pki-maxxmoney");
     if !corpus.exists() {
-        eprintln!("SKIP: ../shared/corpus not found");
+        common::skip_for("corpus", "../shared/corpus not found");
         return;
     }
     let (code, out, _) = kinspect(&[

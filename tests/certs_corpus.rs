@@ -7,7 +7,9 @@
 //! - `certs verify` agrees with every `openssl verify` line (time, purpose,
 //!   hostname, IP; CRL checks are not in kinspect's scope and are skipped).
 //!
-//! Prints `SKIP: ../shared/corpus not found` when the corpus is absent.
+//! Records a skip (`common::skip`) when the corpus is absent.
+
+mod common;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -19,13 +21,7 @@ use serde_json::Value;
 const ORACLE_NOW: &str = "2026-11-26T12:00:00Z";
 
 fn corpus() -> Option<PathBuf> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    if p.is_dir() {
-        Some(p)
-    } else {
-        eprintln!("SKIP: ../shared/corpus not found");
-        None
-    }
+    common::corpus()
 }
 
 fn kinspect(args: &[&str], cwd: &Path) -> (i32, String, String) {

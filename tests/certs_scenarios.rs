@@ -109,16 +109,17 @@ fn healthy_node_is_all_ok() {
     assert_eq!(api["path"], "/etc/kubernetes/pki/apiserver.crt");
     assert_eq!(api["subject"], "CN=kube-apiserver");
     assert_eq!(api["issuer"], "CN=kubernetes");
-    assert_eq!(api["not_after"], "2027-01-01T00:00:00.000000Z");
-    assert_eq!(api["residual"], "214d");
-    assert_eq!(api["residual_days"], 214);
+    assert_eq!(api["not_after"], "2124-01-01T00:00:00.000000Z");
+    assert_eq!(api["residual"], "97y");
+    // Python: (date(2124, 1, 1) - date(2026, 6, 1)).days
+    assert_eq!(api["residual_days"], 35642);
     assert_eq!(api["ca"], "ca");
     assert_eq!(api["externally_managed"], false);
     assert_eq!(row(&rows, "etcd-peer")["ca"], "etcd-ca");
     assert_eq!(row(&rows, "front-proxy-client")["ca"], "front-proxy-ca");
     let ca = row(&rows, "ca");
     assert_eq!(ca["kind"], "ca");
-    assert_eq!(ca["residual"], "8y");
+    assert_eq!(ca["residual"], "98y");
     assert_eq!(ca["ca"], "self");
     let client = row(&rows, "kubelet client");
     assert_eq!(
@@ -126,7 +127,7 @@ fn healthy_node_is_all_ok() {
         "/var/lib/kubelet/pki/kubelet-client-current.pem"
     );
     assert_eq!(client["subject"], "CN=system:node:node1,O=system:nodes");
-    assert_eq!(client["not_after"], "2026-12-15T00:00:00.000000Z");
+    assert_eq!(client["not_after"], "2123-12-15T00:00:00.000000Z");
     assert_eq!(row(&rows, "kubelet serving")["ca"], "self");
 }
 
@@ -157,8 +158,8 @@ fn healthy_table_has_kubeadms_columns() {
         cols(lines[1]),
         [
             "admin.conf",
-            "2027-01-01T00:00:00.000000Z",
-            "214d",
+            "2124-01-01T00:00:00.000000Z",
+            "97y",
             "ca",
             "no",
             "ok"
@@ -181,7 +182,7 @@ fn healthy_table_has_kubeadms_columns() {
     assert!(
         lines
             .iter()
-            .any(|l| cols(l) == ["ca", "2034-12-30T00:00:00.000000Z", "8y", "no", "ok"]),
+            .any(|l| cols(l) == ["ca", "2125-01-01T00:00:00.000000Z", "98y", "no", "ok"]),
         "{out}"
     );
     assert!(
@@ -320,7 +321,7 @@ fn ca_that_ends_before_its_leaf_and_a_leaf_not_valid_yet() {
     assert_eq!(
         findings(server),
         [
-            "its CA CN=short-lived-ca expires first (2026-09-01T00:00:00.000000Z, before this certificate's 2027-01-01T00:00:00.000000Z)"
+            "its CA CN=short-lived-ca expires first (2026-09-01T00:00:00.000000Z, before this certificate's 2124-01-01T00:00:00.000000Z)"
         ]
     );
     let future = row(&rows, "future.crt");
@@ -419,21 +420,22 @@ fn kubeadm_ca_that_is_not_a_ca() {
 
 #[test]
 fn expiring_soon_warns_within_warn_days() {
-    let (code, rows) = check_root("healthy", "2026-12-10T00:00:00Z");
+    // The healthy tree's leaves end in 2124 (kubelet client 2123-12-15).
+    let (code, rows) = check_root("healthy", "2123-12-10T00:00:00Z");
     assert_eq!(code, 0, "warnings do not fail");
     let r = row(&rows, "kubelet client");
     assert_eq!(r["status"], "warn");
-    assert_eq!(findings(r), ["expires in 5d (2026-12-15T00:00:00.000000Z)"]);
+    assert_eq!(findings(r), ["expires in 5d (2123-12-15T00:00:00.000000Z)"]);
     assert_eq!(
         findings(row(&rows, "apiserver")),
-        ["expires in 22d (2027-01-01T00:00:00.000000Z)"]
+        ["expires in 22d (2124-01-01T00:00:00.000000Z)"]
     );
     // --warn-days 10: only the kubelet client is that close.
     let (_, rows) = check_json(&[
         "--root",
         &certs("healthy"),
         "--at",
-        "2026-12-10T00:00:00Z",
+        "2123-12-10T00:00:00Z",
         "--warn-days",
         "10",
     ]);
@@ -474,7 +476,7 @@ fn paths_inside_a_root_resolve_under_it() {
 fn prometheus_text_in_exporter_style() {
     use kinspect::pki::check::{CheckOptions, check};
     use kinspect::pki::node::NodeRoot;
-    let at = kinspect::cli::parse_rfc3339(AT).unwrap();
+    let at = kinspect::cli::parse_at(AT).unwrap();
     let report = check(&CheckOptions {
         paths: vec![],
         root: NodeRoot::under(certs("kubelet-expired-client")),
@@ -501,7 +503,7 @@ fn prometheus_text_in_exporter_style() {
         .lines()
         .find(|l| l.starts_with("x509_cert_not_after{") && l.contains("name=\"apiserver\""))
         .unwrap();
-    // 2027-01-01T00:00:00Z
-    assert!(api.ends_with("} 1798761600"), "{api}");
+    // 2124-01-01T00:00:00Z (date -d 2124-01-01Z +%s)
+    assert!(api.ends_with("} 4859740800"), "{api}");
     assert!(text.contains("\nx509_read_errors 0\n"));
 }

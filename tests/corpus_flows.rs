@@ -624,7 +624,10 @@ fn own_captures_match_tshark_run_now() {
         {
             Ok(o) => o,
             Err(e) => {
-                eprintln!("SKIP: tshark not runnable ({e}); scripts/test installs it");
+                common::skip_for(
+                    "tool",
+                    &format!("tshark not runnable ({e}); scripts/test installs it"),
+                );
                 return;
             }
         };

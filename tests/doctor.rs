@@ -392,8 +392,7 @@ impl Drop for Lab {
 
 #[test]
 fn probe_names_the_peer_port_against_a_lab_etcd() {
-    if !Path::new("/usr/bin/etcd").exists() {
-        eprintln!("skipped: no /usr/bin/etcd (apt-get install etcd-server)");
+    if !common::have_etcd() {
         return;
     }
     let lab = Lab(tempfile::tempdir().expect("tempdir"));
@@ -672,8 +671,7 @@ fn image_tag_typos() {
 /// both show up, with the side that sent the alert.
 #[test]
 fn capture_reports_refusals_and_tls_alerts() {
-    if !common::is_root() {
-        eprintln!("SKIP: doctor --capture needs root");
+    if !common::have_root("doctor --capture") {
         return;
     }
     let certs = Path::new(env!("CARGO_MANIFEST_DIR")).join("certs");

@@ -110,14 +110,7 @@ fn table_shows_the_observed_leader_and_the_election() {
 }
 
 fn tool(name: &str) -> bool {
-    let ok = Command::new(name)
-        .arg("-v")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        eprintln!("SKIP: {name} not installed");
-    }
-    ok
+    common::have_tool(name, "-v")
 }
 
 fn temp_dir(tag: &str) -> PathBuf {
@@ -341,7 +334,7 @@ fn move_leader_then_kill_match_the_truth_file() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures");
     let truth_path = dir.join("etcd-rpc-election.truth.json");
     let Ok(truth) = std::fs::read_to_string(&truth_path) else {
-        eprintln!("SKIP: {} not found", truth_path.display());
+        common::skip(&format!("{} not found", truth_path.display()));
         return;
     };
     let truth: serde_json::Value = serde_json::from_str(&truth).unwrap();

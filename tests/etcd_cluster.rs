@@ -9,7 +9,9 @@
 //! endpoint, silent endpoint, TLS without or with rejected certificates)
 //! must give one line, the right exit code, and no hang.
 //!
-//! Without an etcd binary every test prints `SKIP` and passes.
+//! Without an etcd binary every test records a skip (`common::skip`).
+
+mod common;
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::TcpListener;
@@ -103,13 +105,7 @@ fn run(args: &[&str]) -> Run {
 }
 
 fn have_etcd() -> bool {
-    let found = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).any(|d| d.join("etcd").is_file()))
-        .unwrap_or(false);
-    if !found {
-        eprintln!("SKIP: no etcd binary (apt-get install etcd-server)");
-    }
-    found
+    common::have_etcd()
 }
 
 /// A lab cluster that is brought down (and purged) when dropped.
@@ -179,6 +175,30 @@ impl Lab {
         }
         let refs: Vec<&str> = all.iter().map(String::as_str).collect();
         kinspect(&refs)
+    }
+
+    /// `etcdctl ARGS` against every member of this lab (the oracle).
+    fn etcdctl(&self, args: &[&str]) -> std::process::Output {
+        let eps = [2379, 22379, 32379].map(|p| self.endpoint(p)).join(",");
+        let mut cmd = Command::new("etcdctl");
+        for (k, _) in std::env::vars() {
+            if k.starts_with("ETCDCTL_") {
+                cmd.env_remove(k);
+            }
+        }
+        cmd.env("ETCDCTL_API", "3")
+            .arg(format!("--endpoints={eps}"))
+            .arg("--command-timeout=5s");
+        if self.tls {
+            for (flag, f) in [
+                ("--cacert", "ca.crt"),
+                ("--cert", "healthcheck-client.crt"),
+                ("--key", "healthcheck-client.key"),
+            ] {
+                cmd.arg(format!("{flag}={}", self.pki(f)));
+            }
+        }
+        cmd.args(args).output().expect("etcdctl runs")
     }
 
     fn etcd(&self, args: &[&str]) -> Run {
@@ -447,9 +467,17 @@ fn election_story(lab: &Lab) {
     }
     assert!(h.elapsed < Duration::from_secs(10), "{:?}", h.elapsed);
 
-    // status still works with one member down: leader and quorum, exit 0.
+    // status still shows every member with one down (leader and quorum
+    // are there), but exits 1 for the member that does not answer, as
+    // `etcdctl endpoint status` does on the same endpoints (the oracle).
     let st = lab.etcd(&["status", "-o", "json"]);
-    assert_eq!(st.code, Some(0), "{st:#?}");
+    assert_eq!(st.code, Some(1), "{st:#?}");
+    let oracle = lab.etcdctl(&["endpoint", "status"]);
+    assert_eq!(oracle.status.code(), Some(1), "etcdctl: {oracle:?}");
+    assert!(
+        String::from_utf8_lossy(&oracle.stderr).contains("Failed to get the status of endpoint"),
+        "{oracle:?}"
+    );
     let dead_row = st
         .json()
         .into_iter()
@@ -754,5 +782,72 @@ fn bad_flags_are_usage_errors() {
     assert!(
         one_line(&r).contains("/nonexistent/ca.crt: cannot read"),
         "{r:#?}"
+    );
+}
+
+/// Two of three members killed: the one left cannot elect a leader.
+/// `etcd status` shows it, says `leader: NONE` and `quorum: NO`, and exits
+/// 1; etcdctl's own status of that member (the oracle) reports no leader.
+#[test]
+fn no_leader_exits_1() {
+    if !have_etcd() {
+        return;
+    }
+    let lab = Lab::up("127.0.35.1", false);
+    let mut killed = Vec::new();
+    let started = Instant::now();
+    while killed.len() < 2 {
+        // After the first kill the other two need a moment to elect.
+        let k = lab.lab(&["kill-leader", "-o", "json"]);
+        if k.code == Some(0) {
+            let v: Value = serde_json::from_str(k.stdout.trim()).expect("kill-leader JSON");
+            killed.push(s(&v, "name").to_string());
+        } else {
+            assert!(started.elapsed() < Duration::from_secs(20), "{k:#?}");
+            thread::sleep(Duration::from_millis(300));
+        }
+    }
+    let alive = ["m1", "m2", "m3"]
+        .into_iter()
+        .find(|m| !killed.iter().any(|k| k == m))
+        .expect("one member left");
+    let port = match alive {
+        "m1" => 2379,
+        "m2" => 22379,
+        _ => 32379,
+    };
+    // The survivor keeps the old leader until its election timeout.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let r = loop {
+        let r = lab.etcd(&["status"]);
+        if r.stdout.contains("leader: NONE") || Instant::now() > deadline {
+            break r;
+        }
+        thread::sleep(Duration::from_millis(300));
+    };
+    assert_eq!(r.code, Some(1), "{r:#?}");
+    let summary = r.stdout.lines().last().unwrap_or_default();
+    assert!(
+        summary.starts_with("leader: NONE; quorum: NO (1 of 3 voting members answer, 2 needed)"),
+        "{summary}"
+    );
+    let oracle = Command::new("etcdctl")
+        .env_remove("ETCDCTL_ENDPOINTS")
+        .env("ETCDCTL_API", "3")
+        .args(["-w", "json", "endpoint", "status"])
+        .arg(format!("--endpoints={}", lab.endpoint(port)))
+        .output()
+        .expect("etcdctl");
+    assert!(oracle.status.success(), "{oracle:?}");
+    let text = String::from_utf8_lossy(&oracle.stdout);
+    let v: Value = serde_json::from_str(text.trim()).expect("etcdctl JSON");
+    // etcdctl leaves out a zero leader (omitempty) and names the reason.
+    assert!(
+        v[0]["Status"]["leader"].as_u64().unwrap_or(0) == 0,
+        "etcdctl: {text}"
+    );
+    assert_eq!(
+        v[0]["Status"]["errors"][0], "etcdserver: no leader",
+        "{text}"
     );
 }

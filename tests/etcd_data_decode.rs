@@ -6,6 +6,7 @@
 //! byte flip of the Pod: never a panic, and a damaged value still names
 //! its type and says where it broke.
 
+mod common;
 mod etcd_data_support;
 
 use std::path::Path;

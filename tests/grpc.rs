@@ -159,20 +159,13 @@ fn our_capture(name: &str) -> Option<PathBuf> {
     if p.is_file() {
         Some(p)
     } else {
-        eprintln!("SKIP: {} not found", p.display());
+        common::skip(&format!("{} not found", p.display()));
         None
     }
 }
 
 fn have(tool: &str) -> bool {
-    let ok = Command::new(tool)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        eprintln!("SKIP: {tool} not installed");
-    }
-    ok
+    common::have_tool(tool, "--version")
 }
 
 /// (client port, :path) → calls, as tshark decodes them.

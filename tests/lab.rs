@@ -5,6 +5,8 @@
 //! (exit 2 with the apt command), and flag mistakes. Each lab lives in its
 //! own temporary folder and is stopped by a Drop guard even on panic.
 
+mod common;
+
 use std::io::Read;
 use std::net::TcpListener;
 use std::path::Path;
@@ -85,13 +87,7 @@ fn run(args: &[&str]) -> Run {
 }
 
 fn have_etcd() -> bool {
-    let found = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).any(|d| d.join("etcd").is_file()))
-        .unwrap_or(false);
-    if !found {
-        eprintln!("SKIP: no etcd binary (apt-get install etcd-server)");
-    }
-    found
+    common::have_etcd()
 }
 
 /// Live etcd processes whose arguments mention `dir`.
@@ -190,6 +186,85 @@ fn taken_port_starts_nothing() {
     for m in ["m1", "m2", "m3"] {
         assert!(!g.0.path().join(format!("{m}.pid")).exists());
     }
+    // Said before anything was written: no lab.json for `status` to
+    // report as a cluster with no leader.
+    assert!(!g.0.path().join("lab.json").exists());
+    let st = run(&["lab", "etcd", "status", "--dir", g.dir()]);
+    assert_eq!(st.code, Some(2), "{st:#?}");
+    assert!(st.stderr.contains("no lab here"), "{st:#?}");
+}
+
+/// Ctrl-C while `up` waits for a leader stops the members it started and
+/// leaves no lab.json. The members never elect a leader here: a wrapper
+/// gives them a 50 s election timeout (the last flag wins in etcd).
+#[test]
+fn ctrl_c_during_up_stops_what_it_started() {
+    if !have_etcd() {
+        return;
+    }
+    let g = Guard::new();
+    let real = std::env::var_os("PATH")
+        .and_then(|p| {
+            std::env::split_paths(&p)
+                .map(|d| d.join("etcd"))
+                .find(|f| f.is_file())
+        })
+        .expect("etcd in PATH");
+    let bin = tempfile::Builder::new()
+        .prefix("kinspect-lab-bin-")
+        .tempdir()
+        .expect("tempdir");
+    let wrapper = bin.path().join("etcd");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nexec {} \"$@\" --heartbeat-interval=5000 --election-timeout=50000\n",
+            real.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let lab = g.0.path().join("lab");
+    let mut c = kinspect(&[
+        "lab",
+        "etcd",
+        "up",
+        "--dir",
+        lab.to_str().unwrap(),
+        "--ip",
+        "127.0.33.4",
+        "--wait",
+        "60s",
+    ]);
+    c.env("KINSPECT_ETCD", &wrapper);
+    c.stdout(std::process::Stdio::piped());
+    c.stderr(std::process::Stdio::piped());
+    let child = c.spawn().expect("kinspect");
+    // Wait until the three members run, then interrupt.
+    let start = std::time::Instant::now();
+    while etcd_processes_under(&lab).len() < 3 {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "members did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    // SAFETY: kill(2) on the kinspect child we just spawned.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().expect("kinspect");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("interrupted: stopped what this run started (m1, m2, m3)"),
+        "{stderr}"
+    );
+    assert!(
+        etcd_processes_under(&lab).is_empty(),
+        "members left running"
+    );
+    assert!(!lab.join("lab.json").exists(), "stale lab.json");
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! Live capture on `lo` with the real libpcap, through the real binary.
 //!
-//! Needs root (or CAP_NET_RAW): without it every test prints
-//! `SKIP: live capture needs root` and passes. The packet counts are
+//! Needs root (or CAP_NET_RAW): without it every test records a skip
+//! (`common::skip`) and passes, unless `KINSPECT_TEST_REQUIRE_ALL=1`. The packet counts are
 //! cross-checked with `kinspect pcap flows` on the written file and with
 //! tshark's `capinfos` when it is installed (skipped visibly otherwise).
 //! Every wait is bounded: a capture that does not stop is killed and the
@@ -27,8 +27,7 @@ const REPLY: &[u8] = b"kinspect-live-test-reply\n";
 
 macro_rules! require_root {
     () => {
-        if !common::is_root() {
-            eprintln!("SKIP: live capture needs root");
+        if !common::have_root("live capture") {
             return;
         }
     };
@@ -325,7 +324,10 @@ fn count_limit_flows_and_file_agree() {
         let count: Option<u64> = s.split('\t').nth(1).and_then(|c| c.trim().parse().ok());
         assert_eq!(count, Some(N), "capinfos -c: {s}{}", text(&out.stderr));
     } else {
-        eprintln!("SKIP (part): capinfos not installed, file not cross-checked with tshark");
+        common::skip_for(
+            "tool",
+            "(part) capinfos not installed, file not cross-checked with tshark",
+        );
     }
 }
 

@@ -18,7 +18,7 @@ fn etcd_capture() -> Option<PathBuf> {
     if p.is_file() {
         Some(p)
     } else {
-        eprintln!("SKIP: {} not found", p.display());
+        common::skip(&format!("{} not found", p.display()));
         None
     }
 }
@@ -107,12 +107,7 @@ fn etcd_rows_equal_the_calls_in_the_events() {
 #[test]
 fn etcd_peer_http_rows_match_tshark_responses() {
     let Some(cap) = etcd_capture() else { return };
-    let have_tshark = Command::new("tshark")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !have_tshark {
-        eprintln!("SKIP: tshark not installed");
+    if !common::have_tool("tshark", "--version") {
         return;
     }
     // tshark pairs a response with its request URI (non-streaming ones).

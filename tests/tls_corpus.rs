@@ -158,12 +158,6 @@ fn strs(v: &Value) -> Vec<String> {
         .collect()
 }
 
-/// Whether the other engineer's decryption primitives are in (until then
-/// the TLS 1.3 certificates, which only keys reveal, are skipped visibly).
-fn decryption_available() -> bool {
-    kinspect::proto::tls::decrypt::suite_supported(0x1301)
-}
-
 /// Captures with TLS in the oracle, the arguments they need, and what
 /// cannot match tshark (with the reason).
 const CAPTURES: &[(&str, &[&str])] = &[
@@ -238,7 +232,6 @@ fn every_tls_capture_of_the_summary_is_checked() {
 #[test]
 fn snis_versions_ciphers_certificates_and_alerts_match_tshark() {
     let corpus = require_corpus!();
-    let decrypting = decryption_available();
     let mut compared_certs = 0;
     for (file, extra) in CAPTURES {
         let oracle_text = std::fs::read_to_string(common::oracle_path(&corpus.join(file))).unwrap();
@@ -277,47 +270,39 @@ fn snis_versions_ciphers_certificates_and_alerts_match_tshark() {
         );
 
         // Certificates: subject, issuer, serial, notAfter.
-        let tls13_keys = file.contains("tls13");
         let mut theirs = parse_oracle_certs(&oracle_text);
-        if tls13_keys && !decrypting {
-            eprintln!(
-                "SKIP: {file}: TLS 1.3 certificates need decryption (src/proto/tls/decrypt not landed yet); {} oracle certificates not compared",
-                theirs.len()
-            );
-        } else {
-            let mut ours: Vec<OracleCert> = rows
-                .iter()
-                .flat_map(|r| {
-                    let mut v = r["certificates"].as_array().cloned().unwrap_or_default();
-                    v.extend(
-                        r["client_certificates"]
-                            .as_array()
-                            .cloned()
-                            .unwrap_or_default(),
-                    );
-                    v
-                })
-                .map(|c| OracleCert {
-                    subject: openssl_names(c["subject"].as_str().unwrap_or_default()),
-                    issuer: openssl_names(c["issuer"].as_str().unwrap_or_default()),
-                    serial: c["serial"].as_str().unwrap_or_default().to_string(),
-                    not_after: c["not_after"].as_str().unwrap_or_default()[..19].to_string(),
-                    at_capture: match (
-                        c["expired_at_capture"].as_bool(),
-                        c["not_yet_valid_at_capture"].as_bool(),
-                    ) {
-                        (Some(true), _) => "NO (expired)",
-                        (_, Some(true)) => "NO (not yet valid)",
-                        _ => "YES",
-                    }
-                    .to_string(),
-                })
-                .collect();
-            ours.sort();
-            theirs.sort();
-            compared_certs += theirs.len();
-            assert_eq!(ours, theirs, "{file}: certificates");
-        }
+        let mut ours: Vec<OracleCert> = rows
+            .iter()
+            .flat_map(|r| {
+                let mut v = r["certificates"].as_array().cloned().unwrap_or_default();
+                v.extend(
+                    r["client_certificates"]
+                        .as_array()
+                        .cloned()
+                        .unwrap_or_default(),
+                );
+                v
+            })
+            .map(|c| OracleCert {
+                subject: openssl_names(c["subject"].as_str().unwrap_or_default()),
+                issuer: openssl_names(c["issuer"].as_str().unwrap_or_default()),
+                serial: c["serial"].as_str().unwrap_or_default().to_string(),
+                not_after: c["not_after"].as_str().unwrap_or_default()[..19].to_string(),
+                at_capture: match (
+                    c["expired_at_capture"].as_bool(),
+                    c["not_yet_valid_at_capture"].as_bool(),
+                ) {
+                    (Some(true), _) => "NO (expired)",
+                    (_, Some(true)) => "NO (not yet valid)",
+                    _ => "YES",
+                }
+                .to_string(),
+            })
+            .collect();
+        ours.sort();
+        theirs.sort();
+        compared_certs += theirs.len();
+        assert_eq!(ours, theirs, "{file}: certificates");
 
         // Alerts: the clear (or decrypted) ones by name; tshark decrypted
         // tls12-aes256gcm with a PSK we do not have, so there only the
@@ -682,10 +667,6 @@ fn sessions_of(events: &[Value]) -> Vec<&Value> {
 #[test]
 fn tls13_rfc8446_decrypts_including_early_data() {
     let corpus = require_corpus!();
-    if !decryption_available() {
-        eprintln!("SKIP: src/proto/tls/decrypt has not landed (suite_supported(0x1301) is false)");
-        return;
-    }
     let events = events_with_keys(
         &corpus,
         "wireshark/tls13-rfc8446.pcap",
@@ -731,10 +712,6 @@ fn tls13_rfc8446_decrypts_including_early_data() {
 #[test]
 fn tls13_rfc8446_without_early_secret_says_early_data_not_decrypted() {
     let corpus = require_corpus!();
-    if !decryption_available() {
-        eprintln!("SKIP: src/proto/tls/decrypt has not landed");
-        return;
-    }
     let events = events_with_keys(
         &corpus,
         "wireshark/tls13-rfc8446.pcap",
@@ -763,10 +740,6 @@ fn tls13_rfc8446_without_early_secret_says_early_data_not_decrypted() {
 #[test]
 fn illustrated_tls13_decrypts_to_ping_pong() {
     let corpus = require_corpus!();
-    if !decryption_available() {
-        eprintln!("SKIP: src/proto/tls/decrypt has not landed");
-        return;
-    }
     let events = events_with_keys(
         &corpus,
         "illustrated-tls13/capture.pcap",
@@ -796,7 +769,9 @@ fn own_capture(name: &str) -> Option<(std::path::PathBuf, Value)> {
     let pcap = dir.join(format!("{name}.pcapng"));
     let truth = dir.join(format!("{name}.truth.json"));
     if !pcap.is_file() || !truth.is_file() {
-        eprintln!("SKIP: captures/{name}.pcapng or its truth file is missing");
+        common::skip(&format!(
+            "captures/{name}.pcapng or its truth file is missing"
+        ));
         return None;
     }
     let truth: Value = serde_json::from_str(&std::fs::read_to_string(truth).unwrap()).unwrap();
@@ -899,10 +874,6 @@ fn own_capture_mtls_client_rejected() {
         "handshake failed (inferred): server aborted after the client's second flight — typical of a server rejecting the client certificate"
     );
 
-    if !decryption_available() {
-        eprintln!("SKIP: decryption part (src/proto/tls/decrypt not landed)");
-        return;
-    }
     let keys = pcap.with_extension("keys");
     let rows = run_json(&["pcap", "tls", "--keylog", keys.to_str().unwrap()], &pcap);
     let r13 = by_client_port(&rows, tls13_port);
@@ -932,10 +903,6 @@ fn own_capture_tls13_decrypts_to_the_etcd_requests() {
     let Some((pcap, truth)) = own_capture("etcd-tls13-keylog") else {
         return;
     };
-    if !decryption_available() {
-        eprintln!("SKIP: src/proto/tls/decrypt not landed");
-        return;
-    }
     let want_h1: Vec<String> = truth["tshark_http_with_keylog"]
         .as_array()
         .unwrap()
@@ -1014,10 +981,6 @@ fn own_capture_tls13_decrypts_to_the_etcd_requests() {
 #[test]
 fn illustrated_tls12_decrypts_to_ping_pong() {
     let corpus = require_corpus!();
-    if !kinspect::proto::tls::decrypt::suite_supported(0xc013) {
-        eprintln!("SKIP: TLS 1.2 CBC suites are not supported by src/proto/tls/decrypt");
-        return;
-    }
     let events = events_with_keys(
         &corpus,
         "illustrated-tls12/capture.pcap",

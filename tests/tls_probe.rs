@@ -1097,7 +1097,7 @@ fn usage_errors_exit_2() {
 fn wrong_port_named() {
     const HTTP_400: &[u8] = b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n";
     match plain_server_on("127.0.0.77:2381", Some(HTTP_400)) {
-        None => eprintln!("SKIP: cannot bind 127.0.0.77:2381"),
+        None => common::skip("cannot bind 127.0.0.77:2381"),
         Some(_) => {
             let run = common::kinspect(&["tls", "probe", "127.0.0.77:2381"]);
             assert_exit(&run, 1);
@@ -1119,7 +1119,7 @@ fn wrong_port_named() {
         "leaf.key",
         Auth::Required("root.pem"),
     ) {
-        None => eprintln!("SKIP: cannot bind 127.0.0.78:2380"),
+        None => common::skip("cannot bind 127.0.0.78:2380"),
         Some(_server) => {
             let run = common::kinspect(&[
                 "tls",

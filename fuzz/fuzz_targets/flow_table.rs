@@ -8,7 +8,8 @@
 //!               bits 2-3 linger/idle timeouts (short to force evictions),
 //!               bit 4 --decode-as 40000=http1,
 //!               bit 5 the rest of the input IS the capture file (any link
-//!               type, any timestamps, possibly damaged) instead of records
+//!               type, any timestamps, possibly damaged) instead of records,
+//!               bits 6-7 --max-connections (default, 1, 2, 3)
 //!   then one packet per record:
 //!     ends(1)   bits 0-1 source host, 2-3 destination host (3 = IPv6 pair),
 //!               bits 4-5 source port, 6-7 destination port
@@ -27,7 +28,8 @@
 //! back (the table stamps events with the latest time seen); every
 //! connection opened is
 //! closed and reported exactly once; flow counters are consistent and add
-//! up to the run's summary (every TCP packet belongs to exactly one flow).
+//! up to the run's summary (every TCP packet belongs to exactly one flow);
+//! the table never holds more than --max-connections connections.
 
 #![no_main]
 
@@ -154,6 +156,8 @@ struct Check {
     flow_packets: u64,
     flow_bytes: u64,
     flow_gap_bytes: u64,
+    /// --max-connections in force.
+    max_conns: u64,
 }
 
 impl Observer for Check {
@@ -169,7 +173,16 @@ impl Observer for Check {
         }
         self.last_ts = Some(e.ts);
         match &e.kind {
-            EventKind::ConnectionOpen { .. } => self.opens += 1,
+            EventKind::ConnectionOpen { .. } => {
+                self.opens += 1;
+                // Open now: opened and not yet reported as a flow.
+                assert!(
+                    self.opens - self.flows <= self.max_conns,
+                    "{} connections open with --max-connections {}",
+                    self.opens - self.flows,
+                    self.max_conns
+                );
+            }
             EventKind::ConnectionClose { .. } => self.closes += 1,
             EventKind::ProtocolDetected { .. } => self.detected += 1,
             EventKind::Gap { bytes, .. } => assert!(*bytes > 0, "empty gap event"),
@@ -219,6 +232,9 @@ fuzz_target!(|data: &[u8]| {
             config.linger_ns = 1_000_000_000;
             config.idle_timeout_ns = 2_000_000_000;
         }
+    }
+    if cfg >> 6 != 0 {
+        config.max_connections = usize::from(cfg >> 6);
     }
     if cfg & 0x10 != 0 {
         config.decode_as.push("40000=http1".parse::<DecodeAs>().unwrap());
@@ -289,8 +305,12 @@ fuzz_target!(|data: &[u8]| {
 
     let mut src = FileSource::from_reader(Path::new("fuzz.pcap"), Cursor::new(file))
         .expect("synthetic pcap header must be accepted");
+    let max_conns = config.max_connections as u64;
     let mut pipeline = Pipeline::new(config);
-    let mut check = Check::default();
+    let mut check = Check {
+        max_conns,
+        ..Check::default()
+    };
     pipeline
         .run(&mut src, &mut check, |_, _| {})
         .expect("synthetic pcap must read without error");
@@ -314,6 +334,10 @@ fuzz_target!(|data: &[u8]| {
     assert!(check.detected <= summary.flows, "protocol detected twice on a connection");
     assert_eq!(check.flow_bytes, wire_bytes, "frame bytes across flows");
     assert!(summary.evicted_idle <= summary.flows);
+    assert!(summary.evicted_limit <= summary.flows);
+    if summary.evicted_limit > 0 {
+        assert!(summary.line().contains("connections evicted at the"));
+    }
 });
 
 /// The input as a capture file of its own: any link type, timestamps in any
@@ -322,8 +346,12 @@ fn raw_capture(data: &[u8], config: FlowConfig) {
     let Ok(mut src) = FileSource::from_reader(Path::new("fuzz.pcap"), Cursor::new(data)) else {
         return;
     };
+    let max_conns = config.max_connections as u64;
     let mut pipeline = Pipeline::new(config);
-    let mut check = Check::default();
+    let mut check = Check {
+        max_conns,
+        ..Check::default()
+    };
     let mut delivered = 0u64;
     // Count packets as they go by: the summary must agree.
     struct Counting<'a, S> {

@@ -45,5 +45,6 @@ ensure_rust() {
 
 # Packages needed to build kinspect at all.
 BUILD_PACKAGES=(pkg-config libpcap-dev protobuf-compiler)
-# Packages the test suite uses: real etcd, real tshark/tcpdump as oracles.
-TEST_PACKAGES=("${BUILD_PACKAGES[@]}" etcd-server etcd-client tshark tcpdump openssl)
+# Packages the test suite uses: real etcd, real tshark/tcpdump and openssl
+# as oracles, man-db (man, groff) to read `kinspect man`.
+TEST_PACKAGES=("${BUILD_PACKAGES[@]}" chromium etcd-server etcd-client tshark tcpdump openssl man-db)

@@ -88,11 +88,16 @@ pub struct FileSource<R: Read = File> {
 }
 
 impl FileSource<File> {
-    /// Opens a capture file and reads its header.
+    /// Opens a capture file and reads its header. Regular files only: a
+    /// FIFO or device is refused before anything is read
+    /// ([`crate::fsutil::open_regular`]).
     pub fn open(path: &Path) -> Result<Self, CaptureError> {
-        let file = File::open(path).map_err(|source| CaptureError::Open {
-            path: path.to_path_buf(),
-            source,
+        let file = crate::fsutil::open_regular(path).map_err(|e| match e {
+            crate::fsutil::FileError::Io { path, source } => CaptureError::Open { path, source },
+            other => CaptureError::NotRegular {
+                path: other.path().to_path_buf(),
+                what: other.reason(),
+            },
         })?;
         let total = file.metadata().ok().map(|m| m.len());
         // A small file needs no 2 MiB buffer (many small files are merged

@@ -83,6 +83,9 @@ pub enum CaptureError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// A FIFO, device, socket or directory given as a capture file.
+    #[error("{path}: {what}")]
+    NotRegular { path: PathBuf, what: String },
     #[error("{path}: read error at offset {offset}: {source}")]
     Read {
         path: PathBuf,

@@ -20,6 +20,7 @@ use crate::pki::load;
 use crate::pki::node::NodeRoot;
 use crate::pki::verify::{Anchor, Role, Signature, VerifyOptions, verify};
 use crate::timestamp::Timestamp;
+use crate::view::style::{Style, status_tone};
 use crate::view::{Format, Out};
 
 #[derive(Debug, Subcommand)]
@@ -61,11 +62,11 @@ pub struct VerifyArgs {
     /// The certificate to verify (more certificates in the file are intermediates)
     #[arg(value_name = "LEAF")]
     pub leaf: PathBuf,
-    /// Trusted CA certificates (default: the system bundle)
-    #[arg(long, value_name = "FILE")]
+    /// Trusted CA certificates (default: the system bundle); `--cacert` as in openssl/curl
+    #[arg(long, value_name = "FILE", visible_alias = "cacert")]
     pub roots: Vec<PathBuf>,
-    /// Untrusted certificates that may complete the chain
-    #[arg(long, value_name = "FILE")]
+    /// Untrusted certificates that may complete the chain; `--untrusted` as in openssl verify
+    #[arg(long, value_name = "FILE", visible_alias = "untrusted")]
     pub intermediates: Vec<PathBuf>,
     /// A DNS name or IP address the certificate must be valid for
     #[arg(long, value_name = "HOST|IP")]
@@ -183,15 +184,17 @@ fn run_check(a: CheckArgs, common: &Common) -> i32 {
     }
     let mut out = stdout_out();
     match common.output {
-        Format::Table => {
-            for l in render_check_table(&report) {
+        Format::Table | Format::Wide => {
+            let mut lines = render_check_table(&report);
+            paint_check_table(&mut lines, common.style());
+            for l in lines {
                 out.line(&l);
             }
             out.line("");
             out.line(&summary(&report, opts.at));
         }
         Format::Prometheus => out.raw(render_prometheus(&report, opts.at).as_bytes()),
-        Format::Json => {
+        Format::Json | Format::Yaml => {
             for r in &report.rows {
                 out.json(r);
             }
@@ -276,6 +279,20 @@ pub fn render_check_table(report: &Report) -> Vec<String> {
         lines.extend(findings);
     }
     lines
+}
+
+/// Colours the STATUS columns and the severities of the FINDINGS section.
+fn paint_check_table(lines: &mut [String], style: Style) {
+    style.paint_column(lines, "STATUS", status_tone);
+    let findings = lines.iter().position(|l| l == "FINDINGS");
+    for l in lines
+        .iter_mut()
+        .skip(findings.map_or(usize::MAX, |i| i + 1))
+    {
+        if let Some((word, rest)) = l.split_once(' ') {
+            *l = format!("{} {rest}", style.status(word));
+        }
+    }
 }
 
 fn summary(report: &Report, at: Timestamp) -> String {
@@ -456,7 +473,7 @@ fn run_show(a: ShowArgs, common: &Common) -> i32 {
                 shown += 1;
                 let left = cert.seconds_left(at);
                 match common.output {
-                    Format::Table => {
+                    Format::Table | Format::Wide => {
                         if shown > 1 {
                             out.line("");
                         }
@@ -672,7 +689,7 @@ fn run_verify(a: VerifyArgs, common: &Common) -> i32 {
     let display = a.leaf.display().to_string();
     let mut out = stdout_out();
     match common.output {
-        Format::Table => {
+        Format::Table | Format::Wide => {
             out.line(&format!(
                 "{display}: {}",
                 if valid { "OK" } else { "INVALID" }
@@ -781,7 +798,7 @@ fn run_kubelet(a: KubeletArgs, common: &Common) -> i32 {
     }
     let mut out = stdout_out();
     match common.output {
-        Format::Table => {
+        Format::Table | Format::Wide => {
             for l in kubelet::render(&report) {
                 out.line(&l);
             }

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use crate::doctor::capture::CaptureOptions;
 use crate::doctor::{DoctorOptions, Report, Status, run as run_doctor};
+use crate::view::style::status_tone;
 use crate::view::{Format, Out};
 
 #[derive(Debug, Clone, clap::Args)]
@@ -69,7 +70,11 @@ pub fn run(args: DoctorArgs, common: &Common) -> i32 {
             }
         }
         _ => {
-            for line in table(&report) {
+            let mut lines = table(&report);
+            common
+                .style()
+                .paint_column(&mut lines, "STATUS", status_tone);
+            for line in lines {
                 out.line(&line);
             }
         }

@@ -22,6 +22,7 @@ use crate::etcd::leader::{self, WatchOptions};
 use crate::etcd::table::{Align, Table};
 use crate::etcd::{ClientError, EtcdOptions};
 use crate::timestamp::human_duration;
+use crate::view::style::{Style, Tone, status_tone};
 use crate::view::{Format, human_bytes};
 
 /// How to reach etcd; also read from ETCDCTL_* like etcdctl.
@@ -70,9 +71,19 @@ pub struct EtcdArgs {
     pub command: EtcdCommand,
 }
 
+impl EtcdArgs {
+    /// Whether this is `etcd get` (the one etcd command with `-o yaml`).
+    pub fn is_get(&self) -> bool {
+        matches!(self.command, EtcdCommand::Get(_))
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum EtcdCommand {
     /// One row per member: version, db size, leader, raft term and index, latency
+    ///
+    /// Exit 1 if a member does not answer, or there is no leader or no
+    /// quorum (as `etcdctl endpoint status`).
     Status,
     /// The member list: id, name, peer and client URLs, learner
     Members,
@@ -102,6 +113,11 @@ pub struct WatchLeaderArgs {
     /// Stop after this long (default: until Ctrl-C)
     #[arg(long, value_parser = parse_duration)]
     pub duration: Option<Duration>,
+    /// Draw the watch as SVG into this file when it ends
+    #[arg(long, value_name = "OUT.svg")]
+    pub svg: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub picture: super::pcap::PictureArgs,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -138,9 +154,9 @@ pub fn run(args: EtcdArgs, common: &Common) -> i32 {
         EtcdCommand::Keys(a) => super::etcd_keys::run_keys(a, &opts, common),
         EtcdCommand::Get(a) => super::etcd_keys::run_get(a, &opts, common),
         EtcdCommand::Watch(a) => super::etcd_keys::run_watch(a, &opts, common),
-        EtcdCommand::Status => block_on(status(&opts, common.output)),
+        EtcdCommand::Status => block_on(status(&opts, common.output, common.style())),
         EtcdCommand::Members => block_on(members(&opts, common.output)),
-        EtcdCommand::Health => block_on(health(&opts, common.output)),
+        EtcdCommand::Health => block_on(health(&opts, common.output, common.style())),
         EtcdCommand::WatchLeader(a) => block_on(watch_leader(&opts, &a, common.output)),
         EtcdCommand::MoveLeader(a) => block_on(move_leader(&opts, &a, common.output)),
     }
@@ -201,7 +217,7 @@ fn ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 1e6).round() / 1e3
 }
 
-async fn status(opts: &EtcdOptions, format: Format) -> i32 {
+async fn status(opts: &EtcdOptions, format: Format, style: Style) -> i32 {
     let cluster = match discover(opts).await {
         Ok(c) => c,
         Err(code) => return code,
@@ -210,18 +226,27 @@ async fn status(opts: &EtcdOptions, format: Format) -> i32 {
     let v = cluster::verdict(&rows, &cluster);
     let summary = verdict_line(&v, &cluster);
     match format {
-        Format::Json | Format::Prometheus => {
+        Format::Json | Format::Prometheus | Format::Yaml => {
             let lines: Vec<String> = rows.iter().map(status_json).collect();
             print_lines(&lines);
             eprintln!("{summary}");
         }
-        Format::Table => {
+        Format::Table | Format::Wide => {
             let mut lines = status_table(&rows).render();
-            lines.push(summary);
+            // Any text in ERRORS is a problem; the verdict's NONE/NO too.
+            style.paint_column(&mut lines, "ERRORS", |_| Some(Tone::Bad));
+            lines.push(paint_verdict(&summary, style));
             print_lines(&lines);
         }
     }
-    if v.healthy() { EXIT_OK } else { EXIT_PROBLEM }
+    // As `etcdctl endpoint status --cluster`: a member that does not
+    // answer is a problem, as are no leader and no quorum.
+    let all_answer = rows.iter().all(|r| r.result.is_ok());
+    if v.healthy() && all_answer {
+        EXIT_OK
+    } else {
+        EXIT_PROBLEM
+    }
 }
 
 fn status_table(rows: &[MemberStatus]) -> Table {
@@ -376,6 +401,24 @@ struct MoveJson {
     moved: bool,
 }
 
+/// The verdict line with `NONE` (no leader), `NO` (no quorum) and a
+/// disagreement in red.
+fn paint_verdict(line: &str, style: Style) -> String {
+    line.split("; ")
+        .map(|part| {
+            if part == "leader: NONE"
+                || part.starts_with("quorum: NO ")
+                || part.starts_with("disagreement:")
+            {
+                style.paint(part, Tone::Bad)
+            } else {
+                part.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 fn verdict_line(v: &cluster::Verdict, c: &Cluster) -> String {
     let leader = match v.leader {
         Some(l) if v.leader_confirmed => format!("leader: {} at term {}", c.describe(l), v.term),
@@ -407,7 +450,7 @@ async fn members(opts: &EtcdOptions, format: Format) -> i32 {
         Err(code) => return code,
     };
     let lines: Vec<String> = match format {
-        Format::Json | Format::Prometheus => cluster
+        Format::Json | Format::Prometheus | Format::Yaml => cluster
             .members
             .iter()
             .map(|m| {
@@ -421,7 +464,7 @@ async fn members(opts: &EtcdOptions, format: Format) -> i32 {
                 })
             })
             .collect(),
-        Format::Table => {
+        Format::Table | Format::Wide => {
             let mut t = Table::new(&[
                 ("ID", Align::Left),
                 ("STATUS", Align::Left),
@@ -454,7 +497,7 @@ async fn members(opts: &EtcdOptions, format: Format) -> i32 {
     EXIT_OK
 }
 
-async fn health(opts: &EtcdOptions, format: Format) -> i32 {
+async fn health(opts: &EtcdOptions, format: Format, style: Style) -> i32 {
     let cluster = match discover(opts).await {
         Ok(c) => c,
         Err(code) => return code,
@@ -463,7 +506,7 @@ async fn health(opts: &EtcdOptions, format: Format) -> i32 {
     let healthy = rows.iter().filter(|r| r.healthy).count();
     let line = format!("{healthy} of {} members healthy", rows.len());
     match format {
-        Format::Json | Format::Prometheus => {
+        Format::Json | Format::Prometheus | Format::Yaml => {
             let lines: Vec<String> = rows
                 .iter()
                 .map(|r| {
@@ -480,7 +523,7 @@ async fn health(opts: &EtcdOptions, format: Format) -> i32 {
             print_lines(&lines);
             eprintln!("{line}");
         }
-        Format::Table => {
+        Format::Table | Format::Wide => {
             let mut t = Table::new(&[
                 ("ENDPOINT", Align::Left),
                 ("NAME", Align::Left),
@@ -498,6 +541,8 @@ async fn health(opts: &EtcdOptions, format: Format) -> i32 {
                 ]);
             }
             let mut l = t.render();
+            style.paint_column(&mut l, "HEALTH", status_tone);
+            style.paint_column(&mut l, "ERROR", |_| Some(Tone::Bad));
             l.push(line);
             print_lines(&l);
         }
@@ -550,7 +595,17 @@ async fn watch_leader(opts: &EtcdOptions, args: &WatchLeaderArgs, format: Format
         return usage_error("--interval must be more than 0");
     }
     let start = tokio::time::Instant::now();
+    let start_ts = leader::now_ts();
     let deadline = args.duration.map(|d| start + d);
+    // The picture's file is opened first: a bad path fails before the watch.
+    let mut svg_file = match &args.svg {
+        Some(p) => match super::pictures::create_private(p) {
+            Ok(f) => Some(f),
+            Err(e) => return usage_error(e),
+        },
+        None => None,
+    };
+    let mut seen: Vec<leader::Change> = Vec::new();
     let stop = interrupted();
     tokio::pin!(stop);
     // The cluster may be down when we start: keep asking until it answers.
@@ -612,10 +667,13 @@ async fn watch_leader(opts: &EtcdOptions, args: &WatchLeaderArgs, format: Format
     };
     let mut stdout_ok = true;
     let summary = leader::watch(opts, &cluster, &wo, stop, |c| {
+        if svg_file.is_some() && seen.len() < crate::etcd::leader_picture::MAX_CHANGES {
+            seen.push(c.clone());
+        }
         if stdout_ok {
             let line = match format {
-                Format::Json | Format::Prometheus => c.json(),
-                Format::Table => c.human(),
+                Format::Json | Format::Prometheus | Format::Yaml => c.json(),
+                Format::Table | Format::Wide => c.human(),
             };
             stdout_ok = print_lines(&[line]);
             if !stdout_ok {
@@ -625,10 +683,26 @@ async fn watch_leader(opts: &EtcdOptions, args: &WatchLeaderArgs, format: Format
     })
     .await;
     let lines = match format {
-        Format::Json | Format::Prometheus => vec![summary.json()],
-        Format::Table => summary.human(),
+        Format::Json | Format::Prometheus | Format::Yaml => vec![summary.json()],
+        Format::Table | Format::Wide => summary.human(),
     };
     print_lines(&lines);
+    if let (Some(f), Some(path)) = (svg_file.take(), &args.svg) {
+        let t = crate::etcd::leader_picture::timeline(&cluster, &seen, start_ts, leader::now_ts());
+        let options = crate::view::svg::election::Options {
+            theme: args.picture.theme,
+            lang: args.picture.lang(),
+            style: true,
+        };
+        let svg = crate::view::svg::render_timeline(&t, options);
+        let mut f = std::io::BufWriter::new(f);
+        if let Err(e) = std::io::Write::write_all(&mut f, svg.as_bytes())
+            .and_then(|_| std::io::Write::flush(&mut f))
+        {
+            return usage_error(format!("writing {}: {e}", path.display()));
+        }
+        eprintln!("kinspect: wrote {}", path.display());
+    }
     if summary.leader.is_some() {
         EXIT_OK
     } else {
@@ -650,7 +724,7 @@ async fn move_leader(opts: &EtcdOptions, args: &MoveLeaderArgs, format: Format) 
                     .unwrap_or_else(|| format!("{id:x}"))
             };
             let line = match format {
-                Format::Json | Format::Prometheus => to_json(&MoveJson {
+                Format::Json | Format::Prometheus | Format::Yaml => to_json(&MoveJson {
                     previous_leader: format!("{:x}", r.previous_leader),
                     previous_leader_name: name(r.previous_leader),
                     previous_term: r.previous_term,
@@ -666,7 +740,7 @@ async fn move_leader(opts: &EtcdOptions, args: &MoveLeaderArgs, format: Format) 
                     cluster.describe(r.leader),
                     r.term
                 ),
-                Format::Table => {
+                Format::Table | Format::Wide => {
                     let confirmed = match r.confirmed_after {
                         Some(d) => format!(
                             "{} says it leads at term {} after {}",

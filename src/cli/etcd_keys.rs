@@ -331,7 +331,7 @@ impl<W: Write> KeysSink<W> {
             KeysMode::Groups => self.groups.add(kv.key(), size),
             KeysMode::Tree => self.tree.add(kv.key(), size),
             KeysMode::List => match self.format {
-                Format::Json | Format::Prometheus => self.out.json(&KeyRow {
+                Format::Json | Format::Prometheus | Format::Yaml => self.out.json(&KeyRow {
                     key: display_key(kv.key()),
                     create_revision: kv.create_revision(),
                     mod_revision: kv.mod_revision(),
@@ -340,7 +340,7 @@ impl<W: Write> KeysSink<W> {
                     value_size: self.sizes.then_some(kv.value().len()),
                     resource: k8s::key::parse_ref(kv.key()),
                 }),
-                Format::Table => {
+                Format::Table | Format::Wide => {
                     let line = &mut self.line;
                     line.clear();
                     line.extend_from_slice(display_key(kv.key()).as_bytes());
@@ -418,8 +418,8 @@ impl<W: Write> KeysSink<W> {
             }
         }
         match format {
-            Format::Table => out.line(&summary),
-            Format::Json | Format::Prometheus => eprintln!("{summary}"),
+            Format::Table | Format::Wide => out.line(&summary),
+            Format::Json | Format::Prometheus | Format::Yaml => eprintln!("{summary}"),
         }
         finish(self.out, EXIT_OK)
     }
@@ -704,6 +704,9 @@ struct ValueRow<'a> {
     resource: Option<RegistryKey>,
     #[serde(skip_serializing_if = "Option::is_none")]
     value: Option<&'a Decoded>,
+    /// The Kubernetes object in kubectl's JSON shape.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    object: Option<&'a k8s::ApiValue>,
     #[serde(skip_serializing_if = "Option::is_none")]
     value_base64: Option<String>,
 }
@@ -719,9 +722,32 @@ pub(crate) fn print_kv<W: Write, K: KvLike>(
 ) {
     let deleted = event.as_ref().is_some_and(|(e, _)| e.deleted);
     let decoded = (!deleted).then(|| k8s::decode_value(Some(kv.key()), kv.value(), dopts));
-    let redacted = matches!(decoded, Some(Decoded::Redacted { .. }));
+    let redacted = matches!(decoded, Some(Decoded::Redacted { .. }))
+        || (!dopts.show_secrets && k8s::is_secret_key(kv.key()));
     let show_raw = raw && !redacted && !deleted;
+    let object = decoded.as_ref().and_then(Decoded::object);
     match format {
+        Format::Yaml => {
+            let key = display_key(kv.key());
+            match (&event, &object) {
+                (Some((e, ts)), _) if e.deleted => {
+                    out.line(&format!("# {ts} DELETE {key} revision {}", e.revision()));
+                }
+                (_, Some(o)) => {
+                    out.line("---");
+                    out.line(&format!(
+                        "# {key}  mod_revision {}  version {}",
+                        kv.mod_revision(),
+                        kv.version()
+                    ));
+                    out.raw(k8s::yaml::to_yaml(o).as_bytes());
+                }
+                (_, None) => {
+                    let what = decoded.as_ref().map(Decoded::headline).unwrap_or_default();
+                    out.line(&format!("# {key}: not a Kubernetes object ({what})"));
+                }
+            }
+        }
         Format::Json | Format::Prometheus => {
             use base64::Engine as _;
             out.json(&ValueRow {
@@ -738,11 +764,12 @@ pub(crate) fn print_kv<W: Write, K: KvLike>(
                 value_size: kv.value().len(),
                 resource: k8s::key::parse(kv.key()),
                 value: decoded.as_ref(),
+                object: object.as_ref(),
                 value_base64: show_raw
                     .then(|| base64::engine::general_purpose::STANDARD.encode(kv.value())),
             });
         }
-        Format::Table => {
+        Format::Table | Format::Wide => {
             let key = display_key(kv.key());
             match &event {
                 Some((e, ts)) if e.deleted => {
@@ -849,8 +876,8 @@ async fn get_async(args: GetArgs, opts: &EtcdOptions, format: Format) -> i32 {
     if args.prefix {
         let s = format!("{} at revision {rev}", plural(shown, "key"));
         match format {
-            Format::Table => out.line(&s),
-            Format::Json | Format::Prometheus => eprintln!("{s}"),
+            Format::Table | Format::Wide => out.line(&s),
+            Format::Json | Format::Prometheus | Format::Yaml => eprintln!("{s}"),
         }
     }
     finish(out, EXIT_OK)

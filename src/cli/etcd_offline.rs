@@ -171,8 +171,8 @@ pub fn run_get(args: GetArgs, common: &Common) -> i32 {
     if args.prefix {
         let s = format!("{} at revision {rev}", plural(shown, "key"));
         match format {
-            Format::Table => out.line(&s),
-            Format::Json | Format::Prometheus => eprintln!("{s}"),
+            Format::Table | Format::Wide => out.line(&s),
+            Format::Json | Format::Prometheus | Format::Yaml => eprintln!("{s}"),
         }
     }
     finish(out, EXIT_OK)
@@ -210,7 +210,7 @@ fn print_history(
         ..DecodeOptions::default()
     };
     match format {
-        Format::Json | Format::Prometheus => {
+        Format::Json | Format::Prometheus | Format::Yaml => {
             for e in h {
                 let decoded = (!e.tombstone)
                     .then(|| crate::k8s::decode_value(Some(&e.key), &e.value, &dopts));
@@ -227,7 +227,7 @@ fn print_history(
                 });
             }
         }
-        Format::Table => {
+        Format::Table | Format::Wide => {
             let rows: Vec<[String; 6]> = h
                 .iter()
                 .map(|e| {
@@ -681,8 +681,8 @@ pub fn run_wal(args: WalArgs, common: &Common) -> i32 {
             }
         };
         match format {
-            Format::Json | Format::Prometheus => out.json(&row),
-            Format::Table => {
+            Format::Json | Format::Prometheus | Format::Yaml => out.json(&row),
+            Format::Table | Format::Wide => {
                 let t = row.term.map(|t| t.to_string()).unwrap_or_default();
                 let i = row.index.map(|t| t.to_string()).unwrap_or_default();
                 let line = format!("{:<10}  {t:>6}  {i:>8}  {detail}", rec.name());
@@ -736,8 +736,8 @@ pub fn run_wal(args: WalArgs, common: &Common) -> i32 {
     }
     summary.push(last);
     match format {
-        Format::Table => summary.iter().for_each(|l| out.line(l)),
-        Format::Json | Format::Prometheus => summary
+        Format::Table | Format::Wide => summary.iter().for_each(|l| out.line(l)),
+        Format::Json | Format::Prometheus | Format::Yaml => summary
             .iter()
             .filter(|l| !l.is_empty())
             .for_each(|l| eprintln!("{l}")),
@@ -806,14 +806,14 @@ pub fn run_snapshot_status(file: &Path, common: &Common) -> i32 {
     };
     let mut out = Out::new(std::io::stdout().lock());
     match common.output {
-        Format::Json | Format::Prometheus => out.json(&StatusRow {
+        Format::Json | Format::Prometheus | Format::Yaml => out.json(&StatusRow {
             hash: st.hash,
             revision: st.revision,
             total_key: st.total_key,
             total_size: st.total_size,
             sha256_ok: st.sha256_ok,
         }),
-        Format::Table => {
+        Format::Table | Format::Wide => {
             use crate::etcd::table::{Align, Table};
             let mut t = Table::new(&[
                 ("HASH", Align::Left),
@@ -947,7 +947,7 @@ async fn save(file: &Path, opts: &EtcdOptions, common: &Common) -> i32 {
         if ok { "ok" } else { "MISSING OR WRONG" }
     );
     match common.output {
-        Format::Json | Format::Prometheus => {
+        Format::Json | Format::Prometheus | Format::Yaml => {
             #[derive(Serialize)]
             struct Saved<'a> {
                 file: String,
@@ -970,7 +970,7 @@ async fn save(file: &Path, opts: &EtcdOptions, common: &Common) -> i32 {
             });
             let _ = out.finish();
         }
-        Format::Table => println!("{line}"),
+        Format::Table | Format::Wide => println!("{line}"),
     }
     if ok { EXIT_OK } else { EXIT_PROBLEM }
 }

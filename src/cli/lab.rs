@@ -24,6 +24,8 @@ pub enum LabCommand {
     /// A three-member etcd cluster on loopback
     #[command(subcommand)]
     Etcd(LabEtcdCommand),
+    /// Write Kubernetes objects into a lab etcd as an apiserver stores them
+    Load(super::lab_load::LoadArgs),
 }
 
 /// Where the lab keeps its state.
@@ -89,7 +91,10 @@ pub struct RestartArgs {
 }
 
 pub fn run(cmd: LabCommand, common: &Common) -> i32 {
-    let LabCommand::Etcd(cmd) = cmd;
+    let cmd = match cmd {
+        LabCommand::Etcd(cmd) => cmd,
+        LabCommand::Load(args) => return super::lab_load::run(args),
+    };
     let format = common.output;
     super::etcd::block_on(async move {
         let r = match cmd {
@@ -100,8 +105,8 @@ pub fn run(cmd: LabCommand, common: &Common) -> i32 {
             LabEtcdCommand::Down(a) => lab::down(a.dir.dir, a.purge).map(|r| print_down(r, a.purge, format)),
             LabEtcdCommand::KillLeader(a) => lab::kill_leader(a.dir).await.map(|k| {
                 let line = match format {
-                    Format::Json | Format::Prometheus => serde_json::to_string(&k).unwrap_or_default(),
-                    Format::Table => format!(
+                    Format::Json | Format::Prometheus | Format::Yaml => serde_json::to_string(&k).unwrap_or_default(),
+                    Format::Table | Format::Wide => format!(
                         "# killed leader {} (pid {}, id {}, term {}) with SIGKILL; the others elect a new \
                          leader within about 1-2 s (watch it: kinspect etcd watch-leader); bring it back: \
                          kinspect lab etcd restart {}",
@@ -209,12 +214,12 @@ fn print_down(r: Option<(PathBuf, Vec<lab::DownReport>)>, purge: bool, format: F
     };
     let mut out: Vec<String> = Vec::new();
     match format {
-        Format::Json | Format::Prometheus => {
+        Format::Json | Format::Prometheus | Format::Yaml => {
             for m in &members {
                 out.push(serde_json::to_string(m).unwrap_or_default());
             }
         }
-        Format::Table => {
+        Format::Table | Format::Wide => {
             let stopped: Vec<&str> = members
                 .iter()
                 .filter(|m| m.stopped)

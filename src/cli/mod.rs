@@ -8,8 +8,13 @@ pub mod doctor;
 pub mod etcd;
 pub mod etcd_keys;
 pub mod etcd_offline;
+pub mod k8s;
+pub mod generate;
+pub mod k8s_day2;
 pub mod lab;
+pub mod lab_load;
 pub mod pcap;
+pub mod pictures;
 pub mod tls;
 
 use std::io::IsTerminal;
@@ -19,6 +24,7 @@ use clap::{Parser, Subcommand};
 
 use crate::proto::DecodeAs;
 use crate::view::Format;
+use crate::view::style::{ColorChoice, Style};
 
 /// Exit code: the command ran and found nothing wrong.
 pub const EXIT_OK: i32 = 0;
@@ -58,8 +64,9 @@ pub struct Common {
     /// Decode connections on PORT as PROTO (tls, http1, http2, grpc, etcd-raft); repeatable
     #[arg(long = "decode-as", value_name = "PORT=PROTO", global = true)]
     pub decode_as: Vec<DecodeAs>,
-    /// Judge certificates at this time instead of now (RFC 3339, e.g. 2031-01-01T00:00:00Z)
-    #[arg(long, value_name = "TIME", global = true, value_parser = parse_rfc3339)]
+    /// Judge certificates at this time instead of now: a date (2031-01-01, midnight UTC)
+    /// or an RFC 3339 time (2031-01-01T12:00:00Z)
+    #[arg(long, value_name = "TIME", global = true, value_parser = parse_at)]
     pub at: Option<crate::timestamp::Timestamp>,
     /// Warn about certificates expiring within this many days
     #[arg(long, value_name = "N", default_value_t = 30, global = true)]
@@ -67,9 +74,25 @@ pub struct Common {
     /// TLS key log (NSS format, as SSLKEYLOGFILE writes) to decrypt captured TLS; repeatable
     #[arg(long, value_name = "FILE", global = true)]
     pub keylog: Vec<std::path::PathBuf>,
+    /// Colour status words: auto (a terminal, unless NO_COLOR is set), always, never
+    #[arg(long, value_name = "WHEN", value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
 }
 
 impl Common {
+    /// Whether human output is coloured: decided here, once, for every
+    /// command (`--color`, `NO_COLOR`, `TERM=dumb`, stdout a terminal).
+    pub fn style(&self) -> Style {
+        let no_color = std::env::var("NO_COLOR").ok();
+        let term = std::env::var("TERM").ok();
+        Style::decide(
+            self.color,
+            std::io::stdout().is_terminal(),
+            no_color.as_deref(),
+            term.as_deref(),
+        )
+    }
+
     /// The dissectors' shared context: every `--keylog` file read (an
     /// unreadable file is an error; lines not understood are warnings).
     pub fn dissector_context(
@@ -79,8 +102,9 @@ impl Common {
     ) -> Result<std::sync::Arc<crate::proto::Context>, String> {
         let mut keylog = crate::proto::tls::keylog::KeyLog::new();
         for path in &self.keylog {
-            let text = std::fs::read(path)
-                .map_err(|e| format!("cannot read key log {}: {e}", path.display()))?;
+            // Key logs grow with every session: a larger limit than for keys.
+            let text = crate::fsutil::read_regular_file(path, 1 << 30, "a key log")
+                .map_err(|e| format!("cannot read key log {}: {}", path.display(), e.reason()))?;
             for w in keylog.add_text(&text) {
                 eprintln!("kinspect: warning: key log {}: {w}", path.display());
             }
@@ -93,10 +117,25 @@ impl Common {
     }
 }
 
-/// Parses an RFC 3339 time (`2031-01-01T00:00:00Z`, offsets allowed).
+/// [`parse_at`] under its former name (it accepts dates too now).
 pub fn parse_rfc3339(s: &str) -> Result<crate::timestamp::Timestamp, String> {
-    let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-        .map_err(|e| format!("{s:?} is not an RFC 3339 time (e.g. 2031-01-01T00:00:00Z): {e}"))?;
+    parse_at(s)
+}
+
+/// Parses `--at`: a date (`2031-01-01`, midnight UTC) or an RFC 3339 time
+/// (`2031-01-01T00:00:00Z`, offsets allowed).
+pub fn parse_at(s: &str) -> Result<crate::timestamp::Timestamp, String> {
+    let s = s.trim();
+    let date_only = time::macros::format_description!("[year]-[month]-[day]");
+    let t = match time::Date::parse(s, date_only) {
+        Ok(d) => d.midnight().assume_utc(),
+        Err(_) => time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+            .map_err(|e| {
+                format!(
+                    "{s:?} is neither a date (2031-01-01) nor an RFC 3339 time (2031-01-01T00:00:00Z): {e}"
+                )
+            })?,
+    };
     let nanos = t.unix_timestamp_nanos();
     i64::try_from(nanos)
         .map(crate::timestamp::Timestamp)
@@ -123,6 +162,12 @@ pub enum Command {
     Lab(lab::LabCommand),
     /// Diagnose a control-plane node from its files: ports, etcd endpoints, certificates, CNI, manifests
     Doctor(doctor::DoctorArgs),
+    /// Kubernetes objects from etcd, a snapshot or kubectl's JSON: get, why, rollout, lint
+    K8s(k8s::K8sArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions(generate::CompletionsArgs),
+    /// Print the manual pages (roff): `kinspect man | man -l -`
+    Man(generate::ManArgs),
 }
 
 /// Per-connection limits, shared by every command that tracks connections.
@@ -134,6 +179,10 @@ pub struct TrackingArgs {
     /// Forget connections idle this long (capture time), e.g. 300s, 5m
     #[arg(long, value_name = "DURATION", default_value = "300s", value_parser = parse_duration)]
     pub idle_timeout: Duration,
+    /// Connections tracked at once; past it the least recently active is finished early
+    #[arg(long, value_name = "N", default_value_t = crate::net::flow::DEFAULT_MAX_CONNECTIONS as u64,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_connections: u64,
 }
 
 impl TrackingArgs {
@@ -141,32 +190,40 @@ impl TrackingArgs {
         crate::net::FlowConfig {
             max_buffered: self.max_buffer,
             idle_timeout_ns: self.idle_timeout.as_nanos().min(i64::MAX as u128) as i64,
+            max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
             decode_as: common.decode_as.clone(),
             ..Default::default()
         }
     }
 }
 
-/// Parses `500ms`, `10s`, `1.5s`, `2m`, `1h`, or plain seconds.
+/// Parses a duration with its unit: `500ms`, `10s`, `1.5s`, `2m`, `1h`,
+/// and humantime's forms (`1m30s`, `2days`, `250us`). A bare number is an
+/// error: `--interval 100` could mean 100 ms or 100 s (clap names the flag).
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
+    if !s.is_empty() && s.chars().all(|c| c.is_ascii_digit() || c == '.') {
+        return Err(format!(
+            "{s:?} has no unit: write {s}ms, {s}s or {s}m (units: ms, s, m, h; e.g. 1m30s)"
+        ));
+    }
     let split = s
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
-    let value: f64 = num
-        .parse()
-        .map_err(|_| format!("{s:?} is not a duration (examples: 500ms, 10s, 2m, 1h)"))?;
-    let secs = match unit {
-        "ms" => value / 1000.0,
-        "" | "s" => value,
-        "m" => value * 60.0,
-        "h" => value * 3600.0,
-        other => {
-            return Err(format!(
-                "unknown unit {other:?} in {s:?} (use ms, s, m or h)"
-            ));
-        }
+    let scale = match unit {
+        "ms" => Some(0.001),
+        "s" => Some(1.0),
+        "m" => Some(60.0),
+        "h" => Some(3600.0),
+        _ => None,
+    };
+    let secs = match (num.parse::<f64>(), scale) {
+        (Ok(value), Some(scale)) => value * scale,
+        // Everything else (1m30s, 2days, 250us, typos) goes to humantime.
+        _ => humantime::parse_duration(s)
+            .map_err(|e| format!("{s:?} is not a duration ({e}; e.g. 500ms, 10s, 2m, 1h, 1m30s)"))?
+            .as_secs_f64(),
     };
     if !secs.is_finite() || !(0.0..=1e9).contains(&secs) {
         return Err(format!("{s:?} is out of range"));
@@ -185,9 +242,22 @@ pub fn stderr_is_terminal() -> bool {
     std::io::stderr().is_terminal()
 }
 
+/// `-o yaml` and `-o wide` mean something only where objects are shown.
+fn check_output_format(cli: &Cli) -> Result<(), &'static str> {
+    let etcd_get = matches!(&cli.command, Command::Etcd(a) if a.is_get());
+    let k8s = matches!(&cli.command, Command::K8s(a) if matches!(a.command, k8s::K8sCommand::Get(_)));
+    let k8s_get =
+        matches!(&cli.command, Command::K8s(a) if matches!(a.command, k8s::K8sCommand::Get(_)));
+    match cli.common.output {
+        Format::Yaml if !etcd_get && !k8s => Err("-o yaml is for `etcd get` and `k8s get`"),
+        Format::Wide if !k8s_get => Err("-o wide is for `k8s get`"),
+        _ => Ok(()),
+    }
+}
+
 /// Parses the command line and runs the command; returns the exit code.
 pub fn main() -> i32 {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse_from(pictures::report_output_args(std::env::args_os())) {
         Ok(c) => c,
         Err(e) => {
             let code = if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
@@ -202,6 +272,9 @@ pub fn main() -> i32 {
             "-o prometheus is only for `certs check`; other commands print table or json",
         );
     }
+    if let Err(msg) = check_output_format(&cli) {
+        return usage_error(msg);
+    }
     match cli.command {
         Command::Pcap(cmd) => pcap::run(cmd, &cli.common),
         Command::Capture(args) => capture::run(args, &cli.common),
@@ -210,6 +283,9 @@ pub fn main() -> i32 {
         Command::Etcd(args) => etcd::run(args, &cli.common),
         Command::Lab(cmd) => lab::run(cmd, &cli.common),
         Command::Doctor(args) => doctor::run(args, &cli.common),
+        Command::K8s(args) => k8s::run(args, &cli.common),
+        Command::Completions(args) => generate::completions(args),
+        Command::Man(args) => generate::man(args),
     }
 }
 
@@ -222,17 +298,47 @@ mod tests {
         assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
         assert_eq!(parse_duration("1.5s").unwrap(), Duration::from_millis(1500));
         assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
-        assert_eq!(parse_duration("3").unwrap(), Duration::from_secs(3));
+        assert_eq!(parse_duration("1m30s").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("250us").unwrap(), Duration::from_micros(250));
+        assert_eq!(
+            parse_duration("2days").unwrap(),
+            Duration::from_secs(172_800)
+        );
+        // A bare number has no meaning: it is refused, with the fix.
+        for bare in ["3", "100", "1.5", "0"] {
+            let e = parse_duration(bare).unwrap_err();
+            assert!(e.contains("has no unit: write"), "{bare}: {e}");
+        }
         assert!(
             parse_duration("10 parsecs")
                 .unwrap_err()
-                .contains("unknown unit")
+                .contains("not a duration")
         );
         assert!(
             parse_duration("abc")
                 .unwrap_err()
                 .contains("not a duration")
         );
+    }
+
+    #[test]
+    fn at_takes_a_date_or_an_rfc3339_time() {
+        let midnight = parse_at("2027-01-01").unwrap();
+        assert_eq!(midnight, parse_at("2027-01-01T00:00:00Z").unwrap());
+        assert_eq!(
+            midnight.0,
+            1_798_761_600 * 1_000_000_000,
+            "date -d 2027-01-01Z +%s"
+        );
+        assert_eq!(
+            parse_at("2027-01-01T02:00:00+02:00").unwrap(),
+            midnight,
+            "offsets apply"
+        );
+        for bad in ["2027-13-01", "2027-01-01 00:00", "tomorrow", "1798761600"] {
+            let e = parse_at(bad).unwrap_err();
+            assert!(e.contains("is neither a date"), "{bad}: {e}");
+        }
     }
 
     #[test]

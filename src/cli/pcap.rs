@@ -11,6 +11,7 @@ use super::{Common, EXIT_OK, EXIT_USAGE, TrackingArgs, stderr_is_terminal, usage
 use crate::capture::{CaptureError, FileSource, MergedSource};
 use crate::net::Observer;
 use crate::pipeline::{Pipeline, Summary};
+use crate::view::svg::{self, Lang, Theme};
 use crate::view::{ElectionView, EventsView, FlowsView, Format, RpcView, TlsView};
 
 #[derive(Debug, Subcommand)]
@@ -24,7 +25,48 @@ pub enum PcapCommand {
     /// gRPC and HTTP calls per method: count, errors, latency percentiles
     Rpc(RpcArgs),
     /// etcd Raft timeline from peer traffic: terms, votes, leaders, time without a leader
-    Election(PcapArgs),
+    Election(ElectionArgs),
+    /// One self-contained HTML page: traffic, calls, latency, TLS, election
+    Report(ReportArgs),
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct PictureArgs {
+    /// Colours of the picture: follow the viewer's light/dark setting, or force one
+    #[arg(long, value_enum, default_value_t = Theme::Auto)]
+    pub theme: Theme,
+    /// Language of the labels (default: Korean when LANG is ko_*, else English)
+    #[arg(long, value_enum)]
+    pub lang: Option<Lang>,
+}
+
+impl PictureArgs {
+    pub fn lang(&self) -> Lang {
+        self.lang
+            .unwrap_or_else(|| Lang::from_locale(|k| std::env::var(k).ok()))
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ElectionArgs {
+    #[command(flatten)]
+    pub pcap: PcapArgs,
+    /// Also draw the timeline as SVG into this file
+    #[arg(long, value_name = "OUT.svg")]
+    pub svg: Option<PathBuf>,
+    #[command(flatten)]
+    pub picture: PictureArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub pcap: PcapArgs,
+    /// The HTML file to write (`-o` works too: `pcap report FILE -o report.html`)
+    #[arg(long = "out", value_name = "OUT.html", required = true)]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub picture: PictureArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -104,7 +146,27 @@ pub fn run(cmd: PcapCommand, common: &Common) -> i32 {
         PcapCommand::Flows(a) => drive_with(&a, common, false, FlowsView::new(stdout, f)),
         PcapCommand::Tls(a) => drive(&a, common, TlsView::new(stdout, f)),
         PcapCommand::Rpc(a) => drive(&a.pcap, common, RpcView::new(stdout, f, a.by_client)),
-        PcapCommand::Election(a) => drive(&a, common, ElectionView::new(stdout, f)),
+        PcapCommand::Election(a) => {
+            let mut view = ElectionView::new(stdout, f);
+            if let Some(path) = &a.svg {
+                // Unreadable captures fail before the picture's file exists.
+                if let Err(e) = open_all(&a.pcap.files) {
+                    return usage_error(e);
+                }
+                let file = match super::pictures::create_private(path) {
+                    Ok(file) => file,
+                    Err(e) => return usage_error(e),
+                };
+                let options = svg::election::Options {
+                    theme: a.picture.theme,
+                    lang: a.picture.lang(),
+                    style: true,
+                };
+                view = view.with_svg(Box::new(BufWriter::new(file)), options);
+            }
+            drive(&a.pcap, common, view)
+        }
+        PcapCommand::Report(a) => super::pictures::report(&a, common),
     }
 }
 
@@ -112,7 +174,12 @@ fn drive(args: &PcapArgs, common: &Common, view: impl PcapView) -> i32 {
     drive_with(args, common, true, view)
 }
 
-fn drive_with(args: &PcapArgs, common: &Common, dissect: bool, mut view: impl PcapView) -> i32 {
+pub(super) fn drive_with(
+    args: &PcapArgs,
+    common: &Common,
+    dissect: bool,
+    mut view: impl PcapView,
+) -> i32 {
     let mut source = match open_all(&args.files) {
         Ok(s) => s,
         Err(e) => return usage_error(e),

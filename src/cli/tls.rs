@@ -161,7 +161,7 @@ fn run_probe(args: &ProbeArgs, common: &Common) -> i32 {
             Ok(s) => writeln!(out, "{s}"),
             Err(e) => return usage_error(format!("cannot encode the report: {e}")),
         },
-        _ => out.write_all(render(&report).as_bytes()),
+        _ => out.write_all(escape_lines(&render(&report)).as_bytes()),
     };
     // A closed pipe is not an error: the verdict still decides the exit code.
     let _ = written.and_then(|()| out.flush());
@@ -364,4 +364,19 @@ pub fn render(r: &ProbeReport) -> String {
         ));
     }
     s
+}
+
+/// Text lines for a terminal: each line's control characters escaped
+/// ([`crate::view::text::escape_control`]), the newlines between lines kept.
+fn escape_lines(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let (body, nl) = match line.strip_suffix('\n') {
+            Some(b) => (b, "\n"),
+            None => (line, ""),
+        };
+        out.push_str(&crate::view::text::escape_control(body));
+        out.push_str(nl);
+    }
+    out
 }

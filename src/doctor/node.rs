@@ -14,27 +14,25 @@ pub enum ReadError {
     Io(String),
     #[error("symlink loop (too many levels of symbolic links)")]
     SymlinkLoop,
-    #[error("{0} bytes is too large for a configuration file (limit {MAX_CONFIG_BYTES})")]
-    TooLarge(u64),
+    #[error("more than {MAX_CONFIG_BYTES} bytes, too large for a configuration file")]
+    TooLarge,
+    #[error("{0}, not a regular file: not read")]
+    NotRegular(&'static str),
     #[error("binary data, not text (NUL byte at offset {0})")]
     Binary(usize),
     #[error("not UTF-8 text (invalid byte at offset {0})")]
     NotUtf8(usize),
 }
 
-/// Reads a configuration file as text, at most [`MAX_CONFIG_BYTES`].
+/// Reads a configuration file as text, at most [`MAX_CONFIG_BYTES`]
+/// (counted while reading); FIFOs and devices are refused unread.
 pub fn read_text(path: &Path) -> Result<String, ReadError> {
-    let meta = std::fs::metadata(path).map_err(io_error)?;
-    if meta.is_dir() {
-        return Err(ReadError::Io("is a directory".to_string()));
-    }
-    if meta.len() > MAX_CONFIG_BYTES {
-        return Err(ReadError::TooLarge(meta.len()));
-    }
-    let bytes = std::fs::read(path).map_err(io_error)?;
-    if bytes.len() as u64 > MAX_CONFIG_BYTES {
-        return Err(ReadError::TooLarge(bytes.len() as u64));
-    }
+    let bytes = crate::fsutil::read_regular_file(path, MAX_CONFIG_BYTES, "a configuration file")
+        .map_err(|e| match e {
+            crate::fsutil::FileError::Io { source, .. } => io_error(source),
+            crate::fsutil::FileError::NotRegular { kind, .. } => ReadError::NotRegular(kind),
+            crate::fsutil::FileError::TooLarge { .. } => ReadError::TooLarge,
+        })?;
     if let Some(i) = bytes.iter().position(|&b| b == 0) {
         return Err(ReadError::Binary(i));
     }

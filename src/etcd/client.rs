@@ -362,10 +362,12 @@ impl EtcdOptions {
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, ClientError> {
-    std::fs::read(path).map_err(|e| ClientError::Read {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })
+    crate::fsutil::read_regular_file(path, crate::fsutil::MAX_SMALL_FILE, "a TLS file").map_err(
+        |e| ClientError::Read {
+            path: path.to_path_buf(),
+            message: e.reason(),
+        },
+    )
 }
 
 /// `host:port` → `http://host:port` (or https when TLS material is given);

@@ -4,6 +4,7 @@
 //! - [`client`]: connection options like etcdctl's, one clear error per failure;
 //! - [`cluster`]: member discovery, status, health, move-leader;
 //! - [`leader`]: the leader watch (changes, time without a leader, latency);
+//!   [`leader_picture`] draws it;
 //! - [`table`]: boxed tables like `etcdctl -w table`;
 //! - [`keys`], [`watch`]: paged key walks and prefix watches.
 
@@ -11,6 +12,7 @@ pub mod client;
 pub mod cluster;
 pub mod keys;
 pub mod leader;
+pub mod leader_picture;
 pub mod offline;
 pub mod table;
 pub mod watch;

@@ -13,7 +13,9 @@ use super::DecodeError;
 use super::meta::{
     ObjectMeta, TypeMeta, decode_object_meta, decode_object_meta_cut, decode_type_meta,
 };
+use super::render::{RenderOptions, render_object};
 use super::tree::Message;
+use super::value::ApiValue;
 use super::wire::{Fields, WireValue, read_varint};
 
 /// The envelope's magic prefix.
@@ -39,11 +41,28 @@ pub struct ProtoObject {
     /// read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The whole object as the apiserver writes it in JSON (kubectl's
+    /// shape), for kinds of Kubernetes' schema; then `fields` is empty.
+    /// Printed by the caller (`object` in JSON rows, YAML for people).
+    #[serde(skip)]
+    pub object: Option<ApiValue>,
+    /// Where rendering `object` stopped or what it skipped.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<String>,
+    /// Fields not in the schema (removed, or newer), skipped.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unknown_fields: Vec<String>,
 }
 
 /// Decodes a value that starts with [`MAGIC`]. Never fails: problems are
 /// in `error`, with everything read before them kept.
 pub fn decode(value: &[u8]) -> ProtoObject {
+    decode_with(value, &RenderOptions::default())
+}
+
+/// [`decode`], rendering objects of Kubernetes' schema with `opts`
+/// (Secret values redacted unless `opts.show_secrets`).
+pub fn decode_with(value: &[u8], opts: &RenderOptions) -> ProtoObject {
     let mut obj = ProtoObject::default();
     let body = value.get(MAGIC.len()..).unwrap_or_default();
     let base = MAGIC.len();
@@ -103,6 +122,30 @@ pub fn decode(value: &[u8]) -> ProtoObject {
         return obj;
     };
     obj.raw_bytes = raw.len();
+    if let Some(r) = render_object(
+        &obj.type_meta.api_version,
+        &obj.type_meta.kind,
+        raw,
+        raw_at,
+        opts,
+    ) {
+        obj.object = Some(r.object);
+        obj.problems = r.problems;
+        obj.unknown_fields = r.unknown;
+        if let Some(Ok(f)) = Fields::with_base(raw, raw_at).next()
+            && let (1, WireValue::Len(b)) = (f.number, f.value)
+            && let Ok(m) =
+                decode_object_meta(b, raw_at + (b.as_ptr() as usize - raw.as_ptr() as usize))
+        {
+            obj.metadata = Some(m);
+        }
+        if obj.error.is_none()
+            && let Some(p) = obj.problems.first()
+        {
+            obj.error = Some(format!("object: {p}"));
+        }
+        return obj;
+    }
     let tree = Message::decode_at(raw, raw_at, 0);
     // Field 1 as ObjectMeta, when it reads as one; in a cut value, as much
     // of it as there is.
@@ -143,6 +186,18 @@ pub fn decode(value: &[u8]) -> ProtoObject {
         obj.error = Some(format!("object: {e}"));
     }
     obj
+}
+
+/// The object bytes (`runtime.Unknown.raw`) of an envelope value.
+pub fn raw_of(value: &[u8]) -> Option<&[u8]> {
+    let body = value.strip_prefix(MAGIC.as_slice())?;
+    for f in Fields::new(body) {
+        let f = f.ok()?;
+        if let (2, WireValue::Len(b)) = (f.number, f.value) {
+            return Some(b);
+        }
+    }
+    None
 }
 
 /// Only the type of an envelope value (cheap; used to spot Secrets).
@@ -215,11 +270,13 @@ mod tests {
 
     #[test]
     fn round_trip() {
-        let v = encode("v1", "Pod", &pod_raw());
+        // A kind outside the schema: the generic tree.
+        let v = encode("example.com/v1", "Pod", &pod_raw());
         let o = decode(&v);
         assert_eq!(o.error, None);
-        assert_eq!(o.type_meta.api_version, "v1");
+        assert_eq!(o.type_meta.api_version, "example.com/v1");
         assert_eq!(o.type_meta.kind, "Pod");
+        assert!(o.object.is_none());
         let m = o.metadata.as_ref().unwrap();
         assert_eq!(m.full_name(), "prod/web-0");
         assert_eq!(
@@ -236,7 +293,7 @@ mod tests {
 
     #[test]
     fn truncated_keeps_type_and_says_where() {
-        let v = encode("v1", "Pod", &pod_raw());
+        let v = encode("example.com/v1", "Pod", &pod_raw());
         let cut = &v[..v.len() - 8];
         let o = decode(cut);
         assert_eq!(o.type_meta.kind, "Pod");
@@ -259,6 +316,34 @@ mod tests {
         assert!(o.error.is_some());
     }
 
+    /// A Pod of the schema, cut short: what decodes is rendered, the
+    /// error says where it stopped.
+    #[test]
+    fn schema_object_cut_short() {
+        let v = encode("v1", "Pod", &pod_raw());
+        let whole = decode(&v).object.expect("rendered");
+        assert_eq!(
+            whole.pointer(&["metadata", "creationTimestamp"]),
+            Some(&ApiValue::Str("2023-11-14T22:13:20Z".into()))
+        );
+        assert_eq!(
+            whole.pointer(&["spec", "serviceAccount"]),
+            Some(&ApiValue::Str("node-1".into()))
+        );
+        let o = decode(&v[..v.len() - 7]);
+        let cut = o.object.expect("still rendered");
+        assert_eq!(
+            cut.pointer(&["metadata", "name"]),
+            Some(&ApiValue::Str("web-0".into()))
+        );
+        assert!(cut.pointer(&["spec", "serviceAccount"]).is_none());
+        let e = o.error.expect("error");
+        assert!(e.contains("offset"), "{e}");
+        for n in 0..v.len() {
+            let _ = decode(&v[..n]);
+        }
+    }
+
     #[test]
     fn object_without_meta() {
         let mut raw = Vec::new();
@@ -278,7 +363,7 @@ mod tests {
         let mut meta = Vec::new();
         put_len(&mut meta, 8, &[0x08]); // truncated Time
         put_len(&mut raw, 1, &meta);
-        let o = decode(&encode("v1", "Pod", &raw));
+        let o = decode(&encode("example.com/v1", "Pod", &raw));
         assert!(o.metadata.is_none());
         assert!(o.error.unwrap().contains("metadata"));
         assert!(o.fields.get(1).is_some());

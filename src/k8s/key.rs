@@ -156,22 +156,10 @@ pub fn prefix_end(prefix: &[u8]) -> Vec<u8> {
     vec![0]
 }
 
-/// A key for display: UTF-8 as is, other bytes as `\xNN`.
+/// A key for display: UTF-8 as is, control characters and other bytes as
+/// `\xNN` ([`crate::view::text::escape_bytes`], shared by every view).
 pub fn display_key(key: &[u8]) -> String {
-    let mut s = String::with_capacity(key.len());
-    for chunk in key.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            if c.is_control() {
-                s.push_str(&format!("\\x{:02x}", c as u32));
-            } else {
-                s.push(c);
-            }
-        }
-        for b in chunk.invalid() {
-            s.push_str(&format!("\\x{b:02x}"));
-        }
-    }
-    s
+    crate::view::text::escape_bytes(key)
 }
 
 #[cfg(test)]

@@ -22,14 +22,24 @@
 //! name.
 
 pub mod cbor;
+pub mod day2;
 pub mod dump;
+pub mod encode;
 pub mod encryption;
 pub mod envelope;
 pub mod key;
 pub mod meta;
+pub mod printers;
+pub mod render;
+pub mod resources;
+pub mod schema;
+pub mod selector;
+pub mod source;
 pub mod state;
 pub mod tree;
+pub mod value;
 pub mod wire;
+pub mod yaml;
 
 use serde::Serialize;
 use serde_json::Value as Json;
@@ -38,6 +48,7 @@ pub use encryption::Encrypted;
 pub use envelope::ProtoObject;
 pub use key::{RegistryKey, display_key, is_secret_key};
 pub use meta::{ObjectMeta, TypeMeta};
+pub use value::ApiValue;
 
 /// Why bytes could not be read as what they claimed to be.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -189,6 +200,15 @@ pub fn decode_value(key: Option<&[u8]>, value: &[u8], opts: &DecodeOptions) -> D
     if opts.show_secrets {
         return decoded;
     }
+    // A Secret decoded with the schema shows everything but its values,
+    // which the renderer has already replaced by `<redacted: N bytes>`.
+    if let Decoded::Protobuf(p) = &decoded
+        && p.object.is_some()
+        && p.type_meta.api_version == "v1"
+        && p.type_meta.kind == "Secret"
+    {
+        return decoded;
+    }
     let secret_key = key.is_some_and(is_secret_key);
     let secret_type = decoded
         .type_meta()
@@ -211,7 +231,10 @@ fn decode_format(value: &[u8], opts: &DecodeOptions) -> Decoded {
         return Decoded::Empty;
     }
     if value.starts_with(envelope::MAGIC) {
-        return Decoded::Protobuf(envelope::decode(value));
+        let r = render::RenderOptions {
+            show_secrets: opts.show_secrets,
+        };
+        return Decoded::Protobuf(envelope::decode_with(value, &r));
     }
     if value.starts_with(encryption::PREFIX) {
         return Decoded::Encrypted(encryption::decode(value));
@@ -351,6 +374,18 @@ impl Decoded {
         }
     }
 
+    /// The whole object in kubectl's JSON shape, when the schema knows
+    /// its kind (protobuf) or it is stored as JSON.
+    pub fn object(&self) -> Option<ApiValue> {
+        match self {
+            Decoded::Protobuf(p) => p.object.clone(),
+            Decoded::Json(j) | Decoded::Cbor(j) if j.type_meta.is_some() => {
+                Some(ApiValue::from_json(&j.object))
+            }
+            _ => None,
+        }
+    }
+
     /// The object's metadata, when decoded.
     pub fn metadata(&self) -> Option<&ObjectMeta> {
         match self {
@@ -413,6 +448,16 @@ impl Decoded {
                     && p.fields.error.as_ref().map(|f| format!("object: {f}")) != Some(e.clone())
                 {
                     out.push(format!("!! {e}"));
+                }
+                if let Some(object) = &p.object {
+                    for p in &p.problems {
+                        out.push(format!("!! {p}"));
+                    }
+                    for u in &p.unknown_fields {
+                        out.push(format!("# {u}"));
+                    }
+                    out.extend(yaml::to_yaml(object).lines().map(str::to_string));
+                    return out;
                 }
                 if let Some(m) = &p.metadata {
                     render_meta(m, &mut out);
@@ -653,14 +698,30 @@ mod tests {
     #[test]
     fn secrets_are_redacted_by_key_and_by_type() {
         let v = secret_value();
+        // A Secret of the schema: everything shown but its values.
         let d = decode_value(Some(b"/registry/secrets/default/db-pass"), &v, &opts());
-        assert_eq!(d.headline(), format!("<redacted: {} bytes>", v.len()));
-        assert_eq!(d.render().len(), 1);
-        let json = serde_json::to_string(&d).unwrap();
-        assert!(!json.contains("hunter2"));
-        // elsewhere, but a v1 Secret
-        let d = decode_value(Some(b"/other/x"), &v, &opts());
-        assert!(matches!(d, Decoded::Redacted { .. }));
+        assert_eq!(d.headline(), "v1 Secret default/db-pass (protobuf)");
+        let lines = d.render();
+        assert!(
+            lines
+                .iter()
+                .any(|l| l == "  password: '<redacted: 7 bytes>'"),
+            "{lines:?}"
+        );
+        let object = serde_json::to_string(&d.object().unwrap()).unwrap();
+        let json = serde_json::to_string(&d).unwrap() + &object;
+        assert!(
+            !json.contains("hunter2") && !json.contains("aHVudGVyMg"),
+            "{json}"
+        );
+        assert!(
+            !lines
+                .iter()
+                .any(|l| l.contains("hunter2") || l.contains("aHVudGVyMg"))
+        );
+        // A Secret key whose value is not a schema object: all redacted.
+        let d = decode_value(Some(b"/registry/secrets/default/x"), b"hunter2", &opts());
+        assert!(matches!(d, Decoded::Redacted { bytes: 7, .. }));
         // shown when asked
         let show = DecodeOptions {
             show_secrets: true,
@@ -668,7 +729,7 @@ mod tests {
         };
         let d = decode_value(Some(b"/registry/secrets/default/db-pass"), &v, &show);
         assert_eq!(d.headline(), "v1 Secret default/db-pass (protobuf)");
-        assert!(d.render().iter().any(|l| l.contains("hunter2")));
+        assert!(d.render().iter().any(|l| l.contains("aHVudGVyMg==")));
         // encrypted secret: redacted, with the encryption facts
         let mut e = b"k8s:enc:aescbc:v1:key1:".to_vec();
         e.extend_from_slice(&[1; 48]);
@@ -693,7 +754,9 @@ mod tests {
         assert_eq!(j["api_version"], "v1");
         assert_eq!(j["kind"], "Secret");
         assert_eq!(j["metadata"]["name"], "db-pass");
-        assert_eq!(j["fields"]["2"]["1"], "password");
+        assert_eq!(j["raw_bytes"], 41);
+        let o = d.object().unwrap().to_json();
+        assert_eq!(o["data"]["password"], "aHVudGVyMg==");
         let d = decode_value(None, b"\x01", &opts());
         let j: Json = serde_json::to_value(&d).unwrap();
         assert_eq!(j["format"], "binary");

@@ -9,10 +9,20 @@
 //! [`crate::k8s::source`]'s business, what they mean is the business of
 //! the modules that read a [`ClusterState`].
 
+use k8s_pb::api::admissionregistration::v1 as admission;
 use k8s_pb::api::apps::v1 as apps;
 use k8s_pb::api::batch::v1 as batch;
+use k8s_pb::api::certificates::v1 as certificates;
 use k8s_pb::api::coordination::v1 as coordination;
 use k8s_pb::api::core::v1 as core;
+use k8s_pb::api::discovery::v1 as discovery;
+use k8s_pb::api::flowcontrol::v1 as flowcontrol;
+use k8s_pb::api::networking::v1 as networking;
+use k8s_pb::api::node::v1 as node;
+use k8s_pb::api::policy::v1 as policy;
+use k8s_pb::api::rbac::v1 as rbac;
+use k8s_pb::api::scheduling::v1 as scheduling;
+use k8s_pb::api::storage::v1 as storage;
 use prost::Message;
 
 pub use k8s_pb::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
@@ -44,7 +54,8 @@ pub struct ClusterState {
 }
 
 /// One stored object in its typed form, for the kinds kinspect reasons
-/// about; every other kind is [`Typed::Other`] (rendered generically).
+/// about or print kubectl's columns for; every other kind is
+/// [`Typed::Other`] (rendered generically, printed as NAME + CREATED AT).
 #[derive(Debug, Clone)]
 #[allow(clippy::large_enum_variant)]
 pub enum Typed {
@@ -59,6 +70,34 @@ pub enum Typed {
     CronJob(batch::CronJob),
     Event(Event),
     Lease(Lease),
+    Service(core::Service),
+    Endpoints(core::Endpoints),
+    EndpointSlice(discovery::EndpointSlice),
+    ConfigMap(core::ConfigMap),
+    Secret(core::Secret),
+    ServiceAccount(core::ServiceAccount),
+    PersistentVolume(core::PersistentVolume),
+    PersistentVolumeClaim(core::PersistentVolumeClaim),
+    ReplicationController(core::ReplicationController),
+    Ingress(networking::Ingress),
+    StorageClass(storage::StorageClass),
+    PriorityClass(scheduling::PriorityClass),
+    PodDisruptionBudget(policy::PodDisruptionBudget),
+    RoleBinding(rbac::RoleBinding),
+    ClusterRoleBinding(rbac::ClusterRoleBinding),
+    CertificateSigningRequest(certificates::CertificateSigningRequest),
+    MutatingWebhookConfiguration(admission::MutatingWebhookConfiguration),
+    ValidatingWebhookConfiguration(admission::ValidatingWebhookConfiguration),
+    RuntimeClass(node::RuntimeClass),
+    CSINode(storage::CSINode),
+    CSIDriver(storage::CSIDriver),
+    VolumeAttachment(storage::VolumeAttachment),
+    IngressClass(networking::IngressClass),
+    NetworkPolicy(networking::NetworkPolicy),
+    ControllerRevision(apps::ControllerRevision),
+    PodTemplate(core::PodTemplate),
+    FlowSchema(flowcontrol::FlowSchema),
+    PriorityLevelConfiguration(flowcontrol::PriorityLevelConfiguration),
     Other,
 }
 
@@ -91,12 +130,135 @@ impl Typed {
             ("batch/v1", "Job") => d::<batch::Job>(raw).map(Typed::Job),
             ("batch/v1", "CronJob") => d::<batch::CronJob>(raw).map(Typed::CronJob),
             ("coordination.k8s.io/v1", "Lease") => d::<coordination::Lease>(raw).map(Typed::Lease),
+            ("v1", "Service") => d::<core::Service>(raw).map(Typed::Service),
+            ("v1", "Endpoints") => d::<core::Endpoints>(raw).map(Typed::Endpoints),
+            ("discovery.k8s.io/v1", "EndpointSlice") => {
+                d::<discovery::EndpointSlice>(raw).map(Typed::EndpointSlice)
+            }
+            ("v1", "ConfigMap") => d::<core::ConfigMap>(raw).map(Typed::ConfigMap),
+            ("v1", "Secret") => d::<core::Secret>(raw).map(Typed::Secret),
+            ("v1", "ServiceAccount") => d::<core::ServiceAccount>(raw).map(Typed::ServiceAccount),
+            ("v1", "PersistentVolume") => {
+                d::<core::PersistentVolume>(raw).map(Typed::PersistentVolume)
+            }
+            ("v1", "PersistentVolumeClaim") => {
+                d::<core::PersistentVolumeClaim>(raw).map(Typed::PersistentVolumeClaim)
+            }
+            ("v1", "ReplicationController") => {
+                d::<core::ReplicationController>(raw).map(Typed::ReplicationController)
+            }
+            ("networking.k8s.io/v1", "Ingress") => {
+                d::<networking::Ingress>(raw).map(Typed::Ingress)
+            }
+            ("storage.k8s.io/v1", "StorageClass") => {
+                d::<storage::StorageClass>(raw).map(Typed::StorageClass)
+            }
+            ("scheduling.k8s.io/v1", "PriorityClass") => {
+                d::<scheduling::PriorityClass>(raw).map(Typed::PriorityClass)
+            }
+            ("policy/v1", "PodDisruptionBudget") => {
+                d::<policy::PodDisruptionBudget>(raw).map(Typed::PodDisruptionBudget)
+            }
+            ("rbac.authorization.k8s.io/v1", "RoleBinding") => {
+                d::<rbac::RoleBinding>(raw).map(Typed::RoleBinding)
+            }
+            ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding") => {
+                d::<rbac::ClusterRoleBinding>(raw).map(Typed::ClusterRoleBinding)
+            }
+            ("certificates.k8s.io/v1", "CertificateSigningRequest") => {
+                d::<certificates::CertificateSigningRequest>(raw)
+                    .map(Typed::CertificateSigningRequest)
+            }
+            ("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration") => {
+                d::<admission::MutatingWebhookConfiguration>(raw)
+                    .map(Typed::MutatingWebhookConfiguration)
+            }
+            ("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration") => {
+                d::<admission::ValidatingWebhookConfiguration>(raw)
+                    .map(Typed::ValidatingWebhookConfiguration)
+            }
+            ("node.k8s.io/v1", "RuntimeClass") => {
+                d::<node::RuntimeClass>(raw).map(Typed::RuntimeClass)
+            }
+            ("storage.k8s.io/v1", "CSINode") => d::<storage::CSINode>(raw).map(Typed::CSINode),
+            ("storage.k8s.io/v1", "CSIDriver") => {
+                d::<storage::CSIDriver>(raw).map(Typed::CSIDriver)
+            }
+            ("storage.k8s.io/v1", "VolumeAttachment") => {
+                d::<storage::VolumeAttachment>(raw).map(Typed::VolumeAttachment)
+            }
+            ("networking.k8s.io/v1", "IngressClass") => {
+                d::<networking::IngressClass>(raw).map(Typed::IngressClass)
+            }
+            ("networking.k8s.io/v1", "NetworkPolicy") => {
+                d::<networking::NetworkPolicy>(raw).map(Typed::NetworkPolicy)
+            }
+            ("apps/v1", "ControllerRevision") => {
+                d::<apps::ControllerRevision>(raw).map(Typed::ControllerRevision)
+            }
+            ("v1", "PodTemplate") => d::<core::PodTemplate>(raw).map(Typed::PodTemplate),
+            ("flowcontrol.apiserver.k8s.io/v1", "FlowSchema") => {
+                d::<flowcontrol::FlowSchema>(raw).map(Typed::FlowSchema)
+            }
+            ("flowcontrol.apiserver.k8s.io/v1", "PriorityLevelConfiguration") => {
+                d::<flowcontrol::PriorityLevelConfiguration>(raw)
+                    .map(Typed::PriorityLevelConfiguration)
+            }
             _ => Ok(Typed::Other),
         };
         r.map_err(|e| TypedDecodeError {
             api_version: api_version.to_string(),
             kind: kind.to_string(),
             message: e.to_string(),
+        })
+    }
+}
+
+impl Typed {
+    /// The object encoded with k8s-pb (prost), as bytes an apiserver
+    /// could have stored; `None` for [`Typed::Other`].
+    pub fn encode(&self) -> Option<Vec<u8>> {
+        Some(match self {
+            Typed::Pod(o) => o.encode_to_vec(),
+            Typed::Node(o) => o.encode_to_vec(),
+            Typed::Namespace(o) => o.encode_to_vec(),
+            Typed::Deployment(o) => o.encode_to_vec(),
+            Typed::ReplicaSet(o) => o.encode_to_vec(),
+            Typed::StatefulSet(o) => o.encode_to_vec(),
+            Typed::DaemonSet(o) => o.encode_to_vec(),
+            Typed::Job(o) => o.encode_to_vec(),
+            Typed::CronJob(o) => o.encode_to_vec(),
+            Typed::Event(o) => o.encode_to_vec(),
+            Typed::Lease(o) => o.encode_to_vec(),
+            Typed::Service(o) => o.encode_to_vec(),
+            Typed::Endpoints(o) => o.encode_to_vec(),
+            Typed::EndpointSlice(o) => o.encode_to_vec(),
+            Typed::ConfigMap(o) => o.encode_to_vec(),
+            Typed::Secret(o) => o.encode_to_vec(),
+            Typed::ServiceAccount(o) => o.encode_to_vec(),
+            Typed::PersistentVolume(o) => o.encode_to_vec(),
+            Typed::PersistentVolumeClaim(o) => o.encode_to_vec(),
+            Typed::ReplicationController(o) => o.encode_to_vec(),
+            Typed::Ingress(o) => o.encode_to_vec(),
+            Typed::StorageClass(o) => o.encode_to_vec(),
+            Typed::PriorityClass(o) => o.encode_to_vec(),
+            Typed::PodDisruptionBudget(o) => o.encode_to_vec(),
+            Typed::RoleBinding(o) => o.encode_to_vec(),
+            Typed::ClusterRoleBinding(o) => o.encode_to_vec(),
+            Typed::CertificateSigningRequest(o) => o.encode_to_vec(),
+            Typed::MutatingWebhookConfiguration(o) => o.encode_to_vec(),
+            Typed::ValidatingWebhookConfiguration(o) => o.encode_to_vec(),
+            Typed::RuntimeClass(o) => o.encode_to_vec(),
+            Typed::CSINode(o) => o.encode_to_vec(),
+            Typed::CSIDriver(o) => o.encode_to_vec(),
+            Typed::VolumeAttachment(o) => o.encode_to_vec(),
+            Typed::IngressClass(o) => o.encode_to_vec(),
+            Typed::NetworkPolicy(o) => o.encode_to_vec(),
+            Typed::ControllerRevision(o) => o.encode_to_vec(),
+            Typed::PodTemplate(o) => o.encode_to_vec(),
+            Typed::FlowSchema(o) => o.encode_to_vec(),
+            Typed::PriorityLevelConfiguration(o) => o.encode_to_vec(),
+            Typed::Other => return None,
         })
     }
 }
@@ -116,7 +278,36 @@ impl ClusterState {
             Typed::CronJob(o) => self.cron_jobs.push(o),
             Typed::Event(o) => self.events.push(o),
             Typed::Lease(o) => self.leases.push(o),
-            Typed::Other => {}
+            // Kinds the Day-2 reasoning does not read (kubectl's columns only).
+            Typed::Service(_)
+            | Typed::Endpoints(_)
+            | Typed::EndpointSlice(_)
+            | Typed::ConfigMap(_)
+            | Typed::Secret(_)
+            | Typed::ServiceAccount(_)
+            | Typed::PersistentVolume(_)
+            | Typed::PersistentVolumeClaim(_)
+            | Typed::ReplicationController(_)
+            | Typed::Ingress(_)
+            | Typed::StorageClass(_)
+            | Typed::PriorityClass(_)
+            | Typed::PodDisruptionBudget(_)
+            | Typed::RoleBinding(_)
+            | Typed::ClusterRoleBinding(_)
+            | Typed::CertificateSigningRequest(_)
+            | Typed::MutatingWebhookConfiguration(_)
+            | Typed::ValidatingWebhookConfiguration(_)
+            | Typed::RuntimeClass(_)
+            | Typed::CSINode(_)
+            | Typed::CSIDriver(_)
+            | Typed::VolumeAttachment(_)
+            | Typed::IngressClass(_)
+            | Typed::NetworkPolicy(_)
+            | Typed::ControllerRevision(_)
+            | Typed::PodTemplate(_)
+            | Typed::FlowSchema(_)
+            | Typed::PriorityLevelConfiguration(_)
+            | Typed::Other => {}
         }
     }
 }

@@ -64,6 +64,8 @@ pub const APT_ETCD: &str = "sudo apt-get install -y etcd-server etcd-client";
 /// Everything that can go wrong in the lab.
 #[derive(Debug, thiserror::Error)]
 pub enum LabError {
+    #[error("interrupted: stopped what this run started ({})", if started.is_empty() { "nothing".to_string() } else { started.join(", ") })]
+    Interrupted { started: Vec<String> },
     #[error(
         "no etcd binary in PATH: install it with `{APT_ETCD}` (Debian/Ubuntu), or point \
          KINSPECT_ETCD at one"
@@ -557,7 +559,11 @@ pub async fn up(
         Some(d) => d,
         None => default_dir()?,
     };
-    let lab = if dir.join("lab.json").is_file() {
+    // A new lab's lab.json is written only once its ports are known to be
+    // free, and removed again when `up` fails or is interrupted before any
+    // member of it answers: no stale lab.json describing a cluster that
+    // never ran.
+    let (lab, created) = if dir.join("lab.json").is_file() {
         let lab = Lab::open(&dir)?;
         if lab.config.tls != tls {
             let word = |t: bool| if t { "with --tls" } else { "without --tls" };
@@ -576,15 +582,9 @@ pub async fn up(
                 });
             }
         }
-        lab
+        (lab, false)
     } else {
         let etcd = etcd_binary()?;
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&dir)
-            .map_err(io_err(&dir))?;
-        let canonical = std::fs::canonicalize(&dir).map_err(io_err(&dir))?;
         let ip = ip.unwrap_or(Ipv4Addr::LOCALHOST);
         let config = LabConfig {
             ip,
@@ -592,16 +592,52 @@ pub async fn up(
             etcd,
             token: format!("kinspect-lab-{ip}"),
         };
+        // Ports first: a taken port is said before anything is written.
+        let probe = Lab {
+            dir: dir.clone(),
+            config: config.clone(),
+        };
+        for m in &MEMBERS {
+            probe.check_ports(m)?;
+        }
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dir)
+            .map_err(io_err(&dir))?;
+        let canonical = std::fs::canonicalize(&dir).map_err(io_err(&dir))?;
         let text = serde_json::to_string_pretty(&config).map_err(|e| LabError::Io {
             path: canonical.join("lab.json"),
             source: std::io::Error::other(e),
         })?;
         write_private(&canonical.join("lab.json"), &(text + "\n"))?;
-        Lab {
-            dir: canonical,
-            config,
+        (
+            Lab {
+                dir: canonical,
+                config,
+            },
+            true,
+        )
+    };
+    let forget = |lab: &Lab| {
+        if created && MEMBERS.iter().all(|m| lab.running_pid(m).is_none()) {
+            let _ = std::fs::remove_file(lab.dir.join("lab.json"));
+            let _ = std::fs::remove_file(lab.dir.join("env"));
         }
     };
+    let result = start_all(&lab, wait).await;
+    match result {
+        Ok(started) => Ok(report(&lab, &started, t0.elapsed()).await),
+        Err(e) => {
+            forget(&lab);
+            Err(e)
+        }
+    }
+}
+
+/// Starts the members that do not run and waits for a leader; on failure
+/// or Ctrl-C stops what it started.
+async fn start_all(lab: &Lab, wait: Duration) -> Result<Vec<&'static str>, LabError> {
     if !lab.config.etcd.is_file() {
         return Err(LabError::NoEtcd);
     }
@@ -619,6 +655,17 @@ pub async fn up(
     for m in &to_start {
         lab.check_ports(m)?;
     }
+    // Ctrl-C (and SIGTERM) from here on stop what this run started: the
+    // members are detached from the terminal, so they would outlive us.
+    let mut interrupt =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
+    let mut terminate =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let stop_started = |started: &[&str]| {
+        for s in MEMBERS.iter().filter(|m| started.contains(&m.name)) {
+            let _ = lab.stop_member(s);
+        }
+    };
     let mut started = Vec::new();
     let mut pids = Vec::new();
     for m in &to_start {
@@ -628,23 +675,40 @@ pub async fn up(
                 pids.push((m.name, pid));
             }
             Err(e) => {
-                for s in &to_start {
-                    if started.contains(&s.name) {
-                        let _ = lab.stop_member(s);
-                    }
-                }
+                stop_started(&started);
                 return Err(e);
             }
         }
     }
     let _ = write_private(&lab.dir.join("env"), &(lab.env_lines().join("\n") + "\n"));
-    if let Err(e) = wait_ready(&lab, &pids, wait, None).await {
-        for s in MEMBERS.iter().filter(|m| started.contains(&m.name)) {
-            let _ = lab.stop_member(s);
+    let signalled = async {
+        match (interrupt.as_mut(), terminate.as_mut()) {
+            (Some(i), Some(t)) => {
+                tokio::select! {
+                    _ = i.recv() => {}
+                    _ = t.recv() => {}
+                }
+            }
+            (Some(i), None) => {
+                i.recv().await;
+            }
+            (None, Some(t)) => {
+                t.recv().await;
+            }
+            (None, None) => std::future::pending::<()>().await,
         }
+    };
+    let outcome = tokio::select! {
+        r = wait_ready(lab, &pids, wait, None) => r,
+        _ = signalled => Err(LabError::Interrupted {
+            started: started.iter().map(|s| s.to_string()).collect(),
+        }),
+    };
+    if let Err(e) = outcome {
+        stop_started(&started);
         return Err(e);
     }
-    Ok(report(&lab, &started, t0.elapsed()).await)
+    Ok(started)
 }
 
 /// Waits until every member (or just `only`) answers and a leader exists.

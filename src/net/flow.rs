@@ -5,18 +5,28 @@
 //! Memory stays flat on any capture: closed connections leave the table a
 //! short linger after their FIN/RST (so trailing ACKs still count), idle
 //! ones are evicted (by a sweep once a second of capture time, or at once
-//! when their next packet comes too late), and each direction buffers at
-//! most [`FlowConfig::max_buffered`] bytes of out-of-order data. A SYN on a
-//! closed connection's ports, or a SYN whose sequence number differs from
-//! the connection's, starts a new connection (port reuse); a retransmitted
-//! SYN does not.
+//! when their next packet comes too late), at most
+//! [`FlowConfig::max_connections`] are tracked at once (past it the least
+//! recently active connection is finished early and counted in
+//! [`TableStats::evicted_limit`]: a SYN flood costs bounded memory), and
+//! each direction buffers at most [`FlowConfig::max_buffered`] bytes of
+//! out-of-order data. A SYN on a closed connection's ports, or a SYN whose
+//! sequence number differs from the connection's, starts a new connection
+//! (port reuse); a retransmitted SYN does not.
+//!
+//! The sweep costs what expires, not the table size: connections sit in a
+//! recency queue (an entry per packet, or the back entry refreshed when
+//! the same connection sends again; stale entries are skipped, and
+//! compacted away once they outnumber live ones two to one) and closed
+//! ones in a queue ordered by close time, so each sweep pops only entries
+//! old enough to expire.
 //!
 //! Events are stamped with the latest capture time seen, so they come out
 //! in time order even where a capture's timestamps step back; a flow's
 //! `start` and `duration_ms` use the packets' own timestamps.
 
-use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
@@ -40,11 +50,20 @@ pub struct FlowConfig {
     pub idle_timeout_ns: i64,
     /// How long a closed connection stays to collect trailing packets.
     pub linger_ns: i64,
+    /// Connections tracked at once; past it the least recently active is
+    /// finished early ([`TableStats::evicted_limit`]).
+    pub max_connections: usize,
     /// Protocols forced by port.
     pub decode_as: Vec<DecodeAs>,
     /// Shared by every dissector of the run (key logs, display choices).
     pub context: Arc<proto::Context>,
 }
+
+/// Default [`FlowConfig::max_connections`]: 100,000 connections. A
+/// half-open connection costs about 1 KiB here, so a SYN flood stays near
+/// 100 MiB of table; a control-plane node rarely has more than a few
+/// thousand connections open at once.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 100_000;
 
 impl Default for FlowConfig {
     fn default() -> Self {
@@ -52,6 +71,7 @@ impl Default for FlowConfig {
             max_buffered: 1 << 20,
             idle_timeout_ns: 300 * 1_000_000_000,
             linger_ns: 10 * 1_000_000_000,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
             decode_as: Vec::new(),
             context: proto::Context::shared(),
         }
@@ -95,6 +115,11 @@ pub struct FlowRecord {
 pub trait Observer {
     fn event(&mut self, event: &Event);
     fn flow(&mut self, flow: &FlowRecord);
+    /// Every TCP packet, before it is tracked (the report's traffic over
+    /// time); most views ignore it.
+    fn packet(&mut self, ts: Timestamp, origlen: u32, src_port: u16, dst_port: u16) {
+        let _ = (ts, origlen, src_port, dst_port);
+    }
 }
 
 type Key = (SocketAddr, SocketAddr);
@@ -139,6 +164,11 @@ struct App {
 }
 
 struct Conn {
+    /// Unique per connection of the run (tells a queue entry for an old
+    /// connection on the same ports from one for this one).
+    id: u64,
+    /// Sequence number of this connection's newest recency-queue entry.
+    touch: u64,
     info: ConnInfo,
     app: App,
     streams: [Reassembler; 2],
@@ -312,12 +342,23 @@ impl App {
 pub struct TableStats {
     pub connections: u64,
     pub evicted_idle: u64,
+    /// Connections finished early because [`FlowConfig::max_connections`]
+    /// were open.
+    pub evicted_limit: u64,
     pub gap_bytes: u64,
 }
 
 /// The connection table. See the module documentation.
 pub struct FlowTable {
     conns: HashMap<Key, Conn, FxBuildHasher>,
+    /// Recency queue, oldest first: (key, connection id, touch sequence,
+    /// table time of the touch). An entry is live when the connection
+    /// under `key` has that id and touch.
+    recent: VecDeque<(Key, u64, u64, Timestamp)>,
+    /// Closed connections by close time: (key, connection id, closed_at).
+    closed: VecDeque<(Key, u64, Timestamp)>,
+    next_id: u64,
+    next_touch: u64,
     config: FlowConfig,
     now: Timestamp,
     next_sweep: Option<Timestamp>,
@@ -330,6 +371,10 @@ impl FlowTable {
     pub fn new(config: FlowConfig) -> Self {
         FlowTable {
             conns: HashMap::with_hasher(FxBuildHasher),
+            recent: VecDeque::new(),
+            closed: VecDeque::new(),
+            next_id: 0,
+            next_touch: 0,
             config,
             now: Timestamp(i64::MIN),
             next_sweep: None,
@@ -345,6 +390,11 @@ impl FlowTable {
 
     pub fn len(&self) -> usize {
         self.conns.len()
+    }
+
+    /// [`FlowConfig::max_connections`].
+    pub fn max_connections(&self) -> usize {
+        self.config.max_connections
     }
 
     pub fn is_empty(&self) -> bool {
@@ -373,7 +423,18 @@ impl FlowTable {
         }
         let s = SocketAddr::new(src, seg.src_port);
         let d = SocketAddr::new(dst, seg.dst_port);
-        let conn = match self.conns.entry(key(s, d)) {
+        let k = key(s, d);
+        if !self.conns.contains_key(&k) {
+            while self.conns.len() >= self.config.max_connections.max(1) {
+                if !self.evict_least_recent(obs) {
+                    break;
+                }
+            }
+        }
+        let touch = self.next_touch;
+        self.next_touch += 1;
+        let id = self.next_id;
+        let conn = match self.conns.entry(k) {
             Entry::Occupied(o) => {
                 let c = o.into_mut();
                 let replace = match expired(c, now, &self.config) {
@@ -384,18 +445,30 @@ impl FlowTable {
                     None => starts_new_connection(c, s, seg),
                 };
                 if replace {
-                    let old = std::mem::replace(c, open(&self.config, ts, s, d, seg));
+                    self.next_id += 1;
+                    let old = std::mem::replace(c, open(&self.config, id, ts, s, d, seg));
                     finalize(&mut self.stats, old, now, obs);
                     announce(&mut self.stats, c, now, obs);
                 }
                 c
             }
             Entry::Vacant(v) => {
-                let c = v.insert(open(&self.config, ts, s, d, seg));
+                self.next_id += 1;
+                let c = v.insert(open(&self.config, id, ts, s, d, seg));
                 announce(&mut self.stats, c, now, obs);
                 c
             }
         };
+        match self.recent.back_mut() {
+            // The same connection again: refresh its entry in place.
+            Some(back) if back.0 == k && back.1 == conn.id && back.2 == conn.touch => {
+                back.2 = touch;
+                back.3 = now;
+            }
+            _ => self.recent.push_back((k, conn.id, touch, now)),
+        }
+        conn.touch = touch;
+        let was_closed = conn.closed_at.is_some();
         let dir = if s == conn.info.client {
             Direction::ClientToServer
         } else {
@@ -453,25 +526,97 @@ impl FlowTable {
             conn.closed_at = Some(now);
             report_close(conn, now, obs);
         }
+        if !was_closed && conn.closed_at.is_some() {
+            self.closed.push_back((k, conn.id, now));
+        }
+        if self.recent.len() > 2 * self.conns.len() + 1024 {
+            self.compact();
+        }
+    }
+
+    /// Drops recency entries whose connection is gone or was touched
+    /// since (amortised: runs when they outnumber live ones two to one).
+    fn compact(&mut self) {
+        let conns = &self.conns;
+        self.recent
+            .retain(|(k, id, t, _)| conns.get(k).is_some_and(|c| c.id == *id && c.touch == *t));
+    }
+
+    /// Finishes the least recently active connection; false when the
+    /// table is empty.
+    fn evict_least_recent(&mut self, obs: &mut dyn Observer) -> bool {
+        while let Some((k, id, t, _)) = self.recent.pop_front() {
+            let live = self
+                .conns
+                .get(&k)
+                .is_some_and(|c| c.id == id && c.touch == t);
+            if live && let Some(c) = self.conns.remove(&k) {
+                if c.closed_at.is_none() {
+                    self.stats.evicted_limit += 1;
+                }
+                finalize(&mut self.stats, c, self.now, obs);
+                return true;
+            }
+        }
+        false
     }
 
     /// Finishes connections that closed a while ago or went idle.
     fn sweep(&mut self, obs: &mut dyn Observer) {
         let now = self.now;
         self.next_sweep = Some(Timestamp(now.0.saturating_add(SWEEP_EVERY_NS)));
-        let config = &self.config;
-        let done: Vec<Key> = self
-            .conns
-            .iter()
-            .filter(|(_, c)| expired(c, now, config).is_some())
-            .map(|(k, _)| *k)
-            .collect();
-        for k in done {
-            if let Some(c) = self.conns.remove(&k) {
-                if c.closed_at.is_none() {
-                    self.stats.evicted_idle += 1;
-                }
+        // Closed connections whose linger is over.
+        let linger = self.config.linger_ns;
+        while let Some(&(k, id, at)) = self.closed.front() {
+            if now.0.saturating_sub(at.0) < linger {
+                break;
+            }
+            self.closed.pop_front();
+            let live = self
+                .conns
+                .get(&k)
+                .is_some_and(|c| c.id == id && c.closed_at == Some(at));
+            if live && let Some(c) = self.conns.remove(&k) {
                 finalize(&mut self.stats, c, now, obs);
+            }
+        }
+        // Connections with no packet for the idle timeout: their newest
+        // touch is at least that old (touch times never step back).
+        let idle = self.config.idle_timeout_ns;
+        while let Some(&(k, id, t, at)) = self.recent.front() {
+            if now.0.saturating_sub(at.0) < idle {
+                break;
+            }
+            self.recent.pop_front();
+            let live = self
+                .conns
+                .get(&k)
+                .is_some_and(|c| c.id == id && c.touch == t);
+            if !live {
+                continue;
+            }
+            match self
+                .conns
+                .get(&k)
+                .and_then(|c| expired(c, now, &self.config))
+            {
+                Some(was_idle) => {
+                    if let Some(c) = self.conns.remove(&k) {
+                        self.stats.evicted_idle += u64::from(was_idle);
+                        finalize(&mut self.stats, c, now, obs);
+                    }
+                }
+                // Not expired after all (its packets carried later
+                // timestamps than the table time of the touch): queue it
+                // again.
+                None => {
+                    let touch = self.next_touch;
+                    self.next_touch += 1;
+                    if let Some(c) = self.conns.get_mut(&k) {
+                        c.touch = touch;
+                    }
+                    self.recent.push_back((k, id, touch, now));
+                }
             }
         }
     }
@@ -479,6 +624,8 @@ impl FlowTable {
     /// Ends every remaining connection (end of capture).
     pub fn finish(&mut self, obs: &mut dyn Observer) {
         let now = self.now;
+        self.recent.clear();
+        self.closed.clear();
         let mut rest: Vec<(Key, Conn)> = self.conns.drain().collect();
         rest.sort_by_key(|(_, c)| c.start);
         for (_, c) in rest {
@@ -490,6 +637,7 @@ impl FlowTable {
 /// A new connection's entry, for the segment `s` → `d` that opens it.
 fn open(
     config: &FlowConfig,
+    id: u64,
     ts: Timestamp,
     s: SocketAddr,
     d: SocketAddr,
@@ -506,6 +654,8 @@ fn open(
     };
     let forced = forced_protocol(&config.decode_as, client, server);
     Conn {
+        id,
+        touch: 0,
         info,
         app: App::new(forced, &info, &config.context, !seg.flags.syn),
         streams: [

@@ -16,6 +16,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -160,7 +161,10 @@ struct Entry {
     read: PathBuf,
     index: usize,
     kubeadm_dir: Option<PathBuf>,
-    same_file: Vec<CertInfo>,
+    /// Every certificate of the entry's file, itself included (the chain
+    /// builder never uses the leaf as its own issuer). Shared by the
+    /// file's entries: a bundle of n certificates costs n copies, not n².
+    same_file: Arc<[CertInfo]>,
     key: KeySource,
     /// For CA files: whether the CA's key is beside it.
     ca_key_present: Option<bool>,
@@ -325,6 +329,16 @@ impl Scan<'_> {
                     display,
                     explicit: false,
                 });
+            } else if cert_like(&path) {
+                // A FIFO or device named like a certificate: said, not read.
+                let d = self.display(&path, base);
+                self.problem(
+                    d,
+                    format!(
+                        "{}, not a regular file: not read",
+                        crate::fsutil::kind_of(&meta.file_type())
+                    ),
+                );
             }
         }
     }
@@ -399,6 +413,13 @@ impl Scan<'_> {
                         load::LoadError::Io { source, .. } => {
                             format!("cannot read: {}", load::io_message(&source))
                         }
+                        load::LoadError::NotRegular { kind, .. } => {
+                            format!("{kind}, not a regular file: not read")
+                        }
+                        load::LoadError::TooLarge { .. } => format!(
+                            "more than {} bytes, too large for a certificate file",
+                            load::MAX_FILE_BYTES
+                        ),
                         other => other.to_string(),
                     };
                     self.problem(it.display.clone(), msg);
@@ -439,7 +460,8 @@ impl Scan<'_> {
         let kubeadm_dir = kubeadm::kubeadm_dir_of(&it.listed);
         let n = contents.certs.len();
         let own_keys = contents.keys;
-        for (i, cert) in contents.certs.iter().enumerate() {
+        let same_file: Arc<[CertInfo]> = contents.certs.into();
+        for (i, cert) in same_file.iter().enumerate() {
             let role = if i == 0 { role0 } else { None };
             let name = match (role, role0) {
                 (Some(r), _) => r.name().to_string(),
@@ -447,13 +469,6 @@ impl Scan<'_> {
                 (None, None) if n > 1 => format!("{} #{}", it.display, i + 1),
                 (None, None) => it.display.clone(),
             };
-            let same_file: Vec<CertInfo> = contents
-                .certs
-                .iter()
-                .enumerate()
-                .filter(|(j, _)| *j != i)
-                .map(|(_, c)| c.clone())
-                .collect();
             let sibling = sibling_key(&it.listed);
             let (key, ca_key_present) = if i > 0 {
                 (KeySource::None, None)
@@ -510,7 +525,7 @@ impl Scan<'_> {
                 read: it.read.clone(),
                 index: i,
                 kubeadm_dir: kubeadm_dir.clone(),
-                same_file,
+                same_file: same_file.clone(),
                 key,
                 ca_key_present,
                 kubeconfig_ca: Vec::new(),
@@ -635,7 +650,8 @@ impl Scan<'_> {
             if multi {
                 name = format!("{name} ({})", user.name);
             }
-            for (i, cert) in contents.certs.iter().enumerate() {
+            let same_file: Arc<[CertInfo]> = contents.certs.into();
+            for (i, cert) in same_file.iter().enumerate() {
                 out.push(Entry {
                     cert: cert.clone(),
                     role: if i == 0 { role } else { None },
@@ -648,13 +664,7 @@ impl Scan<'_> {
                     read: read.clone(),
                     index: i,
                     kubeadm_dir: kubeadm_dir.clone(),
-                    same_file: contents
-                        .certs
-                        .iter()
-                        .enumerate()
-                        .filter(|(j, _)| *j != i)
-                        .map(|(_, c)| c.clone())
-                        .collect(),
+                    same_file: same_file.clone(),
                     key: if i == 0 { key.clone() } else { KeySource::None },
                     ca_key_present: None,
                     kubeconfig_ca: ca.clone(),
@@ -672,7 +682,7 @@ impl Scan<'_> {
                     read: it.read.clone(),
                     index: usize::MAX,
                     kubeadm_dir: kubeadm_dir.clone(),
-                    same_file: Vec::new(),
+                    same_file: Arc::from(Vec::new()),
                     key: KeySource::None,
                     ca_key_present: None,
                     kubeconfig_ca: Vec::new(),
@@ -787,17 +797,17 @@ fn judge_all(entries: Vec<Entry>, opts: &CheckOptions) -> Vec<Row> {
     for e in &ca_entries {
         let mut findings = Vec::new();
         let self_anchor = [Anchor::new(e.cert.clone(), e.display.clone())];
-        let others: Vec<Anchor> = pool
-            .iter()
-            .filter(|a| a.cert.sha256 != e.cert.sha256)
-            .cloned()
-            .collect();
+        // Self-issued: its own anchor; else every other CA of the scan
+        // (the pool, this CA skipped rather than copied out).
         let anchors: &[Anchor] = if e.cert.self_issued() {
             &self_anchor
         } else {
-            &others
+            &pool
         };
         let mut o = VerifyOptions::new(anchors, opts.at);
+        if !e.cert.self_issued() {
+            o.skip_anchor = Some(e.cert.sha256.as_slice());
+        }
         o.warn_days = Some(opts.warn_days);
         o.intermediates = &e.same_file;
         let v = verify(&e.cert, &o);
@@ -852,13 +862,15 @@ fn judge_all(entries: Vec<Entry>, opts: &CheckOptions) -> Vec<Row> {
         let cluster_ca: Option<Anchor> = only_dir
             .clone()
             .and_then(|d| kubeadm_cas.get(&(d, KubeadmCa::Ca)).cloned());
-        let anchors: Vec<Anchor> = match &expected {
+        // Borrowed where it can be: the whole pool per certificate would
+        // be n² copies on a bundle.
+        let anchors: std::borrow::Cow<'_, [Anchor]> = match &expected {
             None if e.role == Some(Role::KubeletServing) && cluster_ca.is_some() => {
-                cluster_ca.into_iter().collect()
+                cluster_ca.into_iter().collect::<Vec<_>>().into()
             }
-            Some((a, _)) => vec![a.clone()],
-            None if !e.kubeconfig_ca.is_empty() => e.kubeconfig_ca.clone(),
-            None => pool.clone(),
+            Some((a, _)) => vec![a.clone()].into(),
+            None if !e.kubeconfig_ca.is_empty() => e.kubeconfig_ca.as_slice().into(),
+            None => pool.as_slice().into(),
         };
         let mut o = VerifyOptions::new(&anchors, opts.at);
         o.warn_days = Some(opts.warn_days);
@@ -893,12 +905,8 @@ fn judge_all(entries: Vec<Entry>, opts: &CheckOptions) -> Vec<Row> {
                 Finding::UnknownIssuer { issuer } => {
                     // Does it chain to another CA of the scan?
                     let alt = expected.as_ref().and_then(|(exp, exp_label)| {
-                        let others: Vec<Anchor> = pool
-                            .iter()
-                            .filter(|a| a.cert.sha256 != exp.cert.sha256)
-                            .cloned()
-                            .collect();
-                        let mut o2 = VerifyOptions::new(&others, opts.at);
+                        let mut o2 = VerifyOptions::new(&pool, opts.at);
+                        o2.skip_anchor = Some(exp.cert.sha256.as_slice());
                         o2.intermediates = &e.same_file;
                         let v2 = verify(&e.cert, &o2);
                         v2.anchor().map(|l| {

@@ -188,6 +188,10 @@ impl Ctx<'_> {
                 self.problem(node, format!("cannot read: {}", load::io_message(&source)));
                 None
             }
+            Err(load::LoadError::NotRegular { kind, .. }) => {
+                self.problem(node, format!("{kind}, not a regular file: not read"));
+                None
+            }
             Err(e) => {
                 self.problem(node, e.to_string());
                 None

@@ -25,8 +25,13 @@ pub enum LoadError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{}: {size} bytes is too large for a certificate file (limit {MAX_FILE_BYTES})", path.display())]
-    TooLarge { path: PathBuf, size: u64 },
+    /// More than [`MAX_FILE_BYTES`] were read (counted while reading:
+    /// metadata says 0 for devices).
+    #[error("{}: more than {MAX_FILE_BYTES} bytes, too large for a certificate file", path.display())]
+    TooLarge { path: PathBuf },
+    /// A FIFO, device, socket or directory: refused without reading.
+    #[error("{}: {kind}, not a regular file", path.display())]
+    NotRegular { path: PathBuf, kind: &'static str },
     #[error("{}: {what}", path.display())]
     NoCertificate { path: PathBuf, what: String },
 }
@@ -159,22 +164,18 @@ pub fn io_message(e: &std::io::Error) -> String {
     }
 }
 
-/// Reads a file (at most [`MAX_FILE_BYTES`]).
+/// Reads a regular file (at most [`MAX_FILE_BYTES`], counted while
+/// reading); FIFOs and devices are refused ([`crate::fsutil`]).
 pub fn read_bytes(path: &Path) -> Result<Vec<u8>, LoadError> {
-    let meta = std::fs::metadata(path).map_err(|source| LoadError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(LoadError::TooLarge {
-            path: path.to_path_buf(),
-            size: meta.len(),
-        });
-    }
-    std::fs::read(path).map_err(|source| LoadError::Io {
-        path: path.to_path_buf(),
-        source,
-    })
+    crate::fsutil::read_regular_file(path, MAX_FILE_BYTES, "a certificate file").map_err(
+        |e| match e {
+            crate::fsutil::FileError::Io { path, source } => LoadError::Io { path, source },
+            crate::fsutil::FileError::NotRegular { path, kind } => {
+                LoadError::NotRegular { path, kind }
+            }
+            crate::fsutil::FileError::TooLarge { path, .. } => LoadError::TooLarge { path },
+        },
+    )
 }
 
 /// Reads and parses a file; problems stay in [`Contents::problems`].

@@ -180,7 +180,11 @@ impl Trust {
     /// The operating system's CA bundle (empty when there is none).
     pub fn system() -> Trust {
         for path in SYSTEM_BUNDLES {
-            if let Ok(bytes) = std::fs::read(path) {
+            if let Ok(bytes) = crate::fsutil::read_regular_file(
+                Path::new(path),
+                crate::fsutil::MAX_SMALL_FILE,
+                "a CA bundle",
+            ) {
                 if let Ok(roots) = certs_from_bytes(&bytes) {
                     return Trust {
                         roots,
@@ -2342,9 +2346,17 @@ fn client_cert_findings(our: &CertificateDer<'_>, seen: &Seen, at: i64, out: &mu
 // Reading files and kubeconfigs.
 
 fn read_file(path: &Path) -> Result<Vec<u8>, ProbeError> {
-    std::fs::read(path).map_err(|source| ProbeError::Read {
-        path: path.to_path_buf(),
-        source,
+    crate::fsutil::read_regular_file(
+        path,
+        crate::fsutil::MAX_SMALL_FILE,
+        "a certificate or key file",
+    )
+    .map_err(|e| match e {
+        crate::fsutil::FileError::Io { path, source } => ProbeError::Read { path, source },
+        other => ProbeError::BadFile {
+            path: other.path().to_path_buf(),
+            what: other.reason(),
+        },
     })
 }
 

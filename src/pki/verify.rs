@@ -58,6 +58,9 @@ pub struct VerifyOptions<'a> {
     pub purpose: Option<Purpose>,
     /// Warn when the leaf expires within this many days.
     pub warn_days: Option<u32>,
+    /// An anchor (by SHA-256) to ignore: `certs check` judges each CA
+    /// against the pool of all the others without copying the pool.
+    pub skip_anchor: Option<&'a [u8]>,
 }
 
 impl<'a> VerifyOptions<'a> {
@@ -70,6 +73,7 @@ impl<'a> VerifyOptions<'a> {
             name: None,
             purpose: None,
             warn_days: None,
+            skip_anchor: None,
         }
     }
 }
@@ -231,6 +235,10 @@ fn dns_matches(pattern: &str, name: &str) -> bool {
     false
 }
 
+/// Issuer candidates tried per chain step (same name; key identifiers that
+/// agree first). Real PKIs have one or two (a CA being rotated).
+const MAX_CANDIDATES: usize = 16;
+
 /// Builds the chain of `leaf` and judges it. Never fails: whatever is
 /// wrong is a [`Finding`].
 pub fn verify(leaf: &CertInfo, opts: &VerifyOptions<'_>) -> Verification {
@@ -246,7 +254,13 @@ pub fn verify(leaf: &CertInfo, opts: &VerifyOptions<'_>) -> Verification {
     seen.insert(leaf.sha256.clone());
 
     // The leaf may itself be trusted (openssl verify -CAfile x x).
-    if let Some(a) = opts.anchors.iter().find(|a| a.cert.sha256 == leaf.sha256) {
+    let skip = |a: &&Anchor| opts.skip_anchor != Some(a.cert.sha256.as_slice());
+    if let Some(a) = opts
+        .anchors
+        .iter()
+        .filter(skip)
+        .find(|a| a.cert.sha256 == leaf.sha256)
+    {
         chain[0].source = Some(a.source.clone());
         anchored = true;
     }
@@ -256,16 +270,19 @@ pub fn verify(leaf: &CertInfo, opts: &VerifyOptions<'_>) -> Verification {
             .last()
             .map(|l| l.cert.clone())
             .unwrap_or_else(|| leaf.clone());
-        // Candidates by name: anchors first, then intermediates.
-        let mut candidates: Vec<(CertInfo, Option<String>)> = Vec::new();
-        for a in opts.anchors {
+        // Candidates by name: anchors first, then intermediates. Borrowed,
+        // and at most MAX_CANDIDATES are tried: a bundle of thousands of
+        // certificates with one name must not cost thousands of copies and
+        // signature checks per certificate.
+        let mut candidates: Vec<(&CertInfo, Option<&str>)> = Vec::new();
+        for a in opts.anchors.iter().filter(skip) {
             if names_equal(&a.cert, &current) && a.cert.sha256 != current.sha256 {
-                candidates.push((a.cert.clone(), Some(a.source.clone())));
+                candidates.push((&a.cert, Some(a.source.as_str())));
             }
         }
         for i in opts.intermediates {
             if names_equal(i, &current) && !seen.contains(&i.sha256) {
-                candidates.push((i.clone(), None));
+                candidates.push((i, None));
             }
         }
         // Key identifiers that agree first.
@@ -277,6 +294,7 @@ pub fn verify(leaf: &CertInfo, opts: &VerifyOptions<'_>) -> Verification {
             };
             (kid, src.is_none())
         });
+        candidates.truncate(MAX_CANDIDATES);
 
         if candidates.is_empty() {
             if current.self_issued() {
@@ -300,12 +318,12 @@ pub fn verify(leaf: &CertInfo, opts: &VerifyOptions<'_>) -> Verification {
         for (c, src) in &candidates {
             match check_signature(&current, c) {
                 Signature::Valid => {
-                    chosen = Some((c.clone(), src.clone(), Signature::Valid));
+                    chosen = Some((*c, *src, Signature::Valid));
                     break;
                 }
                 Signature::Unsupported(what) => {
                     if unsupported.is_none() {
-                        unsupported = Some((c.clone(), src.clone(), Signature::Unsupported(what)));
+                        unsupported = Some((*c, *src, Signature::Unsupported(what)));
                     }
                 }
                 Signature::Invalid => {}
@@ -315,12 +333,11 @@ pub fn verify(leaf: &CertInfo, opts: &VerifyOptions<'_>) -> Verification {
             let (c, src) = &candidates[0];
             findings.push(Finding::BadSignature {
                 issuer: c.subject.clone(),
-                ca_source: src
-                    .clone()
-                    .unwrap_or_else(|| "the intermediate sent".into()),
+                ca_source: src.map_or_else(|| "the intermediate sent".into(), str::to_string),
             });
             break;
         };
+        let (issuer, source) = (issuer.clone(), source.map(str::to_string));
         if let Signature::Unsupported(what) = &sig {
             findings.push(Finding::UnsupportedSignature {
                 algorithm: what.clone(),
@@ -531,6 +548,7 @@ fn webpki_opinion(leaf: &CertInfo, opts: &VerifyOptions<'_>) -> Option<Result<()
     let anchor_ders: Vec<CertificateDer<'_>> = opts
         .anchors
         .iter()
+        .filter(|a| opts.skip_anchor != Some(a.cert.sha256.as_slice()))
         .map(|a| CertificateDer::from(a.cert.der.as_slice()))
         .collect();
     let anchors: Vec<_> = anchor_ders

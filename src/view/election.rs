@@ -17,16 +17,27 @@ use std::net::SocketAddr;
 use serde::Serialize;
 
 use super::{Format, Out, pad};
-use crate::event::{Event, EventKind};
+use crate::event::{End, Event, EventKind};
 use crate::net::{FlowRecord, Observer};
 use crate::pipeline::Summary;
 use crate::proto::raft::{MemberId, RaftEvent, Transport};
 use crate::timestamp::Timestamp;
+use crate::view::svg::election as pic;
 
 /// Terms remembered (the oldest are dropped beyond this).
 pub const MAX_TERMS: usize = 10_000;
 /// Members/addresses remembered for naming (more are not learned).
 pub const MAX_MEMBERS: usize = 4_096;
+
+/// Heartbeat/append ticks kept for the picture; beyond this their time
+/// resolution halves (the picture cannot show more anyway).
+pub const MAX_TICKS: usize = 4_000;
+/// Votes, campaigns, transfers and reset/refused connections kept for the
+/// picture (each).
+pub const MAX_MARKS: usize = 10_000;
+
+/// Refusals further apart than this (ns) are separate outages.
+pub const OUTAGE_GAP_NS: i64 = 5_000_000_000;
 
 /// Inserts unless the map is full (a hostile capture cannot grow it).
 fn learn<K: std::hash::Hash + Eq, V>(map: &mut HashMap<K, V>, k: K, v: V) {
@@ -107,6 +118,76 @@ pub struct ElectionView<W: Write> {
     /// later file replaying older traffic) and do not extend that term.
     highest_led_term: u64,
     raft_messages: u64,
+    marks: Marks,
+    /// Where `--svg` goes, and how it is drawn.
+    svg: Option<(Box<dyn Write>, pic::Options)>,
+}
+
+/// What only the picture needs: when things happened (bounded).
+#[derive(Debug)]
+struct Marks {
+    first: Option<Timestamp>,
+    last: Option<Timestamp>,
+    members: BTreeSet<MemberId>,
+    /// (time / quantum, sender, kind).
+    ticks: BTreeSet<(i64, MemberId, pic::TickKind)>,
+    tick_quantum: i64,
+    /// (ts, term, voter, candidate, granted, pre).
+    votes: Vec<(Timestamp, u64, MemberId, Option<MemberId>, bool, bool)>,
+    /// (ts, term, candidate, pre).
+    campaigns: Vec<(Timestamp, u64, MemberId, bool)>,
+    /// (ts, term, from, to).
+    transfers: Vec<(Timestamp, u64, MemberId, MemberId)>,
+    /// Connections that ended with RST: (end, server, refused).
+    resets: Vec<(Timestamp, SocketAddr, bool)>,
+}
+
+impl Default for Marks {
+    fn default() -> Self {
+        Marks {
+            first: None,
+            last: None,
+            members: BTreeSet::new(),
+            ticks: BTreeSet::new(),
+            tick_quantum: 1_000_000,
+            votes: Vec::new(),
+            campaigns: Vec::new(),
+            transfers: Vec::new(),
+            resets: Vec::new(),
+        }
+    }
+}
+
+impl Marks {
+    fn seen(&mut self, ts: Timestamp) {
+        self.first = Some(self.first.map_or(ts, |f| f.min(ts)));
+        self.last = Some(self.last.map_or(ts, |l| l.max(ts)));
+    }
+
+    fn member(&mut self, id: MemberId) {
+        if self.members.len() < MAX_MEMBERS {
+            self.members.insert(id);
+        }
+    }
+
+    fn tick(&mut self, ts: Timestamp, from: MemberId, kind: pic::TickKind) {
+        self.ticks
+            .insert((ts.0.div_euclid(self.tick_quantum), from, kind));
+        while self.ticks.len() > MAX_TICKS {
+            self.tick_quantum = self.tick_quantum.saturating_mul(2);
+            let old = std::mem::take(&mut self.ticks);
+            self.ticks = old
+                .into_iter()
+                .map(|(b, m, k)| (b.div_euclid(2), m, k))
+                .collect();
+        }
+    }
+}
+
+fn push_capped<T>(v: &mut Vec<T>, x: T) {
+    if v.len() < MAX_MARKS {
+        v.push(x);
+    }
 }
 
 impl<W: Write> ElectionView<W> {
@@ -121,7 +202,15 @@ impl<W: Write> ElectionView<W> {
             transfer_pending: None,
             highest_led_term: 0,
             raft_messages: 0,
+            marks: Marks::default(),
+            svg: None,
         }
+    }
+
+    /// Also draws the timeline as SVG into `w` when the view finishes.
+    pub fn with_svg(mut self, w: Box<dyn Write>, options: pic::Options) -> Self {
+        self.svg = Some((w, options));
+        self
     }
 
     fn term(&mut self, term: u64) -> &mut TermRecord {
@@ -191,8 +280,211 @@ impl<W: Write> ElectionView<W> {
         out
     }
 
+    /// The data of the picture (`--svg`, the report): lanes, terms,
+    /// leaders, ticks, votes, transfers, outages. Terms, leaders and times
+    /// without a leader are the ones [`ElectionView::changes`] reports.
+    pub fn timeline(&self) -> pic::Timeline {
+        let start = self.marks.first.unwrap_or(Timestamp(0));
+        let end = self.marks.last.unwrap_or(start).max(start);
+        let mut ids: BTreeSet<MemberId> = self.marks.members.clone();
+        for r in self.terms.values() {
+            ids.extend(r.leader);
+        }
+        let mut lanes: Vec<pic::Lane> = ids
+            .iter()
+            .map(|id| pic::Lane {
+                id: id.0,
+                name: self.label(*id),
+            })
+            .collect();
+        lanes.sort_by(|a, b| {
+            a.name
+                .is_none()
+                .cmp(&b.name.is_none())
+                .then_with(|| a.name.cmp(&b.name))
+                .then(a.id.cmp(&b.id))
+        });
+        let index: HashMap<MemberId, usize> = lanes
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (MemberId(l.id), i))
+            .collect();
+        let lane = |id: MemberId| index.get(&id).copied();
+        let lanes_of =
+            |s: &BTreeSet<MemberId>| s.iter().filter_map(|m| lane(*m)).collect::<Vec<_>>();
+        let changes: HashMap<u64, LeaderChange> =
+            self.changes().into_iter().map(|c| (c.term, c)).collect();
+        let mut terms: Vec<pic::TermSpan> = Vec::new();
+        let mut prev_last: Option<Timestamp> = None;
+        for (&term, r) in &self.terms {
+            let change = changes.get(&term);
+            let began = match (r.campaign_started, r.established) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let Some(mut began) = began else { continue };
+            let reason = match change.map(|c| c.reason) {
+                Some("transfer") => pic::Reason::Transfer,
+                Some("observed") => {
+                    began = start;
+                    pic::Reason::Observed
+                }
+                Some(_) => pic::Reason::Election,
+                None if r.leader.is_none() => pic::Reason::Failed,
+                None => continue,
+            };
+            let no_leader = change
+                .and_then(|c| c.no_leader_ms)
+                .and_then(|ms| prev_last.map(|p| (p, ms)));
+            if r.leader.is_some() && r.established.is_some() {
+                prev_last = r.last_seen;
+            }
+            terms.push(pic::TermSpan {
+                term,
+                start: began,
+                end,
+                leader: r.leader.and_then(lane),
+                led_from: r.established,
+                led_to: r.last_seen,
+                reason,
+                no_leader,
+                granted: lanes_of(&r.granted),
+                rejected: lanes_of(&r.rejected),
+            });
+        }
+        for i in 1..terms.len() {
+            let next = terms[i].start;
+            terms[i - 1].end = next.max(terms[i - 1].start);
+        }
+        let q = self.marks.tick_quantum;
+        let ticks = self
+            .marks
+            .ticks
+            .iter()
+            .filter_map(|(b, m, k)| {
+                Some(pic::Tick {
+                    lane: lane(*m)?,
+                    ts: Timestamp(b.saturating_mul(q)),
+                    kind: *k,
+                })
+            })
+            .collect();
+        let votes = self
+            .marks
+            .votes
+            .iter()
+            .filter_map(|&(ts, term, voter, cand, granted, pre)| {
+                let r = self.terms.get(&term);
+                // A response names its candidate; else the term's only one.
+                let cand = cand.or_else(|| {
+                    let c = if pre {
+                        &r?.pre_campaigners
+                    } else {
+                        &r?.campaigners
+                    };
+                    (c.len() == 1).then(|| c.iter().next().copied()).flatten()
+                })?;
+                Some(pic::Vote {
+                    ts,
+                    term,
+                    voter: lane(voter)?,
+                    candidate: lane(cand)?,
+                    granted,
+                    pre,
+                })
+            })
+            .collect();
+        let campaigns = self
+            .marks
+            .campaigns
+            .iter()
+            .filter_map(|&(ts, term, m, pre)| {
+                Some(pic::Campaign {
+                    ts,
+                    term,
+                    lane: lane(m)?,
+                    pre,
+                })
+            })
+            .collect();
+        let transfers = self
+            .marks
+            .transfers
+            .iter()
+            .filter_map(|&(ts, term, from, to)| {
+                Some(pic::Transfer {
+                    ts,
+                    term,
+                    from: lane(from)?,
+                    to: lane(to)?,
+                })
+            })
+            .collect();
+        pic::Timeline {
+            start,
+            end,
+            lanes,
+            terms,
+            ticks,
+            votes,
+            campaigns,
+            transfers,
+            outages: self.outages(&index),
+            source: "pcap",
+        }
+    }
+
+    /// Members whose listener refused connections: one outage per run of
+    /// refusals (less than [`OUTAGE_GAP_NS`] apart), begun by the resets
+    /// of its connections just before (the moment it went away).
+    fn outages(&self, index: &HashMap<MemberId, usize>) -> Vec<pic::Outage> {
+        let mut per: BTreeMap<usize, (Vec<Timestamp>, Vec<Timestamp>)> = BTreeMap::new();
+        for &(ts, server, refused) in &self.marks.resets {
+            let Some(l) = self.listeners.get(&server).and_then(|m| index.get(m)) else {
+                continue;
+            };
+            let e = per.entry(*l).or_default();
+            if refused { e.0.push(ts) } else { e.1.push(ts) }
+        }
+        let mut out = Vec::new();
+        for (lane, (mut refused, mut resets)) in per {
+            refused.sort();
+            resets.sort();
+            let mut i = 0;
+            while i < refused.len() {
+                let mut j = i;
+                while j + 1 < refused.len()
+                    && refused[j + 1].0.saturating_sub(refused[j].0) <= OUTAGE_GAP_NS
+                {
+                    j += 1;
+                }
+                let (first, last) = (refused[i], refused[j]);
+                let before: Vec<Timestamp> = resets
+                    .iter()
+                    .copied()
+                    .filter(|t| t.0 <= first.0 && first.0.saturating_sub(t.0) <= OUTAGE_GAP_NS)
+                    .collect();
+                out.push(pic::Outage {
+                    lane,
+                    from: before.first().copied().unwrap_or(first).min(first),
+                    to: last,
+                    refused: (j - i + 1) as u64,
+                    reset: before.len() as u64,
+                    note: None,
+                });
+                i = j + 1;
+            }
+        }
+        out
+    }
+
     pub fn finish(mut self, summary: &Summary) -> std::io::Result<W> {
         let _ = summary;
+        if let Some((mut w, options)) = self.svg.take() {
+            let picture = pic::render_timeline(&self.timeline(), options);
+            w.write_all(picture.as_bytes())?;
+            w.flush()?;
+        }
         let changes = self.changes();
         match self.format {
             Format::Json => {
@@ -313,6 +605,10 @@ impl<W: Write> ElectionView<W> {
             return;
         };
         let ts = e.ts;
+        self.marks.member(from);
+        if let Some(to) = m.to {
+            self.marks.member(to);
+        }
         match m.msg_type {
             "MsgHeartbeat" | "MsgApp" | "MsgSnap" if m.term >= self.highest_led_term.max(1) => {
                 self.highest_led_term = m.term;
@@ -325,8 +621,17 @@ impl<W: Write> ElectionView<W> {
                         r.transfer_to = Some(from);
                     }
                 }
-                if r.leader == Some(from) {
+                let leads = r.leader == Some(from);
+                if leads {
                     r.last_seen = Some(ts);
+                }
+                if leads {
+                    let kind = if m.msg_type == "MsgHeartbeat" {
+                        pic::TickKind::Heartbeat
+                    } else {
+                        pic::TickKind::Append
+                    };
+                    self.marks.tick(ts, from, kind);
                 }
                 if pending == Some(from) {
                     self.transfer_pending = None;
@@ -336,11 +641,31 @@ impl<W: Write> ElectionView<W> {
                 let r = self.term(m.term);
                 r.campaigners.insert(from);
                 r.campaign_started.get_or_insert(ts);
+                if !self
+                    .marks
+                    .campaigns
+                    .iter()
+                    .rev()
+                    .take(64)
+                    .any(|c| c.1 == m.term && c.2 == from && !c.3)
+                {
+                    push_capped(&mut self.marks.campaigns, (ts, m.term, from, false));
+                }
             }
             "MsgPreVote" => {
                 let r = self.term(m.term);
                 r.pre_campaigners.insert(from);
                 r.campaign_started.get_or_insert(ts);
+                if !self
+                    .marks
+                    .campaigns
+                    .iter()
+                    .rev()
+                    .take(64)
+                    .any(|c| c.1 == m.term && c.2 == from && c.3)
+                {
+                    push_capped(&mut self.marks.campaigns, (ts, m.term, from, true));
+                }
             }
             "MsgVoteResp" => {
                 let r = self.term(m.term);
@@ -349,6 +674,10 @@ impl<W: Write> ElectionView<W> {
                 } else {
                     r.granted.insert(from);
                 }
+                push_capped(
+                    &mut self.marks.votes,
+                    (ts, m.term, from, m.to, !m.reject, false),
+                );
             }
             "MsgPreVoteResp" => {
                 let r = self.term(m.term);
@@ -357,6 +686,10 @@ impl<W: Write> ElectionView<W> {
                 } else {
                     r.pre_granted.insert(from);
                 }
+                push_capped(
+                    &mut self.marks.votes,
+                    (ts, m.term, from, m.to, !m.reject, true),
+                );
             }
             // The leader tells the transferee to campaign now.
             "MsgTimeoutNow" => {
@@ -364,6 +697,7 @@ impl<W: Write> ElectionView<W> {
                 let next = m.term + 1;
                 if let Some(to) = m.to {
                     self.term(next).transfer_to = Some(to);
+                    push_capped(&mut self.marks.transfers, (ts, m.term, from, to));
                 }
             }
             // A follower asks the leader to hand over to it (`from`).
@@ -415,6 +749,7 @@ fn member_name(summary: &str) -> Option<(MemberId, String)> {
 
 impl<W: Write> Observer for ElectionView<W> {
     fn event(&mut self, e: &Event) {
+        self.marks.seen(e.ts);
         let EventKind::Raft(r) = &e.kind else {
             return;
         };
@@ -471,7 +806,17 @@ impl<W: Write> Observer for ElectionView<W> {
     }
 
     fn flow(&mut self, f: &FlowRecord) {
-        let _ = f;
+        let end = Timestamp(f.start.0.saturating_add((f.duration_ms * 1e6) as i64));
+        self.marks.seen(f.start);
+        self.marks.seen(end);
+        if f.end == End::Rst {
+            // SYN answered by RST: nobody listens there.
+            let refused = f.client_bytes == 0
+                && f.server_bytes == 0
+                && f.server_packets <= 1
+                && f.client_packets <= 2;
+            push_capped(&mut self.marks.resets, (end, f.server, refused));
+        }
     }
 }
 

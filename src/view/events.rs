@@ -71,12 +71,12 @@ impl<W: Write> Observer for EventsView<W> {
     fn event(&mut self, e: &Event) {
         self.rows += 1;
         match self.format {
-            Format::Json | Format::Prometheus => {
+            Format::Json | Format::Prometheus | Format::Yaml => {
                 self.line.clear();
                 event_json(e, &mut self.kind, &mut self.line);
                 self.out.raw(&self.line);
             }
-            Format::Table => {
+            Format::Table | Format::Wide => {
                 self.header();
                 self.out.line(&format!(
                     "{} {} {} {} {} {}",

@@ -95,12 +95,12 @@ impl<W: Write> Observer for FlowsView<W> {
     fn flow(&mut self, f: &FlowRecord) {
         self.rows += 1;
         match self.format {
-            Format::Json | Format::Prometheus => {
+            Format::Json | Format::Prometheus | Format::Yaml => {
                 self.line.clear();
                 flow_json(f, &mut self.line);
                 self.out.raw(&self.line);
             }
-            Format::Table => {
+            Format::Table | Format::Wide => {
                 self.header();
                 let vals = [
                     f.client.to_string(),

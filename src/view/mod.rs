@@ -4,11 +4,17 @@
 //! Views stream: a row is written as soon as it is known (a connection's
 //! row when it ends), so output of any size needs no memory.
 
+pub mod day2;
 pub mod election;
 pub mod events;
 pub mod flows;
 pub mod json;
+pub mod k8s_table;
+pub mod report;
 pub mod rpc;
+pub mod style;
+pub mod svg;
+pub mod text;
 pub mod tls;
 
 use std::io::{self, Write};
@@ -31,6 +37,10 @@ pub enum Format {
     Json,
     /// Prometheus text exposition (certs check only; x509-certificate-exporter style)
     Prometheus,
+    /// YAML documents, as `kubectl get -o yaml` (etcd get, k8s commands)
+    Yaml,
+    /// The table with kubectl's wide columns (k8s get)
+    Wide,
 }
 
 /// A line-oriented writer that remembers its first error (a closed pipe
@@ -45,8 +55,12 @@ impl<W: Write> Out<W> {
         Out { w, error: None }
     }
 
+    /// Writes one line of text for people: control characters in it (from
+    /// the wire or a file) are escaped ([`text::escape_control`]), so a
+    /// field can neither drive the terminal nor forge a line.
     pub fn line(&mut self, s: &str) {
         if self.error.is_none() {
+            let s = text::escape_control(s);
             if let Err(e) = self
                 .w
                 .write_all(s.as_bytes())

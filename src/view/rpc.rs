@@ -39,6 +39,13 @@ pub const EXACT_SAMPLES: usize = 1000;
 /// Largest latency recorded: one hour, in µs (longer ones are clamped).
 const MAX_LATENCY_US: u64 = 3_600_000_000;
 
+/// Bucket edges (µs) of the report's latency histograms: 1-2-5 steps
+/// from 100 µs to 5 s.
+pub const HISTOGRAM_EDGES_US: [u64; 15] = [
+    100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000,
+    1_000_000, 2_000_000, 5_000_000,
+];
+
 /// Name of the row that collects methods beyond [`MAX_ROWS`].
 pub const OTHER: &str = "<other>";
 
@@ -231,7 +238,9 @@ impl Row {
     }
 }
 
-type Key = (RpcProtocol, String, Option<IpAddr>);
+/// A row: protocol, method, and the client when rows are split by client.
+pub type RowKey = (RpcProtocol, String, Option<IpAddr>);
+type Key = RowKey;
 
 /// A finished row, ready to print.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -270,6 +279,36 @@ impl RpcTable {
             key.1 = OTHER.to_string();
         }
         self.rows.entry(key).or_insert_with(Row::new).add(call);
+    }
+
+    /// Each row's latencies counted into [`HISTOGRAM_EDGES_US`] buckets
+    /// (`edges.len() + 1` counts: below the first edge, between each
+    /// pair, at or above the last), read from the exact samples or the
+    /// hdrhistogram, keyed like [`RpcTable::rows`]'s rows.
+    pub fn histograms(&self) -> Vec<(RowKey, Vec<u64>)> {
+        let bucket = |us: u64| HISTOGRAM_EDGES_US.iter().take_while(|e| us >= **e).count();
+        let mut out: Vec<_> = self
+            .rows
+            .iter()
+            .map(|(k, r)| {
+                let mut counts = vec![0u64; HISTOGRAM_EDGES_US.len() + 1];
+                match &r.latencies {
+                    Latencies::Exact(v) => {
+                        for us in v {
+                            counts[bucket(u64::from(*us))] += 1;
+                        }
+                    }
+                    Latencies::Histogram(h) => {
+                        for it in h.iter_recorded() {
+                            counts[bucket(it.value_iterated_to())] += it.count_at_value();
+                        }
+                    }
+                }
+                (k.clone(), counts)
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
     }
 
     /// Rows by calls (most first), then protocol, method and client.
@@ -343,12 +382,12 @@ impl<W: Write> RpcView<W> {
     pub fn finish(mut self, summary: &Summary) -> std::io::Result<W> {
         let rows = std::mem::take(&mut self.table).rows();
         match self.format {
-            Format::Json | Format::Prometheus => {
+            Format::Json | Format::Prometheus | Format::Yaml => {
                 for r in &rows {
                     self.out.json(r);
                 }
             }
-            Format::Table => {
+            Format::Table | Format::Wide => {
                 let ms = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3}"));
                 let width = rows
                     .iter()
@@ -445,6 +484,34 @@ mod tests {
         assert!((p50 - 500.0).abs() < 1.0, "{p50}");
         assert_eq!(r.max_ms, Some(1000.0));
         assert!(r.p99_ms.unwrap() <= 1000.0);
+    }
+
+    #[test]
+    fn histogram_buckets_from_samples_and_hdrhistogram() {
+        let mut t = RpcTable::new(false);
+        // 0.05 ms, 0.15 ms, 3 ms, 10 s
+        for ms in [0.05, 0.15, 3.0, 10_000.0] {
+            t.add(&call("/a", "10.0.0.1", false, Some(ms)));
+        }
+        let h = t.histograms();
+        assert_eq!(h.len(), 1);
+        let c = &h[0].1;
+        assert_eq!(c.len(), 16);
+        assert_eq!((c[0], c[1], c[5], c[15]), (1, 1, 1, 1));
+        assert_eq!(c.iter().sum::<u64>(), 4);
+        // Past EXACT_SAMPLES the hdrhistogram answers: same totals.
+        let mut t = RpcTable::new(false);
+        for i in 0..3000u32 {
+            t.add(&call(
+                "/b",
+                "10.0.0.1",
+                false,
+                Some(if i % 2 == 0 { 0.15 } else { 30.0 }),
+            ));
+        }
+        let c = &t.histograms()[0].1;
+        assert_eq!(c[1], 1500);
+        assert_eq!(c[8], 1500);
     }
 
     #[test]

@@ -50,7 +50,7 @@ fn dash(s: Option<&str>) -> &str {
 }
 
 /// `CN (notAfter 2019-10-05, EXPIRED at capture)` for a leaf.
-fn cert_cell(chain: &[CertSummary]) -> String {
+pub fn cert_cell(chain: &[CertSummary]) -> String {
     let Some(leaf) = chain.first() else {
         return "-".into();
     };
@@ -191,8 +191,8 @@ impl<W: Write> Observer for TlsView<W> {
             self.unknown += 1;
         }
         match self.format {
-            Format::Json | Format::Prometheus => self.out.json(s.as_ref()),
-            Format::Table => {
+            Format::Json | Format::Prometheus | Format::Yaml => self.out.json(s.as_ref()),
+            Format::Table | Format::Wide => {
                 self.header();
                 let line = row(s);
                 self.out.line(line.trim_end());

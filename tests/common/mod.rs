@@ -23,18 +23,113 @@ pub const TIMEOUT: Duration = Duration::from_secs(20);
 /// Extensions of capture files in the corpus.
 pub const CAPTURE_EXTENSIONS: [&str; 3] = ["pcap", "pcapng", "cap"];
 
-/// The corpus folder, or `None` after printing a visible SKIP line.
+/// The corpus folder, or `None` after recording a skip (see [`skip`]).
 pub fn corpus() -> Option<PathBuf> {
     let dir = PathBuf::from(CORPUS);
     if dir.is_dir() {
         Some(dir)
     } else {
-        eprintln!("SKIP: ../shared/corpus not found (looked in {CORPUS})");
+        skip_for(
+            "corpus",
+            &format!("../shared/corpus not found (looked in {CORPUS})"),
+        );
         None
     }
 }
 
-/// Evaluates to the corpus folder, or returns from the test with a SKIP line.
+/// Where skips are recorded when `KINSPECT_SKIP_LOG` is not set.
+pub const DEFAULT_SKIP_LOG: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/kinspect-skips.log");
+
+/// Records that the calling test did not (fully) run, and why; the caller
+/// then returns. Every skip in the suite goes through here:
+///
+/// - it prints `SKIP: <binary>::<test>: <reason>` on stderr;
+/// - it appends `<binary>::<test>\t<reason>` to `$KINSPECT_SKIP_LOG` (or
+///   [`DEFAULT_SKIP_LOG`]), which `scripts/test` counts and prints at the end;
+/// - with `KINSPECT_TEST_REQUIRE_ALL=1` (set by `scripts/test` when it runs as
+///   root with the test packages installed) it panics instead, naming the
+///   test and the reason, so CI cannot pass on a skip.
+pub fn skip(reason: &str) {
+    skip_for("other", reason);
+}
+
+/// [`skip`] with a kind: `KINSPECT_TEST_ALLOW_SKIP=corpus,...` lets a
+/// `KINSPECT_TEST_REQUIRE_ALL=1` run skip the listed kinds (scripts/test
+/// allows `corpus` when ../shared/corpus is absent).
+pub fn skip_for(kind: &str, reason: &str) {
+    let test = test_name();
+    let reason = reason.replace(['\n', '\t'], " ");
+    let required = std::env::var("KINSPECT_TEST_REQUIRE_ALL").is_ok_and(|v| v == "1");
+    let allowed = std::env::var("KINSPECT_TEST_ALLOW_SKIP")
+        .is_ok_and(|v| v.split(',').any(|k| k.trim() == kind));
+    if required && !allowed {
+        panic!(
+            "{test} would be skipped ({reason}), but KINSPECT_TEST_REQUIRE_ALL=1 requires it to run"
+        );
+    }
+    eprintln!("SKIP: {test}: {reason}");
+    let log = std::env::var_os("KINSPECT_SKIP_LOG")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_SKIP_LOG));
+    // One write per line with O_APPEND: lines from parallel tests stay whole.
+    let line = format!("{test}\t{reason}\n");
+    let written = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, line.as_bytes()));
+    if let Err(e) = written {
+        eprintln!("note: cannot record the skip in {}: {e}", log.display());
+    }
+}
+
+/// `binary::test`, from the crate name and libtest's thread name.
+fn test_name() -> String {
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("?");
+    format!("{}::{test}", env!("CARGO_CRATE_NAME"))
+}
+
+/// True if `tool` can be started (`tool ARG` exits 0); otherwise records a
+/// skip naming it. Tools from scripts/lib/deps.sh's TEST_PACKAGES are
+/// installed in CI, so there this never skips.
+pub fn have_tool(tool: &str, arg: &str) -> bool {
+    let ok = Command::new(tool)
+        .arg(arg)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        skip_for(
+            "tool",
+            &format!("{tool} not installed (scripts/test installs it)"),
+        );
+    }
+    ok
+}
+
+/// True if an `etcd` binary is on PATH; otherwise records a skip.
+pub fn have_etcd() -> bool {
+    let found = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).any(|d| d.join("etcd").is_file()))
+        .unwrap_or(false);
+    if !found {
+        skip_for("tool", "no etcd binary (apt-get install etcd-server)");
+    }
+    found
+}
+
+/// True when running as root; otherwise records a skip saying what needs it.
+pub fn have_root(what: &str) -> bool {
+    let root = is_root();
+    if !root {
+        skip_for("root", &format!("{what} needs root"));
+    }
+    root
+}
+
+/// Evaluates to the corpus folder, or returns from the test after [`skip`].
 #[macro_export]
 macro_rules! require_corpus {
     () => {

@@ -22,15 +22,9 @@ use std::time::{Duration, Instant};
 /// The corpus folder, relative to the crate root.
 pub const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus");
 
-/// The corpus, or `None` after printing the SKIP line.
+/// The corpus, or `None` after recording the skip (`common::skip`).
 pub fn corpus() -> Option<PathBuf> {
-    let dir = PathBuf::from(CORPUS);
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("SKIP: ../shared/corpus not found (looked in {CORPUS})");
-        None
-    }
+    crate::common::corpus()
 }
 
 /// A running etcd member.
@@ -41,15 +35,9 @@ pub struct Etcd {
     pub endpoint: String,
 }
 
-/// True when `/usr/bin/etcd` (or `etcd` on PATH) exists.
+/// True when `etcd` on PATH runs; otherwise records a skip.
 pub fn etcd_available() -> bool {
-    Command::new("etcd")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false)
+    crate::common::have_tool("etcd", "--version")
 }
 
 impl Etcd {

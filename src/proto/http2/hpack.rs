@@ -11,12 +11,28 @@
 //! only the entries it saw inserted, decodes everything else it can
 //! (static table, literals) and names each field it cannot resolve
 //! `<unknown: dynamic index N>`.
+//!
+//! Bounds (a hostile peer cannot make a block cost more than these):
+//! - the dynamic table holds at most what the receiving side allowed in
+//!   SETTINGS_HEADER_TABLE_SIZE and never more than [`MAX_TABLE_SIZE`]; a
+//!   size update above either is clamped and reported
+//!   ([`HeaderBlock::table_size_clamped`]);
+//! - one block decodes to at most [`MAX_DECODED_BLOCK`] bytes of header
+//!   list (RFC 9113 §6.5.2 counting: name + value + 32 per field); fields
+//!   past it are counted ([`HeaderBlock::dropped_fields`]), not copied, so
+//!   a table entry referenced thousands of times is not cloned thousands
+//!   of times. Decoding goes on (insertions still update the table).
 
 use std::collections::VecDeque;
 
 /// Largest dynamic table we keep (64 KiB): a peer may allow more, but the
 /// memory per direction stays bounded; larger size updates are clamped.
 pub const MAX_TABLE_SIZE: usize = 64 * 1024;
+
+/// Largest header list one block decodes to (256 KiB, counted as RFC 9113
+/// §6.5.2 counts SETTINGS_MAX_HEADER_LIST_SIZE: name + value + 32 bytes
+/// per field). Real control-plane blocks are a few hundred bytes.
+pub const MAX_DECODED_BLOCK: usize = 256 * 1024;
 
 /// Default SETTINGS_HEADER_TABLE_SIZE (RFC 9113 §6.5.2).
 pub const DEFAULT_TABLE_SIZE: usize = 4096;
@@ -96,6 +112,26 @@ pub struct HeaderBlock {
     pub unknown: u32,
     /// The block ended inside a field or was otherwise malformed.
     pub malformed: bool,
+    /// Header list size of the whole block (name + value + 32 per field),
+    /// dropped fields included.
+    pub decoded_size: usize,
+    /// Fields not kept because the block passed [`MAX_DECODED_BLOCK`].
+    pub dropped_fields: u32,
+    /// A dynamic table size update asked for more than allowed: the size
+    /// asked and the size used.
+    pub table_size_clamped: Option<TableClamp>,
+}
+
+/// A dynamic table size update above what the decoder accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableClamp {
+    /// Size the encoder asked for.
+    pub asked: usize,
+    /// Size kept.
+    pub used: usize,
+    /// True: above the peer's SETTINGS_HEADER_TABLE_SIZE (a protocol
+    /// violation); false: above [`MAX_TABLE_SIZE`] only.
+    pub above_settings: bool,
 }
 
 impl HeaderBlock {
@@ -163,6 +199,10 @@ pub struct HpackDecoder {
     known: bool,
     /// SETTINGS_HEADER_TABLE_SIZE announced by the receiving side.
     allowed: usize,
+    /// `allowed` is known: SETTINGS seen, or the direction seen from its
+    /// start (then the default applies). Joined mid-way, the peer may have
+    /// allowed more than we know, so only the hard limit is enforced.
+    allowed_known: bool,
 }
 
 impl HpackDecoder {
@@ -174,6 +214,7 @@ impl HpackDecoder {
             table: LenientTable::new(DEFAULT_TABLE_SIZE),
             known: from_start,
             allowed: DEFAULT_TABLE_SIZE,
+            allowed_known: from_start,
         }
     }
 
@@ -187,7 +228,8 @@ impl HpackDecoder {
     /// smaller limit takes effect at once (the encoder must also say so
     /// with a size update).
     pub fn set_allowed_table_size(&mut self, size: u32) {
-        self.allowed = (size as usize).min(MAX_TABLE_SIZE);
+        self.allowed = size as usize;
+        self.allowed_known = true;
         if self.allowed < self.table.max_size {
             self.table.set_max(self.allowed);
         }
@@ -201,8 +243,13 @@ impl HpackDecoder {
 
     /// Decodes one complete header block (HEADERS + CONTINUATIONs).
     pub fn decode(&mut self, block: &[u8]) -> HeaderBlock {
-        let out = decode_block(block, &mut self.table);
-        if out.unknown > 0 || out.malformed {
+        let allowed = if self.allowed_known {
+            Some(self.allowed)
+        } else {
+            None
+        };
+        let out = decode_block(block, &mut self.table, allowed);
+        if out.unknown > 0 || out.malformed || out.table_size_clamped.is_some() {
             // The table is not what the encoder thinks (or the block was
             // cut): from now on only what we see inserted is known.
             self.known = false;
@@ -256,21 +303,35 @@ fn lossy(b: &[u8]) -> String {
 }
 
 /// Resolves a table index: (name, value) or None when unknown; index 0 is
-/// invalid and also reported as unknown.
-fn lookup(table: &LenientTable, index: usize) -> Option<(String, String)> {
+/// invalid and also reported as unknown. Borrowed: the caller copies only
+/// what fits the block's budget.
+fn lookup(table: &LenientTable, index: usize) -> Option<(&str, &str)> {
     if (1..=STATIC_TABLE.len()).contains(&index) {
         let (n, v) = STATIC_TABLE[index - 1];
-        return Some((n.to_string(), v.to_string()));
+        return Some((n, v));
     }
     let dyn_index = index.checked_sub(STATIC_TABLE.len() + 1)?;
     table
         .entries
         .get(dyn_index)
-        .map(|(n, v, _)| (n.clone(), v.clone()))
+        .map(|(n, v, _)| (n.as_str(), v.as_str()))
+}
+
+/// Keeps a field if the block's decoded size stays within
+/// [`MAX_DECODED_BLOCK`]; counts it as dropped otherwise.
+fn keep(out: &mut HeaderBlock, name: &str, value: &str) {
+    let size = name.len() + value.len() + 32;
+    out.decoded_size = out.decoded_size.saturating_add(size);
+    if out.decoded_size > MAX_DECODED_BLOCK {
+        out.dropped_fields = out.dropped_fields.saturating_add(1);
+    } else {
+        out.fields.push((name.to_string(), value.to_string()));
+    }
 }
 
 /// Walks a block: never fails it; see the module comment.
-fn decode_block(block: &[u8], table: &mut LenientTable) -> HeaderBlock {
+/// `allowed`: the peer's SETTINGS_HEADER_TABLE_SIZE when known.
+fn decode_block(block: &[u8], table: &mut LenientTable, allowed: Option<usize>) -> HeaderBlock {
     let mut out = HeaderBlock::default();
     let mut pos = 0;
     while let Some(&first) = block.get(pos) {
@@ -279,11 +340,11 @@ fn decode_block(block: &[u8], table: &mut LenientTable) -> HeaderBlock {
             // Indexed field.
             integer(rest, 7).map(|(index, used)| {
                 match lookup(table, index) {
-                    Some(f) => out.fields.push(f),
+                    Some((n, v)) => keep(&mut out, n, v),
                     None => {
                         out.unknown += 1;
-                        out.fields
-                            .push((unknown_marker(index), unknown_marker(index)));
+                        let m = unknown_marker(index);
+                        keep(&mut out, &m, &m);
                     }
                 }
                 used
@@ -291,7 +352,15 @@ fn decode_block(block: &[u8], table: &mut LenientTable) -> HeaderBlock {
         } else if first & 0xe0 == 0x20 {
             // Dynamic table size update.
             integer(rest, 5).map(|(size, used)| {
-                table.set_max(size);
+                let limit = allowed.unwrap_or(usize::MAX).min(MAX_TABLE_SIZE);
+                if size > limit {
+                    out.table_size_clamped = Some(TableClamp {
+                        asked: size,
+                        used: limit,
+                        above_settings: allowed.is_some_and(|a| size > a),
+                    });
+                }
+                table.set_max(size.min(limit));
                 used
             })
         } else {
@@ -303,10 +372,10 @@ fn decode_block(block: &[u8], table: &mut LenientTable) -> HeaderBlock {
                 (4, false)
             };
             literal(rest, prefix, table, &mut out).map(|(name, value, size, used)| {
+                keep(&mut out, &name, &value);
                 if index_it {
-                    table.insert(name.clone(), value.clone(), size);
+                    table.insert(name, value, size);
                 }
-                out.fields.push((name, value));
                 used
             })
         };
@@ -338,7 +407,7 @@ fn literal(
         match lookup(table, index) {
             Some((n, _)) => {
                 let len = n.len();
-                (n, len)
+                (n.to_string(), len)
             }
             None => {
                 out.unknown += 1;
@@ -471,5 +540,78 @@ mod tests {
             huffman_decode(&raw).as_deref(),
             Some(&b"www.example.com"[..])
         );
+    }
+
+    /// `[0x20 | size]` as an HPACK size update (5-bit prefix).
+    fn size_update(size: usize) -> Vec<u8> {
+        let mut v = vec![0x3f];
+        let mut rest = size - 31;
+        while rest >= 128 {
+            v.push((rest % 128) as u8 | 0x80);
+            rest /= 128;
+        }
+        v.push(rest as u8);
+        v
+    }
+
+    /// One 1,000-byte header inserted, then referenced 1,000 times: the
+    /// block keeps what fits [`MAX_DECODED_BLOCK`] and counts the rest.
+    #[test]
+    fn a_block_past_the_cap_keeps_the_start_and_counts_the_rest() {
+        let mut block = vec![0x40, 1, b'x', 0x7f];
+        block.extend_from_slice(&[0xe9, 0x06]); // 127 + 105 + 6*128 = 1000
+        block.extend(std::iter::repeat_n(b'v', 1000));
+        block.extend(std::iter::repeat_n(0xbe, 1000));
+        let mut d = HpackDecoder::new(true);
+        let b = d.decode(&block);
+        let per = 1 + 1000 + 32;
+        assert_eq!(b.decoded_size, 1001 * per);
+        assert_eq!(b.fields.len(), MAX_DECODED_BLOCK / per);
+        assert_eq!(b.dropped_fields as usize, 1001 - MAX_DECODED_BLOCK / per);
+        assert!(!b.malformed);
+        assert_eq!(b.table_size_clamped, None);
+        // The table itself is intact: the next block still resolves it.
+        let next = d.decode(&[0xbe]);
+        assert_eq!(next.fields[0].1.len(), 1000);
+        assert_eq!(next.unknown, 0);
+    }
+
+    #[test]
+    fn size_updates_above_settings_or_the_hard_limit_are_clamped() {
+        // From the start, SETTINGS not seen: the default 4096 is the limit.
+        let mut d = HpackDecoder::new(true);
+        let b = d.decode(&size_update(8192));
+        assert_eq!(
+            b.table_size_clamped,
+            Some(TableClamp {
+                asked: 8192,
+                used: 4096,
+                above_settings: true
+            })
+        );
+        assert!(!d.knows_table());
+        // SETTINGS allowed 1 MiB: kinspect keeps 64 KiB, not a violation.
+        let mut d = HpackDecoder::new(true);
+        d.set_allowed_table_size(1 << 20);
+        let b = d.decode(&size_update(1 << 20));
+        assert_eq!(
+            b.table_size_clamped,
+            Some(TableClamp {
+                asked: 1 << 20,
+                used: MAX_TABLE_SIZE,
+                above_settings: false
+            })
+        );
+        // Within what was allowed: nothing to say.
+        let mut d = HpackDecoder::new(true);
+        d.set_allowed_table_size(65536);
+        assert_eq!(d.decode(&size_update(65536)).table_size_clamped, None);
+        assert!(d.knows_table());
+        // Joined mid-way (SETTINGS unknown): only the hard limit applies.
+        let mut d = HpackDecoder::new(false);
+        assert_eq!(d.decode(&size_update(32768)).table_size_clamped, None);
+        // Malformed: a size update cut short is partial, not a panic.
+        let b = HpackDecoder::new(true).decode(&[0x3f, 0xff, 0xff]);
+        assert!(b.malformed);
     }
 }

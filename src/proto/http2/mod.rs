@@ -180,6 +180,27 @@ pub enum Http2Event {
         error: &'static str,
         debug_data: String,
     },
+    /// A header block passed one of kinspect's HPACK bounds (see
+    /// [`hpack`]): `limit` is `header_list_size` (the block decoded to
+    /// more than [`hpack::MAX_DECODED_BLOCK`]; `dropped_fields` were not
+    /// kept) or `table_size` (a dynamic table size update above the peer's
+    /// SETTINGS_HEADER_TABLE_SIZE, or above [`hpack::MAX_TABLE_SIZE`]:
+    /// clamped to `allowed`). Decoding goes on.
+    Http2Limit {
+        stream_id: u32,
+        /// `c2s` or `s2c`: which side sent the block.
+        from: &'static str,
+        limit: &'static str,
+        /// The decoded header list size, or the table size asked for.
+        value: u64,
+        /// The bound that applied.
+        allowed: u64,
+        /// `table_size` only: true when `value` is above what the peer
+        /// announced in SETTINGS (a protocol violation), false when only
+        /// above kinspect's own limit.
+        above_settings: bool,
+        dropped_fields: u32,
+    },
     /// A SETTINGS frame (not an acknowledgement).
     Http2Settings { settings: Vec<Setting> },
     /// Lost frame boundaries found again (capture started mid-connection
@@ -204,6 +225,7 @@ impl Http2Event {
             Http2Event::Http2StreamEnd { .. } => "http2_stream_end",
             Http2Event::Http2RstStream { .. } => "http2_rst_stream",
             Http2Event::Http2Goaway { .. } => "http2_goaway",
+            Http2Event::Http2Limit { .. } => "http2_limit",
             Http2Event::Http2Settings { .. } => "http2_settings",
             Http2Event::Http2Resync { .. } => "http2_resync",
             Http2Event::Http2Frames { .. } => "http2_frames",
@@ -289,6 +311,28 @@ impl Http2Event {
                 error,
                 debug_data,
             } => format!("last stream {last_stream_id} {error} ({error_code}) {debug_data}"),
+            Http2Event::Http2Limit {
+                stream_id,
+                from,
+                limit,
+                value,
+                allowed,
+                above_settings,
+                dropped_fields,
+            } => match *limit {
+                "table_size" if *above_settings => format!(
+                    "stream {stream_id} ({from}) table size update to {value} above the \
+                     {allowed} allowed by SETTINGS_HEADER_TABLE_SIZE: clamped"
+                ),
+                "table_size" => format!(
+                    "stream {stream_id} ({from}) table size update to {value} above \
+                     kinspect's limit of {allowed}: clamped, later fields may be unknown"
+                ),
+                _ => format!(
+                    "stream {stream_id} ({from}) header list of {value} bytes over the \
+                     {allowed}-byte limit: {dropped_fields} fields dropped"
+                ),
+            },
             Http2Event::Http2Settings { settings } if settings.is_empty() => {
                 "no parameters (defaults)".to_string()
             }
@@ -734,6 +778,40 @@ impl Http2Dissector {
             return;
         }
         let block = self.sides[i].hpack().decode(&pending.block);
+        let from = match dir {
+            Direction::ClientToServer => "c2s",
+            Direction::ServerToClient => "s2c",
+        };
+        if let Some(c) = block.table_size_clamped {
+            sink.emit(
+                ts,
+                dir,
+                EventKind::Http2(Http2Event::Http2Limit {
+                    stream_id: pending.stream_id,
+                    from,
+                    limit: "table_size",
+                    value: c.asked as u64,
+                    allowed: c.used as u64,
+                    above_settings: c.above_settings,
+                    dropped_fields: 0,
+                }),
+            );
+        }
+        if block.dropped_fields > 0 {
+            sink.emit(
+                ts,
+                dir,
+                EventKind::Http2(Http2Event::Http2Limit {
+                    stream_id: pending.stream_id,
+                    from,
+                    limit: "header_list_size",
+                    value: block.decoded_size as u64,
+                    allowed: hpack::MAX_DECODED_BLOCK as u64,
+                    above_settings: false,
+                    dropped_fields: block.dropped_fields,
+                }),
+            );
+        }
         if pending.push_promise {
             // Decoded to keep the table in step; pushed streams are not
             // followed (servers of the control plane do not push).

@@ -485,7 +485,11 @@ impl TlsDissector {
                     TlsEvent::TlsChangeCipherSpec { from: side_of(dir) },
                 );
             }
-            if !self.tls13 {
+            // After a HelloRetryRequest the connection is TLS 1.3: a
+            // ChangeCipherSpec there is the middlebox-compatibility one
+            // (RFC 8446 §D.4), and the second ClientHello and the
+            // ServerHello still come in clear.
+            if !self.tls13 && !self.hrr {
                 self.dirs[i].protected = true;
                 self.start_tls12_decryption(ts, dir, sink);
             }
@@ -943,8 +947,13 @@ impl TlsDissector {
             ja3_string: fp.ja3_string.clone(),
             ja4: fp.ja4.clone(),
         };
-        self.client_fp = Some((e.ja3.clone(), e.ja4.clone()));
-        // A second ClientHello (after HelloRetryRequest) replaces the first.
+        // JA3/JA4 are the first ClientHello's: the one after a
+        // HelloRetryRequest only answers it (its key share, a cookie).
+        if self.client_fp.is_none() || !self.hrr {
+            self.client_fp = Some((e.ja3.clone(), e.ja4.clone()));
+        }
+        // A second ClientHello (after HelloRetryRequest) replaces the first
+        // for everything else (same random, RFC 8446 §4.1.2).
         self.ch = Some(ch);
         self.emit(sink, ts, dir, TlsEvent::TlsClientHello(e));
     }

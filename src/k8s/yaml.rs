@@ -1,0 +1,399 @@
+//! Objects written as YAML the way `kubectl get -o yaml` writes them:
+//! kubectl turns the JSON into YAML with sigs.k8s.io/yaml (go-yaml v2),
+//! so every mapping is sorted by key, sequences under a key are not
+//! indented, strings that would read back as something else (`"True"`,
+//! `"8080"`, timestamps, `null`) are double-quoted, strings with YAML
+//! syntax in them (`: `, ` #`, a leading `-`) single-quoted, and
+//! multi-line strings are literal blocks (`|`, `|-`).
+//!
+//! One difference on purpose: go-yaml folds long single-quoted strings at
+//! 80 columns; we keep each scalar on one line (the value reads back the
+//! same, and a terminal wraps it anyway).
+
+use super::value::ApiValue;
+
+/// The object as one YAML document (no `---`), ending in a newline.
+pub fn to_yaml(v: &ApiValue) -> String {
+    let mut out = String::new();
+    match v {
+        ApiValue::Obj(m) if !m.is_empty() => write_map(&mut out, m, 0),
+        ApiValue::Arr(a) if !a.is_empty() => write_seq(&mut out, a, 0),
+        other => {
+            out.push_str(&scalar(other, 0));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn indent(out: &mut String, n: usize) {
+    for _ in 0..n {
+        out.push(' ');
+    }
+}
+
+fn sorted(m: &[(String, ApiValue)]) -> Vec<&(String, ApiValue)> {
+    let mut v: Vec<_> = m.iter().collect();
+    v.sort_by(|a, b| a.0.cmp(&b.0));
+    v
+}
+
+fn write_map(out: &mut String, m: &[(String, ApiValue)], ind: usize) {
+    for (i, (k, v)) in sorted(m).into_iter().enumerate() {
+        if i > 0 {
+            indent(out, ind);
+        }
+        out.push_str(&key(k));
+        out.push(':');
+        write_value_after_key(out, v, ind);
+    }
+}
+
+/// A value after `key:` at indentation `ind`.
+fn write_value_after_key(out: &mut String, v: &ApiValue, ind: usize) {
+    match v {
+        ApiValue::Obj(m) if !m.is_empty() => {
+            out.push('\n');
+            indent(out, ind + 2);
+            write_map(out, m, ind + 2);
+        }
+        ApiValue::Arr(a) if !a.is_empty() => {
+            out.push('\n');
+            indent(out, ind);
+            write_seq(out, a, ind);
+        }
+        ApiValue::Str(s) if is_block(s) => {
+            out.push(' ');
+            block(out, s, ind + 2);
+        }
+        other => {
+            out.push(' ');
+            out.push_str(&scalar(other, ind));
+            out.push('\n');
+        }
+    }
+}
+
+/// A sequence whose first `- ` is already indented to `ind`.
+fn write_seq(out: &mut String, a: &[ApiValue], ind: usize) {
+    for (i, v) in a.iter().enumerate() {
+        if i > 0 {
+            indent(out, ind);
+        }
+        out.push_str("- ");
+        match v {
+            ApiValue::Obj(m) if !m.is_empty() => write_map(out, m, ind + 2),
+            ApiValue::Arr(inner) if !inner.is_empty() => write_seq(out, inner, ind + 2),
+            ApiValue::Str(s) if is_block(s) => block(out, s, ind + 2),
+            other => {
+                out.push_str(&scalar(other, ind + 2));
+                out.push('\n');
+            }
+        }
+    }
+}
+
+/// Multi-line text goes into a literal block.
+fn is_block(s: &str) -> bool {
+    s.contains('\n')
+        && s.chars()
+            .all(|c| c == '\n' || (!c.is_control() && c != '\u{feff}'))
+        && !s.lines().any(|l| l.ends_with(' ') || l.ends_with('\t'))
+        && !s.starts_with(' ')
+}
+
+/// `|`, `|-` or `|+` and the lines, indented to `ind`.
+fn block(out: &mut String, s: &str, ind: usize) {
+    let trailing = s.len() - s.trim_end_matches('\n').len();
+    out.push('|');
+    match trailing {
+        0 => out.push('-'),
+        1 => {}
+        _ => out.push('+'),
+    }
+    out.push('\n');
+    let body = s.trim_end_matches('\n');
+    for line in body.split('\n') {
+        if !line.is_empty() {
+            indent(out, ind);
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    for _ in 1..trailing {
+        out.push('\n');
+    }
+}
+
+fn key(k: &str) -> String {
+    scalar(&ApiValue::Str(k.to_string()), 0)
+}
+
+/// A scalar (or an empty collection) on one line.
+fn scalar(v: &ApiValue, _ind: usize) -> String {
+    match v {
+        ApiValue::Null => "null".into(),
+        ApiValue::Bool(b) => b.to_string(),
+        ApiValue::Int(i) => i.to_string(),
+        ApiValue::UInt(u) => u.to_string(),
+        ApiValue::Float(f) => float(*f),
+        ApiValue::Str(s) => string(s),
+        ApiValue::Arr(_) => "[]".into(),
+        ApiValue::Obj(_) => "{}".into(),
+    }
+}
+
+/// Floats as go-yaml writes them (strconv 'g' with the shortest repr).
+fn float(f: f64) -> String {
+    if f.is_nan() {
+        ".nan".into()
+    } else if f.is_infinite() {
+        if f > 0.0 {
+            ".inf".into()
+        } else {
+            "-.inf".into()
+        }
+    } else if f.fract() == 0.0 && f.abs() < 1e21 {
+        format!("{f:.0}")
+    } else {
+        format!("{f}")
+    }
+}
+
+/// A string as plain, single-quoted or double-quoted text.
+pub fn string(s: &str) -> String {
+    if needs_double(s) {
+        return double_quoted(s);
+    }
+    if resolves_as_other(s) {
+        return double_quoted(s);
+    }
+    if plain_ok(s) {
+        return s.to_string();
+    }
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// Characters only a double-quoted scalar can carry.
+fn needs_double(s: &str) -> bool {
+    s.chars()
+        .any(|c| c.is_control() || c == '\u{feff}' || c == '\u{2028}' || c == '\u{2029}')
+}
+
+fn double_quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            '\0' => out.push_str("\\0"),
+            '\u{7}' => out.push_str("\\a"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{b}' => out.push_str("\\v"),
+            '\u{c}' => out.push_str("\\f"),
+            '\u{1b}' => out.push_str("\\e"),
+            c if c.is_control() || c == '\u{feff}' => {
+                let n = c as u32;
+                if n <= 0xff {
+                    out.push_str(&format!("\\x{n:02X}"));
+                } else {
+                    out.push_str(&format!("\\u{n:04X}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Whether plain `s` would be read back by YAML 1.1 (go-yaml v2's
+/// resolver) as something other than this string.
+fn resolves_as_other(s: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "", "~", "null", "Null", "NULL", "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO",
+        "true", "True", "TRUE", "false", "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF",
+        ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", ".nan",
+        ".NaN", ".NAN", "<<",
+    ];
+    if WORDS.contains(&s) {
+        return true;
+    }
+    is_number(s) || is_timestamp(s)
+}
+
+fn is_number(s: &str) -> bool {
+    let t = s.strip_prefix(['-', '+']).unwrap_or(s);
+    if t.is_empty() {
+        return false;
+    }
+    let t = t.replace('_', "");
+    if let Some(h) = t.strip_prefix("0x") {
+        return !h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit());
+    }
+    if let Some(b) = t.strip_prefix("0b") {
+        return !b.is_empty() && b.bytes().all(|c| c == b'0' || c == b'1');
+    }
+    if t.bytes().all(|b| b.is_ascii_digit()) {
+        return true;
+    }
+    // Floats: digits with one dot and an optional exponent (`1.5`, `.5`,
+    // `1e3`, `6.02e+23`).
+    let (mant, exp) = match t.find(['e', 'E']) {
+        Some(i) => (&t[..i], Some(&t[i + 1..])),
+        None => (&t[..], None),
+    };
+    let dots = mant.bytes().filter(|&b| b == b'.').count();
+    let digits = mant.bytes().filter(u8::is_ascii_digit).count();
+    let mant_ok = dots <= 1 && digits > 0 && mant.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    let exp_ok = match exp {
+        None => dots == 1 || digits > 0,
+        Some(e) => {
+            let e = e.strip_prefix(['-', '+']).unwrap_or(e);
+            !e.is_empty() && e.bytes().all(|b| b.is_ascii_digit())
+        }
+    };
+    mant_ok && exp_ok && (dots == 1 || exp.is_some())
+}
+
+/// `2001-12-14`, `2001-12-14t21:59:43.10-05:00`, `2017-06-27T16:35:34Z`.
+fn is_timestamp(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() < 8 {
+        return false;
+    }
+    let date = b
+        .iter()
+        .take_while(|c| c.is_ascii_digit() || **c == b'-')
+        .count();
+    let d = &s[..date];
+    let parts: Vec<&str> = d.split('-').collect();
+    if parts.len() != 3 || parts[0].len() != 4 || parts[1].is_empty() || parts[2].is_empty() {
+        return false;
+    }
+    if parts.iter().any(|p| p.is_empty() || p.len() > 4) {
+        return false;
+    }
+    date == s.len() || matches!(b.get(date), Some(b'T' | b't' | b' ' | b'\t'))
+}
+
+/// Whether go-yaml would leave `s` unquoted.
+fn plain_ok(s: &str) -> bool {
+    let first = s.chars().next().unwrap_or(' ');
+    if matches!(
+        first,
+        '-' | '?'
+            | ':'
+            | ','
+            | '['
+            | ']'
+            | '{'
+            | '}'
+            | '#'
+            | '&'
+            | '*'
+            | '!'
+            | '|'
+            | '>'
+            | '\''
+            | '"'
+            | '%'
+            | '@'
+            | '`'
+            | ' '
+    ) {
+        // `-foo` and `:foo` are plain in YAML, but go-yaml quotes any
+        // leading indicator except when followed by a non-space for - ? :
+        let second = s.chars().nth(1);
+        let ok = matches!(first, '-' | '?' | ':')
+            && second.is_some_and(|c| c != ' ')
+            && s != "-"
+            && !s.starts_with("---");
+        if !ok {
+            return false;
+        }
+    }
+    if s.ends_with(' ') || s.ends_with(':') {
+        return false;
+    }
+    if s.contains(": ") || s.contains(" #") || s.contains('\t') {
+        return false;
+    }
+    !s.chars().any(|c| c.is_control())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(x: &str) -> ApiValue {
+        ApiValue::Str(x.into())
+    }
+
+    /// Expectations from kubectl's output (go-yaml v2 via
+    /// sigs.k8s.io/yaml), e.g. auger's testdata/yaml/pod.yaml.
+    #[test]
+    fn quoting_as_kubectl() {
+        assert_eq!(string("2017-06-27T16:35:34Z"), "\"2017-06-27T16:35:34Z\"");
+        assert_eq!(string("True"), "\"True\"");
+        assert_eq!(string("8080"), "\"8080\"");
+        assert_eq!(string("1.5"), "\"1.5\"");
+        assert_eq!(string(""), "\"\"");
+        assert_eq!(string("null"), "\"null\"");
+        assert_eq!(string("10.244.2.8"), "10.244.2.8");
+        assert_eq!(string("100m"), "100m");
+        assert_eq!(string("perl:latest"), "perl:latest");
+        assert_eq!(string("-Mbignum=bpi"), "-Mbignum=bpi");
+        assert_eq!(string("a: b"), "'a: b'");
+        assert_eq!(string("it's: x"), "'it''s: x'");
+        assert_eq!(string("*"), "'*'");
+        assert_eq!(string("bell\u{7}"), "\"bell\\a\"");
+        assert_eq!(string("/dev/termination-log"), "/dev/termination-log");
+    }
+
+    #[test]
+    fn layout_as_kubectl() {
+        let v = ApiValue::Obj(vec![
+            ("kind".into(), s("Pod")),
+            ("apiVersion".into(), s("v1")),
+            (
+                "spec".into(),
+                ApiValue::Obj(vec![
+                    (
+                        "containers".into(),
+                        ApiValue::Arr(vec![ApiValue::Obj(vec![
+                            ("name".into(), s("pi")),
+                            ("command".into(), ApiValue::Arr(vec![s("perl"), s("-wle")])),
+                        ])]),
+                    ),
+                    ("securityContext".into(), ApiValue::obj()),
+                ]),
+            ),
+            ("note".into(), s("{\"kind\":\"SerializedReference\"}\n")),
+        ]);
+        let want = "apiVersion: v1\nkind: Pod\nnote: |\n  {\"kind\":\"SerializedReference\"}\nspec:\n  containers:\n  - command:\n    - perl\n    - -wle\n    name: pi\n  securityContext: {}\n";
+        assert_eq!(to_yaml(&v), want);
+    }
+
+    #[test]
+    fn yaml_reads_back_the_same() {
+        let v = ApiValue::Obj(vec![
+            ("a".into(), s("x: y")),
+            ("b".into(), s("line1\nline2")),
+            ("c".into(), s("  lead")),
+            ("d".into(), ApiValue::Int(-3)),
+            ("e".into(), s("0x1F")),
+            ("f".into(), s("tab\there")),
+            ("g".into(), ApiValue::Null),
+            ("h".into(), s("#hash")),
+            ("i".into(), s("2001-12-14")),
+        ]);
+        let text = to_yaml(&v);
+        let back: serde_json::Value = serde_norway::from_str(&text).expect("valid YAML");
+        assert_eq!(back, v.to_json(), "{text}");
+    }
+}
