@@ -23,7 +23,9 @@ fn markdown_files() -> Vec<PathBuf> {
     ];
     let mut stack = vec![PathBuf::from(ROOT).join("docs")];
     while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in rd.flatten() {
             let p = e.path();
             if p.is_dir() {
@@ -67,7 +69,12 @@ fn examples(text: &str) -> Vec<(usize, String, String)> {
 }
 
 fn normalise(s: &str) -> String {
-    s.lines().map(str::trim_end).collect::<Vec<_>>().join("\n").trim_end().to_string()
+    s.lines()
+        .map(str::trim_end)
+        .collect::<Vec<_>>()
+        .join("\n")
+        .trim_end()
+        .to_string()
 }
 
 /// With KINSPECT_BLESS=1 the outputs in the files are rewritten to what
@@ -105,7 +112,11 @@ fn every_console_example_prints_what_it_says() {
     let blessing = std::env::var("KINSPECT_BLESS").is_ok_and(|v| v == "1");
     let bin = PathBuf::from(env!("CARGO_BIN_EXE_kinspect"));
     let bin_dir = bin.parent().unwrap();
-    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     let mut checked = 0;
     let mut failures = Vec::new();
     for md in markdown_files() {
@@ -150,6 +161,11 @@ fn every_console_example_prints_what_it_says() {
             bless(&md, &outputs);
         }
     }
-    assert!(failures.is_empty(), "{} of {checked} examples drifted:\n\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} examples drifted:\n\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     assert!(checked >= 10, "only {checked} console examples found");
 }

@@ -22,10 +22,7 @@ use common::{Run, kinspect};
 
 const EP: &str = "127.0.63.1:2379";
 const AT: &str = "2026-01-02T00:00:00Z";
-const FIXTURE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/examples/k8s/cluster.yaml"
-);
+const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/k8s/cluster.yaml");
 
 struct Etcd {
     child: Option<Child>,

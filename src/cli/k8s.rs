@@ -185,9 +185,7 @@ fn with_state(source: &Source, now: i64, f: impl FnOnce(&ClusterState) -> i32) -
 
 /// The manifests `k8s lint` judges, typed; a file that does not parse,
 /// or an object that does not fit its schema, is a usage error naming it.
-fn read_manifests(
-    files: &[PathBuf],
-) -> Result<Vec<crate::k8s::day2::lint::ManifestObject>, i32> {
+fn read_manifests(files: &[PathBuf]) -> Result<Vec<crate::k8s::day2::lint::ManifestObject>, i32> {
     let mut out = Vec::new();
     let mut bad = false;
     for f in files {
@@ -196,7 +194,10 @@ fn read_manifests(
             let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut b);
             b
         } else if f.is_dir() {
-            return Err(usage_error(format!("{}: a folder; give the files", f.display())));
+            return Err(usage_error(format!(
+                "{}: a folder; give the files",
+                f.display()
+            )));
         } else {
             std::fs::read(f).map_err(|e| usage_error(format!("{}: {e}", f.display())))?
         };

@@ -8,8 +8,8 @@ pub mod doctor;
 pub mod etcd;
 pub mod etcd_keys;
 pub mod etcd_offline;
-pub mod k8s;
 pub mod generate;
+pub mod k8s;
 pub mod k8s_day2;
 pub mod lab;
 pub mod lab_load;
@@ -245,7 +245,8 @@ pub fn stderr_is_terminal() -> bool {
 /// `-o yaml` and `-o wide` mean something only where objects are shown.
 fn check_output_format(cli: &Cli) -> Result<(), &'static str> {
     let etcd_get = matches!(&cli.command, Command::Etcd(a) if a.is_get());
-    let k8s = matches!(&cli.command, Command::K8s(a) if matches!(a.command, k8s::K8sCommand::Get(_)));
+    let k8s =
+        matches!(&cli.command, Command::K8s(a) if matches!(a.command, k8s::K8sCommand::Get(_)));
     let k8s_get =
         matches!(&cli.command, Command::K8s(a) if matches!(a.command, k8s::K8sCommand::Get(_)));
     match cli.common.output {

@@ -268,12 +268,10 @@ impl Groups {
             s.add(size);
             return;
         }
-        let h = {
-            use std::hash::{BuildHasher, Hash, Hasher};
-            let mut h = rustc_hash::FxBuildHasher.build_hasher();
-            (k.group, k.resource, ns, k.stored_as).hash(&mut h);
-            h.finish()
-        };
+        let h = std::hash::BuildHasher::hash_one(
+            &rustc_hash::FxBuildHasher,
+            (k.group, k.resource, ns, k.stored_as),
+        );
         let slot = self.index.entry(h).or_default();
         let found = slot
             .iter()

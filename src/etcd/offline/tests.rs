@@ -67,11 +67,10 @@ pub(crate) fn write_db(dir: &Path) -> PathBuf {
     path
 }
 
-fn keys_at(
-    s: &OfflineStore,
-    prefix: &[u8],
-    rev: Option<i64>,
-) -> Result<Vec<(String, i64, i64, i64, String)>, OfflineError> {
+/// (key, create, mod, version, value) of a range.
+type Row = (String, i64, i64, i64, String);
+
+fn keys_at(s: &OfflineStore, prefix: &[u8], rev: Option<i64>) -> Result<Vec<Row>, OfflineError> {
     let mut out = Vec::new();
     s.range(prefix, true, rev, &mut |kv| {
         out.push((
