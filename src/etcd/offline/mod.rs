@@ -21,9 +21,14 @@
 //! process's resident set but belong to the page cache and are reclaimable.
 //! A key-ordered range needs an index because the `key` bucket is ordered by
 //! revision: [`OfflineStore::range`] collects one small entry (two slices
-//! into the mapping and a revision, 56 bytes) per matching revision and
-//! compacts it to one per distinct key whenever it doubles, so anonymous
-//! memory stays within about 2 × 56 bytes × distinct matching keys.
+//! into the mapping, a hash of the key and a revision: 64 bytes) per
+//! matching revision and compacts it to one per distinct key whenever it
+//! doubles (sorting 16-byte (hash, position) pairs, never the keys), then
+//! sorts the survivors by key on 16-byte chunks (32 bytes per key).
+//! Anonymous memory stays within about 2 × 64 + 32 bytes per distinct
+//! matching key; [`OfflineStore::range_unordered`] skips the final sort.
+//! Measured on 1,000,000 keys (a 434 MiB db): peak RSS 520 MiB, of which
+//! the mapped file's pages (page cache, shared and reclaimable) are most.
 
 pub mod bbolt;
 pub mod mvcc;
