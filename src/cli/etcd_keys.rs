@@ -314,6 +314,12 @@ impl<W: Write> KeysSink<W> {
         }
     }
 
+    /// Whether keys must arrive in key order (one line per key); groups
+    /// and trees fold keys in any order.
+    pub(crate) fn needs_order(&self) -> bool {
+        self.mode == KeysMode::List
+    }
+
     pub(crate) fn add<K: KvLike>(&mut self, kv: &K) {
         let size = self.sizes.then_some(kv.value().len() as u64);
         self.total.keys += 1;

@@ -91,7 +91,13 @@ pub fn run_keys(args: KeysArgs, common: &Common) -> i32 {
         Err(c) => return c,
     };
     let mut sink = KeysSink::new(&args, common.output, stdout_out());
-    let r = store.range(args.prefix.as_bytes(), true, args.rev, &mut |kv| {
+    // Groups and trees do not need key order: skip the sort.
+    let range = if sink.needs_order() {
+        OfflineStore::range
+    } else {
+        OfflineStore::range_unordered
+    };
+    let r = range(&store, args.prefix.as_bytes(), true, args.rev, &mut |kv| {
         sink.add(&kv);
         if sink.out.failed() {
             ControlFlow::Break(())

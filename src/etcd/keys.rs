@@ -214,12 +214,6 @@ impl Stats {
             self.largest = self.largest.max(s);
         }
     }
-
-    fn merge(&mut self, o: &Stats) {
-        self.keys += o.keys;
-        self.value_bytes += o.value_bytes;
-        self.largest = self.largest.max(o.largest);
-    }
 }
 
 /// One group: an API group and resource (as `group/resource`, or the
@@ -235,12 +229,16 @@ pub struct GroupKey {
     pub stored_as: Option<&'static str>,
 }
 
-/// Keys folded by resource and namespace. Keys arrive sorted, so runs of
-/// the same group are counted without a map lookup per key.
+/// Keys folded by resource and namespace. Keys usually arrive sorted, so
+/// runs of the same group are counted without a lookup per key; in any
+/// other order (an offline read that skips sorting) a hash of the key's
+/// parts finds the group without allocating.
 #[derive(Debug, Default)]
 pub struct Groups {
-    map: BTreeMap<GroupKey, Stats>,
-    current: Option<(GroupKey, Stats)>,
+    entries: Vec<(GroupKey, Stats)>,
+    /// Hash of (group, resource, namespace, stored_as) to indexes in `entries`.
+    index: rustc_hash::FxHashMap<u64, Vec<usize>>,
+    current: Option<usize>,
     /// Keys not under `/registry/`.
     pub other: Stats,
 }
@@ -257,39 +255,54 @@ impl Groups {
             return;
         };
         let ns = k.namespace.unwrap_or("");
-        if let Some((g, s)) = &mut self.current
-            && g.group == k.group
-            && g.resource == k.resource
-            && g.namespace == ns
-            && g.stored_as == k.stored_as
+        let same = |g: &GroupKey| {
+            g.resource == k.resource
+                && g.namespace == ns
+                && g.group == k.group
+                && g.stored_as == k.stored_as
+        };
+        if let Some(i) = self.current
+            && let Some((g, s)) = self.entries.get_mut(i)
+            && same(g)
         {
             s.add(size);
             return;
         }
-        self.flush();
-        let mut s = Stats::default();
-        s.add(size);
-        self.current = Some((
-            GroupKey {
-                group: k.group.to_string(),
-                resource: k.resource.to_string(),
-                namespace: ns.to_string(),
-                stored_as: k.stored_as,
-            },
-            s,
-        ));
-    }
-
-    fn flush(&mut self) {
-        if let Some((g, s)) = self.current.take() {
-            self.map.entry(g).or_default().merge(&s);
+        let h = std::hash::BuildHasher::hash_one(
+            &rustc_hash::FxBuildHasher,
+            (k.group, k.resource, ns, k.stored_as),
+        );
+        let slot = self.index.entry(h).or_default();
+        let found = slot
+            .iter()
+            .copied()
+            .find(|&i| self.entries.get(i).is_some_and(|(g, _)| same(g)));
+        let i = match found {
+            Some(i) => i,
+            None => {
+                self.entries.push((
+                    GroupKey {
+                        group: k.group.to_string(),
+                        resource: k.resource.to_string(),
+                        namespace: ns.to_string(),
+                        stored_as: k.stored_as,
+                    },
+                    Stats::default(),
+                ));
+                slot.push(self.entries.len() - 1);
+                self.entries.len() - 1
+            }
+        };
+        if let Some((_, s)) = self.entries.get_mut(i) {
+            s.add(size);
         }
+        self.current = Some(i);
     }
 
     /// Every group, sorted by group, resource, namespace.
     pub fn finish(mut self) -> (Vec<(GroupKey, Stats)>, Stats) {
-        self.flush();
-        (self.map.into_iter().collect(), self.other)
+        self.entries.sort_by(|a, b| a.0.cmp(&b.0));
+        (self.entries, self.other)
     }
 }
 
@@ -510,5 +523,32 @@ mod tests {
         assert_eq!((s.start, s.end), (vec![0], vec![0]));
         let s = WalkSpec::single(b"k", 4);
         assert!(s.end.is_empty());
+    }
+
+    #[test]
+    fn groups_do_not_depend_on_key_order() {
+        // Offline reads may hand keys over in revision order, not key order.
+        let keys: Vec<String> = (0..300)
+            .map(|i| match i % 3 {
+                0 => format!("/registry/pods/ns{}/p{i}", i % 7),
+                1 => format!("/registry/apps/deployments/ns{}/d{i}", i % 5),
+                _ => format!("/registry/minions/n{i}"),
+            })
+            .chain(["/other/key".to_string()])
+            .collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        let (mut a, mut b) = (Groups::new(), Groups::new());
+        for k in &keys {
+            a.add(k.as_bytes(), Some(3));
+        }
+        for k in &sorted {
+            b.add(k.as_bytes(), Some(3));
+        }
+        let (ra, oa) = a.finish();
+        let (rb, ob) = b.finish();
+        assert_eq!(ra, rb);
+        assert_eq!(oa, ob);
+        assert_eq!(ra.iter().map(|(_, s)| s.keys).sum::<u64>(), 300);
     }
 }

@@ -169,6 +169,9 @@ pub struct Bolt<'a> {
     pub rejected: Option<(u64, &'static str)>,
 }
 
+/// A key and its value, borrowed from the file.
+pub type KeyValue<'a> = (&'a [u8], &'a [u8]);
+
 /// A page to read: a page of the file (id known) or an inline bucket page.
 #[derive(Debug, Clone, Copy)]
 struct PageRef<'a> {
@@ -441,7 +444,7 @@ impl<'a> Bolt<'a> {
 
     /// The last (key, value) of a bucket, found by descending the last child
     /// of every branch; None for an empty bucket.
-    pub fn last(&self, bucket: BucketRef<'a>) -> Result<Option<(&'a [u8], &'a [u8])>, BoltError> {
+    pub fn last(&self, bucket: BucketRef<'a>) -> Result<Option<KeyValue<'a>>, BoltError> {
         let mut p = match bucket.inline {
             Some((bytes, off)) => PageRef {
                 bytes,

@@ -21,9 +21,14 @@
 //! process's resident set but belong to the page cache and are reclaimable.
 //! A key-ordered range needs an index because the `key` bucket is ordered by
 //! revision: [`OfflineStore::range`] collects one small entry (two slices
-//! into the mapping and a revision, 56 bytes) per matching revision and
-//! compacts it to one per distinct key whenever it doubles, so anonymous
-//! memory stays within about 2 × 56 bytes × distinct matching keys.
+//! into the mapping, a hash of the key and a revision: 64 bytes) per
+//! matching revision and compacts it to one per distinct key whenever it
+//! doubles (sorting 16-byte (hash, position) pairs, never the keys), then
+//! sorts the survivors by key on 16-byte chunks (32 bytes per key).
+//! Anonymous memory stays within about 2 × 64 + 32 bytes per distinct
+//! matching key; [`OfflineStore::range_unordered`] skips the final sort.
+//! Measured on 1,000,000 keys (a 434 MiB db): peak RSS 520 MiB, of which
+//! the mapped file's pages (page cache, shared and reclaimable) are most.
 
 pub mod bbolt;
 pub mod mvcc;
@@ -193,6 +198,8 @@ impl std::ops::Deref for Backing {
 struct Ent<'a> {
     key: &'a [u8],
     raw: &'a [u8],
+    /// FxHash of the key, computed while the key is in cache.
+    hash: u64,
     main: i64,
     sub: i64,
     tomb: bool,
@@ -433,10 +440,40 @@ impl OfflineStore {
         rev: Option<i64>,
         f: &mut dyn FnMut(StoredKv<'_>) -> ControlFlow<()>,
     ) -> Result<RangeStats, OfflineError> {
+        let (ents, mut stats) = self.collect(key_or_prefix, prefix, rev)?;
+        let order = key_order(&ents);
+        self.emit(&ents, order.into_iter().map(|i| i as usize), &mut stats, f)?;
+        Ok(stats)
+    }
+
+    /// Like [`range`](Self::range) but in no particular order (the order
+    /// of each key's newest write): no sort, for callers that fold keys
+    /// into counts (`etcd keys` groups and trees). Faster on large stores.
+    pub fn range_unordered(
+        &self,
+        key_or_prefix: &[u8],
+        prefix: bool,
+        rev: Option<i64>,
+        f: &mut dyn FnMut(StoredKv<'_>) -> ControlFlow<()>,
+    ) -> Result<RangeStats, OfflineError> {
+        let (ents, mut stats) = self.collect(key_or_prefix, prefix, rev)?;
+        self.emit(&ents, 0..ents.len(), &mut stats, f)?;
+        Ok(stats)
+    }
+
+    /// Each matching key's newest entry ≤ rev (tombstones kept), in the
+    /// order of those entries' revisions.
+    fn collect(
+        &self,
+        key_or_prefix: &[u8],
+        prefix: bool,
+        rev: Option<i64>,
+    ) -> Result<(Vec<Ent<'_>>, RangeStats), OfflineError> {
         let upto = self.check_rev(rev)?;
         let mut ents: Vec<Ent<'_>> = Vec::new();
         let mut compact_at: usize = 1 << 16;
         let mut index: u64 = 0;
+        let hasher = rustc_hash::FxBuildHasher;
         let scanned = self.scan(upto, &mut |r, v| {
             index += 1;
             let key = kv_key(v).ok_or_else(|| self.bad_value(index - 1, r))?;
@@ -449,6 +486,7 @@ impl OfflineStore {
                 ents.push(Ent {
                     key,
                     raw: v,
+                    hash: std::hash::BuildHasher::hash_one(&hasher, key),
                     main: r.main,
                     sub: r.sub,
                     tomb: r.tombstone,
@@ -461,12 +499,25 @@ impl OfflineStore {
             Ok(())
         })?;
         newest_per_key(&mut ents);
-        let mut stats = RangeStats {
-            scanned,
-            keys: 0,
-            revision: upto,
-        };
-        for (i, e) in ents.iter().enumerate() {
+        Ok((
+            ents,
+            RangeStats {
+                scanned,
+                keys: 0,
+                revision: upto,
+            },
+        ))
+    }
+
+    fn emit(
+        &self,
+        ents: &[Ent<'_>],
+        order: impl Iterator<Item = usize>,
+        stats: &mut RangeStats,
+        f: &mut dyn FnMut(StoredKv<'_>) -> ControlFlow<()>,
+    ) -> Result<(), OfflineError> {
+        for i in order {
+            let Some(e) = ents.get(i) else { continue };
             if e.tomb {
                 continue;
             }
@@ -489,7 +540,7 @@ impl OfflineStore {
                 break;
             }
         }
-        Ok(stats)
+        Ok(())
     }
 
     /// Every stored revision of `key`, oldest first, tombstones included.
@@ -520,24 +571,112 @@ impl OfflineStore {
     }
 }
 
-/// Sorts by key and keeps each key's newest revision (tombstones kept, so
-/// a later pass still knows the key was deleted).
+/// Keeps each key's newest entry (tombstones kept, so a later pass still
+/// knows the key was deleted), in the entries' order. Entries arrive in
+/// revision order, so the newest is the last. Done by sorting (hash,
+/// position) pairs: 16 bytes per entry, compared without touching the keys,
+/// which live all over the file (comparing the keys themselves cost two
+/// cache misses per comparison: 68% of the time on a million keys).
 fn newest_per_key(ents: &mut Vec<Ent<'_>>) {
-    // Entries arrive in revision order (and a compacted prefix holds only
-    // older revisions than what follows it), so a stable sort by key alone
-    // leaves each key's revisions in order; it also merges the runs that
-    // keys loaded in order form, which an unstable sort would not exploit.
-    ents.sort_by(|a, b| a.key.cmp(b.key));
-    // Keep the last of each run of equal keys.
-    let mut w = 0;
-    for i in 0..ents.len() {
-        if i + 1 < ents.len() && ents[i + 1].key == ents[i].key {
-            continue;
+    let n = ents.len();
+    if n < 2 {
+        return;
+    }
+    let mut hs: Vec<(u64, usize)> = ents.iter().enumerate().map(|(i, e)| (e.hash, i)).collect();
+    hs.sort_unstable();
+    let mut keep = vec![false; n];
+    let mut i = 0;
+    while i < n {
+        let mut j = i + 1;
+        while j < n && hs[j].0 == hs[i].0 {
+            j += 1;
         }
-        ents[w] = ents[i];
-        w += 1;
+        if j - i == 1 {
+            keep[hs[i].1] = true;
+        } else {
+            // Equal hashes: the same key several times (or, rarely, a
+            // collision): order by key, then position; keep each key's last.
+            let run = &mut hs[i..j];
+            run.sort_unstable_by(|a, b| ents[a.1].key.cmp(ents[b.1].key).then(a.1.cmp(&b.1)));
+            for k in 0..run.len() {
+                if k + 1 == run.len() || ents[run[k + 1].1].key != ents[run[k].1].key {
+                    keep[run[k].1] = true;
+                }
+            }
+        }
+        i = j;
+    }
+    drop(hs);
+    let mut w = 0;
+    for (r, kept) in keep.iter().enumerate() {
+        if *kept {
+            ents[w] = ents[r];
+            w += 1;
+        }
     }
     ents.truncate(w);
+}
+
+/// The order of `ents` by key (keys are distinct). An MSD sort on 16-byte
+/// chunks of the keys: each level sorts (chunk, position) pairs, then
+/// refines runs of equal chunks from the point where their keys start to
+/// differ; each key is read once or twice instead of once per comparison.
+fn key_order(ents: &[Ent<'_>]) -> Vec<u32> {
+    let key = |i: u32| ents.get(i as usize).map_or(&[][..], |e| e.key);
+    let mut items: Vec<(u128, u32)> = (0..ents.len().min(u32::MAX as usize) as u32)
+        .map(|i| (chunk16(key(i), 0), i))
+        .collect();
+    refine(&mut items, 0, &key, 0);
+    items.into_iter().map(|x| x.1).collect()
+}
+
+/// Big-endian 16 bytes of `k` from `at`, zero-padded.
+fn chunk16(k: &[u8], at: usize) -> u128 {
+    let mut b = [0u8; 16];
+    if let Some(rest) = k.get(at..) {
+        let n = rest.len().min(16);
+        b[..n].copy_from_slice(&rest[..n]);
+    }
+    u128::from_be_bytes(b)
+}
+
+fn refine<'k>(items: &mut [(u128, u32)], at: usize, key: &dyn Fn(u32) -> &'k [u8], depth: usize) {
+    items.sort_unstable_by_key(|x| x.0);
+    let mut i = 0;
+    while i < items.len() {
+        let mut j = i + 1;
+        while j < items.len() && items[j].0 == items[i].0 {
+            j += 1;
+        }
+        if j - i > 1 {
+            let run = &mut items[i..j];
+            // Every key of the run shares [0, at + 16): find how far they
+            // all agree, and go on from there.
+            let first = key(run[0].1);
+            let mut lcp = first.len();
+            for x in run.iter().skip(1) {
+                let k = key(x.1);
+                let common = first
+                    .iter()
+                    .zip(k.iter())
+                    .take(lcp)
+                    .take_while(|(a, b)| a == b)
+                    .count();
+                lcp = lcp.min(common);
+            }
+            let next = lcp.max(at + 16);
+            let exhausted = run.iter().all(|x| key(x.1).len() <= next);
+            if depth >= 16 || exhausted {
+                run.sort_unstable_by(|a, b| key(a.1).cmp(key(b.1)));
+            } else {
+                for x in run.iter_mut() {
+                    x.0 = chunk16(key(x.1), next);
+                }
+                refine(run, next, key, depth + 1);
+            }
+        }
+        i = j;
+    }
 }
 
 #[cfg(test)]

@@ -67,11 +67,10 @@ pub(crate) fn write_db(dir: &Path) -> PathBuf {
     path
 }
 
-fn keys_at(
-    s: &OfflineStore,
-    prefix: &[u8],
-    rev: Option<i64>,
-) -> Result<Vec<(String, i64, i64, i64, String)>, OfflineError> {
+/// (key, create, mod, version, value) of a range.
+type Row = (String, i64, i64, i64, String);
+
+fn keys_at(s: &OfflineStore, prefix: &[u8], rev: Option<i64>) -> Result<Vec<Row>, OfflineError> {
     let mut out = Vec::new();
     s.range(prefix, true, rev, &mut |kv| {
         out.push((
@@ -220,27 +219,121 @@ fn bad_files_are_clear_errors() {
     assert!(e.contains("nope") && e.contains("cannot open"), "{e}");
 }
 
+fn ent(key: &'static [u8], main: i64, hash: u64) -> Ent<'static> {
+    Ent {
+        key,
+        raw: b"",
+        hash,
+        main,
+        sub: 0,
+        tomb: false,
+    }
+}
+
 #[test]
 fn range_compacts_its_index_under_many_revisions() {
     // 200,000 revisions of 3 keys: the index must not keep them all.
     let mut ents: Vec<Ent<'static>> = Vec::new();
     let keys: [&'static [u8]; 3] = [b"/x", b"/y", b"/z"];
+    let h = rustc_hash::FxBuildHasher;
     for i in 0..200_000i64 {
-        ents.push(Ent {
-            key: keys[(i % 3) as usize],
-            raw: b"",
-            main: i,
-            sub: 0,
-            tomb: false,
-        });
+        let k = keys[(i % 3) as usize];
+        ents.push(ent(k, i, std::hash::BuildHasher::hash_one(&h, k)));
         if ents.len() >= 1 << 16 {
             newest_per_key(&mut ents);
             assert_eq!(ents.len(), 3);
         }
     }
     newest_per_key(&mut ents);
-    let got: Vec<i64> = ents.iter().map(|e| e.main).collect();
-    assert_eq!(got, vec![199_998, 199_999, 199_997]);
+    // Each key's newest, in revision order.
+    let got: Vec<(&[u8], i64)> = ents.iter().map(|e| (e.key, e.main)).collect();
+    assert_eq!(
+        got,
+        vec![
+            (&b"/z"[..], 199_997),
+            (&b"/x"[..], 199_998),
+            (&b"/y"[..], 199_999)
+        ]
+    );
+}
+
+#[test]
+fn hash_collisions_keep_keys_apart() {
+    // Every entry with the same hash: keys must still be told apart.
+    let mut ents = vec![
+        ent(b"/a", 1, 7),
+        ent(b"/b", 2, 7),
+        ent(b"/a", 3, 7),
+        ent(b"/c", 4, 7),
+        ent(b"/b", 5, 7),
+    ];
+    newest_per_key(&mut ents);
+    let got: Vec<(&[u8], i64)> = ents.iter().map(|e| (e.key, e.main)).collect();
+    assert_eq!(got, vec![(&b"/a"[..], 3), (&b"/c"[..], 4), (&b"/b"[..], 5)]);
+}
+
+#[test]
+fn key_order_is_byte_order() {
+    // Tricky keys: prefixes of each other, trailing zero bytes, long shared
+    // prefixes (past the 16-byte chunks), bytes >= 0x80; plus a pseudo-random mix.
+    let mut keys: Vec<Vec<u8>> = vec![
+        b"".to_vec(),
+        b"a".to_vec(),
+        b"a\0".to_vec(),
+        b"a\0\0".to_vec(),
+        b"a\0b".to_vec(),
+        b"ab".to_vec(),
+        vec![0xff, 1],
+        vec![0x80],
+    ];
+    let long = b"/registry/services/endpoints/team-07/endpoints-".to_vec();
+    for i in 0..300u32 {
+        let mut k = long.clone();
+        k.extend_from_slice(format!("{:07}", (i * 7919) % 1000).as_bytes());
+        if i % 3 == 0 {
+            k.extend_from_slice(&[0, 0]);
+        }
+        keys.push(k);
+    }
+    let mut x: u64 = 1;
+    for _ in 0..2000 {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let len = (x >> 58) as usize;
+        let k: Vec<u8> = (0..len)
+            .map(|j| b"/ab\0z"[((x >> (j % 50)) % 5) as usize])
+            .collect();
+        keys.push(k);
+    }
+    keys.sort();
+    keys.dedup();
+    // Shuffle deterministically.
+    let mut shuffled = keys.clone();
+    for i in (1..shuffled.len()).rev() {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        shuffled.swap(i, (x >> 33) as usize % (i + 1));
+    }
+    let ents: Vec<Ent<'_>> = shuffled
+        .iter()
+        .enumerate()
+        .map(|(i, k)| Ent {
+            key: k,
+            raw: b"",
+            hash: 0,
+            main: i as i64,
+            sub: 0,
+            tomb: false,
+        })
+        .collect();
+    let got: Vec<&[u8]> = key_order(&ents)
+        .into_iter()
+        .map(|i| ents[i as usize].key)
+        .collect();
+    let want: Vec<&[u8]> = keys.iter().map(|k| k.as_slice()).collect();
+    assert_eq!(got, want);
 }
 
 #[test]
