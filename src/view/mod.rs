@@ -60,7 +60,7 @@ impl<W: Write> Out<W> {
     /// field can neither drive the terminal nor forge a line.
     pub fn line(&mut self, s: &str) {
         if self.error.is_none() {
-            let s = text::escape_control(s);
+            let s = text::escape_control_keep_style(s);
             if let Err(e) = self
                 .w
                 .write_all(s.as_bytes())

@@ -46,6 +46,10 @@ impl Tone {
 
 const RESET: &str = "\x1b[0m";
 
+/// Every escape sequence this module writes: [`crate::view::Out::line`]
+/// passes exactly these through and escapes every other control character.
+pub const SEQUENCES: [&str; 5] = ["\x1b[1;31m", "\x1b[33m", "\x1b[32m", "\x1b[2m", RESET];
+
 /// The status words of kinspect's reports and their tones: `certs check`
 /// (ok, warn, expired, not_yet_valid, invalid), `doctor` (ok, warn, fail),
 /// finding severities (error, warn, note), `etcd health` (true, false).

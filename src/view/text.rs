@@ -22,6 +22,38 @@ pub fn needs_escape(c: char) -> bool {
         || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
+/// [`escape_control`], except for the colour sequences kinspect itself
+/// writes ([`crate::view::style::SEQUENCES`]): a painted table keeps its
+/// colours, while anything else that starts with ESC (a cursor move, a
+/// title change) is escaped. Colour codes cannot move the cursor or forge
+/// a line; CR, LF and every other control character are still escaped.
+pub fn escape_control_keep_style(s: &str) -> Cow<'_, str> {
+    if !s.contains('\x1b') {
+        return escape_control(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut rest = s;
+    while let Some(i) = rest.find('\x1b') {
+        out.push_str(&escape_control(&rest[..i]));
+        let tail = &rest[i..];
+        match crate::view::style::SEQUENCES
+            .iter()
+            .find(|q| tail.starts_with(**q))
+        {
+            Some(q) => {
+                out.push_str(q);
+                rest = &tail[q.len()..];
+            }
+            None => {
+                out.push_str(&escape_control("\x1b"));
+                rest = &tail[1..];
+            }
+        }
+    }
+    out.push_str(&escape_control(rest));
+    Cow::Owned(out)
+}
+
 /// `s` with control characters escaped (borrowed when there are none).
 pub fn escape_control(s: &str) -> Cow<'_, str> {
     if !s.chars().any(needs_escape) {
@@ -62,6 +94,17 @@ pub fn escape_bytes(b: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn our_colours_pass_other_escapes_do_not() {
+        let painted = "a \x1b[1;31mexpired\x1b[0m b";
+        assert_eq!(escape_control_keep_style(painted), painted);
+        assert_eq!(
+            escape_control_keep_style("x\x1b[2Jy\x1b[31mz"),
+            "x\\x1b[2Jy\\x1b[31mz"
+        );
+        assert_eq!(escape_control_keep_style("\x1b[32m\r"), "\x1b[32m\\x0d");
+    }
 
     #[test]
     fn controls_are_escaped_and_text_is_kept() {
