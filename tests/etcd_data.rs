@@ -78,12 +78,13 @@ fn get_shows_the_corpus_pod_and_job() {
     r.expect_code(0);
     let out = &r.stdout;
     assert!(out.contains("v1 Pod default/pi-dqtsw (protobuf)"), "{out}");
+    // The object as kubectl -o yaml shows it (auger's yaml/pod.yaml).
     assert!(out.contains(&format!(
-        "uid:               {}",
+        "    uid: {}",
         want["metadata"]["uid"].as_str().unwrap()
     )));
     assert!(
-        out.contains("creationTimestamp: 2017-06-27T16:35:34Z"),
+        out.contains("  creationTimestamp: \"2017-06-27T16:35:34Z\""),
         "{out}"
     );
     assert!(
@@ -91,7 +92,11 @@ fn get_shows_the_corpus_pod_and_job() {
         "{out}"
     );
     assert!(out.contains("    job-name: pi"), "{out}");
-    assert!(out.contains("batch/v1 Job pi uid=a4acc46c-5b56-11e7-8d4b-42010a800002 controller"));
+    assert!(out.contains("    - apiVersion: batch/v1\n      blockOwnerDeletion: true\n      controller: true\n      kind: Job\n      name: pi\n"), "{out}");
+    assert!(
+        out.contains("      qosClass: Burstable") || out.contains("  qosClass: Burstable"),
+        "{out}"
+    );
     assert!(out.contains(&format!("value {} bytes", pod.len())), "{out}");
     let revs = format!(
         "create_revision {0}  mod_revision {0}  version 1  lease 0",
@@ -108,9 +113,12 @@ fn get_shows_the_corpus_pod_and_job() {
     );
     assert!(
         r.stdout
-            .contains("uid:               a4acc46c-5b56-11e7-8d4b-42010a800002")
+            .contains("    uid: a4acc46c-5b56-11e7-8d4b-42010a800002")
     );
-    assert!(r.stdout.contains("creationTimestamp: 2017-06-27T16:35:34Z"));
+    assert!(
+        r.stdout
+            .contains("  creationTimestamp: \"2017-06-27T16:35:34Z\"")
+    );
 
     // JSON: the same facts, by field.
     let r = etcd.kinspect(&["etcd", "get", "--prefix", "/registry/", "-o", "json"]);
@@ -352,9 +360,9 @@ fn encrypted_secret_json_and_damaged_values() {
     // A Secret: redacted by default, in every output.
     let r = etcd.kinspect(&["etcd", "get", "/registry/secrets/default/db"]);
     r.expect_code(0);
-    let size = secret("default", "db", "hunter2").len();
+    // Everything but the values: each value is `<redacted: N bytes>`.
     assert!(
-        r.stdout.contains(&format!("<redacted: {size} bytes>")),
+        r.stdout.contains("    password: '<redacted: 7 bytes>'"),
         "{}",
         r.stdout
     );
@@ -384,9 +392,10 @@ fn encrypted_secret_json_and_damaged_values() {
         );
     }
     let r = etcd.kinspect(&["etcd", "get", "/registry/secrets/default/db", "-o", "json"]);
-    let v = &r.json_lines()[0]["value"];
-    assert_eq!(v["format"], "redacted");
-    assert_eq!(v["bytes"], size);
+    let row = &r.json_lines()[0];
+    assert_eq!(row["value"]["format"], "protobuf");
+    assert_eq!(row["object"]["data"]["password"], "<redacted: 7 bytes>");
+    assert_eq!(row["object"]["metadata"]["name"], "db");
     // Encrypted Secret: redacted, but the encryption facts (no secret) shown.
     let r = etcd.kinspect(&["etcd", "get", "/registry/secrets/default/enc"]);
     assert!(
@@ -410,7 +419,12 @@ fn encrypted_secret_json_and_damaged_values() {
         "{}",
         r.stdout
     );
-    assert!(r.stdout.contains("\"hunter2\""), "{}", r.stdout);
+    // Secret data is bytes: base64 in kubectl's YAML.
+    assert!(
+        r.stdout.contains("    password: aHVudGVyMg=="),
+        "{}",
+        r.stdout
+    );
 
     // JSON custom resource.
     let r = etcd.kinspect(&["etcd", "get", "/registry/example.com/widgets/default/w1"]);
@@ -441,11 +455,7 @@ fn encrypted_secret_json_and_damaged_values() {
         "{}",
         r.stdout
     );
-    assert!(
-        r.stdout.contains("  uid:               uid-web-0"),
-        "{}",
-        r.stdout
-    );
+    assert!(r.stdout.contains("    uid: uid-web-0"), "{}", r.stdout);
     assert!(
         r.stdout.contains("the object below is its first"),
         "{}",

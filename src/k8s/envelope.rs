@@ -138,6 +138,23 @@ pub fn decode_with(value: &[u8], opts: &RenderOptions) -> ProtoObject {
                 decode_object_meta(b, raw_at + (b.as_ptr() as usize - raw.as_ptr() as usize))
         {
             obj.metadata = Some(m);
+        } else if let Some(ApiValue::Obj(_)) = obj.object.as_ref().and_then(|o| o.get("metadata")) {
+            // A cut value: name the object from what was rendered.
+            let field = |k: &str| {
+                obj.object
+                    .as_ref()
+                    .and_then(|o| o.pointer(&["metadata", k]))
+                    .and_then(ApiValue::as_str)
+                    .unwrap_or("")
+                    .to_string()
+            };
+            let meta = ObjectMeta {
+                name: field("name"),
+                namespace: field("namespace"),
+                uid: field("uid"),
+                ..ObjectMeta::default()
+            };
+            obj.metadata = Some(meta);
         }
         if obj.error.is_none()
             && let Some(p) = obj.problems.first()

@@ -458,8 +458,13 @@ impl Decoded {
                     out.push(format!("!! {e}"));
                 }
                 if let Some(object) = &p.object {
-                    for p in &p.problems {
-                        out.push(format!("!! {p}"));
+                    // The envelope's error is already out (above).
+                    for (i, problem) in p.problems.iter().enumerate() {
+                        let shown = i == 0
+                            && p.error.as_deref() == Some(format!("object: {problem}").as_str());
+                        if !shown {
+                            out.push(format!("!! {problem}"));
+                        }
                     }
                     for u in &p.unknown_fields {
                         out.push(format!("# {u}"));

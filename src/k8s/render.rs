@@ -182,6 +182,27 @@ impl Ctx {
                 Ok(f) => f,
                 Err(e) => {
                     self.problem(format!("{} stops: {e}", msg.short_name()));
+                    // A message cut short: render the part that is there.
+                    if let DecodeError::LengthPastEnd { offset, field, .. } = e
+                        && let Some((pos, f)) = msg.field(field)
+                        && let Ty::Msg(child) = f.ty
+                        && f.card != Card::Map
+                        && let Some(mut at) = offset.checked_sub(base)
+                        && read_varint(buf, &mut at).is_ok()
+                        && let Some(part) = buf.get(at..)
+                    {
+                        if f.go == Go::Inline {
+                            slots[pos] =
+                                Slot::Inline(self.message(part, base + at, child, depth + 1));
+                        } else {
+                            let v = self.message_value(part, base + at, child, depth + 1);
+                            match (&mut slots[pos], f.card) {
+                                (Slot::Many(m), Card::Rep) => m.push(v),
+                                (s, Card::Rep) => *s = Slot::Many(vec![v]),
+                                (s, _) => *s = Slot::One(v),
+                            }
+                        }
+                    }
                     break;
                 }
             };
