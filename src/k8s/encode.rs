@@ -173,6 +173,12 @@ impl Encoder {
                         let mut entry = Vec::new();
                         put_len(&mut entry, 1, k.as_bytes());
                         let ip = join(&p, k);
+                        // A nil value (Go writes a nil []byte as null): the
+                        // entry carries the key alone.
+                        if item.is_null() {
+                            put_len(&mut out, f.tag, &entry);
+                            continue;
+                        }
                         match f.ty {
                             Ty::Scalar(s) => put_scalar(&mut entry, 2, s, item, &ip)?,
                             Ty::Msg(child) => {
@@ -456,6 +462,26 @@ mod tests {
         });
         let e = encode_object(&pod).unwrap_err();
         assert_eq!(e.path, "spec.containers[0].ports[0].containerPort");
+    }
+
+    /// Found by the k8s_render fuzz target: a Secret map entry without a
+    /// value renders as `null` (Go's nil []byte) and must encode back.
+    #[test]
+    fn null_map_values_encode() {
+        let s = serde_json::json!({"apiVersion": "v1", "kind": "Secret", "data": {"": null, "a": "YQ=="}});
+        let e = encode_object(&s).unwrap().unwrap();
+        let r = crate::k8s::render::render_object(
+            "v1",
+            "Secret",
+            &e.raw,
+            0,
+            &crate::k8s::render::RenderOptions { show_secrets: true },
+        )
+        .unwrap();
+        assert_eq!(
+            r.object.to_json()["data"],
+            serde_json::json!({"": null, "a": "YQ=="})
+        );
     }
 
     #[test]
