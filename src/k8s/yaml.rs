@@ -110,7 +110,11 @@ fn is_block(s: &str) -> bool {
         && s.chars()
             .all(|c| c == '\n' || (!c.is_control() && c != '\u{feff}'))
         && !s.lines().any(|l| l.ends_with(' ') || l.ends_with('\t'))
-        && !s.starts_with(' ')
+        // The first line with text sets the block's indentation: it must
+        // not start with a space (nor be missing: "\n" alone is quoted).
+        && s.lines()
+            .find(|l| !l.is_empty())
+            .is_some_and(|l| !l.starts_with(' ') && !l.starts_with('\t'))
 }
 
 /// `|`, `|-` or `|+` and the lines, indented to `ind`.
@@ -472,6 +476,11 @@ mod tests {
             ("g".into(), ApiValue::Null),
             ("h".into(), s("#hash")),
             ("i".into(), s("2001-12-14")),
+            // Found by the k8s_render fuzz target: newlines only, and a
+            // first line of text that starts with spaces.
+            ("j".into(), s("\n")),
+            ("k".into(), s("\n\n")),
+            ("l".into(), s("\n  indented\nx")),
         ]);
         let text = to_yaml(&v);
         let back: serde_json::Value = serde_norway::from_str(&text).expect("valid YAML");
