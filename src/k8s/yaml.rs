@@ -108,7 +108,7 @@ fn write_seq(out: &mut String, a: &[ApiValue], ind: usize) {
 fn is_block(s: &str) -> bool {
     s.contains('\n')
         && s.chars()
-            .all(|c| c == '\n' || (!c.is_control() && c != '\u{feff}'))
+            .all(|c| c == '\n' || (!c.is_control() && !matches!(c, '\u{feff}' | '\u{2028}' | '\u{2029}')))
         && !s.lines().any(|l| l.ends_with(' ') || l.ends_with('\t'))
         // The first line with text sets the block's indentation: it must
         // not start with a space (nor be missing: "\n" alone is quoted).
@@ -481,6 +481,7 @@ mod tests {
             ("j".into(), s("\n")),
             ("k".into(), s("\n\n")),
             ("l".into(), s("\n  indented\nx")),
+            ("m".into(), s("a\nb\u{2028}c")),
         ]);
         let text = to_yaml(&v);
         let back: serde_json::Value = serde_norway::from_str(&text).expect("valid YAML");
