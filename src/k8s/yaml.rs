@@ -271,6 +271,9 @@ fn double_quoted(s: &str) -> String {
             '\u{b}' => out.push_str("\\v"),
             '\u{c}' => out.push_str("\\f"),
             '\u{1b}' => out.push_str("\\e"),
+            // YAML 1.1 reads these as line breaks even inside quotes.
+            '\u{2028}' => out.push_str("\\L"),
+            '\u{2029}' => out.push_str("\\P"),
             c if c.is_control() || c == '\u{feff}' => {
                 let n = c as u32;
                 if n <= 0xff {
@@ -482,6 +485,8 @@ mod tests {
             ("k".into(), s("\n\n")),
             ("l".into(), s("\n  indented\nx")),
             ("m".into(), s("a\nb\u{2028}c")),
+            ("n".into(), s("x \u{2029}y")),
+            ("o".into(), s("x \u{85}y")),
         ]);
         let text = to_yaml(&v);
         let back: serde_json::Value = serde_norway::from_str(&text).expect("valid YAML");
