@@ -108,7 +108,7 @@ fn write_seq(out: &mut String, a: &[ApiValue], ind: usize) {
 fn is_block(s: &str) -> bool {
     s.contains('\n')
         && s.chars()
-            .all(|c| c == '\n' || (!c.is_control() && !matches!(c, '\u{feff}' | '\u{2028}' | '\u{2029}')))
+            .all(|c| c == '\n' || yaml_printable(c))
         && !s.lines().any(|l| l.ends_with(' ') || l.ends_with('\t'))
         // The first line with text sets the block's indentation: it must
         // not start with a space (nor be missing: "\n" alone is quoted).
@@ -249,10 +249,16 @@ fn simple_plain(s: &str) -> bool {
     true
 }
 
+/// YAML's printable set (`nb-char` of YAML 1.1/1.2, less the BOM and
+/// the Unicode line separators, which YAML reads as line breaks).
+fn yaml_printable(c: char) -> bool {
+    matches!(c, '\u{20}'..='\u{7e}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
+        && !matches!(c, '\u{feff}' | '\u{2028}' | '\u{2029}')
+}
+
 /// Characters only a double-quoted scalar can carry.
 fn needs_double(s: &str) -> bool {
-    s.chars()
-        .any(|c| c.is_control() || c == '\u{feff}' || c == '\u{2028}' || c == '\u{2029}')
+    !s.chars().all(yaml_printable)
 }
 
 fn double_quoted(s: &str) -> String {
@@ -274,7 +280,7 @@ fn double_quoted(s: &str) -> String {
             // YAML 1.1 reads these as line breaks even inside quotes.
             '\u{2028}' => out.push_str("\\L"),
             '\u{2029}' => out.push_str("\\P"),
-            c if c.is_control() || c == '\u{feff}' => {
+            c if !yaml_printable(c) => {
                 let n = c as u32;
                 if n <= 0xff {
                     out.push_str(&format!("\\x{n:02X}"));
@@ -487,6 +493,8 @@ mod tests {
             ("m".into(), s("a\nb\u{2028}c")),
             ("n".into(), s("x \u{2029}y")),
             ("o".into(), s("x \u{85}y")),
+            ("p".into(), s("a\u{fffe}b\u{ffff}")),
+            ("q".into(), s("a\nb\u{fffe}")),
         ]);
         let text = to_yaml(&v);
         let back: serde_json::Value = serde_norway::from_str(&text).expect("valid YAML");
