@@ -44,9 +44,7 @@ fn write_map(out: &mut String, m: &[(Key, ApiValue)], ind: usize) {
             if i > 0 {
                 indent(out, ind);
             }
-            write_string(out, k);
-            out.push(':');
-            write_value_after_key(out, v, ind);
+            write_entry(out, k, v, ind);
         }
         return;
     }
@@ -54,10 +52,24 @@ fn write_map(out: &mut String, m: &[(Key, ApiValue)], ind: usize) {
         if i > 0 {
             indent(out, ind);
         }
-        write_string(out, k);
-        out.push(':');
-        write_value_after_key(out, v, ind);
+        write_entry(out, k, v, ind);
     }
+}
+
+/// `key: value`; a key too long for YAML's implicit keys (1024
+/// characters) is written as an explicit `? key` entry, as go-yaml does.
+fn write_entry(out: &mut String, k: &str, v: &ApiValue, ind: usize) {
+    let start = out.len();
+    write_string(out, k);
+    if out.len() - start > 1000 {
+        let key_text = out.split_off(start);
+        out.push_str("? ");
+        out.push_str(&key_text);
+        out.push('\n');
+        indent(out, ind);
+    }
+    out.push(':');
+    write_value_after_key(out, v, ind);
 }
 
 /// A value after `key:` at indentation `ind`.
@@ -495,6 +507,11 @@ mod tests {
             ("o".into(), s("x \u{85}y")),
             ("p".into(), s("a\u{fffe}b\u{ffff}")),
             ("q".into(), s("a\nb\u{fffe}")),
+            (
+                "k".repeat(1500).into(),
+                ApiValue::Obj(vec![("x".into(), s("y"))]),
+            ),
+            ("z".repeat(1100).into(), s("v")),
         ]);
         let text = to_yaml(&v);
         let back: serde_json::Value = serde_norway::from_str(&text).expect("valid YAML");
