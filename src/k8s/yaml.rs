@@ -177,8 +177,24 @@ fn float(f: f64) -> String {
         } else {
             "-.inf".into()
         }
-    } else if f.fract() == 0.0 && f.abs() < 1e21 {
+    } else if f.fract() == 0.0 && f.abs() < 1e15 {
         format!("{f:.0}")
+    } else if f.abs() >= 1e15 || (f != 0.0 && f.abs() < 1e-6) {
+        // Exponent form with a dot and a signed exponent, which every YAML
+        // reads as a float (an integer this long would not fit).
+        let e = format!("{f:e}");
+        let (mant, exp) = e.split_once('e').unwrap_or((e.as_str(), "0"));
+        let mant = if mant.contains('.') {
+            mant.to_string()
+        } else {
+            format!("{mant}.0")
+        };
+        let exp = if exp.starts_with('-') {
+            exp.to_string()
+        } else {
+            format!("+{exp}")
+        };
+        format!("{mant}e{exp}")
     } else {
         format!("{f}")
     }
@@ -512,6 +528,9 @@ mod tests {
                 ApiValue::Obj(vec![("x".into(), s("y"))]),
             ),
             ("z".repeat(1100).into(), s("v")),
+            ("f1".into(), ApiValue::Float(1e20)),
+            ("f2".into(), ApiValue::Float(-2.5e-9)),
+            ("f3".into(), ApiValue::Float(1.5)),
         ]);
         let text = to_yaml(&v);
         let back: serde_json::Value = serde_norway::from_str(&text).expect("valid YAML");
