@@ -11,91 +11,13 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
 use common::kinspect;
 
 const EP: &str = "127.0.65.1:2379";
 const AT: &str = "2026-01-02T00:00:00Z";
 const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/k8s/day2-demo.yaml");
 
-struct Etcd {
-    child: Option<Child>,
-    dir: tempfile::TempDir,
-}
-
-impl Etcd {
-    fn data(&self) -> PathBuf {
-        self.dir.path().join("data")
-    }
-
-    fn start() -> Etcd {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let data = dir.path().join("data");
-        let child = Command::new("etcd")
-            .args([
-                "--name",
-                "k",
-                "--data-dir",
-                data.to_str().unwrap(),
-                "--listen-client-urls",
-                "http://127.0.65.1:2379",
-                "--advertise-client-urls",
-                "http://127.0.65.1:2379",
-                "--listen-peer-urls",
-                "http://127.0.65.1:2380",
-                "--initial-advertise-peer-urls",
-                "http://127.0.65.1:2380",
-                "--initial-cluster",
-                "k=http://127.0.65.1:2380",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("etcd (Debian etcd-server) must be installed: scripts/test installs it");
-        let e = Etcd {
-            child: Some(child),
-            dir,
-        };
-        let t = Instant::now();
-        while t.elapsed() < Duration::from_secs(20) {
-            if etcdctl(&["endpoint", "health"]).status.success() {
-                return e;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("etcd did not become healthy on {EP}");
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            // SIGTERM: etcd syncs its db and exits.
-            // SAFETY: kill(2) on our own child's pid.
-            unsafe { libc::kill(c.id() as i32, libc::SIGTERM) };
-            let _ = c.wait();
-        }
-    }
-}
-
-impl Drop for Etcd {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-fn etcdctl(args: &[&str]) -> std::process::Output {
-    Command::new("etcdctl")
-        .env("ETCDCTL_API", "3")
-        .args(["--endpoints", EP])
-        .args(args)
-        .output()
-        .expect("etcdctl")
-}
+use common::single_etcd::SingleEtcd as Etcd;
 
 /// The Challenge-2 disaster Pods: (a) the image that does not exist,
 /// (b) `cpu: 10000m`, (c) the nodeSelector no node matches.
@@ -149,12 +71,12 @@ fn one(s: &str) -> serde_json::Value {
 
 #[test]
 fn the_day2_demo_answers_the_same_from_every_source() {
-    let mut etcd = Etcd::start();
+    let mut etcd = Etcd::start("127.0.65.1");
     let r = kinspect(&["lab", "load", "-f", DEMO, "--endpoints", EP]);
     assert_eq!(r.code, Some(0), "{}", r.describe());
 
     // Stored where an apiserver stores them.
-    let keys = etcdctl(&["get", "/registry/", "--prefix", "--keys-only"]);
+    let keys = etcd.etcdctl(&["get", "/registry/", "--prefix", "--keys-only"]);
     let keys = String::from_utf8_lossy(&keys.stdout);
     for k in [
         "/registry/minions/worker-4",
@@ -173,7 +95,7 @@ fn the_day2_demo_answers_the_same_from_every_source() {
         .collect();
 
     let snap = etcd.dir.path().join("snap.db");
-    let s = etcdctl(&["snapshot", "save", snap.to_str().unwrap()]);
+    let s = etcd.etcdctl(&["snapshot", "save", snap.to_str().unwrap()]);
     assert!(s.status.success(), "{}", String::from_utf8_lossy(&s.stderr));
     let file = ["-f", DEMO];
     let db = ["--db", snap.to_str().unwrap()];

@@ -14,9 +14,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
 
 use common::{Run, kinspect};
 
@@ -24,81 +22,7 @@ const EP: &str = "127.0.63.1:2379";
 const AT: &str = "2026-01-02T00:00:00Z";
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/k8s/cluster.yaml");
 
-struct Etcd {
-    child: Option<Child>,
-    dir: tempfile::TempDir,
-}
-
-impl Etcd {
-    fn data(&self) -> PathBuf {
-        self.dir.path().join("data")
-    }
-
-    fn start() -> Etcd {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let data = dir.path().join("data");
-        let child = Command::new("etcd")
-            .args([
-                "--name",
-                "k",
-                "--data-dir",
-                data.to_str().unwrap(),
-                "--listen-client-urls",
-                "http://127.0.63.1:2379",
-                "--advertise-client-urls",
-                "http://127.0.63.1:2379",
-                "--listen-peer-urls",
-                "http://127.0.63.1:2380",
-                "--initial-advertise-peer-urls",
-                "http://127.0.63.1:2380",
-                "--initial-cluster",
-                "k=http://127.0.63.1:2380",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("etcd (Debian etcd-server) must be installed: scripts/test installs it");
-        let e = Etcd {
-            child: Some(child),
-            dir,
-        };
-        let t = Instant::now();
-        while t.elapsed() < Duration::from_secs(20) {
-            if etcdctl(&["endpoint", "health"]).status.success() {
-                return e;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("etcd did not become healthy on {EP}");
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            // SIGTERM: etcd syncs its db and exits.
-            // SAFETY: kill(2) on our own child's pid.
-            unsafe { libc::kill(c.id() as i32, libc::SIGTERM) };
-            let _ = c.wait();
-        }
-    }
-}
-
-impl Drop for Etcd {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-fn etcdctl(args: &[&str]) -> std::process::Output {
-    Command::new("etcdctl")
-        .env("ETCDCTL_API", "3")
-        .args(["--endpoints", EP])
-        .args(args)
-        .output()
-        .expect("etcdctl")
-}
+use common::single_etcd::SingleEtcd as Etcd;
 
 fn ok(r: Run) -> String {
     assert_eq!(r.code, Some(0), "{}", r.describe());
@@ -170,7 +94,7 @@ const RESOURCES: &[&str] = &[
 
 #[test]
 fn a_stored_cluster_read_from_every_source() {
-    let mut etcd = Etcd::start();
+    let mut etcd = Etcd::start("127.0.63.1");
     let r = kinspect(&["lab", "load", "-f", FIXTURE, "--endpoints", EP]);
     assert_eq!(r.code, Some(0), "{}", r.describe());
     let n = fixture_objects().len();
@@ -181,13 +105,13 @@ fn a_stored_cluster_read_from_every_source() {
     );
 
     // Stored as an apiserver stores them: its keys, the protobuf envelope.
-    let raw = etcdctl(&["get", "/registry/minions/cp-1", "--print-value-only"]);
+    let raw = etcd.etcdctl(&["get", "/registry/minions/cp-1", "--print-value-only"]);
     assert!(
         raw.stdout.starts_with(b"k8s\0\n\x0a\n\x02v1\x12\x04Node"),
         "{:?}",
         &raw.stdout[..20]
     );
-    let keys = etcdctl(&["get", "/registry/", "--prefix", "--keys-only"]);
+    let keys = etcd.etcdctl(&["get", "/registry/", "--prefix", "--keys-only"]);
     let keys = String::from_utf8_lossy(&keys.stdout);
     for k in [
         "/registry/services/specs/default/web",
@@ -331,7 +255,7 @@ kube-system   etcd-cp-1          1/1     Running            1 (31d ago)    31d
 
     // Every source, the same answers.
     let snap = etcd.dir.path().join("snap.db");
-    let s = etcdctl(&["snapshot", "save", snap.to_str().unwrap()]);
+    let s = etcd.etcdctl(&["snapshot", "save", snap.to_str().unwrap()]);
     assert!(s.status.success(), "{}", String::from_utf8_lossy(&s.stderr));
     let live_tables: Vec<String> = RESOURCES.iter().map(|r| get(&live, &[r, "-A"])).collect();
     let snap_arg = ["--db", snap.to_str().unwrap()];

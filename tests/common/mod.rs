@@ -7,6 +7,8 @@
 
 #![allow(dead_code)]
 
+pub mod single_etcd;
+
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
