@@ -870,6 +870,18 @@ async fn get_async(args: GetArgs, opts: &EtcdOptions, format: Format) -> i32 {
         }
     }
     let rev = pager.revision();
+    finish_get(out, &args, format, shown, rev)
+}
+
+/// Ends `etcd get` (live or offline): nothing found is exit 1 with what
+/// was asked; with `--prefix`, the count and revision.
+pub(crate) fn finish_get<W: Write>(
+    mut out: Out<W>,
+    args: &GetArgs,
+    format: Format,
+    shown: u64,
+    rev: i64,
+) -> i32 {
     if shown == 0 {
         let what = if args.prefix {
             format!("no key starts with {:?}", args.target)

@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::etcd_keys::{GetArgs, KeysArgs, KeysSink, finish, plural, print_kv, stdout_out};
+use super::etcd_keys::{
+    GetArgs, KeysArgs, KeysSink, finish, finish_get, plural, print_kv, stdout_out,
+};
 use super::{Common, EXIT_OK, EXIT_PROBLEM, EXIT_USAGE};
 use crate::etcd::EtcdOptions;
 use crate::etcd::offline::snapshot;
@@ -159,23 +161,7 @@ pub fn run_get(args: GetArgs, common: &Common) -> i32 {
             return error(e);
         }
     };
-    if shown == 0 {
-        let what = if args.prefix {
-            format!("no key starts with {:?}", args.target)
-        } else {
-            format!("no key {:?}", args.target)
-        };
-        eprintln!("kinspect: {what} (revision {rev})");
-        return finish(out, EXIT_PROBLEM);
-    }
-    if args.prefix {
-        let s = format!("{} at revision {rev}", plural(shown, "key"));
-        match format {
-            Format::Table | Format::Wide => out.line(&s),
-            Format::Json | Format::Prometheus | Format::Yaml => eprintln!("{s}"),
-        }
-    }
-    finish(out, EXIT_OK)
+    finish_get(out, &args, format, shown, rev)
 }
 
 /// One `etcd get --history -o json` row.
