@@ -355,6 +355,32 @@ impl<W: Write> KeysSink<W> {
         }
     }
 
+    /// Whether keys are folded into groups (the offline reader then tags
+    /// each key with its group during its scan: see
+    /// [`crate::etcd::offline::OfflineStore::tally`]).
+    pub(crate) fn groups_only(&self) -> bool {
+        self.mode == KeysMode::Groups
+    }
+
+    /// Counts one key by its group's [`Groups::tag`]; `slots` remembers
+    /// the group of each tag seen, so `key` is read once per group.
+    pub(crate) fn add_tagged(
+        &mut self,
+        slots: &mut rustc_hash::FxHashMap<u64, u32>,
+        key: &[u8],
+        tag: u64,
+        size: Option<u64>,
+    ) {
+        self.total.keys += 1;
+        if let Some(s) = size {
+            self.total.value_bytes += s;
+            self.total.largest = self.total.largest.max(s);
+        }
+        let groups = &mut self.groups;
+        let slot = *slots.entry(tag).or_insert_with(|| groups.slot(key));
+        self.groups.add_at(slot, size);
+    }
+
     /// Prints groups or tree and the summary; `how` says how the keys were
     /// read (`3 range requests`, `read from FILE`).
     pub(crate) fn finish(mut self, args: &KeysArgs, rev: i64, how: &str) -> i32 {
@@ -836,7 +862,7 @@ async fn get_async(args: GetArgs, opts: &EtcdOptions, format: Format) -> i32 {
     let ep = endpoint(opts);
     let rev = args.rev.unwrap_or(0);
     let spec = if args.prefix {
-        WalkSpec::prefix(args.target.as_bytes(), false, 100, rev)
+        WalkSpec::prefix_values_adaptive(args.target.as_bytes(), rev)
     } else {
         WalkSpec::single(args.target.as_bytes(), rev)
     };
@@ -845,32 +871,73 @@ async fn get_async(args: GetArgs, opts: &EtcdOptions, format: Format) -> i32 {
         ..DecodeOptions::default()
     };
     let mut pager = Pager::new(&client, opts, &ep, spec);
-    let mut out = stdout_out();
-    let mut shown: u64 = 0;
     let limit = args.limit.unwrap_or(u64::MAX);
-    'pages: loop {
-        let kvs = match pager.next_page().await {
-            Ok(Some(kvs)) => kvs,
+    // Two stages on two threads: this one fetches the next page while the
+    // printer thread decodes and writes the previous one (decoding costs
+    // more than fetching; on one thread they took turns). The channel
+    // holds two pages, so memory stays at a few pages whatever the prefix.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Fetched>(2);
+    let printer = std::thread::spawn(move || {
+        let mut out = stdout_out();
+        let mut shown: u64 = 0;
+        let mut rev = 0;
+        'pages: for fetched in rx {
+            let kvs = match fetched {
+                Fetched::Page(kvs, r) => {
+                    rev = r;
+                    kvs
+                }
+                Fetched::Failed => {
+                    let _ = out.finish();
+                    return None;
+                }
+            };
+            for kv in &kvs {
+                if shown >= limit {
+                    break 'pages;
+                }
+                print_kv(&mut out, format, kv, None, &dopts, args.raw);
+                shown += 1;
+            }
+            if out.failed() {
+                break;
+            }
+        }
+        Some(finish_get(out, &args, format, shown, rev))
+    });
+    let mut failure = None;
+    loop {
+        match pager.next_page().await {
+            Ok(Some(kvs)) => {
+                // A closed channel: the printer stopped (limit reached or
+                // stdout closed).
+                if tx.send(Fetched::Page(kvs, pager.revision())).is_err() {
+                    break;
+                }
+            }
             Ok(None) => break,
             Err(e) => {
-                let code = fail(opts, e).await;
-                let _ = out.finish();
-                return code;
+                let _ = tx.send(Fetched::Failed);
+                failure = Some(e);
+                break;
             }
-        };
-        for kv in &kvs {
-            if shown >= limit {
-                break 'pages;
-            }
-            print_kv(&mut out, format, kv, None, &dopts, args.raw);
-            shown += 1;
-        }
-        if out.failed() {
-            break;
         }
     }
-    let rev = pager.revision();
-    finish_get(out, &args, format, shown, rev)
+    drop(tx);
+    let printed = printer.join().unwrap_or(Some(EXIT_PROBLEM));
+    match (failure, printed) {
+        (Some(e), _) => fail(opts, e).await,
+        (None, Some(code)) => code,
+        (None, None) => EXIT_PROBLEM,
+    }
+}
+
+/// What the fetching half of `etcd get --prefix` hands the printing half.
+enum Fetched {
+    /// A page of values and the revision the walk reads at.
+    Page(Vec<KeyValue>, i64),
+    /// The walk failed; the fetching half reports why.
+    Failed,
 }
 
 /// Ends `etcd get` (live or offline): nothing found is exit 1 with what

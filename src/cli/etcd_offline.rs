@@ -17,6 +17,7 @@ use super::etcd_keys::{
 };
 use super::{Common, EXIT_OK, EXIT_PROBLEM, EXIT_USAGE};
 use crate::etcd::EtcdOptions;
+use crate::etcd::keys::Groups;
 use crate::etcd::offline::snapshot;
 use crate::etcd::offline::wal::{ConfChange, EntryType, Record, Terms, WalReader};
 use crate::etcd::offline::{OfflineError, OfflineStore, StoredKvOwned};
@@ -93,7 +94,27 @@ pub fn run_keys(args: KeysArgs, common: &Common) -> i32 {
         Err(c) => return c,
     };
     let mut sink = KeysSink::new(&args, common.output, stdout_out());
-    // Groups and trees do not need key order: skip the sort.
+    if sink.groups_only() {
+        let mut slots = rustc_hash::FxHashMap::default();
+        let r = store.tally(
+            args.prefix.as_bytes(),
+            args.rev,
+            args.sizes,
+            &Groups::tag,
+            &mut |key, tag, size| sink.add_tagged(&mut slots, key, tag, size),
+        );
+        return match r {
+            Ok(stats) => {
+                let how = format!("read from {}", args.offline.shown());
+                sink.finish(&args, stats.revision, &how)
+            }
+            Err(e) => {
+                let _ = sink.out.finish();
+                error(e)
+            }
+        };
+    }
+    // Trees do not need key order: skip the sort.
     let range = if sink.needs_order() {
         OfflineStore::range
     } else {
