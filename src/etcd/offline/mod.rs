@@ -485,7 +485,7 @@ impl OfflineStore {
         rev: Option<i64>,
         sizes: bool,
         tag: &(dyn Fn(&[u8]) -> u64 + Sync),
-        count: &mut dyn FnMut(&[u8], u64, Option<u64>),
+        count: &mut TallyCount<'_>,
     ) -> Result<RangeStats, OfflineError> {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         self.tally_in(prefix, rev, sizes, cores.min(MAX_TALLY_THREADS), tag, count)
@@ -499,7 +499,7 @@ impl OfflineStore {
         sizes: bool,
         threads: usize,
         tag: &(dyn Fn(&[u8]) -> u64 + Sync),
-        count: &mut dyn FnMut(&[u8], u64, Option<u64>),
+        count: &mut TallyCount<'_>,
     ) -> Result<RangeStats, OfflineError> {
         let upto = self.check_rev(rev)?;
         let db = self.bolt()?;
@@ -671,6 +671,10 @@ impl OfflineStore {
         Ok(out)
     }
 }
+
+/// What a [`OfflineStore::tally`] calls for each live key: its key (in the
+/// mapping), its tag, and its value's length when sizes were asked for.
+pub type TallyCount<'c> = dyn FnMut(&[u8], u64, Option<u64>) + 'c;
 
 /// Most threads a [`OfflineStore::tally`] uses.
 const MAX_TALLY_THREADS: usize = 4;
