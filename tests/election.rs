@@ -50,7 +50,10 @@ fn rfc3339_ns(ts: &str) -> i128 {
     let (whole, frac) = clock.split_once('.').unwrap_or((clock, ""));
     let hms: Vec<i128> = whole.split(':').map(|p| p.parse().unwrap()).collect();
     assert_eq!(hms.len(), 3, "{ts}");
-    assert!(frac.len() <= 9 && frac.bytes().all(|b| b.is_ascii_digit()), "{ts}");
+    assert!(
+        frac.len() <= 9 && frac.bytes().all(|b| b.is_ascii_digit()),
+        "{ts}"
+    );
     let frac_ns: i128 = format!("{frac:0<9}").parse().unwrap();
     // Days from the civil date (proleptic Gregorian), after H. Hinnant's
     // days_from_civil.
@@ -74,10 +77,19 @@ fn rfc3339_parser_agrees_with_known_instants() {
     // `date -u -d 2026-11-26T17:40:10Z +%s` = 1795714810; the Unix epoch;
     // a leap day; an offset (RFC 3339 section 5.8's 1996-12-19T16:39:57-08:00
     // is 1996-12-20T00:39:57Z = 851042397).
-    assert_eq!(rfc3339_ns("2026-11-26T17:40:10Z"), 1_795_714_810 * 1_000_000_000);
+    assert_eq!(
+        rfc3339_ns("2026-11-26T17:40:10Z"),
+        1_795_714_810 * 1_000_000_000
+    );
     assert_eq!(rfc3339_ns("1970-01-01T00:00:00.000000001Z"), 1);
-    assert_eq!(rfc3339_ns("2024-02-29T12:00:00Z"), 1_709_208_000 * 1_000_000_000);
-    assert_eq!(rfc3339_ns("1996-12-19T16:39:57-08:00"), 851_042_397 * 1_000_000_000);
+    assert_eq!(
+        rfc3339_ns("2024-02-29T12:00:00Z"),
+        1_709_208_000 * 1_000_000_000
+    );
+    assert_eq!(
+        rfc3339_ns("1996-12-19T16:39:57-08:00"),
+        851_042_397 * 1_000_000_000
+    );
 }
 
 /// One frame as tshark reads it (`-T fields`).
@@ -99,11 +111,22 @@ fn tshark_frames(file: &Path) -> Vec<Frame> {
         .args(["-n", "-r"])
         .arg(file)
         .args(["-Y", "tcp", "-T", "fields"])
-        .args(["-e", "frame.number", "-e", "frame.time_epoch", "-e", "ip.src"])
+        .args([
+            "-e",
+            "frame.number",
+            "-e",
+            "frame.time_epoch",
+            "-e",
+            "ip.src",
+        ])
         .args(["-e", "tcp.srcport", "-e", "tcp.dstport", "-e", "tcp.len"])
         .output()
         .expect("tshark runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| {
@@ -139,7 +162,10 @@ const M2_IP: &str = "127.0.0.2";
 /// microsecond instant `ts_ns` (kinspect prints microseconds).
 fn peer_frame_at<'a>(frames: &'a [Frame], ts_ns: i128, ip: &str) -> Option<&'a Frame> {
     frames.iter().find(|f| {
-        f.ns / 1000 == ts_ns / 1000 && f.src == ip && f.len > 0 && (f.sport == 2380 || f.dport == 2380)
+        f.ns / 1000 == ts_ns / 1000
+            && f.src == ip
+            && f.len > 0
+            && (f.sport == 2380 || f.dport == 2380)
     })
 }
 
@@ -170,7 +196,11 @@ fn assert_term_3_change(changes: &[serde_json::Value], what: &str) {
         (ts - ELECTED_S).abs() < 0.05,
         "{what}: leader established at {ts}, log says {ELECTED_S}"
     );
-    assert_eq!(c["leader_peer_url"], format!("http://{M1_IP}:2380"), "{what}");
+    assert_eq!(
+        c["leader_peer_url"],
+        format!("http://{M1_IP}:2380"),
+        "{what}"
+    );
     if tool("tshark") {
         // The oracle: tshark's frame.time_epoch. The change is dated by a
         // real frame m1 sent on a peer connection, the campaign by an
@@ -184,7 +214,10 @@ fn assert_term_3_change(changes: &[serde_json::Value], what: &str) {
         let campaign_ns = rfc3339_ns(c["campaign_started"].as_str().unwrap());
         let campaign = peer_frame_at(frames, campaign_ns, M1_IP)
             .unwrap_or_else(|| panic!("{what}: no frame from m1 at {}", c["campaign_started"]));
-        assert!(campaign.number < elected.number, "{what}: {campaign:?} {elected:?}");
+        assert!(
+            campaign.number < elected.number,
+            "{what}: {campaign:?} {elected:?}"
+        );
         let last_m2 = frames
             .iter()
             .filter(|f| f.ns < elected.ns && f.src == M2_IP && f.len > 0)

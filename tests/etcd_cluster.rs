@@ -398,7 +398,11 @@ fn check_status(lab: &Lab) -> (String, u64) {
             .iter()
             .find(|v| s(v, "id") == format!("{:x}", o.member_id))
             .unwrap_or_else(|| panic!("no row for etcdctl's member {:x}: {rows:#?}", o.member_id));
-        assert_eq!(s(row, "leader"), format!("{:x}", o.leader), "{row} vs {o:?}");
+        assert_eq!(
+            s(row, "leader"),
+            format!("{:x}", o.leader),
+            "{row} vs {o:?}"
+        );
         assert_eq!(row["raft_term"].as_u64(), Some(o.term), "{row} vs {o:?}");
         assert_eq!(row["is_leader"] == true, o.leader == o.member_id, "{row}");
     }
@@ -489,13 +493,25 @@ fn election_story(lab: &Lab) {
     // The new leader and its term are what etcdctl reads from the two
     // members still up; the previous leader is the member killed.
     let oracle = etcdctl_status(lab);
-    assert_eq!(oracle.len(), 2, "etcdctl rows with {victim} down: {oracle:?}");
+    assert_eq!(
+        oracle.len(),
+        2,
+        "etcdctl rows with {victim} down: {oracle:?}"
+    );
     for o in &oracle {
-        assert_eq!(s(&change, "leader"), format!("{:x}", o.leader), "{change} vs {o:?}");
+        assert_eq!(
+            s(&change, "leader"),
+            format!("{:x}", o.leader),
+            "{change} vs {o:?}"
+        );
         assert_eq!(change["term"].as_u64(), Some(o.term), "{change} vs {o:?}");
         assert_ne!(s(&change, "previous_leader"), format!("{:x}", o.member_id));
     }
-    assert_eq!(s(&change, "previous_leader"), s(&killed, "id"), "{change} vs {killed}");
+    assert_eq!(
+        s(&change, "previous_leader"),
+        s(&killed, "id"),
+        "{change} vs {killed}"
+    );
     for k in [
         "ts",
         "term",

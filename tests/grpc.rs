@@ -149,7 +149,10 @@ fn streaming_latency_spans_the_whole_call() {
     for (kind, want_us) in [("Client_Streaming", 3_005_728), ("Unary", 248)] {
         let cap = corpus.join(format!("grpc-packt/grpc-go-{kind}.pcapng"));
         let want = tshark_latency_ms(&cap, 50051);
-        assert!((want - want_us as f64 / 1000.0).abs() < 1e-9, "{kind}: tshark says {want}");
+        assert!(
+            (want - want_us as f64 / 1000.0).abs() < 1e-9,
+            "{kind}: tshark says {want}"
+        );
         let ev = events(&[], &cap);
         let l = of_type(&ev, "grpc_call")[0]["latency_ms"].as_f64().unwrap();
         assert!((l - want).abs() < 1e-6, "{kind}: {l} != {want}");
@@ -179,7 +182,11 @@ fn tshark_latency_ms(file: &Path, port: u16) -> f64 {
         ])
         .output()
         .expect("tshark runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     let ns = |t: &str| -> i128 {
         let (s, frac) = t.split_once('.').unwrap_or((t, "0"));
