@@ -56,3 +56,126 @@ pub fn capinfos_number(file: &Path, flag: &str, label: &str) -> u64 {
         .and_then(|v| v.parse().ok())
         .unwrap_or_else(|| panic!("capinfos {flag} {}: no {label:?} in {text}", file.display()))
 }
+
+/// SHA-256 of `input` by `openssl dgst -sha256`, lowercase hex.
+pub fn openssl_sha256(input: &str) -> String {
+    use std::io::Write;
+    let mut child = Command::new("openssl")
+        .args(["dgst", "-sha256", "-r"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("openssl runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write to openssl");
+    let out = child.wait_with_output().expect("openssl output");
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.split_whitespace().next().expect("digest").to_string()
+}
+
+/// GREASE values (RFC 8701): 0x0a0a, 0x1a1a, ... 0xfafa.
+fn grease(v: u16) -> bool {
+    v & 0x0f0f == 0x0a0a && v >> 8 == v & 0xff
+}
+
+/// JA4 of every TLS ClientHello in FILE, built from the fields tshark
+/// decodes (version, supported_versions, SNI, cipher suites, extension
+/// types, signature algorithms, ALPN) by the rules of FoxIO's
+/// technical_details/JA4.md, with SHA-256 from openssl. tshark 4.0 has no
+/// JA4 field of its own; this is the independent computation.
+pub fn tshark_ja4(file: &Path, extra: &[&str]) -> Vec<String> {
+    let mut args = extra.to_vec();
+    args.extend(["-Y", "tls.handshake.type == 1"]);
+    let rows = tshark_fields(
+        file,
+        &args,
+        &[
+            "tls.handshake.version",
+            "tls.handshake.extensions.supported_version",
+            "tls.handshake.extensions_server_name",
+            "tls.handshake.ciphersuite",
+            "tls.handshake.extension.type",
+            "tls.handshake.sig_hash_alg",
+            "tls.handshake.extensions_alpn_str",
+        ],
+    );
+    let nums = |s: &str| -> Vec<u16> {
+        s.split(',')
+            .filter(|v| !v.is_empty())
+            .map(|v| match v.strip_prefix("0x") {
+                Some(h) => u16::from_str_radix(h, 16).expect("hex"),
+                None => v.parse().expect("decimal"),
+            })
+            .filter(|v| !grease(*v))
+            .collect()
+    };
+    let hash12 = |s: &str| {
+        if s.is_empty() {
+            "000000000000".to_string()
+        } else {
+            openssl_sha256(s)[..12].to_string()
+        }
+    };
+    let hex_list = |v: &[u16]| {
+        v.iter()
+            .map(|x| format!("{x:04x}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    rows.iter()
+        .map(|r| {
+            let version = nums(&r[1])
+                .into_iter()
+                .max()
+                .or_else(|| nums(&r[0]).first().copied());
+            let version = match version {
+                Some(0x0304) => "13",
+                Some(0x0303) => "12",
+                Some(0x0302) => "11",
+                Some(0x0301) => "10",
+                Some(0x0300) => "s3",
+                _ => "00",
+            };
+            let sni = if r[2].is_empty() { 'i' } else { 'd' };
+            let ciphers = nums(&r[3]);
+            let exts = nums(&r[4]);
+            let alpn = r[6].split(',').next().unwrap_or("");
+            let alpn = match (alpn.chars().next(), alpn.chars().last()) {
+                (Some(f), Some(l)) if f.is_ascii_alphanumeric() && l.is_ascii_alphanumeric() => {
+                    format!("{f}{l}")
+                }
+                (Some(_), Some(_)) => {
+                    let b = alpn.as_bytes();
+                    let (f, l) = (format!("{:02x}", b[0]), format!("{:02x}", b[b.len() - 1]));
+                    format!("{}{}", &f[..1], &l[1..])
+                }
+                _ => "00".to_string(),
+            };
+            let mut sorted_ciphers = ciphers.clone();
+            sorted_ciphers.sort_unstable();
+            let mut sorted_exts: Vec<u16> = exts
+                .iter()
+                .copied()
+                .filter(|e| *e != 0 && *e != 16)
+                .collect();
+            sorted_exts.sort_unstable();
+            let sigs = nums(&r[5]);
+            let mut c_input = hex_list(&sorted_exts);
+            if !sigs.is_empty() {
+                c_input.push('_');
+                c_input.push_str(&hex_list(&sigs));
+            }
+            format!(
+                "t{version}{sni}{:02}{:02}{alpn}_{}_{}",
+                ciphers.len().min(99),
+                exts.len().min(99),
+                hash12(&hex_list(&sorted_ciphers)),
+                hash12(&c_input)
+            )
+        })
+        .collect()
+}
