@@ -11,7 +11,6 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use kinspect::proto::tls::names;
 use serde_json::Value;
 
 /// One row of the oracle's "TLS handshake/alert records" section.
@@ -50,18 +49,37 @@ fn parse_oracle_tls(oracle: &str) -> OracleTls {
                 .or_else(|| f[8].split(',').next())
                 .and_then(hex16);
             let cipher = f[12].split(',').next().and_then(hex16);
+            // Names from tshark's own tables (`tshark -G values`), not ours.
             if let (Some(v), Some(c)) = (version, cipher) {
-                out.server_hellos.push((
-                    names::version_name(v).into_owned(),
-                    names::cipher_name(c).into_owned(),
-                ));
+                let name = |field, v: u16| {
+                    common::oracle::tshark_value_name(field, u64::from(v))
+                        .unwrap_or_else(|| panic!("tshark has no name for {field} {v:#06x}"))
+                };
+                // Draft versions outside the IANA registry (tshark: "TLS
+                // 1.3 (Facebook draft 26)" for 0xfb1a) are printed as
+                // their number by kinspect.
+                let mut version = name("tls.handshake.extensions.supported_version", v);
+                if version.contains("draft") {
+                    version = format!("{v:#06x}");
+                }
+                out.server_hellos
+                    .push((version, name("tls.handshake.ciphersuite", c)));
             }
         }
         if !f[14].is_empty() {
             for (l, d) in f[14].split(',').zip(f[15].split(',')) {
-                if let (Ok(l), Ok(d)) = (l.parse::<u8>(), d.parse::<u8>()) {
-                    out.alerts
-                        .push((names::alert_level_name(l), names::alert_name(d)));
+                if let (Ok(l), Ok(d)) = (l.parse::<u64>(), d.parse::<u64>()) {
+                    // tshark's names ("Fatal", "Protocol Version") in the
+                    // IANA registry's snake_case spelling.
+                    let name = |field, v| {
+                        common::oracle::tshark_value_name(field, v)
+                            .map(|n| common::oracle::snake_words(&n))
+                            .unwrap_or_else(|| panic!("tshark has no name for {field} {v}"))
+                    };
+                    out.alerts.push((
+                        name("tls.alert_message.level", l),
+                        name("tls.alert_message.desc", d),
+                    ));
                 }
             }
         }
@@ -232,6 +250,9 @@ fn every_tls_capture_of_the_summary_is_checked() {
 #[test]
 fn snis_versions_ciphers_certificates_and_alerts_match_tshark() {
     let corpus = require_corpus!();
+    if !common::have_tool("tshark", "-v") {
+        return;
+    }
     let mut compared_certs = 0;
     for (file, extra) in CAPTURES {
         let oracle_text = std::fs::read_to_string(common::oracle_path(&corpus.join(file))).unwrap();
@@ -332,9 +353,19 @@ fn snis_versions_ciphers_certificates_and_alerts_match_tshark() {
         let we_decrypted = rows.iter().any(|r| r["decrypted"] == true);
         let tshark_decrypted =
             oracle_text.contains("tls.keylog_file") || oracle_text.contains("tls.psk");
+        // Every alert record, named or not, is one of ours: the count is
+        // tshark's count of records of content type 21 (alert), read with
+        // the oracle's own options (key log, decode-as).
+        let records = tshark_alert_records(&corpus.join(file), &oracle_text);
+        assert_eq!(
+            ours_all.len(),
+            records,
+            "{file}: tshark counts {records} alert records, we saw {ours_all:?}"
+        );
         if tshark_decrypted && !we_decrypted {
-            assert!(
-                ours_all.len() >= theirs.len(),
+            assert_eq!(
+                ours_all.len(),
+                theirs.len(),
                 "{file}: tshark saw {} alerts (decrypted), we saw {ours_all:?}",
                 theirs.len()
             );
@@ -346,6 +377,38 @@ fn snis_versions_ciphers_certificates_and_alerts_match_tshark() {
         compared_certs >= 30,
         "only {compared_certs} certificates compared"
     );
+}
+
+/// Alert records (content type 21) of a capture as tshark counts them,
+/// run in the capture's folder with the `-o`/`-d` options of the oracle's
+/// TLS command line.
+fn tshark_alert_records(capture: &std::path::Path, oracle_text: &str) -> usize {
+    let section = common::oracle_section(oracle_text, "TLS handshake/alert records").unwrap_or("");
+    let command = section
+        .lines()
+        .find(|l| l.starts_with("$ tshark"))
+        .unwrap_or("");
+    let opts = common::oracle::tshark_options(command);
+    let dir = capture.parent().expect("capture folder");
+    let out = std::process::Command::new("tshark")
+        .current_dir(dir)
+        .args(["-n", "-r"])
+        .arg(capture)
+        .args(&opts)
+        .args(["-Y", "tls.record.content_type == 21", "-T", "fields"])
+        .args(["-E", "occurrence=a", "-e", "tls.record.content_type"])
+        .output()
+        .expect("tshark runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .flat_map(|l| l.split(','))
+        .filter(|t| *t == "21")
+        .count()
 }
 
 fn one(rows: &[Value], file: &str) -> Value {

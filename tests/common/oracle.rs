@@ -179,3 +179,61 @@ pub fn tshark_ja4(file: &Path, extra: &[&str]) -> Vec<String> {
         })
         .collect()
 }
+
+/// tshark's own names for the values of `field` (`tshark -G values`, the
+/// value_string tables compiled into Wireshark's dissectors): value →
+/// name, e.g. `tls.alert_message.desc` 70 → `Protocol Version`. The TLS
+/// tables are read once per test binary.
+pub fn tshark_value_name(field: &str, value: u64) -> Option<String> {
+    use std::collections::HashMap;
+    use std::sync::OnceLock;
+    static TABLE: OnceLock<HashMap<(String, u64), String>> = OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        let out = Command::new("tshark")
+            .args(["-G", "values"])
+            .output()
+            .expect("tshark -G values");
+        let mut m = HashMap::new();
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            let c: Vec<&str> = line.split('\t').collect();
+            if c.len() != 4 || c[0] != "V" || !c[1].starts_with("tls.") {
+                continue;
+            }
+            let v = match c[2].strip_prefix("0x") {
+                Some(h) => u64::from_str_radix(h, 16).ok(),
+                None => c[2].parse().ok(),
+            };
+            if let Some(v) = v {
+                m.insert((c[1].to_string(), v), c[3].to_string());
+            }
+        }
+        assert!(!m.is_empty(), "tshark -G values gave no tls.* value names");
+        m
+    });
+    table.get(&(field.to_string(), value)).cloned()
+}
+
+/// `Protocol Version` → `protocol_version` (the IANA registry's spelling
+/// of TLS alert names, which kinspect prints).
+pub fn snake_words(name: &str) -> String {
+    name.split_whitespace()
+        .map(str::to_ascii_lowercase)
+        .collect::<Vec<_>>()
+        .join("_")
+}
+
+/// The `-o NAME:VALUE` and `-d RULE` options of a tshark command line as
+/// the corpus oracle files record it (`$ tshark -n -r capture.pcap -o
+/// tls.keylog_file:keylog.txt ...`); file names in them are relative to
+/// the capture's folder.
+pub fn tshark_options(command_line: &str) -> Vec<String> {
+    let words: Vec<&str> = command_line.split_whitespace().collect();
+    let mut out = Vec::new();
+    for pair in words.windows(2) {
+        if pair[0] == "-o" || pair[0] == "-d" {
+            out.push(pair[0].to_string());
+            out.push(pair[1].trim_matches('\'').to_string());
+        }
+    }
+    out
+}
