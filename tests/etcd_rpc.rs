@@ -915,3 +915,44 @@ fn remaining_fixtures_decode_to_what_their_commands_sent() {
         assert!(r.ends_with("4: 1\n"), "{n}: {r}");
     }
 }
+
+/// Every fixture's bytes are a gRPC message tshark itself extracts from
+/// the capture they came from (`grpc.message_data` of etcd-client.pcap
+/// with the three client ports decoded as HTTP/2): the fixtures are the
+/// wire, not something we wrote.
+#[test]
+fn every_fixture_is_a_message_tshark_reads_in_the_capture() {
+    if !common::have_tool("tshark", "-v") {
+        return;
+    }
+    let rows = common::oracle::tshark_fields(
+        &fixture_dir().join("etcd-client.pcap"),
+        &[
+            "-d",
+            "tcp.port==2379,http2",
+            "-d",
+            "tcp.port==22379,http2",
+            "-d",
+            "tcp.port==32379,http2",
+            "-Y",
+            "grpc",
+            "-E",
+            "occurrence=a",
+        ],
+        &["grpc.message_data"],
+    );
+    let messages: std::collections::BTreeSet<String> = rows
+        .iter()
+        .flat_map(|r| r[0].split(','))
+        .map(|m| m.replace(':', ""))
+        .collect();
+    let names = all_fixtures();
+    assert_eq!(names.len(), 61);
+    for n in &names {
+        let (_, bytes) = fixture(n);
+        assert!(
+            messages.contains(&hex::encode(&bytes)),
+            "{n} is not in the capture"
+        );
+    }
+}
