@@ -947,7 +947,7 @@ fn every_fixture_is_a_message_tshark_reads_in_the_capture() {
         .map(|m| m.replace(':', ""))
         .collect();
     let names = all_fixtures();
-    assert_eq!(names.len(), 61);
+    assert_eq!(names.len(), 58);
     for n in &names {
         let (_, bytes) = fixture(n);
         assert!(
