@@ -237,3 +237,67 @@ pub fn tshark_options(command_line: &str) -> Vec<String> {
     }
     out
 }
+
+/// The decrypted application data of TCP stream `stream` as tshark's
+/// `-z follow,tls,raw,N` prints it, run in `dir` (so key files named in
+/// `opts` resolve there): (client → server bytes, server → client bytes).
+pub fn tshark_follow_tls(dir: &Path, file: &str, opts: &[&str], stream: u32) -> (Vec<u8>, Vec<u8>) {
+    let out = Command::new("tshark")
+        .current_dir(dir)
+        .args(["-n", "-r", file])
+        .args(opts)
+        .args(["-q", "-z", &format!("follow,tls,raw,{stream}")])
+        .output()
+        .expect("tshark runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    // tshark's node 0 is whoever sent the first data; the client is the
+    // sender of the stream's ClientHello.
+    let hello = Command::new("tshark")
+        .current_dir(dir)
+        .args(["-n", "-r", file])
+        .args(opts)
+        .args([
+            "-Y",
+            &format!("tcp.stream == {stream} && tls.handshake.type == 1"),
+        ])
+        .args(["-T", "fields", "-e", "tcp.srcport"])
+        .output()
+        .expect("tshark runs");
+    let client_port = String::from_utf8_lossy(&hello.stdout)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    let node0_is_client = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Node 0: "))
+        .is_some_and(|addr| addr.ends_with(&format!(":{client_port}")));
+    let (mut client, mut server) = (Vec::new(), Vec::new());
+    let mut body = false;
+    for line in text.lines() {
+        if line.starts_with("Node 1:") {
+            body = true;
+            continue;
+        }
+        if !body || line.starts_with("====") {
+            continue;
+        }
+        let (node1, hex) = match line.strip_prefix('\t') {
+            Some(h) => (true, h),
+            None => (false, line),
+        };
+        let to = if node1 == node0_is_client {
+            &mut server
+        } else {
+            &mut client
+        };
+        to.extend(hex::decode(hex.trim()).expect("tshark follow hex"));
+    }
+    (client, server)
+}
