@@ -164,6 +164,32 @@ fn range_requests_show_prefixes_and_options() {
     let (v, _) = decoded("get-pod.req.hex");
     assert_eq!(v["range"], "/registry/pods/default/web-1");
     assert_eq!(v.get("range_end"), None);
+    // protoc (RangeRequest: key 1, range_end 2, limit 3, revision 4,
+    // keys_only 8, api/etcdserverpb/rpc.proto).
+    protoc_says(
+        "get-prefix-limit-rev.req.hex",
+        &["1: \"/registry/\"", "2: \"/registry0\"", "3: 1", "4: 2"],
+    );
+    protoc_says(
+        "get-from-key-keys-only.req.hex",
+        &["1: \"a\"", "2: \"\\000\"", "8: 1"],
+    );
+    protoc_says("get-pod.req.hex", &["1: \"/registry/pods/default/web-1\""]);
+}
+
+/// Asserts that `protoc --decode_raw` of a fixture has each of `lines`
+/// (trimmed), when protoc is installed.
+fn protoc_says(name: &str, lines: &[&str]) {
+    if !common::have_tool("protoc", "--version") {
+        return;
+    }
+    let text = protoc_decode_raw(&fixture(name).1);
+    for l in lines {
+        assert!(
+            text.lines().any(|t| t.trim() == *l),
+            "{name}: protoc has no {l:?}:\n{text}"
+        );
+    }
 }
 
 #[test]
@@ -217,6 +243,12 @@ fn deletes_say_what_and_how_many() {
     assert_eq!(v["deleted"], 0);
     let (v, _) = decoded("del-plain.resp.hex");
     assert_eq!(v["deleted"], 1);
+    // DeleteRangeResponse.deleted is field 2; zero is left out on the wire.
+    protoc_says("del-plain.resp.hex", &["2: 1"]);
+    if common::have_tool("protoc", "--version") {
+        let t = protoc_decode_raw(&fixture("del-prefix.resp.hex").1);
+        assert!(!t.lines().any(|l| l.starts_with("2: ")), "{t}");
+    }
 }
 
 #[test]
@@ -289,6 +321,21 @@ fn watch_create_and_events() {
         revs,
         [(2, "v1 Pod default/web-1"), (8, "v1 Pod default/web-1")]
     );
+    // protoc: Event.type 1 = DELETE; KeyValue mod_revision (3) 9 and 10.
+    protoc_says(
+        "watch-prefix.resp-2.hex",
+        &[
+            "1: \"/registry/configmaps/default/cm1\"",
+            "3: 9",
+            "5: \"v1\"",
+        ],
+    );
+    protoc_says("watch-prefix.resp-3.hex", &["1: 1", "3: 10"]);
+    // WatchRequest.create_request (1): key 1, start_revision 3.
+    protoc_says(
+        "watch-from-rev.req.hex",
+        &["1: \"/registry/pods/\"", "3: 1"],
+    );
 }
 
 #[test]
@@ -315,6 +362,11 @@ fn lease_calls_carry_the_granted_id_in_hex() {
     assert_eq!(v["granted_ttl"], 60);
     let (v, _) = decoded("lease-list.resp.hex");
     assert_eq!(v["leases"], json!([LEASE]));
+    // protoc: LeaseGrantResponse ID (2) and TTL (3); the request's TTL (1).
+    let id = u64::from_str_radix(LEASE, 16).unwrap().to_string();
+    protoc_says("lease-grant.resp.hex", &[&format!("2: {id}"), "3: 60"]);
+    protoc_says("lease-grant.req.hex", &["1: 60"]);
+    protoc_says("lease-keepalive.req.hex", &[&format!("1: {id}")]);
 }
 
 #[test]
@@ -352,6 +404,18 @@ fn member_lists_match_the_lab() {
     assert_eq!(
         line,
         format!("MemberList: 3 members: m2 {M2}, m1 {M1}, m3 {M3} (term 2, member {M1})")
+    );
+    // protoc: Member ID (1) and name (2) in the same order.
+    let dec = |h: &str| u64::from_str_radix(h, 16).unwrap().to_string();
+    protoc_says(
+        "member-list.resp.hex",
+        &[
+            &format!("1: {}", dec(M2)),
+            &format!("1: {}", dec(M1)),
+            &format!("1: {}", dec(M3)),
+            "2: \"m1\"",
+            "3: \"http://127.0.71.1:22380\"",
+        ],
     );
     let (v, line) = decoded("member-add.req.hex");
     assert_eq!(v["peer_urls"], json!(["http://127.0.71.1:42380"]));
@@ -399,6 +463,15 @@ fn maintenance_status_hash_snapshot_move_leader() {
     let (v, _) = decoded("hashkv.resp.hex");
     assert_eq!(v["hash"], 4114434088u32);
     assert_eq!(v["compact_revision"], 3);
+    // protoc: StatusResponse version (2) and leader (4); HashKVResponse
+    // hash (2, the value `etcdctl endpoint hashkv` printed) and
+    // compact_revision (3).
+    let dec = |h: &str| u64::from_str_radix(h, 16).unwrap().to_string();
+    protoc_says(
+        "status.resp.hex",
+        &["2: \"3.4.23\"", &format!("4: {}", dec(M2))],
+    );
+    protoc_says("hashkv.resp.hex", &["2: 4114434088", "3: 3"]);
     let (v, line) = decoded("snapshot.resp.hex");
     assert_eq!(v["snapshot_bytes"], 24576);
     assert_eq!(line, "Snapshot: 24576 bytes, 0 remaining");
