@@ -821,6 +821,77 @@ fn illustrated_tls13_decrypts_to_ping_pong() {
     // Captured 2022-04-01, after the certificate's notAfter (2019-10-05):
     // the oracle says "valid_at_capture_time: NO (expired)".
     assert_eq!(s["certificates"][0]["expired_at_capture"], true);
+    // tshark decrypts the same 4 bytes each way with the same key log.
+    if common::have_tool("tshark", "-v") {
+        let opts = [
+            "-o",
+            "tls.keylog_file:keylog.txt",
+            "-d",
+            "tcp.port==8400,tls",
+        ];
+        let (c, sv) = common::oracle::tshark_follow_tls(
+            &corpus.join("illustrated-tls13"),
+            "capture.pcap",
+            &opts,
+            0,
+        );
+        assert_eq!((c.as_slice(), sv.as_slice()), (&b"ping"[..], &b"pong"[..]));
+    }
+}
+
+/// Alerts as tshark reads them (with `opts`; file names in them absolute):
+/// (client port, sent by the client, level, description), the names
+/// from tshark's own tables in snake_case.
+fn tshark_alerts(pcap: &Path, server_port: u16, opts: &[&str]) -> Vec<(u16, bool, String, String)> {
+    let mut args = vec!["-d".to_string(), format!("tcp.port=={server_port},tls")];
+    args.extend(opts.iter().map(|o| o.to_string()));
+    args.extend(["-Y".into(), "tls.alert_message".into()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let rows = common::oracle::tshark_fields(
+        pcap,
+        &args,
+        &[
+            "tcp.srcport",
+            "tcp.dstport",
+            "tls.alert_message.level",
+            "tls.alert_message.desc",
+        ],
+    );
+    let name = |field, v: &str| {
+        let v: u64 = v.parse().expect("number");
+        common::oracle::snake_words(
+            &common::oracle::tshark_value_name(field, v).expect("tshark name"),
+        )
+    };
+    rows.iter()
+        .map(|r| {
+            let (src, dst): (u16, u16) = (r[0].parse().unwrap(), r[1].parse().unwrap());
+            let from_client = dst == server_port;
+            (
+                if from_client { src } else { dst },
+                from_client,
+                name("tls.alert_message.level", &r[2]),
+                name("tls.alert_message.desc", &r[3]),
+            )
+        })
+        .collect()
+}
+
+/// Our alerts of one row in the same shape.
+fn our_alerts(row: &Value, port: u64) -> Vec<(u16, bool, String, String)> {
+    row["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                port as u16,
+                a["from"] == "client",
+                a["level"].as_str().unwrap().to_string(),
+                a["description"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------------
@@ -905,6 +976,21 @@ fn own_capture_expired_etcd_server_certificate() {
             assert!(row["certificates"].as_array().unwrap().is_empty());
         }
     }
+    // Every alert, who sent it, level and name, as tshark reads them.
+    if common::have_tool("tshark", "-v") {
+        let mut ours: Vec<_> = conns
+            .iter()
+            .flat_map(|c| {
+                let port = c["client_port"].as_u64().unwrap();
+                our_alerts(&by_client_port(&rows, port), port)
+            })
+            .collect();
+        let mut theirs = tshark_alerts(&pcap, 2379, &[]);
+        ours.sort();
+        theirs.sort();
+        assert_eq!(ours, theirs);
+        assert_eq!(theirs.len(), 3);
+    }
 }
 
 /// mTLS with a client certificate from an unknown CA: TLS 1.2 shows the
@@ -956,6 +1042,20 @@ fn own_capture_mtls_client_rejected() {
         ),
         (Some("server"), Some("bad_certificate"), Some(true))
     );
+    // With the key log, tshark reads the same two alerts (one in clear,
+    // one decrypted), from the server, fatal bad_certificate.
+    if common::have_tool("tshark", "-v") {
+        let keys_opt = format!("tls.keylog_file:{}", keys.display());
+        let mut theirs = tshark_alerts(&pcap, 2379, &["-o", &keys_opt]);
+        let mut ours: Vec<_> = [tls12_port, tls13_port]
+            .iter()
+            .flat_map(|p| our_alerts(&by_client_port(&rows, *p), *p))
+            .collect();
+        ours.sort();
+        theirs.sort();
+        assert_eq!(ours, theirs);
+        assert_eq!(theirs.len(), 2);
+    }
 }
 
 /// TLS 1.3 etcd traffic with curl's key log, given as a file and embedded
@@ -1058,4 +1158,18 @@ fn illustrated_tls12_decrypts_to_ping_pong() {
     assert_eq!(alert["description"], "close_notify");
     assert_eq!(alert["level"], "warning");
     assert_eq!(alert["encrypted"], true);
+    // tshark with the same key log: "ping", "pong", and the alert's names.
+    if common::have_tool("tshark", "-v") {
+        let dir = corpus.join("illustrated-tls12");
+        let opts = ["-o", "tls.keylog_file:keylog.txt"];
+        let (c, sv) = common::oracle::tshark_follow_tls(&dir, "capture.pcap", &opts, 0);
+        assert_eq!((c.as_slice(), sv.as_slice()), (&b"ping"[..], &b"pong"[..]));
+        let keys = format!("tls.keylog_file:{}", dir.join("keylog.txt").display());
+        let alerts = tshark_alerts(&dir.join("capture.pcap"), 8443, &["-o", &keys]);
+        assert_eq!(alerts.len(), 1, "{alerts:?}");
+        assert_eq!(
+            (alerts[0].2.as_str(), alerts[0].3.as_str()),
+            ("warning", "close_notify")
+        );
+    }
 }
