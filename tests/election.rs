@@ -220,9 +220,12 @@ fn assert_term_3_change(changes: &[serde_json::Value], what: &str) {
         );
         let last_m2 = frames
             .iter()
-            .filter(|f| f.ns < elected.ns && f.src == M2_IP && f.len > 0)
-            .filter(|f| f.sport == 2380 || f.dport == 2380)
-            .last()
+            .rfind(|f| {
+                f.ns < elected.ns
+                    && f.src == M2_IP
+                    && f.len > 0
+                    && (f.sport == 2380 || f.dport == 2380)
+            })
             .expect("m2 sent peer frames");
         let want = (elected.ns - last_m2.ns) as f64 / 1e6;
         let got = c["no_leader_ms"].as_f64().unwrap();

@@ -543,9 +543,7 @@ mod tests {
     }
 
     /// Rules of staging/src/k8s.io/apimachinery/pkg/api/resource/quantity.go
-
     /// (and amount.go, suffix.go), as in the module comment.
-
     #[test]
     fn arithmetic_is_exact() {
         let a = q("100m");
