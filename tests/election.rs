@@ -589,5 +589,60 @@ fn move_leader_then_kill_match_the_truth_file() {
             serde_json::json!([id_of("m2")]),
             "{what}"
         );
+        if tool("tshark") {
+            // tshark's frame times: each change is dated by a frame the
+            // new leader sent from its peer port, and after the kill the
+            // time without a leader runs exactly from the killed leader's
+            // last frame from its peer port (all members share 127.0.72.1).
+            let frames = tshark_frames(&whole);
+            let port_of = |name: &str| -> u16 {
+                let m = truth["members"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|m| m["name"] == name)
+                    .unwrap();
+                m["peer"]
+                    .as_str()
+                    .unwrap()
+                    .rsplit(':')
+                    .next()
+                    .unwrap()
+                    .parse()
+                    .unwrap()
+            };
+            for (c, leader, previous) in [(moved, "m3", "m1"), (elected, "m1", "m3")] {
+                let ts_ns = rfc3339_ns(c["ts"].as_str().unwrap());
+                let at = frames
+                    .iter()
+                    .find(|f| {
+                        f.ns / 1000 == ts_ns / 1000 && f.sport == port_of(leader) && f.len > 0
+                    })
+                    .unwrap_or_else(|| panic!("{what}: no frame from {leader} at {}", c["ts"]));
+                if c["reason"] == "transfer" {
+                    // The old leader keeps talking after a transfer, so
+                    // its last frame does not bound the gap.
+                    continue;
+                }
+                let last = frames
+                    .iter()
+                    .rfind(|f| f.ns < at.ns && f.sport == port_of(previous) && f.len > 0)
+                    .expect("frames from the previous leader");
+                let want = (at.ns - last.ns) as f64 / 1e6;
+                let got = c["no_leader_ms"].as_f64().unwrap();
+                assert!(
+                    (got - want).abs() < 1e-6,
+                    "{what}: no_leader_ms {got}, tshark frames {} - {} = {want}",
+                    at.number,
+                    last.number
+                );
+            }
+            // The truth file's first packet is tshark's first frame.
+            let first_ns = frames[0].ns;
+            assert!(
+                (first_ns as f64 / 1e9 - first).abs() < 1e-6,
+                "{first_ns} vs {first}"
+            );
+        }
     }
 }
