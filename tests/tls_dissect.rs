@@ -276,6 +276,19 @@ fn tls13_without_keys_inferred_completed() {
     let s = session(&reference);
     assert_eq!(s.version.as_deref(), Some("TLS 1.3"));
     assert_eq!(s.cipher.as_deref(), Some("TLS_AES_256_GCM_SHA384"));
+    if common::have_tool("tshark", "-v") {
+        // tshark's name for the ServerHello's suite in capture.pcap.
+        let rows = common::oracle::tshark_fields(
+            &corpus.join("illustrated-tls13/capture.pcap"),
+            &["-d", "tcp.port==8400,tls", "-Y", "tls.handshake.type == 2"],
+            &["tls.handshake.ciphersuite"],
+        );
+        let suite = u64::from_str_radix(rows[0][0].trim_start_matches("0x"), 16).unwrap();
+        assert_eq!(
+            common::oracle::tshark_value_name("tls.handshake.ciphersuite", suite).as_deref(),
+            s.cipher.as_deref()
+        );
+    }
     assert!(s.inferred);
     assert_eq!(
         s.verdict,
@@ -354,6 +367,26 @@ fn tls13_certificate_message_layout() {
         .decode(b64)
         .unwrap();
     assert_eq!(ders[0], der, "the certificate in the message is server.crt");
+    // And it is the certificate tshark decrypts from capture.pcap with the
+    // key log (tls.handshake.certificate).
+    if common::have_tool("tshark", "-v") {
+        let dir = corpus.join("illustrated-tls13");
+        let keys = format!("tls.keylog_file:{}", dir.join("keylog.txt").display());
+        let rows = common::oracle::tshark_fields(
+            &dir.join("capture.pcap"),
+            &[
+                "-o",
+                &keys,
+                "-d",
+                "tcp.port==8400,tls",
+                "-Y",
+                "tls.handshake.certificate",
+            ],
+            &["tls.handshake.certificate"],
+        );
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        assert_eq!(rows[0][0].replace(':', ""), hex::encode(&ders[0]));
+    }
     // The TLS 1.2 layout must not accept it as a list.
     assert_ne!(
         handshake::parse_certificate_list(&msg, false).ok(),
