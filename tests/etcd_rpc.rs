@@ -143,6 +143,20 @@ fn plain_values_show_length_and_a_preview() {
             "Put /registry/leases/kube-node-lease/n1 (12 bytes \"lease-holder\", lease {LEASE})"
         )
     );
+    // protoc: PutRequest key (1), value (2), lease (3).
+    protoc_says(
+        "put-plain.req.hex",
+        &["1: \"plain/key\"", "2: \"hello-world\""],
+    );
+    let id = u64::from_str_radix(LEASE, 16).unwrap();
+    protoc_says(
+        "put-with-lease.req.hex",
+        &[
+            "1: \"/registry/leases/kube-node-lease/n1\"",
+            "2: \"lease-holder\"",
+            &format!("3: {id}"),
+        ],
+    );
 }
 
 #[test]
@@ -268,6 +282,19 @@ fn txn_shows_compares_branches_and_outcome() {
             "Txn (1 compare: mod(/registry/pods/default/web-1) > 0; 2 success ops: Put"
         ),
         "{line}"
+    );
+    // protoc: the Compare is result 1 (GREATER), target 2 (MOD), key 3,
+    // mod_revision 6 = 0 (CompareResult/CompareTarget in rpc.proto); the
+    // success branch ranges over the secret.
+    protoc_says(
+        "txn.req.hex",
+        &[
+            "1: 1",
+            "2: 2",
+            "3: \"/registry/pods/default/web-1\"",
+            "6: 0",
+            "1: \"/registry/secrets/default/s1\"",
+        ],
     );
     let (v, _) = decoded("txn.resp.hex");
     assert_eq!(
