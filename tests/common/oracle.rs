@@ -301,3 +301,36 @@ pub fn tshark_follow_tls(dir: &Path, file: &str, opts: &[&str], stream: u32) -> 
     }
     (client, server)
 }
+
+/// `tshark -z follow,PROTO,raw,N` of FILE: the bytes of tshark's node 0
+/// (the side of the stream's first packet) and of node 1.
+pub fn tshark_follow_nodes(file: &Path, proto: &str, stream: u32) -> (Vec<u8>, Vec<u8>) {
+    let out = Command::new("tshark")
+        .args(["-n", "-r"])
+        .arg(file)
+        .args(["-q", "-z", &format!("follow,{proto},raw,{stream}")])
+        .output()
+        .expect("tshark runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let (mut node0, mut node1) = (Vec::new(), Vec::new());
+    let mut body = false;
+    for line in text.lines() {
+        if line.starts_with("Node 1:") {
+            body = true;
+            continue;
+        }
+        if !body || line.starts_with("====") || line.trim().is_empty() {
+            continue;
+        }
+        match line.strip_prefix('\t') {
+            Some(h) => node1.extend(hex::decode(h.trim()).expect("tshark follow hex")),
+            None => node0.extend(hex::decode(line.trim()).expect("tshark follow hex")),
+        }
+    }
+    (node0, node1)
+}
