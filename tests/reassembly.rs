@@ -1670,6 +1670,9 @@ fn corpus_streams_equal_tshark_follow() {
         return;
     }
     type Side = (IpAddr, u16);
+    /// One stream: its two sides (the first packet's sender first), the
+    /// bytes each side's reassembler delivered, and the reassemblers.
+    type Stream = (Side, Side, [Vec<u8>; 2], [Reassembler; 2]);
     let (mut compared, mut bytes) = (0, 0);
     for file in [
         "wireshark/http-ooo.pcap",
@@ -1680,7 +1683,7 @@ fn corpus_streams_equal_tshark_follow() {
         let path = corpus.join(file);
         let mut src = FileSource::open(&path).expect("open capture");
         // Streams in order of their first packet, as tshark numbers them.
-        let mut streams: Vec<(Side, Side, [Vec<u8>; 2], [Reassembler; 2])> = Vec::new();
+        let mut streams: Vec<Stream> = Vec::new();
         while src.advance().expect("read capture") {
             let packet = src.current();
             let Ok(d) = decode(&packet) else { continue };
