@@ -211,6 +211,23 @@ fn expired_kubelet_client() {
         ["expired 151d ago (2026-01-01T00:00:00.000000Z)"]
     );
     others_clean(&rows, &["kubelet client"]);
+    if have_openssl() {
+        // openssl: notAfter 2026-01-01, and at AT error 10 (expired).
+        let pem = "var/lib/kubelet/pki/kubelet-client-2025-01-01-00-00-00.pem";
+        let d = "kubelet-expired-client";
+        assert_eq!(
+            openssl_x509(&format!("{d}/{pem}"), &["-enddate"]).trim(),
+            "notAfter=Jan  1 00:00:00 2026 GMT"
+        );
+        let args = [
+            "-attime",
+            AT_EPOCH,
+            "-CAfile",
+            "etc/kubernetes/pki/ca.crt",
+            pem,
+        ];
+        assert_eq!(openssl_verify(d, &args), Some((10, 0)));
+    }
 }
 
 #[test]
@@ -224,6 +241,22 @@ fn apiserver_without_the_node_ip() {
         ["missing SAN 192.168.56.10 (the node IP: --advertise-address in kube-apiserver.yaml)"]
     );
     others_clean(&rows, &["apiserver"]);
+    if have_openssl() {
+        // openssl -verify_ip: error 64, IP address mismatch.
+        let args = [
+            "-attime",
+            AT_EPOCH,
+            "-CAfile",
+            "ca.crt",
+            "-verify_ip",
+            "192.168.56.10",
+            "apiserver.crt",
+        ];
+        assert_eq!(
+            openssl_verify("apiserver-missing-node-ip/etc/kubernetes/pki", &args),
+            Some((64, 0))
+        );
+    }
 }
 
 #[test]
@@ -246,6 +279,21 @@ fn client_certificates_signed_by_the_wrong_ca() {
         ["signed by ca (CN=kubernetes), but it must be signed by etcd-ca (CN=etcd-ca)"]
     );
     others_clean(&rows, &["admin.conf", "apiserver-etcd-client"]);
+    if have_openssl() {
+        // openssl: against etcd/ca.crt error 20 (no issuer), against ca.crt OK.
+        let d = "wrong-ca-client/etc/kubernetes/pki";
+        let with = |ca| {
+            [
+                "-attime",
+                AT_EPOCH,
+                "-CAfile",
+                ca,
+                "apiserver-etcd-client.crt",
+            ]
+        };
+        assert_eq!(openssl_verify(d, &with("etcd/ca.crt")), Some((20, 0)));
+        assert_eq!(openssl_verify(d, &with("ca.crt")), None);
+    }
 }
 
 #[test]
@@ -264,6 +312,21 @@ fn keys_that_do_not_match() {
         ]
     );
     others_clean(&rows, &["apiserver", "kubelet client"]);
+    if have_openssl() {
+        // openssl's public keys of certificate and key differ; in the
+        // healthy tree they are the same.
+        for d in ["key-mismatch", "healthy"] {
+            let pki = format!("{d}/etc/kubernetes/pki");
+            let (c, k) = openssl_public_keys(
+                &format!("{pki}/apiserver.crt"),
+                &format!("{pki}/apiserver.key"),
+            );
+            assert_eq!(c == k, d == "healthy", "{d}: apiserver");
+            let pem = format!("{d}/var/lib/kubelet/pki/kubelet-client-2025-12-15-00-00-00.pem");
+            let (c, k) = openssl_public_keys(&pem, &pem);
+            assert_eq!(c == k, d == "healthy", "{d}: kubelet client");
+        }
+    }
 }
 
 #[test]
@@ -283,6 +346,26 @@ fn etcd_certificates_without_the_usages_etcd_needs() {
         ]
     );
     others_clean(&rows, &["etcd-server", "etcd-peer"]);
+    if have_openssl() {
+        // openssl -purpose: error 26 (unsuitable certificate purpose) for
+        // the server as sslserver and the peer as sslclient; the server
+        // is fine as a client.
+        let d = "etcd-eku/etc/kubernetes/pki/etcd";
+        let as_ = |purpose, f| {
+            [
+                "-attime", AT_EPOCH, "-purpose", purpose, "-CAfile", "ca.crt", f,
+            ]
+        };
+        assert_eq!(
+            openssl_verify(d, &as_("sslserver", "server.crt")),
+            Some((26, 0))
+        );
+        assert_eq!(
+            openssl_verify(d, &as_("sslclient", "peer.crt")),
+            Some((26, 0))
+        );
+        assert_eq!(openssl_verify(d, &as_("sslclient", "server.crt")), None);
+    }
 }
 
 #[test]
@@ -347,6 +430,28 @@ fn ca_that_ends_before_its_leaf_and_a_leaf_not_valid_yet() {
         ["its CA CN=short-lived-ca expired 30d ago (2026-09-01T00:00:00.000000Z)"]
     );
     assert_eq!(row(&rows, "future.crt")["status"], "expired");
+    if have_openssl() {
+        // openssl at AT: future.crt error 9 (not yet valid), server.crt OK;
+        // at 2026-10-01 (1790812800): the CA error 10, and server.crt
+        // error 10 at depth 1 (its CA expired).
+        let at = |t, f| ["-attime", t, "-CAfile", "ca.crt", f];
+        assert_eq!(
+            openssl_verify("ca-expiry", &at(AT_EPOCH, "future.crt")),
+            Some((9, 0))
+        );
+        assert_eq!(
+            openssl_verify("ca-expiry", &at(AT_EPOCH, "server.crt")),
+            None
+        );
+        assert_eq!(
+            openssl_verify("ca-expiry", &at("1790812800", "ca.crt")),
+            Some((10, 0))
+        );
+        assert_eq!(
+            openssl_verify("ca-expiry", &at("1790812800", "server.crt")),
+            Some((10, 1))
+        );
+    }
 }
 
 #[test]
@@ -364,6 +469,14 @@ fn weak_key_and_sha1_signature() {
             "signed with sha1WithRSAEncryption: Go (Kubernetes, etcd) rejects SHA-1 and MD5 signatures"
         ]
     );
+    if have_openssl() {
+        // openssl -text: the key size and the signature algorithm.
+        assert!(openssl_x509("weak/rsa1024.crt", &["-text"]).contains("Public-Key: (1024 bit)"));
+        assert!(
+            openssl_x509("weak/sha1.crt", &["-text"])
+                .contains("Signature Algorithm: sha1WithRSAEncryption")
+        );
+    }
 }
 
 #[test]
@@ -399,6 +512,17 @@ fn dates_before_1970_and_after_2049_are_judged() {
         ["expired 1y ago (2060-01-01T00:00:00.000000Z)"]
     );
     assert_eq!(row(&rows, "ca.crt")["status"], "ok");
+    if have_openssl() {
+        // openssl's dates of the same files (GeneralizedTime outside 1950-2049).
+        assert_eq!(
+            openssl_x509("dates/server.crt", &["-startdate", "-enddate"]),
+            "notBefore=Jan  1 00:00:00 1965 GMT\nnotAfter=Jan  1 00:00:00 2060 GMT\n"
+        );
+        assert_eq!(
+            openssl_x509("dates/ca.crt", &["-startdate", "-enddate"]),
+            "notBefore=Jan  1 00:00:00 1955 GMT\nnotAfter=Jan  1 00:00:00 2099 GMT\n"
+        );
+    }
 }
 
 #[test]
@@ -416,6 +540,20 @@ fn kubeadm_ca_that_is_not_a_ca() {
             "issuer CN=kubernetes may not sign certificates (key usage lacks Certificate Sign)"
         ]
     );
+    if have_openssl() {
+        // openssl: error 79 (invalid CA certificate) at depth 1; the CA has
+        // CA:FALSE and no Certificate Sign.
+        let args = ["-attime", AT_EPOCH, "-CAfile", "ca.crt", "apiserver.crt"];
+        assert_eq!(openssl_verify("ca-flags/pki", &args), Some((79, 1)));
+        let ext = openssl_x509(
+            "ca-flags/pki/ca.crt",
+            &["-ext", "basicConstraints,keyUsage"],
+        );
+        assert!(
+            ext.contains("CA:FALSE") && !ext.contains("Certificate Sign"),
+            "{ext}"
+        );
+    }
 }
 
 #[test]
@@ -441,6 +579,20 @@ fn expiring_soon_warns_within_warn_days() {
     ]);
     assert_eq!(row(&rows, "kubelet client")["status"], "warn");
     assert_eq!(row(&rows, "apiserver")["status"], "ok");
+    if have_openssl() {
+        // The end dates the findings count down to, as openssl reads them.
+        assert_eq!(
+            openssl_x509(
+                "healthy/var/lib/kubelet/pki/kubelet-client-2025-12-15-00-00-00.pem",
+                &["-enddate"]
+            ),
+            "notAfter=Dec 15 00:00:00 2123 GMT\n"
+        );
+        assert_eq!(
+            openssl_x509("healthy/etc/kubernetes/pki/apiserver.crt", &["-enddate"]),
+            "notAfter=Jan  1 00:00:00 2124 GMT\n"
+        );
+    }
 }
 
 #[test]
@@ -506,4 +658,77 @@ fn prometheus_text_in_exporter_style() {
     // 2124-01-01T00:00:00Z (date -d 2124-01-01Z +%s)
     assert!(api.ends_with("} 4859740800"), "{api}");
     assert!(text.contains("\nx509_read_errors 0\n"));
+}
+
+// ---- openssl, the oracle for every verdict above that openssl can judge ----
+
+/// `AT` as seconds since the epoch, for `openssl verify -attime`.
+const AT_EPOCH: &str = "1780272000";
+
+/// True when openssl runs; otherwise records a skip (CI has it).
+fn have_openssl() -> bool {
+    common::have_tool("openssl", "version")
+}
+
+/// `openssl verify ARGS` in the scenario folder `dir` (under certs/): None
+/// when it verifies, else openssl's X509 error number and its depth.
+fn openssl_verify(dir: &str, args: &[&str]) -> Option<(u32, u32)> {
+    let out = std::process::Command::new("openssl")
+        .current_dir(certs_dir().join(dir))
+        .arg("verify")
+        .args(args)
+        .output()
+        .expect("openssl runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if out.status.success() {
+        assert!(text.trim_end().ends_with(": OK"), "{text}");
+        return None;
+    }
+    // "error 10 at 0 depth lookup: certificate has expired"
+    let rest = text
+        .split("error ")
+        .skip(1)
+        .find(|t| t.contains(" depth lookup"))
+        .unwrap_or_else(|| panic!("openssl verify {args:?}: {text}"));
+    let w: Vec<&str> = rest.split_whitespace().collect();
+    Some((
+        w[0].parse().expect("error number"),
+        w[2].parse().expect("depth"),
+    ))
+}
+
+/// `openssl x509 -noout ARGS -in FILE` (FILE under certs/).
+fn openssl_x509(file: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new("openssl")
+        .args(["x509", "-noout"])
+        .args(args)
+        .arg("-in")
+        .arg(certs_dir().join(file))
+        .output()
+        .expect("openssl runs");
+    assert!(
+        out.status.success(),
+        "openssl x509 {file}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The public key of a certificate and of a private key, as openssl
+/// writes them (PEM SubjectPublicKeyInfo).
+fn openssl_public_keys(cert: &str, key: &str) -> (String, String) {
+    let from_key = std::process::Command::new("openssl")
+        .args(["pkey", "-pubout", "-in"])
+        .arg(certs_dir().join(key))
+        .output()
+        .expect("openssl runs");
+    assert!(from_key.status.success(), "openssl pkey {key}");
+    (
+        openssl_x509(cert, &["-pubkey"]),
+        String::from_utf8_lossy(&from_key.stdout).into_owned(),
+    )
 }

@@ -88,6 +88,9 @@ fn healthy_has_no_false_alarm() {
     }
 }
 
+/// kubeadm's apiserver port is 6443 (KubeAPIServerPort,
+/// cmd/kubeadm/app/constants/constants.go), the port admin.conf and the
+/// livenessProbe kubeadm writes use.
 #[test]
 fn apiserver_wrong_port() {
     assert_tree(
@@ -111,6 +114,9 @@ fn apiserver_wrong_port() {
     );
 }
 
+/// etcd serves clients on 2379 and peers on 2380 (DefaultListenClientURLs /
+/// DefaultListenPeerURLs, etcd's server/embed/config.go); the apiserver's
+/// --etcd-servers must name the client port.
 #[test]
 fn etcd_servers_on_the_peer_port() {
     assert_tree(
@@ -154,6 +160,29 @@ fn kubelet_expired_client() {
         ],
         1,
     );
+    // openssl agrees the client certificate is expired at AT
+    // (2026-06-01 = 1780272000): X509 error 10.
+    if common::have_tool("openssl", "version") {
+        let out = Command::new("openssl")
+            .current_dir(tree("kubelet-expired-client"))
+            .args([
+                "verify",
+                "-attime",
+                "1780272000",
+                "-CAfile",
+                "etc/kubernetes/pki/ca.crt",
+            ])
+            .arg("var/lib/kubelet/pki/kubelet-client-2025-01-01-00-00-00.pem")
+            .output()
+            .expect("openssl runs");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{text}");
+        assert!(
+            text.contains("error 10 at 0 depth lookup: certificate has expired"),
+            "{text}"
+        );
+    }
 }
 
 #[test]
