@@ -133,9 +133,9 @@ pub enum LabError {
 }
 
 impl LabError {
-    /// 2 for what the user must change (install etcd, flags, the folder);
-    /// 1 when the lab could not do its job.
-    pub fn exit_code(&self) -> i32 {
+    /// The user's for what they must change (install etcd, flags, the
+    /// folder); the lab's when it could not do its job.
+    pub fn blame(&self) -> crate::outcome::Blame {
         match self {
             LabError::NoEtcd
             | LabError::NoOpenssl
@@ -143,8 +143,8 @@ impl LabError {
             | LabError::NoStateDir
             | LabError::NoLab(_)
             | LabError::Mismatch { .. }
-            | LabError::UnknownMember(_) => crate::cli::EXIT_USAGE,
-            _ => crate::cli::EXIT_PROBLEM,
+            | LabError::UnknownMember(_) => crate::outcome::Blame::Invocation,
+            _ => crate::outcome::Blame::Observed,
         }
     }
 }
