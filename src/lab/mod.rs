@@ -322,6 +322,12 @@ impl Lab {
         } else {
             v.push("unset ETCDCTL_CACERT ETCDCTL_CERT ETCDCTL_KEY".to_string());
         }
+        // Every `kinspect lab` command reads it (--dir's default), so a
+        // lab in another folder needs no --dir after the eval.
+        v.push(format!(
+            "export KINSPECT_LAB_DIR={}",
+            shell_quote(&self.dir)
+        ));
         v
     }
 
@@ -937,6 +943,10 @@ mod tests {
             t.env_lines()
                 .iter()
                 .any(|l| l == "export ETCDCTL_CACERT=/state/lab/pki/etcd/ca.crt")
+        );
+        assert_eq!(
+            t.env_lines().last().map(String::as_str),
+            Some("export KINSPECT_LAB_DIR=/state/lab")
         );
         let args = t.etcd_args(&MEMBERS[0]);
         for f in [
