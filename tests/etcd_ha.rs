@@ -1,5 +1,6 @@
 //! etcd reads with members stopped (issue 15): a real three-member lab
-//! (`kinspect lab etcd up`, Debian's etcd-server) on 127.0.41.1, members
+//! (`kinspect lab etcd up`, Debian's etcd-server) per test, on 127.0.41.1
+//! and 127.0.42.1 (no other test file uses them), members
 //! frozen with SIGSTOP (the kernel still accepts connections, nothing
 //! answers: the hardest case for a client) and thawed with SIGCONT by a
 //! Drop guard, then the lab brought down by another.
@@ -23,30 +24,55 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-const IP: &str = "127.0.41.1";
 const PORTS: [u16; 3] = [2379, 22379, 32379];
 const PREFIX: &str = "/registry/hatest/";
 const KEYS: usize = 5;
 
-fn endpoint(port: u16) -> String {
-    format!("http://{IP}:{port}")
+fn endpoint(ip: &str, port: u16) -> String {
+    format!("http://{ip}:{port}")
 }
 
 /// A lab brought down (and purged) when dropped.
 struct Lab {
     dir: tempfile::TempDir,
+    ip: &'static str,
 }
 
 impl Lab {
-    fn up() -> Lab {
+    fn up(ip: &'static str) -> Lab {
         let dir = tempfile::Builder::new()
             .prefix("kinspect-etcd-ha-")
             .tempdir()
             .expect("tempdir");
-        let lab = Lab { dir };
-        let r = common::kinspect(&["lab", "etcd", "up", "--ip", IP, "--dir", lab.dir_str()]);
+        let lab = Lab { dir, ip };
+        let r = common::kinspect(&["lab", "etcd", "up", "--ip", ip, "--dir", lab.dir_str()]);
         assert_eq!(r.code, Some(0), "lab up: {}", r.describe());
         lab
+    }
+
+    fn endpoint(&self, port: u16) -> String {
+        endpoint(self.ip, port)
+    }
+
+    fn all(&self) -> Vec<String> {
+        PORTS.iter().map(|p| self.endpoint(*p)).collect()
+    }
+
+    /// The endpoints in an order that puts `first` first, then the others.
+    fn order(&self, first: u16, rotate: usize) -> Vec<String> {
+        let mut others: Vec<u16> = PORTS.iter().copied().filter(|p| *p != first).collect();
+        others.rotate_left(rotate % 2);
+        let mut v = vec![first];
+        v.extend(others);
+        v.into_iter().map(|p| self.endpoint(p)).collect()
+    }
+
+    fn put_keys(&self) {
+        let all = self.all().join(",");
+        for i in 0..KEYS {
+            let out = etcdctl(&all, &["put", &format!("{PREFIX}k{i}"), &format!("value {i}")]);
+            assert!(out.status.success(), "etcdctl put: {out:?}");
+        }
     }
 
     fn dir_str(&self) -> &str {
@@ -137,49 +163,29 @@ fn etcdctl(endpoints: &str, args: &[&str]) -> std::process::Output {
         .expect("etcdctl runs")
 }
 
-fn put_keys() {
-    let all = PORTS.map(endpoint).join(",");
-    for i in 0..KEYS {
-        let out = etcdctl(
-            &all,
-            &["put", &format!("{PREFIX}k{i}"), &format!("value {i}")],
-        );
-        assert!(out.status.success(), "etcdctl put: {out:?}");
-    }
-}
-
-/// The endpoints in an order that puts `first` first, then the others.
-fn order(first: u16, rotate: usize) -> Vec<String> {
-    let mut others: Vec<u16> = PORTS.iter().copied().filter(|p| *p != first).collect();
-    others.rotate_left(rotate % 2);
-    let mut v = vec![first];
-    v.extend(others);
-    v.into_iter().map(endpoint).collect()
-}
-
 #[test]
 fn one_member_stopped_reads_fail_over_ten_times_out_of_ten() {
     if !common::have_etcd() || !common::have_tool("etcdctl", "version") {
         return;
     }
-    let lab = Lab::up();
-    put_keys();
+    let lab = Lab::up("127.0.41.1");
+    lab.put_keys();
     let members = lab.members();
     assert_eq!(members.len(), 3, "{members:?}");
     // A follower, so that the cluster keeps its leader: what is tested is
     // the client, not an election.
     let (name, pid, _, port) = members.iter().find(|m| !m.2).cloned().expect("a follower");
     let _stopped = Stopped::new(&[pid]);
-    let stopped_ep = endpoint(port);
+    let stopped_ep = lab.endpoint(port);
     let healthy: Vec<u16> = PORTS.iter().copied().filter(|p| *p != port).collect();
     let mut warned = 0;
     for run in 0..10 {
         // Runs 0, 3, 6, 9: the stopped member first; else a healthy one
         // first and the stopped one second or third.
         let eps = if run % 3 == 0 {
-            order(port, run)
+            lab.order(port, run)
         } else {
-            order(healthy[run % 2], run)
+            lab.order(healthy[run % 2], run)
         };
         let t0 = Instant::now();
         let get = etcd(&eps, &["get", PREFIX, "--prefix", "-o", "json"]);
@@ -195,7 +201,7 @@ fn one_member_stopped_reads_fail_over_ten_times_out_of_ten() {
             for r in [&get, &keys] {
                 assert!(
                     r.stderr
-                        .contains(&format!("{stopped_ep}: no answer within 1s"))
+                        .contains(&format!("{stopped_ep}: no answer within 1.0s"))
                         && r.stderr.contains("instead"),
                     "run {run} ({name} stopped): {}",
                     r.describe()
@@ -224,8 +230,8 @@ fn two_members_stopped_quorum_lost_and_serializable_reads() {
     if !common::have_etcd() || !common::have_tool("etcdctl", "version") {
         return;
     }
-    let lab = Lab::up();
-    put_keys();
+    let lab = Lab::up("127.0.42.1");
+    lab.put_keys();
     let members = lab.members();
     assert_eq!(members.len(), 3, "{members:?}");
     // Keep a follower alive; stop the leader and the other follower.
@@ -235,12 +241,12 @@ fn two_members_stopped_quorum_lost_and_serializable_reads() {
         .filter(|m| m.0 != survivor.0)
         .map(|m| m.1)
         .collect();
-    let survivor_ep = endpoint(survivor.3);
+    let survivor_ep = lab.endpoint(survivor.3);
     let _stopped = Stopped::new(&stop);
     // The survivor notices it lost its leader after an election timeout
     // (1 s by default); give it a few.
     std::thread::sleep(Duration::from_secs(3));
-    let all: Vec<String> = PORTS.map(endpoint).to_vec();
+    let all = lab.all();
 
     // Health: the survivor is up without a leader, the others are down.
     let h = etcd(&all, &["health", "-o", "json"]);
@@ -302,7 +308,7 @@ fn two_members_stopped_quorum_lost_and_serializable_reads() {
     for mm in members.iter().filter(|mm| mm.0 != survivor.0) {
         assert!(
             l.stderr
-                .contains(&format!("{} ({}): ", mm.0, endpoint(mm.3))),
+                .contains(&format!("{} ({}): ", mm.0, lab.endpoint(mm.3))),
             "{} not listed: {}",
             mm.0,
             l.describe()
