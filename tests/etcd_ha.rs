@@ -129,6 +129,25 @@ impl Stopped {
             // SAFETY: kill(2) on the pid of an etcd member this test started.
             unsafe { libc::kill(pid, libc::SIGSTOP) };
         }
+        // The stop is asynchronous: wait until /proc says every one is
+        // stopped (state T), so no read can slip in before.
+        let t0 = Instant::now();
+        for &pid in pids {
+            loop {
+                let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+                let state = stat
+                    .rsplit_once(')')
+                    .and_then(|(_, r)| r.trim_start().chars().next());
+                if state == Some('T') {
+                    break;
+                }
+                assert!(
+                    t0.elapsed() < Duration::from_secs(5),
+                    "pid {pid} not stopped: {stat}"
+                );
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
         Stopped(pids.to_vec())
     }
 }

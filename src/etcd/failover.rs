@@ -112,6 +112,12 @@ impl Failover {
                 Ok(c) => self.opts.call(&ep, call(c)).await,
                 Err(e) => Err(e),
             };
+            // A connection closed at once may be a TLS mismatch: the probe
+            // in `explain` tells (and is skipped for plain timeouts).
+            let r = match r {
+                Err(e) => Err(self.opts.explain(e).await),
+                ok => ok,
+            };
             match r {
                 Ok(v) => return Ok(v),
                 Err(e) if e.is_no_answer() => {
@@ -124,7 +130,7 @@ impl Failover {
                     }
                     self.pos += 1;
                 }
-                Err(e) => return Err(self.opts.explain(e).await),
+                Err(e) => return Err(e),
             }
         }
     }
@@ -135,11 +141,22 @@ impl Failover {
 /// majority of voting members answer), or the endpoints tried and why
 /// each failed.
 pub async fn diagnose(opts: &EtcdOptions, tried: Vec<ClientError>) -> ClientError {
-    let none = |tried: Vec<ClientError>| ClientError::NoneAnswered {
-        tried: tried.iter().map(ToString::to_string).collect(),
+    // One endpoint: its own error says it all.
+    let none = |mut tried: Vec<ClientError>| match (tried.pop(), tried.is_empty()) {
+        (Some(only), true) => only,
+        (last, _) => ClientError::NoneAnswered {
+            tried: tried
+                .iter()
+                .chain(last.as_ref())
+                .map(ToString::to_string)
+                .collect(),
+        },
     };
-    let Ok(found) = cluster::discover(opts).await else {
-        return none(tried);
+    let found = match cluster::discover(opts).await {
+        Ok(f) => f,
+        // A certificate or protocol problem says more than "no answer".
+        Err(e) if e.is_config_problem() => return e,
+        Err(_) => return none(tried),
     };
     let rows = cluster::status_all(opts, &found).await;
     let v = cluster::verdict(&rows, &found);
@@ -257,5 +274,18 @@ mod tests {
         for ep in &eps {
             assert!(e.contains(ep.as_str()), "{ep} missing from {e}");
         }
+        // One endpoint: its own error, as before failover existed.
+        let one = EtcdOptions {
+            endpoints: eps[..1].to_vec(),
+            ..opts
+        };
+        let e = Failover::new(&one)
+            .run(|mut c| async move { c.get("x", None).await })
+            .await
+            .err();
+        assert!(
+            matches!(&e, Some(ClientError::Unreachable { endpoint, .. }) if *endpoint == eps[0]),
+            "{e:?}"
+        );
     }
 }
