@@ -62,9 +62,14 @@ pub struct Failover {
 }
 
 impl Failover {
+    /// Over `opts.endpoints` in order, each tried once (an endpoint given
+    /// twice is not waited for twice).
     pub fn new(opts: &EtcdOptions) -> Self {
+        let mut opts = opts.clone();
+        let mut seen = std::collections::HashSet::new();
+        opts.endpoints.retain(|e| seen.insert(e.clone()));
         Failover {
-            opts: opts.clone(),
+            opts,
             pos: 0,
             client: None,
             skipped: Vec::new(),
@@ -274,6 +279,16 @@ mod tests {
         for ep in &eps {
             assert!(e.contains(ep.as_str()), "{ep} missing from {e}");
         }
+        // An endpoint given twice is tried once.
+        let twice = EtcdOptions {
+            endpoints: vec![eps[0].clone(), eps[0].clone()],
+            ..opts.clone()
+        };
+        let e = Failover::new(&twice)
+            .run(|mut c| async move { c.get("x", None).await })
+            .await
+            .err();
+        assert!(matches!(e, Some(ClientError::Unreachable { .. })), "{e:?}");
         // One endpoint: its own error, as before failover existed.
         let one = EtcdOptions {
             endpoints: eps[..1].to_vec(),
