@@ -14,11 +14,12 @@
 use std::io::{BufWriter, Write};
 use std::time::Duration;
 
-use etcd_client::{Client, KeyValue};
+use etcd_client::KeyValue;
 use serde::Serialize;
 
 use super::{Common, EXIT_OK, EXIT_PROBLEM, parse_duration, usage_error};
 use crate::etcd::cluster::peer_port_warning;
+use crate::etcd::failover::{Consistency, Failover};
 use crate::etcd::keys::{
     DEFAULT_KEYS_PAGE, GroupKey, Groups, Pager, Stats, Tree, TreeNode, WalkSpec,
 };
@@ -57,7 +58,24 @@ pub struct KeysArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..))]
     pub rev: Option<i64>,
     #[command(flatten)]
+    pub read: ReadArgs,
+    #[command(flatten)]
     pub offline: super::etcd_offline::OfflineArgs,
+}
+
+/// How a live read is served.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReadArgs {
+    /// l: linearizable (through the leader, newest data; needs quorum);
+    /// s: serializable (the answering member's own data, possibly stale;
+    /// works without quorum), as etcdctl --consistency
+    #[arg(long, value_name = "l|s", default_value = "l", value_parser = parse_consistency)]
+    pub consistency: Consistency,
+}
+
+pub(crate) fn parse_consistency(s: &str) -> Result<Consistency, String> {
+    Consistency::parse(s)
+        .ok_or_else(|| format!("{s:?}: expected l (linearizable) or s (serializable)"))
 }
 
 /// How `keys` groups /registry keys.
@@ -92,6 +110,8 @@ pub struct GetArgs {
     /// Every stored revision of KEY (create/mod revision, version, value size)
     #[arg(long, conflicts_with_all = ["prefix", "rev"])]
     pub history: bool,
+    #[command(flatten)]
+    pub read: ReadArgs,
     #[command(flatten)]
     pub offline: super::etcd_offline::OfflineArgs,
 }
@@ -195,28 +215,28 @@ impl KvLike for crate::etcd::offline::StoredKv<'_> {
     }
 }
 
-fn endpoint(opts: &EtcdOptions) -> String {
-    opts.endpoints.first().cloned().unwrap_or_default()
-}
-
 /// Prints a connection/call error the way every command does and returns
 /// its exit code.
 async fn fail(opts: &EtcdOptions, e: ClientError) -> i32 {
     let e = opts.explain(e).await;
     eprintln!("kinspect: error: {e}");
-    e.exit_code()
+    super::exit_for(e.blame())
 }
 
-/// Connects to the given endpoints. An endpoint that is some member's
-/// peer port (etcd 3.4 answers the client API there too) works, with a
-/// warning saying what it is.
-async fn connect(opts: &EtcdOptions) -> Result<Client, i32> {
-    let mut client = match opts.connect_to(&opts.endpoints).await {
-        Ok(c) => c,
-        Err(e) => return Err(fail(opts, e).await),
-    };
-    let ep = endpoint(opts);
-    if let Ok(list) = opts.call(&ep, client.member_list()).await {
+/// After a read: says which endpoints did not answer and which one did,
+/// and warns when an endpoint given is some member's peer port (etcd 3.4
+/// answers the client API there too).
+async fn say_connection(conn: &mut Failover) {
+    if !conn.skipped.is_empty() {
+        let skipped: Vec<String> = conn.skipped.iter().map(ToString::to_string).collect();
+        eprintln!(
+            "kinspect: warning: {}; read from {} instead",
+            skipped.join("; "),
+            conn.endpoint()
+        );
+    }
+    let endpoints = conn.options().endpoints.clone();
+    if let Ok(list) = conn.run(|mut c| async move { c.member_list().await }).await {
         let members: Vec<Member> = list
             .members()
             .iter()
@@ -228,13 +248,12 @@ async fn connect(opts: &EtcdOptions) -> Result<Client, i32> {
                 is_learner: m.is_learner(),
             })
             .collect();
-        for e in &opts.endpoints {
+        for e in &endpoints {
             if let Some(w) = peer_port_warning(e, &members) {
                 eprintln!("kinspect: warning: {w}");
             }
         }
     }
-    Ok(client)
 }
 
 /// Ends a run: flushes stdout; a closed pipe is a quiet success.
@@ -452,11 +471,6 @@ impl<W: Write> KeysSink<W> {
 }
 
 async fn keys_async(args: KeysArgs, opts: &EtcdOptions, format: Format) -> i32 {
-    let client = match connect(opts).await {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    let ep = endpoint(opts);
     let rev = args.rev.unwrap_or(0);
     let prefix = args.prefix.as_bytes();
     let spec = match (args.sizes, args.page_size) {
@@ -464,8 +478,10 @@ async fn keys_async(args: KeysArgs, opts: &EtcdOptions, format: Format) -> i32 {
         (true, Some(page)) => WalkSpec::prefix(prefix, false, page, rev),
         (true, None) => WalkSpec::prefix_values_adaptive(prefix, rev),
     };
-    let mut pager = Pager::new(&client, opts, &ep, spec);
+    let spec = spec.with_consistency(args.read.consistency);
+    let mut pager = Pager::new(opts, spec);
     let mut sink = KeysSink::new(&args, format, stdout_out());
+    let mut first = true;
     loop {
         let kvs = match pager.next_page().await {
             Ok(Some(kvs)) => kvs,
@@ -476,6 +492,9 @@ async fn keys_async(args: KeysArgs, opts: &EtcdOptions, format: Format) -> i32 {
                 return code;
             }
         };
+        if std::mem::take(&mut first) {
+            say_connection(pager.connection()).await;
+        }
         for kv in &kvs {
             sink.add(kv);
         }
@@ -737,12 +756,19 @@ struct ValueRow<'a> {
     value_base64: Option<String>,
 }
 
-/// Prints one key-value (a `get` result or a watch event).
+/// A watch event's time and a space, or nothing for a replayed event
+/// (its revision says when it was stored).
+fn when(ts: &Option<String>) -> String {
+    ts.as_ref().map(|t| format!("{t} ")).unwrap_or_default()
+}
+
+/// Prints one key-value (a `get` result or a watch event; a live event
+/// carries the time it was seen, a replayed one none).
 pub(crate) fn print_kv<W: Write, K: KvLike>(
     out: &mut Out<W>,
     format: Format,
     kv: &K,
-    event: Option<(&WatchEvent, String)>,
+    event: Option<(&WatchEvent, Option<String>)>,
     dopts: &DecodeOptions,
     raw: bool,
 ) {
@@ -763,7 +789,11 @@ pub(crate) fn print_kv<W: Write, K: KvLike>(
             let key = display_key(kv.key());
             match (&event, &object) {
                 (Some((e, ts)), _) if e.deleted => {
-                    out.line(&format!("# {ts} DELETE {key} revision {}", e.revision()));
+                    out.line(&format!(
+                        "# {}DELETE {key} revision {}",
+                        when(ts),
+                        e.revision()
+                    ));
                 }
                 (_, Some(o)) => {
                     out.line("---");
@@ -783,7 +813,7 @@ pub(crate) fn print_kv<W: Write, K: KvLike>(
         Format::Json | Format::Prometheus => {
             use base64::Engine as _;
             out.json(&ValueRow {
-                ts: event.as_ref().map(|(_, ts)| ts.clone()),
+                ts: event.as_ref().and_then(|(_, ts)| ts.clone()),
                 event: event
                     .as_ref()
                     .map(|(e, _)| if e.deleted { "delete" } else { "put" }),
@@ -805,12 +835,20 @@ pub(crate) fn print_kv<W: Write, K: KvLike>(
             let key = display_key(kv.key());
             match &event {
                 Some((e, ts)) if e.deleted => {
-                    out.line(&format!("{ts} DELETE {key}  revision {}", e.revision()));
+                    out.line(&format!(
+                        "{}DELETE {key}  revision {}",
+                        when(ts),
+                        e.revision()
+                    ));
                     return;
                 }
                 Some((e, ts)) => {
                     let what = if kv.version() == 1 { "CREATE" } else { "PUT" };
-                    out.line(&format!("{ts} {what} {key}  revision {}", e.revision()));
+                    out.line(&format!(
+                        "{}{what} {key}  revision {}",
+                        when(ts),
+                        e.revision()
+                    ));
                 }
                 None => out.line(&key),
             }
@@ -855,22 +893,19 @@ async fn get_async(args: GetArgs, opts: &EtcdOptions, format: Format) -> i32 {
     if args.target.is_empty() && !args.prefix {
         return usage_error("etcd get: KEY is empty (use --prefix '' for every key)");
     }
-    let client = match connect(opts).await {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    let ep = endpoint(opts);
     let rev = args.rev.unwrap_or(0);
     let spec = if args.prefix {
         WalkSpec::prefix_values_adaptive(args.target.as_bytes(), rev)
     } else {
         WalkSpec::single(args.target.as_bytes(), rev)
-    };
+    }
+    .with_consistency(args.read.consistency);
     let dopts = DecodeOptions {
         show_secrets: args.show_secrets,
         ..DecodeOptions::default()
     };
-    let mut pager = Pager::new(&client, opts, &ep, spec);
+    let mut pager = Pager::new(opts, spec);
+    let mut first = true;
     let limit = args.limit.unwrap_or(u64::MAX);
     // Two stages on two threads: this one fetches the next page while the
     // printer thread decodes and writes the previous one (decoding costs
@@ -909,6 +944,9 @@ async fn get_async(args: GetArgs, opts: &EtcdOptions, format: Format) -> i32 {
     loop {
         match pager.next_page().await {
             Ok(Some(kvs)) => {
+                if std::mem::take(&mut first) {
+                    say_connection(pager.connection()).await;
+                }
                 // A closed channel: the printer stopped (limit reached or
                 // stdout closed).
                 if tx.send(Fetched::Page(kvs, pager.revision())).is_err() {
@@ -940,6 +978,20 @@ enum Fetched {
     Failed,
 }
 
+/// For a key that does not start with `/` (`pods`): where Kubernetes
+/// keeps its keys, and the command that lists them.
+fn registry_hint(target: &str) -> String {
+    if target.is_empty() || target.starts_with('/') {
+        return String::new();
+    }
+    let t = target.trim_end_matches('/');
+    if t.contains('/') {
+        format!("; Kubernetes keys live under /registry/, try /registry/{t}")
+    } else {
+        format!("; Kubernetes keys live under /registry/, try /registry/{t}/ --prefix")
+    }
+}
+
 /// Ends `etcd get` (live or offline): nothing found is exit 1 with what
 /// was asked; with `--prefix`, the count and revision.
 pub(crate) fn finish_get<W: Write>(
@@ -955,7 +1007,10 @@ pub(crate) fn finish_get<W: Write>(
         } else {
             format!("no key {:?}", args.target)
         };
-        eprintln!("kinspect: {what} (revision {rev})");
+        eprintln!(
+            "kinspect: {what} (revision {rev}){}",
+            registry_hint(&args.target)
+        );
         return finish(out, EXIT_PROBLEM);
     }
     if args.prefix {
@@ -983,11 +1038,17 @@ pub fn run_watch(args: WatchArgs, opts: &EtcdOptions, common: &Common) -> i32 {
 }
 
 async fn watch_async(args: WatchArgs, opts: &EtcdOptions, format: Format) -> i32 {
-    let client = match connect(opts).await {
+    // The first endpoint that answers, then a watch on it alone.
+    let mut conn = Failover::new(opts);
+    if let Err(e) = conn.run(|mut c| async move { c.member_list().await }).await {
+        return fail(opts, e).await;
+    }
+    say_connection(&mut conn).await;
+    let ep = conn.endpoint().to_string();
+    let client = match opts.connect_to(std::slice::from_ref(&ep)).await {
         Ok(c) => c,
-        Err(code) => return code,
+        Err(e) => return fail(opts, e).await,
     };
-    let ep = endpoint(opts);
     let dopts = DecodeOptions {
         show_secrets: args.show_secrets,
         ..DecodeOptions::default()
@@ -1001,6 +1062,10 @@ async fn watch_async(args: WatchArgs, opts: &EtcdOptions, format: Format) -> i32
         return finish(out, EXIT_OK);
     }
     let prefix = args.target.clone();
+    // Events up to the revision current when the watch started are
+    // history (replayed with --rev): they are shown with their stored
+    // revision, not with the time they happen to be printed at.
+    let now_at = std::cell::Cell::new(i64::MAX);
     let watch = watch_prefix(
         &client,
         opts,
@@ -1008,14 +1073,8 @@ async fn watch_async(args: WatchArgs, opts: &EtcdOptions, format: Format) -> i32
         prefix.as_bytes(),
         args.rev.unwrap_or(0),
         |ev| {
-            print_kv(
-                &mut out,
-                format,
-                &ev.kv,
-                Some((&ev, now())),
-                &dopts,
-                args.raw,
-            );
+            let ts = (ev.revision() > now_at.get()).then(now);
+            print_kv(&mut out, format, &ev.kv, Some((&ev, ts)), &dopts, args.raw);
             seen += 1;
             if seen >= max || out.failed() {
                 Flow::Stop
@@ -1028,6 +1087,7 @@ async fn watch_async(args: WatchArgs, opts: &EtcdOptions, format: Format) -> i32
                 revision,
                 from_revision,
             } => {
+                now_at.set(revision);
                 if from_revision <= revision {
                     eprintln!(
                         "kinspect: watching {prefix:?} from revision {from_revision} (now at {revision})"
@@ -1058,7 +1118,7 @@ async fn watch_async(args: WatchArgs, opts: &EtcdOptions, format: Format) -> i32
     let code = match result {
         Some(Err(e)) => {
             eprintln!("kinspect: error: {e}");
-            e.exit_code()
+            super::exit_for(e.blame())
         }
         _ => {
             eprintln!("kinspect: {}", plural(seen, "event"));
@@ -1066,4 +1126,23 @@ async fn watch_async(args: WatchArgs, opts: &EtcdOptions, format: Format) -> i32
         }
     };
     finish(out, code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::registry_hint;
+
+    #[test]
+    fn keys_without_slash_point_to_registry() {
+        assert_eq!(
+            registry_hint("pods"),
+            "; Kubernetes keys live under /registry/, try /registry/pods/ --prefix"
+        );
+        assert_eq!(
+            registry_hint("pods/default/web"),
+            "; Kubernetes keys live under /registry/, try /registry/pods/default/web"
+        );
+        assert_eq!(registry_hint("/registry/pods"), "");
+        assert_eq!(registry_hint(""), "");
+    }
 }

@@ -160,7 +160,7 @@ pub fn run(args: K8sArgs, common: &Common) -> i32 {
 fn source_error(e: SourceError) -> i32 {
     eprintln!("kinspect: error: {e}");
     match e {
-        SourceError::Etcd(e) => e.exit_code(),
+        SourceError::Etcd(e) => super::exit_for(e.blame()),
         _ => EXIT_USAGE,
     }
 }

@@ -33,6 +33,16 @@ pub const EXIT_PROBLEM: i32 = 1;
 /// Exit code: bad usage or unreadable input.
 pub const EXIT_USAGE: i32 = 2;
 
+/// The exit code for an error, from who has to act on it: the invocation
+/// (2) or the observed system (1). The only place that maps
+/// [`crate::outcome::Blame`] to numbers.
+pub fn exit_for(blame: crate::outcome::Blame) -> i32 {
+    match blame {
+        crate::outcome::Blame::Invocation => EXIT_USAGE,
+        crate::outcome::Blame::Observed => EXIT_PROBLEM,
+    }
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "kinspect",

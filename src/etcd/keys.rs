@@ -15,9 +15,10 @@
 
 use std::collections::BTreeMap;
 
-use etcd_client::{Client, GetOptions, KeyValue, KvClient};
+use etcd_client::{GetOptions, KeyValue};
 
 use super::client::{ClientError, EtcdOptions};
+use super::failover::{Consistency, Failover};
 use crate::k8s::key::{self, prefix_end};
 
 /// Largest gRPC message a page may be (etcd-client's default is 4 MiB;
@@ -60,6 +61,8 @@ pub struct WalkSpec {
     /// With values: size each page from the values seen so far (see
     /// [`VALUES_PAGE_BYTES`]) instead of keeping `page_size`.
     pub adaptive: bool,
+    /// Linearizable (default) or serializable range requests.
+    pub consistency: Consistency,
 }
 
 impl WalkSpec {
@@ -77,6 +80,15 @@ impl WalkSpec {
             page_size,
             revision,
             adaptive: false,
+            consistency: Consistency::Linearizable,
+        }
+    }
+
+    /// The same walk with serializable (or linearizable) range requests.
+    pub fn with_consistency(self, consistency: Consistency) -> Self {
+        WalkSpec {
+            consistency,
+            ..self
         }
     }
 
@@ -98,15 +110,16 @@ impl WalkSpec {
             page_size: 1,
             revision,
             adaptive: false,
+            consistency: Consistency::Linearizable,
         }
     }
 }
 
-/// Reads a range page by page.
-pub struct Pager<'a> {
-    kv: KvClient,
-    opts: &'a EtcdOptions,
-    endpoint: String,
+/// Reads a range page by page, from the first of the given endpoints that
+/// answers (see [`Failover`]): a page that gets no answer is asked again
+/// of the next endpoint, at the walk's pinned revision.
+pub struct Pager {
+    conn: Failover,
     spec: WalkSpec,
     next: Vec<u8>,
     done: bool,
@@ -116,20 +129,22 @@ pub struct Pager<'a> {
     pub keys: u64,
 }
 
-impl<'a> Pager<'a> {
-    /// `endpoint` names the cluster in errors.
-    pub fn new(client: &Client, opts: &'a EtcdOptions, endpoint: &str, spec: WalkSpec) -> Self {
-        let kv = client.kv_client().max_decoding_message_size(MAX_PAGE_BYTES);
+impl Pager {
+    /// A walk over `opts.endpoints`, tried in order.
+    pub fn new(opts: &EtcdOptions, spec: WalkSpec) -> Self {
         Pager {
-            kv,
-            opts,
-            endpoint: endpoint.to_string(),
+            conn: Failover::new(opts),
             next: spec.start.clone(),
             spec,
             done: false,
             pages: 0,
             keys: 0,
         }
+    }
+
+    /// The connection: which endpoint answers, which were skipped.
+    pub fn connection(&mut self) -> &mut Failover {
+        &mut self.conn
     }
 
     /// The revision the walk reads at (known after the first page).
@@ -153,9 +168,17 @@ impl<'a> Pager<'a> {
             if self.spec.keys_only {
                 o = o.with_keys_only();
             }
+            if self.spec.consistency.is_serializable() {
+                o = o.with_serializable();
+            }
+            let key = self.next.clone();
             let r = self
-                .opts
-                .call(&self.endpoint, self.kv.get(self.next.clone(), Some(o)))
+                .conn
+                .run(|c| {
+                    let mut kv = c.kv_client().max_decoding_message_size(MAX_PAGE_BYTES);
+                    let (key, o) = (key.clone(), o.clone());
+                    async move { kv.get(key, Some(o)).await }
+                })
                 .await;
             let mut resp = match r {
                 Ok(r) => r,
