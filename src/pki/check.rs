@@ -27,7 +27,7 @@ use super::kubeadm::{self, KubeadmCa, Manifests, Role};
 use super::kubeconfig::{Kubeconfig, Material, looks_like_kubeconfig};
 use super::load;
 use super::node::NodeRoot;
-use super::verify::{Anchor, VerifyOptions, name_matches, verify};
+use super::verify::{Anchor, VerifyOptions, ca_as_end_entity, name_matches, verify};
 use crate::timestamp::Timestamp;
 
 /// The paths `certs check` reads when given none.
@@ -935,6 +935,13 @@ fn judge_all(entries: Vec<Entry>, opts: &CheckOptions) -> Vec<Row> {
             }
         }
         if let Some(role) = e.role {
+            if let Some(f) = role
+                .needs()
+                .first()
+                .and_then(|(purpose, _)| ca_as_end_entity(&e.cert, *purpose))
+            {
+                findings.push(f);
+            }
             for (purpose, as_) in role.needs() {
                 if !e.cert.allows(&purpose.eku()) {
                     findings.push(Finding::WrongEku {

@@ -57,6 +57,8 @@ use sha2::{Digest, Sha256};
 use x509_parser::prelude::{FromDer, GeneralName, X509Certificate, X509Name};
 use x509_parser::public_key::PublicKey;
 
+use crate::pki::finding::Purpose;
+use crate::pki::verify::ca_as_end_entity;
 use crate::timestamp::{Timestamp, human_duration};
 
 /// Everything that stops a probe before it starts: bad flags, unreadable
@@ -2050,6 +2052,20 @@ fn analyze(
             });
         }
         if i == 0 {
+            // The same rule and words as `certs verify` and `pcap tls`.
+            if let Some(f) = crate::pki::CertInfo::from_der(der)
+                .ok()
+                .and_then(|info| ca_as_end_entity(&info, Purpose::Server))
+            {
+                findings.push(Finding {
+                    severity: Severity::Fail,
+                    code: f.code(),
+                    message: f.to_string(),
+                    hint: Some(
+                        "issue the server a certificate of its own (basicConstraints CA:FALSE), signed by the CA".into(),
+                    ),
+                });
+            }
             match sans_of(c) {
                 None => findings.push(Finding {
                     severity: Severity::Fail,

@@ -65,6 +65,13 @@ pub fn cert_cell(chain: &[CertSummary]) -> String {
     if leaf.self_signed {
         judgement.push("self-signed");
     }
+    if leaf
+        .findings
+        .iter()
+        .any(|f| f.contains("a CA must not be used"))
+    {
+        judgement.push("CA used as end entity");
+    }
     if leaf.findings.iter().any(|f| f.starts_with("SNI ")) {
         judgement.push("SNI not in SANs");
     }

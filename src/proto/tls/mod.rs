@@ -28,6 +28,7 @@ pub mod keylog;
 pub mod names;
 pub mod record;
 pub mod session;
+pub mod starttls;
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -356,6 +357,9 @@ pub struct TlsDissector {
     server_confirmed: bool,
     gave_up: Option<u64>,
     ended: bool,
+    /// The plaintext exchange before the ClientHello, when TLS was found
+    /// after one ([`starttls`]).
+    starttls: Option<starttls::StartTls>,
 }
 
 impl TlsDissector {
@@ -396,7 +400,13 @@ impl TlsDissector {
             server_confirmed: false,
             gave_up: None,
             ended: false,
+            starttls: None,
         }
+    }
+
+    /// Says that the connection began with a plaintext exchange.
+    pub fn set_starttls(&mut self, s: starttls::StartTls) {
+        self.starttls = Some(s);
     }
 
     fn emit(&self, sink: &mut dyn EventSink, ts: Timestamp, dir: Direction, e: TlsEvent) {
@@ -862,7 +872,12 @@ impl TlsDissector {
                     } else {
                         None
                     };
-                    let chain = judge::judge_chain(&ders, ts, sni.as_deref());
+                    let used_as = if dir == Direction::ServerToClient {
+                        crate::pki::finding::Purpose::Server
+                    } else {
+                        crate::pki::finding::Purpose::Client
+                    };
+                    let chain = judge::judge_chain(&ders, ts, sni.as_deref(), used_as);
                     self.dirs[i].certificate_sent = !chain.is_empty();
                     if dir == Direction::ServerToClient {
                         self.server_certs = chain.clone();
@@ -1251,6 +1266,13 @@ impl TlsDissector {
         if let Some(why) = &self.keys_missing {
             evidence.push(format!("not decrypted: {why}"));
         }
+        let prefix = self
+            .starttls
+            .as_ref()
+            .map_or(0, |p| p.client_prefix_bytes + p.server_prefix_bytes);
+        if let Some(p) = &self.starttls {
+            evidence.push(p.sentence());
+        }
         let ch = self.ch.as_ref();
         let sh = self.sh.as_ref();
         SessionSummary {
@@ -1278,7 +1300,8 @@ impl TlsDissector {
             evidence,
             client_to_server: c.counts.clone(),
             server_to_client: s.counts.clone(),
-            skipped_bytes: c.reader.skipped_total + s.reader.skipped_total,
+            skipped_bytes: c.reader.skipped_total + s.reader.skipped_total + prefix,
+            starttls: self.starttls.clone(),
         }
     }
 }
