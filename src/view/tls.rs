@@ -135,6 +135,9 @@ fn row(s: &SessionSummary) -> String {
         .map(|(c, (_, w))| pad(c, *w))
         .collect();
     let mut verdict = s.verdict.clone();
+    if let Some(st) = &s.starttls {
+        verdict.push_str(&format!(" [{}]", st.short()));
+    }
     if !s.evidence.is_empty() && (s.inferred || s.verdict.starts_with("incomplete")) {
         verdict.push_str(&format!(" [{}]", s.evidence.join("; ")));
     }

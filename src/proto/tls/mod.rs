@@ -1270,9 +1270,7 @@ impl TlsDissector {
             .starttls
             .as_ref()
             .map_or(0, |p| p.client_prefix_bytes + p.server_prefix_bytes);
-        if let Some(p) = &self.starttls {
-            evidence.push(p.sentence());
-        }
+
         let ch = self.ch.as_ref();
         let sh = self.sh.as_ref();
         SessionSummary {

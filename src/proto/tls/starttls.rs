@@ -172,16 +172,13 @@ pub struct StartTls {
 }
 
 impl StartTls {
-    /// One sentence for the session's evidence.
-    pub fn sentence(&self) -> String {
-        let what = match (self.protocol, self.command) {
-            (Some(p), Some(c)) => format!("TLS started by {p} {c}"),
-            _ => "TLS found after a plaintext prefix".to_string(),
-        };
-        format!(
-            "{what}: {} plaintext bytes from the client and {} from the server skipped",
-            self.client_prefix_bytes, self.server_prefix_bytes
-        )
+    /// A few words for a table cell: `after SMTP STARTTLS (61 plaintext bytes)`.
+    pub fn short(&self) -> String {
+        let n = self.client_prefix_bytes + self.server_prefix_bytes;
+        match (self.protocol, self.command) {
+            (Some(p), Some(c)) => format!("after {p} {c} ({n} plaintext bytes)"),
+            _ => format!("after {n} plaintext bytes"),
+        }
     }
 }
 
