@@ -360,6 +360,8 @@ pub struct TlsDissector {
     /// The plaintext exchange before the ClientHello, when TLS was found
     /// after one ([`starttls`]).
     starttls: Option<starttls::StartTls>,
+    /// The first handshake message skipped for its size, in words.
+    oversize: Option<String>,
 }
 
 impl TlsDissector {
@@ -401,6 +403,7 @@ impl TlsDissector {
             gave_up: None,
             ended: false,
             starttls: None,
+            oversize: None,
         }
     }
 
@@ -815,15 +818,14 @@ impl TlsDissector {
                 let have = hs.len() - 4;
                 self.dirs[i].hs_discard = len.saturating_sub(have);
                 self.dirs[i].hs.clear();
-                self.notice(
-                    sink,
-                    ts,
-                    dir,
-                    format!(
-                        "handshake message type {typ} announces {len} bytes, over the {} KiB limit: skipped",
-                        MAX_HANDSHAKE_MESSAGE / 1024
-                    ),
+                let words = format!(
+                    "handshake message type {typ} announces {len} bytes, over the {} KiB limit: skipped",
+                    MAX_HANDSHAKE_MESSAGE / 1024
                 );
+                if self.oversize.is_none() {
+                    self.oversize = Some(format!("the {}'s {words}", side_of(dir).name()));
+                }
+                self.notice(sink, ts, dir, words);
                 return;
             }
             if hs.len() < 4 + len {
@@ -1226,7 +1228,12 @@ impl TlsDissector {
                 None => "incomplete: no TLS record in the capture".into(),
             }
         } else if self.ch.is_none() && self.sh.is_none() {
-            "unknown: capture started after the handshake".into()
+            match &self.oversize {
+                // The hello itself was too big to read: not a capture
+                // that joined late.
+                Some(o) => format!("not decoded: {o}"),
+                None => "unknown: capture started after the handshake".into(),
+            }
         } else if self.sh.is_none() {
             if self.hrr {
                 "incomplete: capture ended after HelloRetryRequest".into()
@@ -1265,6 +1272,9 @@ impl TlsDissector {
         }
         if let Some(why) = &self.keys_missing {
             evidence.push(format!("not decrypted: {why}"));
+        }
+        if let Some(o) = &self.oversize {
+            evidence.push(o.clone());
         }
         let prefix = self
             .starttls
