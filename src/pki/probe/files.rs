@@ -27,7 +27,7 @@ pub(super) fn certs_from_bytes(bytes: &[u8]) -> Result<Vec<CertificateDer<'stati
         }
     }
     if out.is_empty() {
-        if bytes.first() == Some(&0x30) && parse(bytes).is_some() {
+        if bytes.first() == Some(&0x30) && crate::pki::CertInfo::from_der(bytes).is_ok() {
             out.push(CertificateDer::from(bytes.to_vec()));
         } else {
             return Err("no certificate found (expected PEM \"BEGIN CERTIFICATE\" blocks or one DER certificate)".into());

@@ -16,25 +16,22 @@
 //! write), so `certs kubelet --probe` and `doctor` can call [`probe`] from
 //! any context, inside a tokio runtime or not.
 //!
-//! Sharing with the rest of `pki`: this file was written while `pki`'s
-//! loader and chain code were being built, so it decodes and judges
-//! certificates with x509-parser directly. The parts to replace with the
-//! shared code once it settles:
-//! - `describe_cert`, `key_of`, `sans_of`, `eku_of`, `sig_alg_name` with
-//!   `pki::CertInfo::from_der` (and `pki::cert::sig_alg_name`);
-//! - `build_path`, `anchor_problem` and the chain part of `analyze` with
-//!   `pki::verify()` (`VerifyOptions`, `Anchor`), keeping the probe's
-//!   wording ("issuer X not sent and not in --cacert");
-//! - `name_in_sans` with `pki::verify::name_matches`, `span_words` with
-//!   `pki::span`/`pki::residual`;
-//! - `certs_from_bytes`, `key_from_bytes` and the kubeconfig reader
-//!   (`from_kubeconfig`) with `pki::load` and `pki`'s kubeconfig module;
-//! - the probe's own `Finding`/`Severity` with `pki::Finding` once that
-//!   enum has variants for handshake outcomes (alerts, not TLS, timeouts).
+//! One certificate model: the chain is decoded as [`crate::pki::CertInfo`]
+//! and judged by [`crate::pki::verify()`] with the server's name and the
+//! serverAuth purpose, so `tls probe`, `certs verify`, `pcap tls` and
+//! `doctor` give the same verdict on the same chain; this module only says
+//! it in the probe's words ([`chain`]) next to the handshake's own
+//! outcomes (alerts, not TLS, timeouts: [`words`]).
+//!
+//! Pieces: [`record`] (what rustls' callbacks saw), [`connect`] (the
+//! handshake driver), [`words`], [`chain`], [`files`] (trust lists, client
+//! identities, kubeconfigs). TODO(pki): read kubeconfigs with
+//! [`crate::pki::kubeconfig`] once it keeps `tls-server-name` and the
+//! token/exec user kinds the probe reports.
 
 use std::fmt;
 use std::io::{self, Read};
-use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -54,11 +51,9 @@ use rustls::{
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use x509_parser::prelude::{FromDer, GeneralName, X509Certificate, X509Name};
-use x509_parser::public_key::PublicKey;
+use x509_parser::prelude::{FromDer, X509Name};
 
 use crate::pki::finding::Purpose;
-use crate::pki::verify::ca_as_end_entity;
 use crate::timestamp::{Timestamp, human_duration};
 
 /// Everything that stops a probe before it starts: bad flags, unreadable
@@ -445,7 +440,6 @@ use chain::*;
 use files::*;
 use record::*;
 
-pub use chain::name_in_sans;
 pub use connect::probe;
 pub use files::{KubeconfigEndpoint, from_kubeconfig};
 use words::*;

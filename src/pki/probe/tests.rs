@@ -33,29 +33,6 @@ fn targets() {
 }
 
 #[test]
-fn san_matching() {
-    let sans: Vec<String> = [
-        "DNS:kubernetes",
-        "DNS:*.svc.local",
-        "IP:10.96.0.1",
-        "IP:::1",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    assert!(name_in_sans("kubernetes", &sans));
-    assert!(name_in_sans("KUBERNETES.", &sans));
-    assert!(name_in_sans("a.svc.local", &sans));
-    assert!(!name_in_sans("a.b.svc.local", &sans));
-    assert!(!name_in_sans("svc.local", &sans));
-    assert!(name_in_sans("10.96.0.1", &sans));
-    assert!(name_in_sans("::1", &sans));
-    assert!(!name_in_sans("127.0.0.1", &sans));
-    // An IP never matches a DNS entry that spells it.
-    assert!(!name_in_sans("10.0.0.1", &["DNS:10.0.0.1".to_string()]));
-}
-
-#[test]
 fn alert_names() {
     assert_eq!(
         alert_name(AlertDescription::CertificateExpired),
