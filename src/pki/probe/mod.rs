@@ -49,7 +49,7 @@ use rustls::{
     AlertDescription, CertificateError, ClientConfig, ClientConnection, DigitallySignedStruct,
     NamedGroup, OtherError, RootCertStore, SignatureScheme,
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 use x509_parser::prelude::{FromDer, X509Name};
 

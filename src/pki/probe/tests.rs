@@ -100,11 +100,13 @@ fn spans() {
 
 #[test]
 fn bad_pem_and_keys_are_errors() {
-    assert!(
-        certs_from_bytes(b"junk")
-            .unwrap_err()
-            .contains("no certificate found")
+    // pki::load's words, as `certs show` says them.
+    assert_eq!(
+        certs_from_bytes(b"junk").unwrap_err(),
+        "no certificate: neither PEM (no -----BEGIN line) nor a DER certificate"
     );
+    let truncated = b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+    assert!(certs_from_bytes(truncated).is_err());
     assert!(
         key_from_bytes(b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n").is_err()
     );
