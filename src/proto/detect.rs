@@ -97,13 +97,15 @@ const MAX_RECORD_BODY: usize = 16384 + 2048;
 /// hello's legacy version 3.x. Used to find TLS after a plaintext prefix
 /// (STARTTLS), where a weaker test would fire on binary protocol bytes.
 pub fn client_hello_at(b: &[u8]) -> HelloAt {
-    let checks: [(usize, fn(u8) -> bool); 4] = [
+    /// A byte position and the test its value must pass.
+    type Check = (usize, fn(u8) -> bool);
+    const CHECKS: [Check; 4] = [
         (0, |x| x == 22),
         (1, |x| x == 3),
         (2, |x| x <= 4),
         (5, |x| x == 1),
     ];
-    for (i, ok) in checks {
+    for (i, ok) in CHECKS {
         match b.get(i) {
             Some(&x) if !ok(x) => return HelloAt::No,
             None => return HelloAt::NeedMore,
@@ -112,7 +114,7 @@ pub fn client_hello_at(b: &[u8]) -> HelloAt {
     }
     // b has at least 6 bytes here.
     let rec_len = usize::from(u16::from_be_bytes([b[3], b[4]]));
-    if rec_len < 4 + MIN_HELLO_BODY || rec_len > MAX_RECORD_BODY {
+    if !(4 + MIN_HELLO_BODY..=MAX_RECORD_BODY).contains(&rec_len) {
         return HelloAt::No;
     }
     let (Some(&h0), Some(&h1), Some(&h2)) = (b.get(6), b.get(7), b.get(8)) else {

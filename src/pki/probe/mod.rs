@@ -25,9 +25,8 @@
 //!
 //! Pieces: [`record`] (what rustls' callbacks saw), [`connect`] (the
 //! handshake driver), [`words`], [`chain`], [`files`] (trust lists, client
-//! identities, kubeconfigs). TODO(pki): read kubeconfigs with
-//! [`crate::pki::kubeconfig`] once it keeps `tls-server-name` and the
-//! token/exec user kinds the probe reports.
+//! identities and kubeconfigs, read with [`crate::pki::load`] and
+//! [`crate::pki::kubeconfig`]).
 
 use std::fmt;
 use std::io::{self, Read};
