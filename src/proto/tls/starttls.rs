@@ -197,11 +197,15 @@ impl Plain {
     fn push(&mut self, bytes: &[u8]) {
         let room = HEAD.saturating_sub(self.head.len());
         self.head.extend_from_slice(&bytes[..room.min(bytes.len())]);
-        self.tail.extend_from_slice(bytes);
-        if self.tail.len() > TAIL {
-            let cut = self.tail.len() - TAIL;
+        // Only the last TAIL bytes are ever copied, so the buffer's
+        // capacity stays under 2 × TAIL whatever the segment sizes.
+        let last = &bytes[bytes.len().saturating_sub(TAIL)..];
+        let keep = TAIL - last.len();
+        if self.tail.len() > keep {
+            let cut = self.tail.len() - keep;
             self.tail.drain(..cut);
         }
+        self.tail.extend_from_slice(last);
         self.total += bytes.len() as u64;
     }
 }
@@ -350,6 +354,22 @@ mod tests {
         ] {
             assert_eq!(find_client_hello(bad), Scan::Absent, "{bad:02x?}");
         }
+    }
+
+    #[test]
+    fn plaintext_kept_is_bounded() {
+        let mut p = Plain::default();
+        p.push(&vec![b'a'; 100_000]);
+        p.push(b"STARTTLS\r\n");
+        assert_eq!(p.total, 100_010);
+        assert_eq!(p.head.len(), HEAD);
+        assert_eq!(p.tail.len(), TAIL);
+        assert!(p.tail.ends_with(b"STARTTLS\r\n"));
+        assert!(p.tail.capacity() <= 2 * TAIL, "{}", p.tail.capacity());
+        for _ in 0..1000 {
+            p.push(b"x");
+        }
+        assert_eq!(p.tail.len(), TAIL);
     }
 
     #[test]
