@@ -478,6 +478,31 @@ fn oversized_handshake_message_is_reported_not_buffered() {
 }
 
 #[test]
+fn sixteen_mib_client_hello_is_said_as_oversize_not_as_a_late_capture() {
+    // A ClientHello announcing 16 MiB - 1 (the largest 24-bit length),
+    // its first 64 KiB sent in full records: skipped and bounded, and the
+    // verdict says why nothing was decoded.
+    let len = (1usize << 24) - 1;
+    let mut msg = vec![1, 0xff, 0xff, 0xff];
+    msg.extend(vec![0u8; 64 * 1024]);
+    let mut stream = Vec::new();
+    for chunk in msg.chunks(16384) {
+        stream.extend([22, 3, 1, (chunk.len() >> 8) as u8, chunk.len() as u8]);
+        stream.extend(chunk);
+    }
+    let events = run(&[(C2S, stream)], IN_2019, &mut lcg(5));
+    let s = session(&events);
+    assert_eq!(
+        s.verdict,
+        format!(
+            "not decoded: the client's handshake message type 1 announces {len} bytes, over the 256 KiB limit: skipped"
+        )
+    );
+    assert!(!s.verdict.contains("capture started after"));
+    assert_eq!(s.client_to_server.records, 5);
+}
+
+#[test]
 fn gap_then_resynchronise() {
     let corpus = require_corpus!();
     let flights = tls12_flights(&corpus);

@@ -65,6 +65,13 @@ pub fn cert_cell(chain: &[CertSummary]) -> String {
     if leaf.self_signed {
         judgement.push("self-signed");
     }
+    if leaf
+        .findings
+        .iter()
+        .any(|f| f.contains("a CA must not be used"))
+    {
+        judgement.push("CA used as end entity");
+    }
     if leaf.findings.iter().any(|f| f.starts_with("SNI ")) {
         judgement.push("SNI not in SANs");
     }
@@ -128,6 +135,9 @@ fn row(s: &SessionSummary) -> String {
         .map(|(c, (_, w))| pad(c, *w))
         .collect();
     let mut verdict = s.verdict.clone();
+    if let Some(st) = &s.starttls {
+        verdict.push_str(&format!(" [{}]", st.short()));
+    }
     if !s.evidence.is_empty() && (s.inferred || s.verdict.starts_with("incomplete")) {
         verdict.push_str(&format!(" [{}]", s.evidence.join("; ")));
     }
