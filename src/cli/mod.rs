@@ -242,16 +242,14 @@ pub fn stderr_is_terminal() -> bool {
     std::io::stderr().is_terminal()
 }
 
-/// `-o yaml` and `-o wide` mean something only where objects are shown.
+/// `-o yaml` means something only where objects are shown (`-o wide`, the
+/// uncut table, is for every table).
 fn check_output_format(cli: &Cli) -> Result<(), &'static str> {
     let etcd_get = matches!(&cli.command, Command::Etcd(a) if a.is_get());
     let k8s =
         matches!(&cli.command, Command::K8s(a) if matches!(a.command, k8s::K8sCommand::Get(_)));
-    let k8s_get =
-        matches!(&cli.command, Command::K8s(a) if matches!(a.command, k8s::K8sCommand::Get(_)));
     match cli.common.output {
         Format::Yaml if !etcd_get && !k8s => Err("-o yaml is for `etcd get` and `k8s get`"),
-        Format::Wide if !k8s_get => Err("-o wide is for `k8s get`"),
         _ => Ok(()),
     }
 }
@@ -275,6 +273,19 @@ pub fn main() -> i32 {
     }
     if let Err(msg) = check_output_format(&cli) {
         return usage_error(msg);
+    }
+    let mut cli = cli;
+    // Tables fit the terminal; `-o wide`, pipes and files are never cut.
+    crate::view::fit::set_limit(match cli.common.output {
+        Format::Table => crate::view::fit::terminal_width(),
+        _ => None,
+    });
+    // `-o wide` is the uncut table everywhere; only `k8s get` also adds
+    // kubectl's wide columns.
+    let k8s_get =
+        matches!(&cli.command, Command::K8s(a) if matches!(a.command, k8s::K8sCommand::Get(_)));
+    if cli.common.output == Format::Wide && !k8s_get {
+        cli.common.output = Format::Table;
     }
     match cli.command {
         Command::Pcap(cmd) => pcap::run(cmd, &cli.common),

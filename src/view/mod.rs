@@ -7,6 +7,7 @@
 pub mod day2;
 pub mod election;
 pub mod events;
+pub mod fit;
 pub mod flows;
 pub mod json;
 pub mod k8s_table;
@@ -39,7 +40,7 @@ pub enum Format {
     Prometheus,
     /// YAML documents, as `kubectl get -o yaml` (etcd get, k8s commands)
     Yaml,
-    /// The table with kubectl's wide columns (k8s get)
+    /// The table uncut, whatever the terminal width (k8s get: also kubectl's wide columns)
     Wide,
 }
 
@@ -57,10 +58,12 @@ impl<W: Write> Out<W> {
 
     /// Writes one line of text for people: control characters in it (from
     /// the wire or a file) are escaped ([`text::escape_control`]), so a
-    /// field can neither drive the terminal nor forge a line.
+    /// field can neither drive the terminal nor forge a line. On a
+    /// terminal the line is held to its width ([`fit::cut_to_limit`]).
     pub fn line(&mut self, s: &str) {
         if self.error.is_none() {
             let s = text::escape_control_keep_style(s);
+            let s = fit::cut_to_limit(&s);
             if let Err(e) = self
                 .w
                 .write_all(s.as_bytes())
@@ -68,6 +71,14 @@ impl<W: Write> Out<W> {
             {
                 self.error = Some(e);
             }
+        }
+    }
+
+    /// A paragraph line: on a terminal wrapped to its width, continuation
+    /// lines indented by `indent` ([`fit::wrap_line`]); else as [`Out::line`].
+    pub fn wrapped(&mut self, s: &str, indent: usize) {
+        for l in fit::wrap_line(s, indent) {
+            self.line(&l);
         }
     }
 
