@@ -9,7 +9,6 @@
 //! files, or a connection that cannot work as configured (TLS mismatch,
 //! certificate rejected, not an etcd port).
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -200,13 +199,22 @@ async fn discover(opts: &EtcdOptions) -> Result<Cluster, i32> {
 
 /// Prints lines to stdout; false once stdout is gone (closed pipe).
 pub(crate) fn print_lines(lines: &[String]) -> bool {
-    let mut out = std::io::stdout().lock();
+    // Through `Out`: escaped, and held to the terminal's width.
+    // Shell lines (`export ...`) stay whole; `# ` comments wrap as
+    // comments; the rest (tables) is held to the width.
+    let mut out = crate::view::Out::new(std::io::stdout().lock());
     for l in lines {
-        if writeln!(out, "{l}").is_err() {
-            return false;
+        match (l.strip_prefix("# "), crate::view::fit::limit()) {
+            _ if l.starts_with("export ") => out.line_uncut(l),
+            (Some(text), Some(w)) => {
+                for part in crate::view::fit::wrap_line_to(text, 0, w.saturating_sub(2)) {
+                    out.line(&format!("# {part}"));
+                }
+            }
+            _ => out.line(l),
         }
     }
-    out.flush().is_ok()
+    out.finish().is_ok()
 }
 
 fn dur(d: Duration) -> String {

@@ -375,8 +375,15 @@ fn escape_lines(text: &str) -> String {
             Some(b) => (b, "\n"),
             None => (line, ""),
         };
-        out.push_str(&crate::view::text::escape_control(body));
-        out.push_str(nl);
+        // On a terminal a long value wraps under itself (the labels are
+        // 13 columns wide).
+        let body = crate::view::text::escape_control(body);
+        let parts = crate::view::fit::wrap_line(&body, 13);
+        let last = parts.len().saturating_sub(1);
+        for (i, part) in parts.iter().enumerate() {
+            out.push_str(part);
+            out.push_str(if i < last { "\n" } else { nl });
+        }
     }
     out
 }

@@ -46,6 +46,14 @@ impl Table {
                 width[i] = width[i].max(c.chars().count());
             }
         }
+        // On a narrow terminal the widest cells are shortened in the
+        // middle, headers kept whole ([`crate::view::fit`]).
+        if let Some(limit) = crate::view::fit::limit() {
+            let min: Vec<usize> = (0..n)
+                .map(|i| width[i].min(self.headers[i].chars().count().max(6)))
+                .collect();
+            crate::view::fit::shrink(&mut width, &min, 3 * n + 1, limit);
+        }
         let rule = {
             let mut s = String::from("+");
             for w in &width {
@@ -71,6 +79,7 @@ impl Table {
         for r in &self.rows {
             let mut line = String::from("|");
             for (i, c) in r.iter().enumerate().take(n) {
+                let c = &crate::view::fit::middle(c, width[i]);
                 let pad = " ".repeat(width[i] - c.chars().count());
                 line.push(' ');
                 match self.align[i] {
