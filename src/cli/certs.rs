@@ -567,7 +567,7 @@ fn run_show(a: ShowArgs, common: &Common) -> i32 {
                         };
                         out.line(&format!("== {place} (certificate {} of {n})", i + 1));
                         for l in describe(cert, at) {
-                            out.line(&l);
+                            out.wrapped(&l, 21);
                         }
                         if i == 0 && keys > 0 {
                             out.line(&format!(
@@ -797,7 +797,10 @@ fn run_verify(a: VerifyArgs, common: &Common) -> i32 {
                     l.cert.signature_algorithm
                 ));
                 if !l.cert.sans.is_empty() {
-                    out.line(&format!("      SAN {}", l.cert.san_strings().join(", ")));
+                    out.wrapped(
+                        &format!("      SAN {}", l.cert.san_strings().join(", ")),
+                        10,
+                    );
                 }
                 match &l.signed_by_next {
                     Some(Signature::Valid) => {
@@ -819,7 +822,7 @@ fn run_verify(a: VerifyArgs, common: &Common) -> i32 {
             if !v.findings.is_empty() {
                 out.line("findings:");
                 for f in &v.findings {
-                    out.line(&format!("  {:<5}  {f}", severity_word(f.severity())));
+                    out.wrapped(&format!("  {:<5}  {f}", severity_word(f.severity())), 9);
                 }
             }
             match &v.webpki {
@@ -884,7 +887,7 @@ fn run_kubelet(a: KubeletArgs, common: &Common) -> i32 {
     match common.output {
         Format::Table | Format::Wide => {
             for l in kubelet::render(&report) {
-                out.line(&l);
+                out.wrapped(&l, 4);
             }
         }
         _ => {
