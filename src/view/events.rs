@@ -38,7 +38,17 @@ pub const EVENT_WIDTH: usize = 23;
 impl<W: Write> EventsView<W> {
     pub fn new(w: W, format: Format) -> Self {
         EventsView {
-            out: Out::new(w),
+            out: Out::new(w).fixed_columns(
+                &[
+                    ("TIME", 27),
+                    ("SRC", 22),
+                    ("DST", 22),
+                    ("COMPONENT", 18),
+                    ("EVENT", EVENT_WIDTH),
+                    ("DETAILS", 0),
+                ],
+                &[0, 2, 1, 3, 0, 0],
+            ),
             format,
             header_done: false,
             line: Vec::with_capacity(512),

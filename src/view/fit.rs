@@ -384,6 +384,89 @@ pub fn layout_to(
     out
 }
 
+/// Fixed-width columns of a streaming view (it cannot measure ahead):
+/// on a narrow terminal, the least important columns are left out, whole,
+/// so the rest keep their place. Built once from the view's header
+/// (`(name, width)`, one space between columns, width 0 for the free last
+/// column) and an importance per column (0 always kept; the highest goes
+/// first, the rightmost first among equals). Applied by
+/// [`crate::view::Out`] to each line the view has already formatted, so
+/// the view's own write loop is unchanged.
+#[derive(Debug, Clone)]
+pub struct Columns {
+    widths: Vec<usize>,
+    keep: Vec<bool>,
+}
+
+/// What a free last column keeps at least before columns are left out.
+const FREE_MIN: usize = 24;
+
+impl Columns {
+    /// `None` when there is no limit or every column fits.
+    pub fn new(header: &[(&str, usize)], importance: &[u8], limit: Option<usize>) -> Option<Self> {
+        let limit = limit?;
+        let widths: Vec<usize> = header.iter().map(|(_, w)| *w).collect();
+        let mut keep = vec![true; widths.len()];
+        let total = |keep: &[bool]| -> usize {
+            widths
+                .iter()
+                .zip(keep)
+                .filter(|(_, k)| **k)
+                .map(|(w, _)| if *w == 0 { FREE_MIN } else { w + 1 })
+                .sum()
+        };
+        if total(&keep) <= limit {
+            return None;
+        }
+        while total(&keep) > limit {
+            let drop = (0..widths.len())
+                .filter(|i| keep[*i] && importance.get(*i).copied().unwrap_or(1) > 0)
+                .max_by_key(|i| (importance.get(*i).copied().unwrap_or(1), *i));
+            match drop {
+                Some(i) => keep[i] = false,
+                None => break,
+            }
+        }
+        Some(Columns { widths, keep })
+    }
+
+    /// `line` (laid out with the header's widths) without the left-out
+    /// columns. A cell wider than its column runs to the next space; a
+    /// line that does not follow the layout (a summary) is unchanged.
+    pub fn apply(&self, line: &str) -> String {
+        let chars: Vec<char> = line.chars().collect();
+        if chars.is_empty() || line.contains('\x1b') {
+            return line.to_string();
+        }
+        let mut out = String::with_capacity(line.len());
+        let mut pos = 0;
+        let last = self.widths.len().saturating_sub(1);
+        for (i, w) in self.widths.iter().enumerate() {
+            if pos >= chars.len() {
+                break;
+            }
+            let end = if i == last || *w == 0 {
+                chars.len()
+            } else {
+                let mut e = (pos + w).min(chars.len());
+                // An overflowing cell: up to the next space.
+                while e < chars.len() && chars[e] != ' ' {
+                    e += 1;
+                }
+                e
+            };
+            if self.keep[i] {
+                out.extend(&chars[pos..end]);
+                if end < chars.len() && i != last {
+                    out.push(' ');
+                }
+            }
+            pos = (end + 1).min(chars.len());
+        }
+        out.trim_end().to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -493,6 +576,22 @@ mod tests {
             wrap_line_to(painted, 0, 9),
             vec!["\x1b[1;31merror\x1b[0m  x", "y"]
         );
+    }
+
+    #[test]
+    fn streaming_columns_leave_out_the_least_important_whole() {
+        let header = [("TIME", 8), ("SRC", 6), ("KIND", 5), ("DETAILS", 0)];
+        assert!(Columns::new(&header, &[0, 1, 0, 0], Some(200)).is_none());
+        assert!(Columns::new(&header, &[0, 1, 0, 0], None).is_none());
+        let c = Columns::new(&header, &[0, 1, 0, 0], Some(40)).unwrap();
+        assert_eq!(
+            c.apply("10:00:01 a:1   gap   5 bytes missing"),
+            "10:00:01 gap   5 bytes missing"
+        );
+        // A cell wider than its column runs to the next space.
+        assert_eq!(c.apply("10:00:01 a:12345 gap   x y"), "10:00:01 gap   x y");
+        assert_eq!(c.apply(""), "");
+        assert_eq!(c.apply("short"), "short");
     }
 
     #[test]

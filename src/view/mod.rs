@@ -49,11 +49,24 @@ pub enum Format {
 pub struct Out<W: Write> {
     w: W,
     error: Option<io::Error>,
+    columns: Option<fit::Columns>,
 }
 
 impl<W: Write> Out<W> {
     pub fn new(w: W) -> Self {
-        Out { w, error: None }
+        Out {
+            w,
+            error: None,
+            columns: None,
+        }
+    }
+
+    /// A streaming view's fixed columns, fitted to the terminal
+    /// ([`fit::Columns`]): every [`Out::line`] leaves out the columns that
+    /// do not fit. No effect without a width limit.
+    pub fn fixed_columns(mut self, header: &[(&str, usize)], importance: &[u8]) -> Self {
+        self.columns = fit::Columns::new(header, importance, fit::limit());
+        self
     }
 
     /// Writes one line of text for people: control characters in it (from
@@ -63,6 +76,10 @@ impl<W: Write> Out<W> {
     pub fn line(&mut self, s: &str) {
         if self.error.is_none() {
             let s = text::escape_control_keep_style(s);
+            let s = match &self.columns {
+                Some(c) => std::borrow::Cow::Owned(c.apply(&s)),
+                None => s,
+            };
             let s = fit::cut_to_limit(&s);
             if let Err(e) = self
                 .w
