@@ -585,7 +585,7 @@ mod tests {
         assert!(Columns::new(&header, &[0, 1, 0, 0], None).is_none());
         let c = Columns::new(&header, &[0, 1, 0, 0], Some(40)).unwrap();
         assert_eq!(
-            c.apply("10:00:01 a:1   gap   5 bytes missing"),
+            c.apply("10:00:01 a:1    gap   5 bytes missing"),
             "10:00:01 gap   5 bytes missing"
         );
         // A cell wider than its column runs to the next space.
