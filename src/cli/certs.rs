@@ -27,9 +27,10 @@ use crate::view::{Format, Out};
 pub enum CertsCommand {
     /// Expiry and problems of every certificate: kubeadm PKI, kubeconfigs, kubelet
     #[command(after_help = "Examples:\n  \
-        kinspect certs check                                  # /etc/kubernetes and /var/lib/kubelet\n  \
-        kinspect certs check --root /mnt/node1                # a copied node tree\n  \
-        kinspect certs check /etc/kubernetes/pki --at 2027-01-01T00:00:00Z\n  \
+        kinspect certs check                    # /etc/kubernetes, /var/lib/kubelet\n  \
+        kinspect certs check --root /mnt/node1  # a copied node tree\n  \
+        kinspect certs check --problems         # only what is not ok\n  \
+        kinspect certs check /etc/kubernetes/pki --at 2027-01-01\n  \
         kinspect certs check -o json | jq 'select(.status != \"ok\")'")]
     Check(CheckArgs),
     /// Every field of each certificate in the files, decoded
@@ -51,6 +52,8 @@ pub struct CheckArgs {
     /// Show only certificates that are not ok, and findings that are not notes
     #[arg(long)]
     pub problems: bool,
+    #[command(flatten)]
+    pub judge: super::JudgeArgs,
 }
 
 #[derive(Debug, Args)]
@@ -58,6 +61,8 @@ pub struct ShowArgs {
     /// Certificate files (PEM, DER, bundles) or kubeconfigs
     #[arg(value_name = "PATH", required = true)]
     pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub at: super::AtArgs,
 }
 
 #[derive(Debug, Args)]
@@ -77,6 +82,8 @@ pub struct VerifyArgs {
     /// What the certificate is used for (checks the extended key usage)
     #[arg(long, value_enum)]
     pub purpose: Option<Purpose>,
+    #[command(flatten)]
+    pub at: super::AtArgs,
 }
 
 #[derive(Debug, Args)]
@@ -87,6 +94,8 @@ pub struct KubeletArgs {
     /// Also connect to the live kubelet and show the serving certificate it presents
     #[arg(long, value_name = "HOST:PORT")]
     pub probe: Option<String>,
+    #[command(flatten)]
+    pub judge: super::JudgeArgs,
 }
 
 pub fn run(cmd: CertsCommand, common: &Common) -> i32 {

@@ -18,6 +18,7 @@ use crate::view::{Format, Out};
 #[derive(Debug, Clone, clap::Args)]
 #[command(after_help = "Examples:\n  \
     sudo kinspect doctor\n  \
+    sudo kinspect doctor --problems\n  \
     kinspect doctor --root /mnt/node1 -o json | jq 'select(.status==\"fail\")'")]
 pub struct DoctorArgs {
     /// Read the node's files from DIR instead of / (a copied node, a fixture)
@@ -35,6 +36,10 @@ pub struct DoctorArgs {
     /// Show only failures and warnings
     #[arg(long)]
     pub problems: bool,
+    #[command(flatten)]
+    pub judge: super::JudgeArgs,
+    #[command(flatten)]
+    pub keylog: super::KeylogArgs,
 }
 
 pub fn run(args: DoctorArgs, common: &Common) -> i32 {

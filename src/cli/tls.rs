@@ -62,6 +62,8 @@ pub struct ProbeArgs {
     /// Time limit for connecting and the handshake, e.g. 5s, 500ms
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
     pub timeout: Duration,
+    #[command(flatten)]
+    pub judge: super::JudgeArgs,
 }
 
 pub fn run(cmd: TlsCommand, common: &Common) -> i32 {
