@@ -141,6 +141,9 @@ impl Common {
         if let Command::Doctor(a) = &cli.command {
             c.keylog = a.keylog.keylog.clone();
         }
+        if let Command::K8s(a) = &cli.command {
+            c.at = a.at;
+        }
         if let Some(j) = cli.command.judge_args() {
             c.at = j.at.at;
             c.warn_days = j.warn_days;
