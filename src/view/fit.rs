@@ -129,6 +129,9 @@ pub fn cut(line: &str, w: usize) -> std::borrow::Cow<'_, str> {
     if width(line) <= w {
         return std::borrow::Cow::Borrowed(line);
     }
+    if w == 0 {
+        return std::borrow::Cow::Borrowed("");
+    }
     let mut out = String::with_capacity(w + 16);
     let mut n = 0;
     let mut open = false;
@@ -358,7 +361,7 @@ pub fn layout_to(
             let last = i + 1 == n;
             if last && wrap_last {
                 let indent = s.chars().count();
-                let mut parts = wrap(c, widths[i]).into_iter();
+                let mut parts = wrap_line_to(c, 0, widths[i].max(1)).into_iter();
                 s.push_str(&parts.next().unwrap_or_default());
                 extra.extend(parts.map(|p| format!("{}{p}", " ".repeat(indent))));
                 continue;
@@ -592,6 +595,61 @@ mod tests {
         assert_eq!(c.apply("10:00:01 a:12345 gap   x y"), "10:00:01 gap   x y");
         assert_eq!(c.apply(""), "");
         assert_eq!(c.apply("short"), "short");
+    }
+
+    /// Random lines of letters, spaces, wide characters, controls and our
+    /// colour codes (a fixed-seed generator): every function stays within
+    /// its width and never panics.
+    #[test]
+    fn random_lines_always_fit() {
+        let pieces = [
+            "a",
+            "bc",
+            " ",
+            "  ",
+            "日",
+            "…",
+            "\x1b[1;31m",
+            "\x1b[0m",
+            "\x1b[",
+            "x\u{301}",
+            "/",
+            "-",
+            "é",
+        ];
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = |n: usize| {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 33) as usize % n
+        };
+        for _ in 0..3000 {
+            let len = next(40);
+            let s: String = (0..len).map(|_| pieces[next(pieces.len())]).collect();
+            let w = next(30);
+            assert!(width(&cut(&s, w)) <= w, "cut {s:?} {w}");
+            assert!(middle(&s, w).chars().count() <= w, "middle {s:?} {w}");
+            if w > 0 {
+                for l in wrap_line_to(&s, next(10), w) {
+                    assert!(width(&l) <= w, "wrap_line {s:?} {w}: {l:?}");
+                }
+            }
+            let header = [("A", 3), ("B", 5), ("C", 0)];
+            if let Some(c) = Columns::new(&header, &[0, 1, 0], Some(10)) {
+                let _ = c.apply(&s);
+            }
+            let rows = vec![vec![s.clone(), "ok".to_string(), s.clone()]];
+            let limit = 40;
+            for l in layout_to(
+                &["NAME", "STATUS", "MESSAGE"],
+                &[Give::Middle, Give::Keep, Give::Wrap],
+                &rows,
+                Some(limit),
+            ) {
+                assert!(width(&l) <= limit, "layout {s:?}: {l:?}");
+            }
+        }
     }
 
     #[test]
