@@ -434,11 +434,12 @@ impl Columns {
     }
 
     /// `line` (laid out with the header's widths) without the left-out
-    /// columns. A cell wider than its column runs to the next space; a
-    /// line that does not follow the layout (a summary) is unchanged.
+    /// columns. A line that does not follow the layout (a summary, a
+    /// detail line, a row with a cell wider than its column) is unchanged.
     pub fn apply(&self, line: &str) -> String {
         let chars: Vec<char> = line.chars().collect();
-        if chars.is_empty() || line.contains('\x1b') {
+        // Not a row: empty, painted, or a detail line indented under its row.
+        if chars.is_empty() || line.contains('\x1b') || line.starts_with(' ') {
             return line.to_string();
         }
         let mut out = String::with_capacity(line.len());
@@ -451,10 +452,11 @@ impl Columns {
             let end = if i == last || *w == 0 {
                 chars.len()
             } else {
-                let mut e = (pos + w).min(chars.len());
-                // An overflowing cell: up to the next space.
-                while e < chars.len() && chars[e] != ' ' {
-                    e += 1;
+                let e = (pos + w).min(chars.len());
+                // A cell wider than its column shifts the rest of the row:
+                // the row is left whole (and cut to the width by `Out`).
+                if e < chars.len() && chars[e] != ' ' {
+                    return line.to_string();
                 }
                 e
             };
@@ -591,10 +593,17 @@ mod tests {
             c.apply("10:00:01 a:1    gap   5 bytes missing"),
             "10:00:01 gap   5 bytes missing"
         );
-        // A cell wider than its column runs to the next space.
-        assert_eq!(c.apply("10:00:01 a:12345 gap   x y"), "10:00:01 gap   x y");
+        // A cell wider than its column: the row is left whole.
+        assert_eq!(
+            c.apply("10:00:01 a:12345 gap   x y"),
+            "10:00:01 a:12345 gap   x y"
+        );
         assert_eq!(c.apply(""), "");
         assert_eq!(c.apply("short"), "short");
+        assert_eq!(
+            c.apply("       detail under a row"),
+            "       detail under a row"
+        );
     }
 
     /// Random lines of letters, spaces, wide characters, controls and our
