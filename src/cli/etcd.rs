@@ -199,19 +199,25 @@ async fn discover(opts: &EtcdOptions) -> Result<Cluster, i32> {
 
 /// Prints lines to stdout; false once stdout is gone (closed pipe).
 pub(crate) fn print_lines(lines: &[String]) -> bool {
-    // Through `Out`: escaped, and held to the terminal's width.
-    // Shell lines (`export ...`) stay whole; `# ` comments wrap as
-    // comments; the rest (tables) is held to the width.
+    // Written as given (JSON lines stay exact); on a terminal, tables are
+    // held to its width, shell lines (`export ...`) stay whole and `# `
+    // comments wrap as comments.
     let mut out = crate::view::Out::new(std::io::stdout().lock());
+    let limit = crate::view::fit::limit();
+    let mut write = |l: &str| {
+        out.raw(l.as_bytes());
+        out.raw(b"\n");
+    };
     for l in lines {
-        match (l.strip_prefix("# "), crate::view::fit::limit()) {
-            _ if l.starts_with("export ") => out.line_uncut(l),
+        match (l.strip_prefix("# "), limit) {
+            (_, None) => write(l),
+            _ if l.starts_with("export ") => write(l),
             (Some(text), Some(w)) => {
                 for part in crate::view::fit::wrap_line_to(text, 0, w.saturating_sub(2)) {
-                    out.line(&format!("# {part}"));
+                    write(&format!("# {part}"));
                 }
             }
-            _ => out.line(l),
+            (None, Some(w)) => write(&crate::view::fit::cut(l, w)),
         }
     }
     out.finish().is_ok()

@@ -91,21 +91,6 @@ impl<W: Write> Out<W> {
         }
     }
 
-    /// A line that must stay whole even on a terminal (a shell command to
-    /// copy): escaped as [`Out::line`], never cut.
-    pub fn line_uncut(&mut self, s: &str) {
-        if self.error.is_none() {
-            let s = text::escape_control_keep_style(s);
-            if let Err(e) = self
-                .w
-                .write_all(s.as_bytes())
-                .and_then(|_| self.w.write_all(b"\n"))
-            {
-                self.error = Some(e);
-            }
-        }
-    }
-
     /// A paragraph line: on a terminal wrapped to its width, continuation
     /// lines indented by `indent` ([`fit::wrap_line`]); else as [`Out::line`].
     pub fn wrapped(&mut self, s: &str, indent: usize) {
