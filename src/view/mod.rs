@@ -91,6 +91,21 @@ impl<W: Write> Out<W> {
         }
     }
 
+    /// A line of a document (a decoded object's YAML, a hex dump) that is
+    /// never cut, even on a terminal: escaped as [`Out::line`].
+    pub fn line_whole(&mut self, s: &str) {
+        if self.error.is_none() {
+            let s = text::escape_control_keep_style(s);
+            if let Err(e) = self
+                .w
+                .write_all(s.as_bytes())
+                .and_then(|_| self.w.write_all(b"\n"))
+            {
+                self.error = Some(e);
+            }
+        }
+    }
+
     /// A paragraph line: on a terminal wrapped to its width, continuation
     /// lines indented by `indent` ([`fit::wrap_line`]); else as [`Out::line`].
     pub fn wrapped(&mut self, s: &str, indent: usize) {
