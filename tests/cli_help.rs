@@ -74,11 +74,16 @@ fn each_command_offers_only_its_own_flags() {
             decode,
             "{path:?} --decode-as:\n{h}"
         );
-        let k8s = path[0] == "k8s";
-        if !k8s {
-            // k8s commands have their own --at (the time AGE is counted from).
-            assert_eq!(offers(&h, "--at <TIME>"), at, "{path:?} --at:\n{h}");
-        }
+        // k8s commands have their own --at (the time ages are counted from).
+        let at = at || path[0] == "k8s";
+        assert_eq!(offers(&h, "--at <TIME>"), at, "{path:?} --at:\n{h}");
+        // Reports that lead with problems can show only those.
+        let problems = matches!(path.join(" ").as_str(), "certs check" | "doctor");
+        assert_eq!(
+            offers(&h, "--problems"),
+            problems,
+            "{path:?} --problems:\n{h}"
+        );
         assert_eq!(
             offers(&h, "--warn-days <N>"),
             warn,
