@@ -93,7 +93,10 @@ const KUBEADM_NAMES: [&str; 17] = [
     "super-admin.conf",
     "kubelet client",
     "kubelet serving",
-    "kubelet serving #2",
+    // kubelet.crt's second certificate is the kubelet's own CA
+    // (kubernetes/staging/src/k8s.io/client-go/util/cert/cert.go,
+    // GenerateSelfSignedCertKeyWithFixtures writes the certificate, then its CA).
+    "kubelet serving CA",
 ];
 
 #[test]
@@ -135,7 +138,9 @@ fn healthy_node_is_all_ok() {
 fn healthy_table_has_kubeadms_columns() {
     let (code, out, err) = kinspect(&["certs", "check", "--root", &certs("healthy"), "--at", AT]);
     assert_eq!(code, 0, "{err}");
-    let lines: Vec<&str> = out.lines().collect();
+    // The summary leads; the tables follow a blank line.
+    assert!(out.starts_with("13 certificates, 4 CAs: 17 ok"), "{out}");
+    let lines: Vec<&str> = out.lines().skip(2).collect();
     let cols = |l: &str| {
         l.split("  ")
             .map(str::trim)
@@ -187,7 +192,7 @@ fn healthy_table_has_kubeadms_columns() {
     );
     assert!(
         out.lines()
-            .last()
+            .next()
             .unwrap()
             .starts_with("13 certificates, 4 CAs: 17 ok, 0 warn, 0 expired"),
         "{out}"
@@ -731,4 +736,25 @@ fn openssl_public_keys(cert: &str, key: &str) -> (String, String) {
         openssl_x509(cert, &["-pubkey"]),
         String::from_utf8_lossy(&from_key.stdout).into_owned(),
     )
+}
+
+#[test]
+fn check_leads_with_problems_and_problems_flag_keeps_only_them() {
+    // The expired kubelet client certificate (2026-01-01, see certs/README.md)
+    // comes first in the table, ahead of kubeadm's order, and is counted in
+    // the summary; --problems shows it alone.
+    let root = certs("kubelet-expired-client");
+    let (code, out, _) = kinspect(&["certs", "check", "--root", &root, "--at", AT]);
+    assert_eq!(code, 1);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].contains(" 1 expired,"), "{out}");
+    assert!(lines[2].starts_with("CERTIFICATE "), "{out}");
+    assert!(lines[3].starts_with("kubelet client "), "{out}");
+    assert!(lines[3].trim_end().ends_with("expired"), "{out}");
+    let (code, out, _) = kinspect(&["certs", "check", "--problems", "--root", &root, "--at", AT]);
+    assert_eq!(code, 1);
+    let rows: Vec<&str> = out.lines().skip(3).take_while(|l| !l.is_empty()).collect();
+    assert_eq!(rows.len(), 1, "{out}");
+    assert!(!out.contains("note "), "notes are not problems: {out}");
+    assert!(out.contains("error  kubelet client: expired"), "{out}");
 }

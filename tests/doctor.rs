@@ -262,17 +262,65 @@ fn table_output_and_summary() {
         .output()
         .expect("run");
     let text = String::from_utf8_lossy(&out.stdout);
-    let first = text.lines().next().unwrap_or_default();
-    for col in ["CHECK", "STATUS", "WHERE", "MESSAGE", "FIX"] {
-        assert!(first.contains(col), "{first}");
+    let lines: Vec<&str> = text.lines().collect();
+    // The summary leads, then the table.
+    assert!(lines[0].contains("1 fail, 0 warn"), "{text}");
+    for col in ["CHECK", "STATUS", "WHERE", "MESSAGE"] {
+        assert!(lines[2].contains(col), "{text}");
     }
+    // Failures come first, and a fix sits on its own line under its row.
+    assert!(lines[3].contains(" fail "), "{text}");
+    assert!(lines[4].starts_with("    fix: "), "{text}");
+    let first_ok = lines.iter().position(|l| l.contains(" ok ")).unwrap();
+    assert!(first_ok > 3, "{text}");
+}
+
+#[test]
+fn problems_shows_only_failures_and_warnings() {
+    // kubelet-expired-client: one fail (the client certificate) and one
+    // warn (rotateCertificates: false), both asserted by kubelet_expired_client.
+    let out = Command::new(env!("CARGO_BIN_EXE_kinspect"))
+        .args(["doctor", "--problems", "--at", AT, "--root"])
+        .arg(tree("kubelet-expired-client"))
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let rows: Vec<&str> = text
+        .lines()
+        .skip(3)
+        .filter(|l| !l.starts_with(' '))
+        .collect();
+    assert_eq!(rows.len(), 2, "{text}");
+    assert!(rows[0].contains(" fail "), "{text}");
+    assert!(rows[1].contains(" warn "), "{text}");
+    // The summary still counts everything.
     assert!(
         text.lines()
-            .last()
-            .unwrap_or_default()
-            .contains("1 fail, 0 warn"),
+            .next()
+            .unwrap()
+            .contains("1 fail, 1 warn, 9 ok"),
         "{text}"
     );
+    let json = Command::new(env!("CARGO_BIN_EXE_kinspect"))
+        .args(["doctor", "--problems", "-o", "json", "--at", AT, "--root"])
+        .arg(tree("kubelet-expired-client"))
+        .output()
+        .expect("run");
+    assert_eq!(String::from_utf8_lossy(&json.stdout).lines().count(), 2);
+}
+
+#[test]
+fn certificate_summary_does_not_contradict_the_kubelet_check() {
+    // The kubelet's expired client certificate is reported by kubelet-certs;
+    // the certificates check must not then say "none expired" of all of them.
+    let (findings, _) = doctor(&tree("kubelet-expired-client"));
+    let summary = findings
+        .iter()
+        .find(|f| f["check"] == "certificates" && f["status"] == "ok")
+        .expect("certificates summary");
+    let msg = summary["message"].as_str().unwrap();
+    assert!(msg.contains(" other certificates checked"), "{msg}");
 }
 
 #[test]

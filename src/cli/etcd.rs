@@ -9,7 +9,6 @@
 //! files, or a connection that cannot work as configured (TLS mismatch,
 //! certificate rejected, not an etcd port).
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -211,13 +210,28 @@ async fn discover(opts: &EtcdOptions) -> Result<Cluster, i32> {
 
 /// Prints lines to stdout; false once stdout is gone (closed pipe).
 pub(crate) fn print_lines(lines: &[String]) -> bool {
-    let mut out = std::io::stdout().lock();
+    // Written as given (JSON lines stay exact); on a terminal, tables are
+    // held to its width, shell lines (`export ...`) stay whole and `# `
+    // comments wrap as comments.
+    let mut out = crate::view::Out::new(std::io::stdout().lock());
+    let limit = crate::view::fit::limit();
+    let mut write = |l: &str| {
+        out.raw(l.as_bytes());
+        out.raw(b"\n");
+    };
     for l in lines {
-        if writeln!(out, "{l}").is_err() {
-            return false;
+        match (l.strip_prefix("# "), limit) {
+            (_, None) => write(l),
+            _ if l.starts_with("export ") => write(l),
+            (Some(text), Some(w)) => {
+                for part in crate::view::fit::wrap_line_to(text, 0, w.saturating_sub(2)) {
+                    write(&format!("# {part}"));
+                }
+            }
+            (None, Some(w)) => write(&crate::view::fit::cut(l, w)),
         }
     }
-    out.flush().is_ok()
+    out.finish().is_ok()
 }
 
 fn dur(d: Duration) -> String {

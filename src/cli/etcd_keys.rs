@@ -857,23 +857,27 @@ pub(crate) fn print_kv<W: Write, K: KvLike>(
             } else {
                 format!("{} ({:x})", kv.lease(), kv.lease())
             };
-            out.line(&format!(
-                "  create_revision {}  mod_revision {}  version {}  lease {}  value {} bytes",
-                kv.create_revision(),
-                kv.mod_revision(),
-                kv.version(),
-                lease,
-                kv.value().len()
-            ));
+            out.wrapped(
+                &format!(
+                    "  create_revision {}  mod_revision {}  version {}  lease {}  value {} bytes",
+                    kv.create_revision(),
+                    kv.mod_revision(),
+                    kv.version(),
+                    lease,
+                    kv.value().len()
+                ),
+                2,
+            );
+            // The object is a document: never cut to the terminal's width.
             if let Some(d) = &decoded {
                 for l in d.render() {
-                    out.line(&format!("  {l}"));
+                    out.line_whole(&format!("  {l}"));
                 }
             }
             if show_raw {
                 out.line("  raw value:");
                 for l in k8s::dump::hex_dump(kv.value(), usize::MAX) {
-                    out.line(&format!("  {l}"));
+                    out.line_whole(&format!("  {l}"));
                 }
             }
             out.line("");

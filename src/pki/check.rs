@@ -458,6 +458,11 @@ impl Scan<'_> {
             let role = if i == 0 { role0 } else { None };
             let name = match (role, role0) {
                 (Some(r), _) => r.name().to_string(),
+                // The CA a file carries after its certificate (the
+                // kubelet's self-signed serving pair: kubelet.crt holds the
+                // certificate, then `<node>-ca@<time>`): named as a CA, not
+                // as a second serving certificate.
+                (None, Some(r0)) if cert.is_ca && n == 2 => format!("{} CA", r0.name()),
                 (None, Some(r0)) => format!("{} #{}", r0.name(), i + 1),
                 (None, None) if n > 1 => format!("{} #{}", it.display, i + 1),
                 (None, None) => it.display.clone(),

@@ -61,7 +61,8 @@ const HEADER: [(&str, usize); 12] = [
 impl<W: Write> FlowsView<W> {
     pub fn new(w: W, format: Format) -> Self {
         FlowsView {
-            out: Out::new(w),
+            // On a narrow terminal: CLIENT, SERVER, then what matters most.
+            out: Out::new(w).fixed_columns(&HEADER, &[0, 0, 2, 1, 3, 2, 4, 4, 5, 3, 3, 4]),
             format,
             header_done: false,
             line: Vec::with_capacity(512),

@@ -148,7 +148,8 @@ fn row(s: &SessionSummary) -> String {
 impl<W: Write> TlsView<W> {
     pub fn new(w: W, format: Format) -> Self {
         TlsView {
-            out: Out::new(w),
+            // On a narrow terminal: the endpoints and the verdict first.
+            out: Out::new(w).fixed_columns(&HEADER[..12], &[0, 0, 3, 2, 4, 2, 4, 6, 5, 5, 1, 0]),
             format,
             header_done: false,
             rows: 0,
