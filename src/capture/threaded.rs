@@ -23,6 +23,9 @@ const BATCH_PACKETS: usize = 4096;
 /// read).
 pub const IN_FLIGHT: usize = 4;
 
+/// pcapng Decryption Secrets Blocks: (secrets type, data).
+type Secrets = Vec<(u32, Vec<u8>)>;
+
 #[derive(Clone, Copy)]
 struct Rec {
     ts: Timestamp,
@@ -37,7 +40,7 @@ struct Batch {
     data: Vec<u8>,
     packets: Vec<Rec>,
     /// Secrets read just before packet `.0` of this batch.
-    secrets: Vec<(usize, Vec<(u32, Vec<u8>)>)>,
+    secrets: Vec<(usize, Secrets)>,
     progress: (u64, Option<u64>),
     /// Set on the last batch: how the source ended, and its warnings.
     end: Option<(Result<(), CaptureError>, Vec<CaptureError>)>,
