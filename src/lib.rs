@@ -20,6 +20,7 @@ pub mod fsutil;
 pub mod k8s;
 pub mod lab;
 pub mod net;
+pub mod outcome;
 pub mod pipeline;
 pub mod pki;
 pub mod proto;

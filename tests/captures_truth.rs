@@ -64,21 +64,21 @@ fn alert_descriptions(row: &Value, from: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// TLS alert descriptions by number (RFC 8446 §6), for the truth files'
-/// numeric alerts.
-fn alert_name(n: u64) -> &'static str {
-    match n {
-        0 => "close_notify",
-        42 => "bad_certificate",
-        45 => "certificate_expired",
-        48 => "unknown_ca",
-        116 => "certificate_required",
-        _ => "?",
-    }
+/// The name of a TLS alert description number, for the truth files'
+/// numeric alerts: tshark's own table (`tshark -G values`,
+/// tls.alert_message.desc) in the IANA registry's snake_case, not ours.
+/// Callers check that tshark is installed first.
+fn alert_name(n: u64) -> String {
+    let name = common::oracle::tshark_value_name("tls.alert_message.desc", n)
+        .unwrap_or_else(|| panic!("tshark has no name for alert {n}"));
+    common::oracle::snake_words(&name)
 }
 
 #[test]
 fn expired_server_certificate_is_judged_at_capture_time() {
+    if !common::have_tool("tshark", "-v") {
+        return;
+    }
     let t = truth("etcd-tls12-expired-server");
     let rows = tls_rows("etcd-tls12-expired-server.pcapng", None);
     let conns = t["connections"].as_array().expect("connections");
@@ -144,6 +144,9 @@ fn expired_server_certificate_is_judged_at_capture_time() {
 
 #[test]
 fn unknown_ca_client_certificate() {
+    if !common::have_tool("tshark", "-v") {
+        return;
+    }
     let t = truth("etcd-mtls-unknown-ca");
     let rogue = t["client_certificate"]["subject"]
         .as_str()
@@ -251,6 +254,62 @@ fn keylog_decrypts_the_requests_curl_made() {
     assert_eq!(with_dsb, want);
     let without = responses(&["pcap".into(), "events".into(), s(&file)]);
     assert!(without.is_empty(), "{without:?}");
+    // tshark, decrypting with the same key log, sees the same requests
+    // (HTTP/1.1 and HTTP/2) and the same statuses.
+    if common::have_tool("tshark", "-v") {
+        let rows = common::oracle::tshark_fields(
+            &file,
+            &[
+                "-d",
+                "tcp.port==2379,tls",
+                "-o",
+                &format!("tls.keylog_file:{}", s(&keys)),
+                "-Y",
+                "http.request or http.response or http2.headers.method or http2.headers.status",
+                "-E",
+                "occurrence=a",
+            ],
+            &[
+                "http.request.method",
+                "http.request.uri",
+                "http.response.code",
+                "http2.headers.method",
+                "http2.headers.path",
+                "http2.headers.status",
+            ],
+        );
+        let mut requests: Vec<(String, String)> = Vec::new();
+        let mut statuses: Vec<u64> = Vec::new();
+        for r in &rows {
+            for (m, p) in [(&r[0], &r[1]), (&r[3], &r[4])] {
+                for (m, p) in m
+                    .split(',')
+                    .zip(p.split(','))
+                    .filter(|(m, _)| !m.is_empty())
+                {
+                    requests.push((m.to_string(), p.to_string()));
+                }
+            }
+            for st in [&r[2], &r[5]] {
+                statuses.extend(
+                    st.split(',')
+                        .filter(|v| !v.is_empty())
+                        .map(|v| v.parse::<u64>().unwrap()),
+                );
+            }
+        }
+        requests.sort();
+        statuses.sort();
+        let ours: Vec<(String, String)> = with_file
+            .iter()
+            .map(|(m, p, _)| (m.clone(), p.clone()))
+            .collect();
+        let mut our_statuses: Vec<u64> = with_file.iter().map(|(_, _, st)| *st).collect();
+        our_statuses.sort();
+        assert_eq!(ours, requests);
+        assert_eq!(our_statuses, statuses);
+        assert_eq!(requests.len(), 8);
+    }
     // `pcap rpc`: the JSON gateway's calls are HTTP rows (over HTTP/1.1
     // and HTTP/2 alike), none is mistaken for gRPC on the gRPC port.
     let (rows, code) = json(&["pcap", "rpc", &s(&dsb)]);

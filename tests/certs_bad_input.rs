@@ -242,3 +242,32 @@ fn certs_dir() -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("certs"))
 }
+
+#[test]
+fn error_lines_name_the_path_once() {
+    // A kubeconfig that does not parse, a garbage file, a FIFO: each line
+    // is `kinspect: error: PATH: words`, the path not repeated in the words.
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("bad.conf");
+    std::fs::write(&conf, "apiVersion: v1\nkind: Config\nclusters: [\n").unwrap();
+    let garbage = dir.path().join("garbage.crt");
+    std::fs::write(&garbage, "garbage").unwrap();
+    let fifo = dir.path().join("pipe.crt");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    for p in [&conf, &garbage, &fifo] {
+        let shown = p.display().to_string();
+        let (code, _, err) = kinspect(&["certs", "check", &shown]);
+        assert_eq!(code, 2, "{err}");
+        let line = err.lines().next().unwrap_or_default();
+        assert!(
+            line.starts_with(&format!("kinspect: error: {shown}: ")),
+            "{err}"
+        );
+        assert_eq!(
+            line.matches(shown.as_str()).count(),
+            1,
+            "path twice: {line}"
+        );
+    }
+}

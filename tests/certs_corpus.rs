@@ -389,6 +389,9 @@ fn kubeadm_pki_maxxmoney_agrees_with_openssl() {
 #[test]
 fn etcd_pki_agrees_with_openssl() {
     let Some(c) = corpus() else { return };
+    if !common::have_tool("openssl", "version") {
+        return;
+    }
     let dir = c.join("etcd-pki");
     let (certs, verifies) =
         parse_oracle(&std::fs::read_to_string(dir.join("CERTS.oracle.txt")).unwrap());
@@ -399,17 +402,82 @@ fn etcd_pki_agrees_with_openssl() {
 
     // fixtures-expired at the oracle's -attime 955652400 (2000-04-13T19:00Z):
     // valid, but within 30 days of the leaves' one-hour lifetime.
-    let (code, rows) = check(&dir.join("fixtures-expired"), "2000-04-13T19:00:00Z");
+    // One row per certificate the oracle lists under fixtures-expired/
+    // (openssl read three), named by its file.
+    let mut want_files: Vec<String> = certs
+        .iter()
+        .filter_map(|c| c.file.strip_prefix("fixtures-expired/"))
+        .map(str::to_string)
+        .collect();
+    want_files.sort();
+    assert_eq!(want_files, ["ca.crt", "server-ip.crt", "server.crt"]);
+    let names = |rows: &[Value]| {
+        let mut n: Vec<String> = rows
+            .iter()
+            .map(|r| r["name"].as_str().unwrap_or_default().to_string())
+            .collect();
+        n.sort();
+        n
+    };
+    let expired_dir = dir.join("fixtures-expired");
+    let (code, rows) = check(&expired_dir, "2000-04-13T19:00:00Z");
     assert_eq!(code, 0);
+    assert_eq!(names(&rows), want_files);
     for r in &rows {
         let want = if r["kind"] == "ca" { "ok" } else { "warn" };
         assert_eq!(r["status"], want, "{r}");
+        // openssl verifies every one at that instant.
+        let name = r["name"].as_str().unwrap();
+        assert_eq!(
+            openssl_verify_at(&expired_dir, name, 955_652_400),
+            None,
+            "{r}"
+        );
     }
     // After the leaves' hour, before the CA's end.
-    let (code, rows) = check(&dir.join("fixtures-expired"), "2005-01-01T00:00:00Z");
+    let (code, rows) = check(&expired_dir, "2005-01-01T00:00:00Z");
     assert_eq!(code, 1);
+    assert_eq!(names(&rows), want_files);
     for r in &rows {
         let want = if r["kind"] == "ca" { "ok" } else { "expired" };
         assert_eq!(r["status"], want, "{r}");
+        // openssl at 2005-01-01T00:00:00Z (1104537600): X509 error 10,
+        // "certificate has expired", exactly for the rows we call expired.
+        let name = r["name"].as_str().unwrap();
+        let err = openssl_verify_at(&expired_dir, name, 1_104_537_600);
+        assert_eq!(err, (want == "expired").then_some(10), "{r}");
     }
+}
+
+/// `openssl verify -attime T -CAfile ca.crt FILE` in `dir`: None when it
+/// verifies, else openssl's X509 error number (`error N at D depth`).
+/// The caller checks first that openssl is installed (`common::have_tool`).
+fn openssl_verify_at(dir: &Path, file: &str, at: i64) -> Option<u32> {
+    let out = Command::new("openssl")
+        .current_dir(dir)
+        .args([
+            "verify",
+            "-attime",
+            &at.to_string(),
+            "-CAfile",
+            "ca.crt",
+            file,
+        ])
+        .output()
+        .expect("openssl runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if out.status.success() {
+        assert!(text.contains(&format!("{file}: OK")), "{text}");
+        return None;
+    }
+    let n = text
+        .split("error ")
+        .skip(1)
+        .find_map(|t| t.split_whitespace().next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no error number from openssl: {text}"));
+    Some(n)
 }

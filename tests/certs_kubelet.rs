@@ -79,6 +79,39 @@ fn healthy_kubelet() {
     );
     assert_eq!(c["not_after"], "2123-12-15T00:00:00.000000Z");
     assert!(c["remedy"].is_null());
+    if common::have_tool("openssl", "version") {
+        // openssl: the current client certificate ends 2123-12-15 and
+        // verifies at AT; the superseded one expired (error 10).
+        let pki = "var/lib/kubelet/pki";
+        let (_, end) = openssl_in(
+            "healthy",
+            &[
+                "x509",
+                "-noout",
+                "-enddate",
+                "-in",
+                &format!("{pki}/kubelet-client-2025-12-15-00-00-00.pem"),
+            ],
+        );
+        assert_eq!(end.trim(), "notAfter=Dec 15 00:00:00 2123 GMT");
+        let cur = format!("{pki}/kubelet-client-2025-12-15-00-00-00.pem");
+        let old = format!("{pki}/kubelet-client-2025-01-01-00-00-00.pem");
+        assert_eq!(openssl_verify_at("healthy", AT_EPOCH, &cur), None);
+        assert_eq!(openssl_verify_at("healthy", AT_EPOCH, &old), Some(10));
+        let (_, subj) = openssl_in(
+            "healthy",
+            &[
+                "x509",
+                "-noout",
+                "-subject",
+                "-nameopt",
+                "RFC2253",
+                "-in",
+                &format!("{pki}/kubelet.crt"),
+            ],
+        );
+        assert_eq!(subj.trim(), "subject=CN=node1@1735689600");
+    }
     let hist = role(&certs, "client_history");
     assert_eq!(hist.len(), 1);
     assert_eq!(
@@ -129,6 +162,18 @@ fn expired_client_with_rotation_off() {
         "{remedy}"
     );
     assert!(role(&certs, "client_history").is_empty());
+    if common::have_tool("openssl", "version") {
+        // openssl: expired at AT (error 10), valid on 2025-06-01 (1748736000).
+        let pem = "var/lib/kubelet/pki/kubelet-client-2025-01-01-00-00-00.pem";
+        assert_eq!(
+            openssl_verify_at("kubelet-expired-client", AT_EPOCH, pem),
+            Some(10)
+        );
+        assert_eq!(
+            openssl_verify_at("kubelet-expired-client", "1748736000", pem),
+            None
+        );
+    }
 
     // Half a year earlier the certificate was valid, but nothing would renew it.
     let (code, certs, _, _) = kubelet("kubelet-expired-client", "2025-06-01T00:00:00Z", &[]);
@@ -179,6 +224,21 @@ fn serving_certificate_from_the_cluster_ca() {
         "/var/lib/kubelet/pki/kubelet-server-current.pem -> /var/lib/kubelet/pki/kubelet-server-2026-01-10-00-00-00.pem"
     );
     assert!(strings(&s["findings"]).is_empty());
+    if common::have_tool("openssl", "version") {
+        // openssl: issued by CN=kubernetes and verifies against the cluster CA.
+        let pem = "var/lib/kubelet/pki/kubelet-server-2026-01-10-00-00-00.pem";
+        assert_eq!(
+            openssl_verify_at("kubelet-server-bootstrap", AT_EPOCH, pem),
+            None
+        );
+        let (_, issuer) = openssl_in(
+            "kubelet-server-bootstrap",
+            &[
+                "x509", "-noout", "-issuer", "-nameopt", "RFC2253", "-in", pem,
+            ],
+        );
+        assert_eq!(issuer.trim(), "issuer=CN=kubernetes");
+    }
 }
 
 #[test]
@@ -200,6 +260,14 @@ fn client_key_that_does_not_match() {
             .unwrap()
             .starts_with("the key does not belong to the certificate")
     );
+    if common::have_tool("openssl", "version") {
+        // openssl: the public key of the certificate is not the key's.
+        let pem = "var/lib/kubelet/pki/kubelet-client-2025-12-15-00-00-00.pem";
+        let (_, from_cert) = openssl_in("key-mismatch", &["x509", "-noout", "-pubkey", "-in", pem]);
+        let (_, from_key) = openssl_in("key-mismatch", &["pkey", "-pubout", "-in", pem]);
+        assert!(from_cert.contains("BEGIN PUBLIC KEY") && from_key.contains("BEGIN PUBLIC KEY"));
+        assert_ne!(from_cert, from_key);
+    }
 }
 
 #[test]
@@ -346,4 +414,49 @@ fn certs_dir() -> PathBuf {
     std::env::var_os("KINSPECT_CERTS_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("certs"))
+}
+
+// ---- openssl on the same files: the oracle for the dates and verdicts ----
+
+/// `AT` in seconds since the epoch, for `openssl verify -attime`.
+const AT_EPOCH: &str = "1780272000";
+
+/// `openssl ARGS` run in the scenario folder `dir`; (success, stdout+stderr).
+fn openssl_in(dir: &str, args: &[&str]) -> (bool, String) {
+    let out = Command::new("openssl")
+        .current_dir(certs_dir().join(dir))
+        .args(args)
+        .output()
+        .expect("openssl runs");
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+/// `openssl verify -attime T -CAfile etc/kubernetes/pki/ca.crt FILE` in
+/// `dir`: None when it verifies, else openssl's X509 error number.
+fn openssl_verify_at(dir: &str, at: &str, file: &str) -> Option<u32> {
+    let (ok, text) = openssl_in(
+        dir,
+        &[
+            "verify",
+            "-attime",
+            at,
+            "-CAfile",
+            "etc/kubernetes/pki/ca.crt",
+            file,
+        ],
+    );
+    if ok {
+        return None;
+    }
+    text.split("error ")
+        .skip(1)
+        .find_map(|t| t.split_whitespace().next()?.parse().ok())
+        .or_else(|| panic!("openssl verify {file}: {text}"))
 }

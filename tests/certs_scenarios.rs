@@ -93,7 +93,10 @@ const KUBEADM_NAMES: [&str; 17] = [
     "super-admin.conf",
     "kubelet client",
     "kubelet serving",
-    "kubelet serving #2",
+    // kubelet.crt's second certificate is the kubelet's own CA
+    // (kubernetes/staging/src/k8s.io/client-go/util/cert/cert.go,
+    // GenerateSelfSignedCertKeyWithFixtures writes the certificate, then its CA).
+    "kubelet serving CA",
 ];
 
 #[test]
@@ -135,7 +138,9 @@ fn healthy_node_is_all_ok() {
 fn healthy_table_has_kubeadms_columns() {
     let (code, out, err) = kinspect(&["certs", "check", "--root", &certs("healthy"), "--at", AT]);
     assert_eq!(code, 0, "{err}");
-    let lines: Vec<&str> = out.lines().collect();
+    // The summary leads; the tables follow a blank line.
+    assert!(out.starts_with("13 certificates, 4 CAs: 17 ok"), "{out}");
+    let lines: Vec<&str> = out.lines().skip(2).collect();
     let cols = |l: &str| {
         l.split("  ")
             .map(str::trim)
@@ -187,7 +192,7 @@ fn healthy_table_has_kubeadms_columns() {
     );
     assert!(
         out.lines()
-            .last()
+            .next()
             .unwrap()
             .starts_with("13 certificates, 4 CAs: 17 ok, 0 warn, 0 expired"),
         "{out}"
@@ -211,6 +216,23 @@ fn expired_kubelet_client() {
         ["expired 151d ago (2026-01-01T00:00:00.000000Z)"]
     );
     others_clean(&rows, &["kubelet client"]);
+    if have_openssl() {
+        // openssl: notAfter 2026-01-01, and at AT error 10 (expired).
+        let pem = "var/lib/kubelet/pki/kubelet-client-2025-01-01-00-00-00.pem";
+        let d = "kubelet-expired-client";
+        assert_eq!(
+            openssl_x509(&format!("{d}/{pem}"), &["-enddate"]).trim(),
+            "notAfter=Jan  1 00:00:00 2026 GMT"
+        );
+        let args = [
+            "-attime",
+            AT_EPOCH,
+            "-CAfile",
+            "etc/kubernetes/pki/ca.crt",
+            pem,
+        ];
+        assert_eq!(openssl_verify(d, &args), Some((10, 0)));
+    }
 }
 
 #[test]
@@ -224,6 +246,22 @@ fn apiserver_without_the_node_ip() {
         ["missing SAN 192.168.56.10 (the node IP: --advertise-address in kube-apiserver.yaml)"]
     );
     others_clean(&rows, &["apiserver"]);
+    if have_openssl() {
+        // openssl -verify_ip: error 64, IP address mismatch.
+        let args = [
+            "-attime",
+            AT_EPOCH,
+            "-CAfile",
+            "ca.crt",
+            "-verify_ip",
+            "192.168.56.10",
+            "apiserver.crt",
+        ];
+        assert_eq!(
+            openssl_verify("apiserver-missing-node-ip/etc/kubernetes/pki", &args),
+            Some((64, 0))
+        );
+    }
 }
 
 #[test]
@@ -246,6 +284,21 @@ fn client_certificates_signed_by_the_wrong_ca() {
         ["signed by ca (CN=kubernetes), but it must be signed by etcd-ca (CN=etcd-ca)"]
     );
     others_clean(&rows, &["admin.conf", "apiserver-etcd-client"]);
+    if have_openssl() {
+        // openssl: against etcd/ca.crt error 20 (no issuer), against ca.crt OK.
+        let d = "wrong-ca-client/etc/kubernetes/pki";
+        let with = |ca| {
+            [
+                "-attime",
+                AT_EPOCH,
+                "-CAfile",
+                ca,
+                "apiserver-etcd-client.crt",
+            ]
+        };
+        assert_eq!(openssl_verify(d, &with("etcd/ca.crt")), Some((20, 0)));
+        assert_eq!(openssl_verify(d, &with("ca.crt")), None);
+    }
 }
 
 #[test]
@@ -264,6 +317,21 @@ fn keys_that_do_not_match() {
         ]
     );
     others_clean(&rows, &["apiserver", "kubelet client"]);
+    if have_openssl() {
+        // openssl's public keys of certificate and key differ; in the
+        // healthy tree they are the same.
+        for d in ["key-mismatch", "healthy"] {
+            let pki = format!("{d}/etc/kubernetes/pki");
+            let (c, k) = openssl_public_keys(
+                &format!("{pki}/apiserver.crt"),
+                &format!("{pki}/apiserver.key"),
+            );
+            assert_eq!(c == k, d == "healthy", "{d}: apiserver");
+            let pem = format!("{d}/var/lib/kubelet/pki/kubelet-client-2025-12-15-00-00-00.pem");
+            let (c, k) = openssl_public_keys(&pem, &pem);
+            assert_eq!(c == k, d == "healthy", "{d}: kubelet client");
+        }
+    }
 }
 
 #[test]
@@ -283,6 +351,26 @@ fn etcd_certificates_without_the_usages_etcd_needs() {
         ]
     );
     others_clean(&rows, &["etcd-server", "etcd-peer"]);
+    if have_openssl() {
+        // openssl -purpose: error 26 (unsuitable certificate purpose) for
+        // the server as sslserver and the peer as sslclient; the server
+        // is fine as a client.
+        let d = "etcd-eku/etc/kubernetes/pki/etcd";
+        let as_ = |purpose, f| {
+            [
+                "-attime", AT_EPOCH, "-purpose", purpose, "-CAfile", "ca.crt", f,
+            ]
+        };
+        assert_eq!(
+            openssl_verify(d, &as_("sslserver", "server.crt")),
+            Some((26, 0))
+        );
+        assert_eq!(
+            openssl_verify(d, &as_("sslclient", "peer.crt")),
+            Some((26, 0))
+        );
+        assert_eq!(openssl_verify(d, &as_("sslclient", "server.crt")), None);
+    }
 }
 
 #[test]
@@ -347,6 +435,28 @@ fn ca_that_ends_before_its_leaf_and_a_leaf_not_valid_yet() {
         ["its CA CN=short-lived-ca expired 30d ago (2026-09-01T00:00:00.000000Z)"]
     );
     assert_eq!(row(&rows, "future.crt")["status"], "expired");
+    if have_openssl() {
+        // openssl at AT: future.crt error 9 (not yet valid), server.crt OK;
+        // at 2026-10-01 (1790812800): the CA error 10, and server.crt
+        // error 10 at depth 1 (its CA expired).
+        let at = |t, f| ["-attime", t, "-CAfile", "ca.crt", f];
+        assert_eq!(
+            openssl_verify("ca-expiry", &at(AT_EPOCH, "future.crt")),
+            Some((9, 0))
+        );
+        assert_eq!(
+            openssl_verify("ca-expiry", &at(AT_EPOCH, "server.crt")),
+            None
+        );
+        assert_eq!(
+            openssl_verify("ca-expiry", &at("1790812800", "ca.crt")),
+            Some((10, 0))
+        );
+        assert_eq!(
+            openssl_verify("ca-expiry", &at("1790812800", "server.crt")),
+            Some((10, 1))
+        );
+    }
 }
 
 #[test]
@@ -364,6 +474,14 @@ fn weak_key_and_sha1_signature() {
             "signed with sha1WithRSAEncryption: Go (Kubernetes, etcd) rejects SHA-1 and MD5 signatures"
         ]
     );
+    if have_openssl() {
+        // openssl -text: the key size and the signature algorithm.
+        assert!(openssl_x509("weak/rsa1024.crt", &["-text"]).contains("Public-Key: (1024 bit)"));
+        assert!(
+            openssl_x509("weak/sha1.crt", &["-text"])
+                .contains("Signature Algorithm: sha1WithRSAEncryption")
+        );
+    }
 }
 
 #[test]
@@ -399,6 +517,17 @@ fn dates_before_1970_and_after_2049_are_judged() {
         ["expired 1y ago (2060-01-01T00:00:00.000000Z)"]
     );
     assert_eq!(row(&rows, "ca.crt")["status"], "ok");
+    if have_openssl() {
+        // openssl's dates of the same files (GeneralizedTime outside 1950-2049).
+        assert_eq!(
+            openssl_x509("dates/server.crt", &["-startdate", "-enddate"]),
+            "notBefore=Jan  1 00:00:00 1965 GMT\nnotAfter=Jan  1 00:00:00 2060 GMT\n"
+        );
+        assert_eq!(
+            openssl_x509("dates/ca.crt", &["-startdate", "-enddate"]),
+            "notBefore=Jan  1 00:00:00 1955 GMT\nnotAfter=Jan  1 00:00:00 2099 GMT\n"
+        );
+    }
 }
 
 #[test]
@@ -416,6 +545,20 @@ fn kubeadm_ca_that_is_not_a_ca() {
             "issuer CN=kubernetes may not sign certificates (key usage lacks Certificate Sign)"
         ]
     );
+    if have_openssl() {
+        // openssl: error 79 (invalid CA certificate) at depth 1; the CA has
+        // CA:FALSE and no Certificate Sign.
+        let args = ["-attime", AT_EPOCH, "-CAfile", "ca.crt", "apiserver.crt"];
+        assert_eq!(openssl_verify("ca-flags/pki", &args), Some((79, 1)));
+        let ext = openssl_x509(
+            "ca-flags/pki/ca.crt",
+            &["-ext", "basicConstraints,keyUsage"],
+        );
+        assert!(
+            ext.contains("CA:FALSE") && !ext.contains("Certificate Sign"),
+            "{ext}"
+        );
+    }
 }
 
 #[test]
@@ -441,6 +584,20 @@ fn expiring_soon_warns_within_warn_days() {
     ]);
     assert_eq!(row(&rows, "kubelet client")["status"], "warn");
     assert_eq!(row(&rows, "apiserver")["status"], "ok");
+    if have_openssl() {
+        // The end dates the findings count down to, as openssl reads them.
+        assert_eq!(
+            openssl_x509(
+                "healthy/var/lib/kubelet/pki/kubelet-client-2025-12-15-00-00-00.pem",
+                &["-enddate"]
+            ),
+            "notAfter=Dec 15 00:00:00 2123 GMT\n"
+        );
+        assert_eq!(
+            openssl_x509("healthy/etc/kubernetes/pki/apiserver.crt", &["-enddate"]),
+            "notAfter=Jan  1 00:00:00 2124 GMT\n"
+        );
+    }
 }
 
 #[test]
@@ -506,4 +663,98 @@ fn prometheus_text_in_exporter_style() {
     // 2124-01-01T00:00:00Z (date -d 2124-01-01Z +%s)
     assert!(api.ends_with("} 4859740800"), "{api}");
     assert!(text.contains("\nx509_read_errors 0\n"));
+}
+
+// ---- openssl, the oracle for every verdict above that openssl can judge ----
+
+/// `AT` as seconds since the epoch, for `openssl verify -attime`.
+const AT_EPOCH: &str = "1780272000";
+
+/// True when openssl runs; otherwise records a skip (CI has it).
+fn have_openssl() -> bool {
+    common::have_tool("openssl", "version")
+}
+
+/// `openssl verify ARGS` in the scenario folder `dir` (under certs/): None
+/// when it verifies, else openssl's X509 error number and its depth.
+fn openssl_verify(dir: &str, args: &[&str]) -> Option<(u32, u32)> {
+    let out = std::process::Command::new("openssl")
+        .current_dir(certs_dir().join(dir))
+        .arg("verify")
+        .args(args)
+        .output()
+        .expect("openssl runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if out.status.success() {
+        assert!(text.trim_end().ends_with(": OK"), "{text}");
+        return None;
+    }
+    // "error 10 at 0 depth lookup: certificate has expired"
+    let rest = text
+        .split("error ")
+        .skip(1)
+        .find(|t| t.contains(" depth lookup"))
+        .unwrap_or_else(|| panic!("openssl verify {args:?}: {text}"));
+    let w: Vec<&str> = rest.split_whitespace().collect();
+    Some((
+        w[0].parse().expect("error number"),
+        w[2].parse().expect("depth"),
+    ))
+}
+
+/// `openssl x509 -noout ARGS -in FILE` (FILE under certs/).
+fn openssl_x509(file: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new("openssl")
+        .args(["x509", "-noout"])
+        .args(args)
+        .arg("-in")
+        .arg(certs_dir().join(file))
+        .output()
+        .expect("openssl runs");
+    assert!(
+        out.status.success(),
+        "openssl x509 {file}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The public key of a certificate and of a private key, as openssl
+/// writes them (PEM SubjectPublicKeyInfo).
+fn openssl_public_keys(cert: &str, key: &str) -> (String, String) {
+    let from_key = std::process::Command::new("openssl")
+        .args(["pkey", "-pubout", "-in"])
+        .arg(certs_dir().join(key))
+        .output()
+        .expect("openssl runs");
+    assert!(from_key.status.success(), "openssl pkey {key}");
+    (
+        openssl_x509(cert, &["-pubkey"]),
+        String::from_utf8_lossy(&from_key.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn check_leads_with_problems_and_problems_flag_keeps_only_them() {
+    // The expired kubelet client certificate (2026-01-01, see certs/README.md)
+    // comes first in the table, ahead of kubeadm's order, and is counted in
+    // the summary; --problems shows it alone.
+    let root = certs("kubelet-expired-client");
+    let (code, out, _) = kinspect(&["certs", "check", "--root", &root, "--at", AT]);
+    assert_eq!(code, 1);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].contains(" 1 expired,"), "{out}");
+    assert!(lines[2].starts_with("CERTIFICATE "), "{out}");
+    assert!(lines[3].starts_with("kubelet client "), "{out}");
+    assert!(lines[3].trim_end().ends_with("expired"), "{out}");
+    let (code, out, _) = kinspect(&["certs", "check", "--problems", "--root", &root, "--at", AT]);
+    assert_eq!(code, 1);
+    let rows: Vec<&str> = out.lines().skip(3).take_while(|l| !l.is_empty()).collect();
+    assert_eq!(rows.len(), 1, "{out}");
+    assert!(!out.contains("note "), "notes are not problems: {out}");
+    assert!(out.contains("error  kubelet client: expired"), "{out}");
 }

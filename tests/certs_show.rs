@@ -145,6 +145,62 @@ fn decoded_fields_of_a_serving_certificate() {
     let pl = &show_json(&certs("ca-flags/pathlen-root.crt"))[0];
     assert_eq!(pl["path_len"], 0);
     assert_eq!(pl["is_ca"], true);
+
+    // openssl's reading of the same files.
+    let f = certs("healthy/etc/kubernetes/pki/apiserver.crt");
+    let Some(ext) = openssl_x509(
+        &f,
+        &[
+            "-ext",
+            "subjectAltName,extendedKeyUsage,keyUsage,basicConstraints",
+        ],
+    ) else {
+        common::skip_for("tool", "openssl not found");
+        return;
+    };
+    let sans: Vec<String> = v["sans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().replace("IP:", "IP Address:"))
+        .collect();
+    assert_eq!(ext_value(&ext, "Subject Alternative Name"), sans.join(", "));
+    // openssl's own names for the usages (serverAuth is "TLS Web Server
+    // Authentication" in its object table).
+    assert_eq!(
+        ext_value(&ext, "Extended Key Usage"),
+        "TLS Web Server Authentication"
+    );
+    assert_eq!(
+        ext_value(&ext, "Key Usage"),
+        "Digital Signature, Key Encipherment"
+    );
+    assert_eq!(ext_value(&ext, "Basic Constraints"), "CA:FALSE");
+    let text = openssl_x509(&f, &["-text"]).unwrap();
+    assert!(text.contains("Public-Key: (2048 bit)") && text.contains("Version: 3 (0x2)"));
+    assert!(text.contains("Issuer: CN = kubernetes"), "{text}");
+    let text = openssl_x509(&certs("ca-flags/p521-ca.crt"), &["-text"]).unwrap();
+    assert!(text.contains("NIST CURVE: P-521"), "{text}");
+    assert!(
+        text.contains("Signature Algorithm: ecdsa-with-SHA512"),
+        "{text}"
+    );
+    let bc = openssl_x509(
+        &certs("ca-flags/pathlen-root.crt"),
+        &["-ext", "basicConstraints"],
+    )
+    .unwrap();
+    assert_eq!(ext_value(&bc, "Basic Constraints"), "CA:TRUE, pathlen:0");
+}
+
+/// The value line of an extension in `openssl x509 -ext` output
+/// (`X509v3 NAME: [critical]` then the value indented).
+fn ext_value(text: &str, name: &str) -> String {
+    let mut lines = text.lines();
+    lines
+        .find(|l| l.starts_with(&format!("X509v3 {name}:")))
+        .unwrap_or_else(|| panic!("no {name} in {text}"));
+    lines.next().unwrap_or_default().trim().to_string()
 }
 
 #[test]
@@ -177,6 +233,48 @@ fn table_form() {
         out.contains("\nNot after:           2124-01-01T00:00:00.000000Z  (97y left at 2026-06-01T00:00:00.000000Z)\n"),
         "{out}"
     );
+    // The same facts as openssl prints them (IPv6 written out in full there).
+    let Some(ext) = openssl_x509(
+        &f,
+        &[
+            "-ext",
+            "subjectAltName,extendedKeyUsage,keyUsage,basicConstraints",
+        ],
+    ) else {
+        common::skip_for("tool", "openssl not found");
+        return;
+    };
+    assert_eq!(
+        ext_value(&ext, "Subject Alternative Name"),
+        "DNS:node1, DNS:localhost, IP Address:192.168.56.10, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1"
+    );
+    assert_eq!(
+        "0:0:0:0:0:0:0:1"
+            .parse::<std::net::IpAddr>()
+            .unwrap()
+            .to_string(),
+        "::1"
+    );
+    assert_eq!(
+        ext_value(&ext, "Extended Key Usage"),
+        "TLS Web Server Authentication, TLS Web Client Authentication"
+    );
+    assert!(
+        ext.contains("X509v3 Basic Constraints: critical\n    CA:FALSE"),
+        "{ext}"
+    );
+    assert!(
+        ext.contains("X509v3 Key Usage: critical\n    Digital Signature, Key Encipherment"),
+        "{ext}"
+    );
+    assert_eq!(
+        openssl_x509(&f, &["-enddate"]).unwrap(),
+        "notAfter=Jan  1 00:00:00 2124 GMT"
+    );
+    assert_eq!(
+        openssl_x509(&f, &["-subject"]).unwrap(),
+        "subject=CN = node1"
+    );
 }
 
 #[test]
@@ -199,6 +297,56 @@ fn kubeconfigs_and_bundles() {
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[0]["index"], 0);
     assert_eq!(rows[1]["is_ca"], true);
+    if !common::have_tool("openssl", "version") {
+        return;
+    }
+    // openssl finds two certificates in kubelet.crt, the second a CA.
+    let out = Command::new("openssl")
+        .args(["storeutl", "-noout", "-certs"])
+        .arg(certs("healthy/var/lib/kubelet/pki/kubelet.crt"))
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Total found: 2"));
+    // The kubeconfig's client certificate as openssl decodes it
+    // (base64 by `openssl base64 -d`, then x509).
+    let conf = std::fs::read_to_string(certs("healthy/etc/kubernetes/admin.conf")).unwrap();
+    let b64 = conf
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("client-certificate-data: "))
+        .expect("client-certificate-data");
+    let pem = pipe("openssl", &["base64", "-d", "-A"], b64.as_bytes());
+    let subject = pipe(
+        "openssl",
+        &["x509", "-noout", "-subject", "-nameopt", "RFC2253"],
+        &pem,
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&subject).trim(),
+        format!(
+            "subject={}",
+            rows_subject(&show_json(&certs("healthy/etc/kubernetes/admin.conf")))
+        )
+    );
+}
+
+/// The subject of the kubeconfig's client certificate row.
+fn rows_subject(rows: &[Value]) -> String {
+    rows[1]["subject"].as_str().unwrap().to_string()
+}
+
+/// Runs `cmd args` with `input` on stdin; its stdout.
+fn pipe(cmd: &str, args: &[&str], input: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut child = Command::new(cmd)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{cmd} {args:?}");
+    out.stdout
 }
 
 #[test]

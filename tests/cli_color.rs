@@ -69,8 +69,13 @@ fn terminal_gets_colour_with_auto() {
         "{tty:?}"
     );
     // What the terminal shows is exactly the piped text.
+    // The same layout without colour (the 80-column terminal fits the
+    // table: tests/term_fit.rs); uncut (-o wide) it is the piped output.
+    let (plain, _) = on_tty(&strs(&args), &[("NO_COLOR", "1")]);
+    assert_eq!(strip(&tty), plain);
     let piped = common::kinspect(&args);
-    assert_eq!(strip(&tty), piped.stdout);
+    let (wide, _) = on_tty(&strs(&check_args(&["-o", "wide"])), &[]);
+    assert_eq!(strip(&wide), piped.stdout);
 }
 
 #[test]
@@ -126,7 +131,12 @@ fn doctor_status_column_is_coloured_on_a_terminal() {
     let (tty, code) = on_tty(&args, &[]);
     let piped = common::kinspect(&args);
     assert_eq!(Some(code), piped.code, "{tty}");
-    assert_eq!(strip(&tty), piped.stdout);
+    let (plain, _) = on_tty(&args, &[("NO_COLOR", "1")]);
+    assert_eq!(strip(&tty), plain);
+    let mut wide = args.to_vec();
+    wide.extend(["-o", "wide"]);
+    let (wide, _) = on_tty(&wide, &[]);
+    assert_eq!(strip(&wide), piped.stdout);
     let status_cells: Vec<String> = tty
         .lines()
         .skip(1)

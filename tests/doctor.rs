@@ -88,6 +88,9 @@ fn healthy_has_no_false_alarm() {
     }
 }
 
+/// kubeadm's apiserver port is 6443 (KubeAPIServerPort,
+/// cmd/kubeadm/app/constants/constants.go), the port admin.conf and the
+/// livenessProbe kubeadm writes use.
 #[test]
 fn apiserver_wrong_port() {
     assert_tree(
@@ -111,6 +114,9 @@ fn apiserver_wrong_port() {
     );
 }
 
+/// etcd serves clients on 2379 and peers on 2380 (DefaultListenClientURLs /
+/// DefaultListenPeerURLs, etcd's server/embed/config.go); the apiserver's
+/// --etcd-servers must name the client port.
 #[test]
 fn etcd_servers_on_the_peer_port() {
     assert_tree(
@@ -154,6 +160,29 @@ fn kubelet_expired_client() {
         ],
         1,
     );
+    // openssl agrees the client certificate is expired at AT
+    // (2026-06-01 = 1780272000): X509 error 10.
+    if common::have_tool("openssl", "version") {
+        let out = Command::new("openssl")
+            .current_dir(tree("kubelet-expired-client"))
+            .args([
+                "verify",
+                "-attime",
+                "1780272000",
+                "-CAfile",
+                "etc/kubernetes/pki/ca.crt",
+            ])
+            .arg("var/lib/kubelet/pki/kubelet-client-2025-01-01-00-00-00.pem")
+            .output()
+            .expect("openssl runs");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{text}");
+        assert!(
+            text.contains("error 10 at 0 depth lookup: certificate has expired"),
+            "{text}"
+        );
+    }
 }
 
 #[test]
@@ -233,17 +262,65 @@ fn table_output_and_summary() {
         .output()
         .expect("run");
     let text = String::from_utf8_lossy(&out.stdout);
-    let first = text.lines().next().unwrap_or_default();
-    for col in ["CHECK", "STATUS", "WHERE", "MESSAGE", "FIX"] {
-        assert!(first.contains(col), "{first}");
+    let lines: Vec<&str> = text.lines().collect();
+    // The summary leads, then the table.
+    assert!(lines[0].contains("1 fail, 0 warn"), "{text}");
+    for col in ["CHECK", "STATUS", "WHERE", "MESSAGE"] {
+        assert!(lines[2].contains(col), "{text}");
     }
+    // Failures come first, and a fix sits on its own line under its row.
+    assert!(lines[3].contains(" fail "), "{text}");
+    assert!(lines[4].starts_with("    fix: "), "{text}");
+    let first_ok = lines.iter().position(|l| l.contains(" ok ")).unwrap();
+    assert!(first_ok > 3, "{text}");
+}
+
+#[test]
+fn problems_shows_only_failures_and_warnings() {
+    // kubelet-expired-client: one fail (the client certificate) and one
+    // warn (rotateCertificates: false), both asserted by kubelet_expired_client.
+    let out = Command::new(env!("CARGO_BIN_EXE_kinspect"))
+        .args(["doctor", "--problems", "--at", AT, "--root"])
+        .arg(tree("kubelet-expired-client"))
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let rows: Vec<&str> = text
+        .lines()
+        .skip(3)
+        .filter(|l| !l.starts_with(' '))
+        .collect();
+    assert_eq!(rows.len(), 2, "{text}");
+    assert!(rows[0].contains(" fail "), "{text}");
+    assert!(rows[1].contains(" warn "), "{text}");
+    // The summary still counts everything.
     assert!(
         text.lines()
-            .last()
-            .unwrap_or_default()
-            .contains("1 fail, 0 warn"),
+            .next()
+            .unwrap()
+            .contains("1 fail, 1 warn, 9 ok"),
         "{text}"
     );
+    let json = Command::new(env!("CARGO_BIN_EXE_kinspect"))
+        .args(["doctor", "--problems", "-o", "json", "--at", AT, "--root"])
+        .arg(tree("kubelet-expired-client"))
+        .output()
+        .expect("run");
+    assert_eq!(String::from_utf8_lossy(&json.stdout).lines().count(), 2);
+}
+
+#[test]
+fn certificate_summary_does_not_contradict_the_kubelet_check() {
+    // The kubelet's expired client certificate is reported by kubelet-certs;
+    // the certificates check must not then say "none expired" of all of them.
+    let (findings, _) = doctor(&tree("kubelet-expired-client"));
+    let summary = findings
+        .iter()
+        .find(|f| f["check"] == "certificates" && f["status"] == "ok")
+        .expect("certificates summary");
+    let msg = summary["message"].as_str().unwrap();
+    assert!(msg.contains(" other certificates checked"), "{msg}");
 }
 
 #[test]

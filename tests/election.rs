@@ -2,7 +2,10 @@
 //! leader was SIGKILLed (captures/etcd-3node-leader-kill.pcapng; ground
 //! truth in captures/etcd-3node-leader-kill.timeline.txt): exactly one
 //! leader change, term 3 to m1 after m2, m1 campaigning and m3 granting,
-//! the time without a leader consistent with the kill; the same when the
+//! the time without a leader consistent with the kill and, to the
+//! nanosecond, equal to tshark's frame.time_epoch difference between m2's
+//! last peer frame and m1's first (instants read as whole RFC 3339
+//! values, date included); the same when the
 //! capture is cut mid-connection (editcap) or split into two files. Also
 //! captures/etcd-rpc-election*.pcapng (move-leader then kill, when present)
 //! and, from hand-built events, transfer/pre-vote/split-vote logic.
@@ -26,15 +29,144 @@ fn capture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/etcd-3node-leader-kill.pcapng")
 }
 
+/// Nanoseconds since the epoch of a whole RFC 3339 instant
+/// (`2026-11-26T17:40:10.580024Z`, or with a `±hh:mm` offset): date, time
+/// of day, fraction and offset all count.
+fn rfc3339_ns(ts: &str) -> i128 {
+    let bad = format!("not an RFC 3339 instant: {ts:?}");
+    let (date, rest) = ts.split_once('T').expect(&bad);
+    let (clock, offset_s): (&str, i128) = if let Some(c) = rest.strip_suffix('Z') {
+        (c, 0)
+    } else {
+        let at = rest.rfind(['+', '-']).expect(&bad);
+        let (c, off) = rest.split_at(at);
+        let sign = if off.starts_with('-') { -1 } else { 1 };
+        let (oh, om) = off[1..].split_once(':').expect(&bad);
+        let (oh, om): (i128, i128) = (oh.parse().unwrap(), om.parse().unwrap());
+        (c, sign * (oh * 3600 + om * 60))
+    };
+    let d: Vec<i64> = date.split('-').map(|p| p.parse().unwrap()).collect();
+    assert_eq!(d.len(), 3, "{ts}");
+    let (whole, frac) = clock.split_once('.').unwrap_or((clock, ""));
+    let hms: Vec<i128> = whole.split(':').map(|p| p.parse().unwrap()).collect();
+    assert_eq!(hms.len(), 3, "{ts}");
+    assert!(
+        frac.len() <= 9 && frac.bytes().all(|b| b.is_ascii_digit()),
+        "{ts}"
+    );
+    let frac_ns: i128 = format!("{frac:0<9}").parse().unwrap();
+    // Days from the civil date (proleptic Gregorian), after H. Hinnant's
+    // days_from_civil.
+    let (y, m, day) = (d[0] - i64::from(d[1] <= 2), d[1], d[2]);
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = i128::from(era * 146_097 + doe - 719_468);
+    let secs = days * 86_400 + hms[0] * 3600 + hms[1] * 60 + hms[2] - offset_s;
+    secs * 1_000_000_000 + frac_ns
+}
+
+/// Seconds since the epoch of an RFC 3339 instant.
 fn epoch_s(ts: &str) -> f64 {
-    // 2026-11-26T17:40:10.580024Z → seconds since the epoch.
-    let day = 1_795_651_200.0; // 2026-11-26T00:00:00Z
-    let t = ts.trim_end_matches('Z').split('T').nth(1).unwrap();
-    let mut parts = t.split(':');
-    let h: f64 = parts.next().unwrap().parse().unwrap();
-    let m: f64 = parts.next().unwrap().parse().unwrap();
-    let s: f64 = parts.next().unwrap().parse().unwrap();
-    day + h * 3600.0 + m * 60.0 + s
+    rfc3339_ns(ts) as f64 / 1e9
+}
+
+#[test]
+fn rfc3339_parser_agrees_with_known_instants() {
+    // `date -u -d 2026-11-26T17:40:10Z +%s` = 1795714810; the Unix epoch;
+    // a leap day; an offset (RFC 3339 section 5.8's 1996-12-19T16:39:57-08:00
+    // is 1996-12-20T00:39:57Z = 851042397).
+    assert_eq!(
+        rfc3339_ns("2026-11-26T17:40:10Z"),
+        1_795_714_810 * 1_000_000_000
+    );
+    assert_eq!(rfc3339_ns("1970-01-01T00:00:00.000000001Z"), 1);
+    assert_eq!(
+        rfc3339_ns("2024-02-29T12:00:00Z"),
+        1_709_208_000 * 1_000_000_000
+    );
+    assert_eq!(
+        rfc3339_ns("1996-12-19T16:39:57-08:00"),
+        851_042_397 * 1_000_000_000
+    );
+}
+
+/// One frame as tshark reads it (`-T fields`).
+#[derive(Debug, Clone)]
+struct Frame {
+    number: u64,
+    /// frame.time_epoch in nanoseconds.
+    ns: i128,
+    src: String,
+    sport: u16,
+    dport: u16,
+    len: u64,
+}
+
+/// Every TCP frame of `file` with tshark's frame.time_epoch (read as
+/// integer nanoseconds), addresses, ports and payload length.
+fn tshark_frames(file: &Path) -> Vec<Frame> {
+    let out = Command::new("tshark")
+        .args(["-n", "-r"])
+        .arg(file)
+        .args(["-Y", "tcp", "-T", "fields"])
+        .args([
+            "-e",
+            "frame.number",
+            "-e",
+            "frame.time_epoch",
+            "-e",
+            "ip.src",
+        ])
+        .args(["-e", "tcp.srcport", "-e", "tcp.dstport", "-e", "tcp.len"])
+        .output()
+        .expect("tshark runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            let c: Vec<&str> = l.split('\t').collect();
+            let (s, f) = c[1].split_once('.').unwrap_or((c[1], "0"));
+            Frame {
+                number: c[0].parse().unwrap(),
+                ns: s.parse::<i128>().unwrap() * 1_000_000_000
+                    + format!("{f:0<9}")[..9].parse::<i128>().unwrap(),
+                src: c[2].to_string(),
+                sport: c[3].parse().unwrap(),
+                dport: c[4].parse().unwrap(),
+                len: c[5].parse().unwrap(),
+            }
+        })
+        .collect()
+}
+
+/// tshark's frames of the whole capture, read once per test binary.
+fn capture_frames() -> &'static [Frame] {
+    static FRAMES: std::sync::OnceLock<Vec<Frame>> = std::sync::OnceLock::new();
+    FRAMES.get_or_init(|| tshark_frames(&capture()))
+}
+
+/// Peer addresses of the members, from the `etcdctl endpoint status`
+/// lines of captures/etcd-3node-leader-kill.timeline.txt (m1 has member
+/// id 9913100060493979389 = 0x899267fbb0a59efd on 127.0.0.1, m2 has
+/// 6734918846559344741 = 0x5d773d020040d865 on 127.0.0.2).
+const M1_IP: &str = "127.0.0.1";
+const M2_IP: &str = "127.0.0.2";
+
+/// The peer-port (2380) frame with payload sent from `ip` at the
+/// microsecond instant `ts_ns` (kinspect prints microseconds).
+fn peer_frame_at<'a>(frames: &'a [Frame], ts_ns: i128, ip: &str) -> Option<&'a Frame> {
+    frames.iter().find(|f| {
+        f.ns / 1000 == ts_ns / 1000
+            && f.src == ip
+            && f.len > 0
+            && (f.sport == 2380 || f.dport == 2380)
+    })
 }
 
 fn election_json(extra: &[&str], files: &[&Path]) -> Vec<serde_json::Value> {
@@ -64,6 +196,46 @@ fn assert_term_3_change(changes: &[serde_json::Value], what: &str) {
         (ts - ELECTED_S).abs() < 0.05,
         "{what}: leader established at {ts}, log says {ELECTED_S}"
     );
+    assert_eq!(
+        c["leader_peer_url"],
+        format!("http://{M1_IP}:2380"),
+        "{what}"
+    );
+    if tool("tshark") {
+        // The oracle: tshark's frame.time_epoch. The change is dated by a
+        // real frame m1 sent on a peer connection, the campaign by an
+        // earlier one; the time without a leader is exactly from the last
+        // frame m2 sent on a peer connection to that frame.
+        let frames = capture_frames();
+        assert_eq!(frames[0].ns, 1_795_714_805_749_118_783, "first frame");
+        let ts_ns = rfc3339_ns(c["ts"].as_str().unwrap());
+        let elected = peer_frame_at(frames, ts_ns, M1_IP)
+            .unwrap_or_else(|| panic!("{what}: no frame from m1 at {}", c["ts"]));
+        let campaign_ns = rfc3339_ns(c["campaign_started"].as_str().unwrap());
+        let campaign = peer_frame_at(frames, campaign_ns, M1_IP)
+            .unwrap_or_else(|| panic!("{what}: no frame from m1 at {}", c["campaign_started"]));
+        assert!(
+            campaign.number < elected.number,
+            "{what}: {campaign:?} {elected:?}"
+        );
+        let last_m2 = frames
+            .iter()
+            .rfind(|f| {
+                f.ns < elected.ns
+                    && f.src == M2_IP
+                    && f.len > 0
+                    && (f.sport == 2380 || f.dport == 2380)
+            })
+            .expect("m2 sent peer frames");
+        let want = (elected.ns - last_m2.ns) as f64 / 1e6;
+        let got = c["no_leader_ms"].as_f64().unwrap();
+        assert!(
+            (got - want).abs() < 1e-6,
+            "{what}: no_leader_ms {got}, tshark: frame {} - frame {} = {want} ms",
+            elected.number,
+            last_m2.number
+        );
+    }
     // Without a leader from m2's last heartbeat (before the kill) to m1's
     // first append: at least kill → first append, at most one heartbeat
     // interval (100 ms) more, plus slack.
@@ -417,5 +589,60 @@ fn move_leader_then_kill_match_the_truth_file() {
             serde_json::json!([id_of("m2")]),
             "{what}"
         );
+        if tool("tshark") {
+            // tshark's frame times: each change is dated by a frame the
+            // new leader sent from its peer port, and after the kill the
+            // time without a leader runs exactly from the killed leader's
+            // last frame from its peer port (all members share 127.0.72.1).
+            let frames = tshark_frames(&whole);
+            let port_of = |name: &str| -> u16 {
+                let m = truth["members"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|m| m["name"] == name)
+                    .unwrap();
+                m["peer"]
+                    .as_str()
+                    .unwrap()
+                    .rsplit(':')
+                    .next()
+                    .unwrap()
+                    .parse()
+                    .unwrap()
+            };
+            for (c, leader, previous) in [(moved, "m3", "m1"), (elected, "m1", "m3")] {
+                let ts_ns = rfc3339_ns(c["ts"].as_str().unwrap());
+                let at = frames
+                    .iter()
+                    .find(|f| {
+                        f.ns / 1000 == ts_ns / 1000 && f.sport == port_of(leader) && f.len > 0
+                    })
+                    .unwrap_or_else(|| panic!("{what}: no frame from {leader} at {}", c["ts"]));
+                if c["reason"] == "transfer" {
+                    // The old leader keeps talking after a transfer, so
+                    // its last frame does not bound the gap.
+                    continue;
+                }
+                let last = frames
+                    .iter()
+                    .rfind(|f| f.ns < at.ns && f.sport == port_of(previous) && f.len > 0)
+                    .expect("frames from the previous leader");
+                let want = (at.ns - last.ns) as f64 / 1e6;
+                let got = c["no_leader_ms"].as_f64().unwrap();
+                assert!(
+                    (got - want).abs() < 1e-6,
+                    "{what}: no_leader_ms {got}, tshark frames {} - {} = {want}",
+                    at.number,
+                    last.number
+                );
+            }
+            // The truth file's first packet is tshark's first frame.
+            let first_ns = frames[0].ns;
+            assert!(
+                (first_ns as f64 / 1e9 - first).abs() < 1e-6,
+                "{first_ns} vs {first}"
+            );
+        }
     }
 }

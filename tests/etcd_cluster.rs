@@ -4,7 +4,8 @@
 //! its own temporary folder, stopped by a Drop guard even when a test
 //! panics. Each story: status (3 members, one leader, one term), the peer
 //! port given as endpoint, watch-leader through kill-leader and restart
-//! (no-leader time between 0 and 10 s), health with a dead member,
+//! (no-leader time between 0 and 10 s; leader id and term equal to
+//! `etcdctl endpoint status -w json` on the same cluster), health with a dead member,
 //! move-leader, and down leaving no process behind. Bad connections (dead
 //! endpoint, silent endpoint, TLS without or with rejected certificates)
 //! must give one line, the right exit code, and no hang.
@@ -388,7 +389,54 @@ fn check_status(lab: &Lab) -> (String, u64) {
         }
     }
     assert!(r.stderr.contains("quorum: yes (3 of 3"), "{}", r.stderr);
+    // The oracle: `etcdctl endpoint status -w json` on the same cluster
+    // names the same leader id and term for every member.
+    let oracle = etcdctl_status(lab);
+    assert_eq!(oracle.len(), 3, "etcdctl rows: {oracle:?}");
+    for o in &oracle {
+        let row = rows
+            .iter()
+            .find(|v| s(v, "id") == format!("{:x}", o.member_id))
+            .unwrap_or_else(|| panic!("no row for etcdctl's member {:x}: {rows:#?}", o.member_id));
+        assert_eq!(
+            s(row, "leader"),
+            format!("{:x}", o.leader),
+            "{row} vs {o:?}"
+        );
+        assert_eq!(row["raft_term"].as_u64(), Some(o.term), "{row} vs {o:?}");
+        assert_eq!(row["is_leader"] == true, o.leader == o.member_id, "{row}");
+    }
+    assert_eq!(s(leaders[0], "id"), format!("{:x}", oracle[0].leader));
     (s(leaders[0], "name").to_string(), terms[0])
+}
+
+/// One member's row of `etcdctl endpoint status -w json`.
+#[derive(Debug)]
+struct EtcdctlStatus {
+    member_id: u64,
+    leader: u64,
+    term: u64,
+}
+
+/// `etcdctl endpoint status -w json` on every member of the lab; members
+/// that do not answer are left out (etcdctl names them on stderr).
+fn etcdctl_status(lab: &Lab) -> Vec<EtcdctlStatus> {
+    let out = lab.etcdctl(&["endpoint", "status", "-w", "json"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let v: Value = serde_json::from_str(text.trim())
+        .unwrap_or_else(|e| panic!("etcdctl JSON ({e}): {text} / {out:?}"));
+    v.as_array()
+        .expect("etcdctl prints an array")
+        .iter()
+        .map(|e| {
+            let st = &e["Status"];
+            EtcdctlStatus {
+                member_id: st["header"]["member_id"].as_u64().expect("member_id"),
+                leader: st["leader"].as_u64().expect("leader"),
+                term: st["raftTerm"].as_u64().expect("raftTerm"),
+            }
+        })
+        .collect()
 }
 
 /// The election story shared by the plain and the TLS lab.
@@ -442,6 +490,28 @@ fn election_story(lab: &Lab) {
     );
     assert_ne!(s(&change, "leader_name"), victim);
     assert!(change["term"].as_u64() > Some(term));
+    // The new leader and its term are what etcdctl reads from the two
+    // members still up; the previous leader is the member killed.
+    let oracle = etcdctl_status(lab);
+    assert_eq!(
+        oracle.len(),
+        2,
+        "etcdctl rows with {victim} down: {oracle:?}"
+    );
+    for o in &oracle {
+        assert_eq!(
+            s(&change, "leader"),
+            format!("{:x}", o.leader),
+            "{change} vs {o:?}"
+        );
+        assert_eq!(change["term"].as_u64(), Some(o.term), "{change} vs {o:?}");
+        assert_ne!(s(&change, "previous_leader"), format!("{:x}", o.member_id));
+    }
+    assert_eq!(
+        s(&change, "previous_leader"),
+        s(&killed, "id"),
+        "{change} vs {killed}"
+    );
     for k in [
         "ts",
         "term",

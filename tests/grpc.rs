@@ -127,25 +127,86 @@ fn grpc_go_call_kinds_match_the_oracles() {
         let status = oracle_grpc_status(&oracle).expect("grpc-status in the oracle");
         assert_eq!(call["grpc_status"], status, "{kind}");
         assert_eq!(call["ended_by"], "trailers", "{kind}");
-        let latency = call["latency_ms"].as_f64().unwrap();
-        assert!(latency > 0.0 && latency < 10_000.0, "{kind}: {latency}");
+        // Request HEADERS to trailers, from tshark's frame times.
+        if have("tshark") {
+            let latency = call["latency_ms"].as_f64().unwrap();
+            let want = tshark_latency_ms(&cap, 50051);
+            assert!((latency - want).abs() < 1e-6, "{kind}: {latency} != {want}");
+        }
     }
 }
 
 #[test]
 fn streaming_latency_spans_the_whole_call() {
     let corpus = require_corpus!();
+    if !have("tshark") {
+        return;
+    }
     // Client streaming: the client sends a greeting per second, so the
     // call lasts about 3 s (request HEADERS to trailers); unary is fast.
-    let cap = corpus.join("grpc-packt/grpc-go-Client_Streaming.pcapng");
-    let ev = events(&[], &cap);
-    let call = of_type(&ev, "grpc_call")[0];
-    let l = call["latency_ms"].as_f64().unwrap();
-    assert!((2_000.0..4_000.0).contains(&l), "{l}");
-    let cap = corpus.join("grpc-packt/grpc-go-Unary.pcapng");
-    let ev = events(&[], &cap);
-    let l = of_type(&ev, "grpc_call")[0]["latency_ms"].as_f64().unwrap();
-    assert!(l < 100.0, "{l}");
+    // The exact figures are tshark's frame.time_epoch of the frame with
+    // the request's :path and of the frame with grpc-status.
+    for (kind, want_us) in [("Client_Streaming", 3_005_728), ("Unary", 248)] {
+        let cap = corpus.join(format!("grpc-packt/grpc-go-{kind}.pcapng"));
+        let want = tshark_latency_ms(&cap, 50051);
+        assert!(
+            (want - want_us as f64 / 1000.0).abs() < 1e-9,
+            "{kind}: tshark says {want}"
+        );
+        let ev = events(&[], &cap);
+        let l = of_type(&ev, "grpc_call")[0]["latency_ms"].as_f64().unwrap();
+        assert!((l - want).abs() < 1e-6, "{kind}: {l} != {want}");
+    }
+}
+
+/// One call's latency in ms as tshark sees it: frame.time_epoch of the
+/// frame carrying grpc-status minus that of the frame carrying the
+/// request's :path (the capture holds exactly one call). Times are read
+/// as integer nanoseconds so no float rounding creeps in before the
+/// subtraction.
+fn tshark_latency_ms(file: &Path, port: u16) -> f64 {
+    let out = Command::new("tshark")
+        .args(["-n", "-r"])
+        .arg(file)
+        .args([
+            "-d",
+            &format!("tcp.port=={port},http2"),
+            "-Y",
+            "http2.header.name == \":path\" or http2.header.name == \"grpc-status\"",
+            "-T",
+            "fields",
+            "-e",
+            "frame.time_epoch",
+            "-e",
+            "http2.header.name",
+        ])
+        .output()
+        .expect("tshark runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let ns = |t: &str| -> i128 {
+        let (s, frac) = t.split_once('.').unwrap_or((t, "0"));
+        let frac = format!("{frac:0<9}");
+        s.parse::<i128>().unwrap() * 1_000_000_000 + frac[..9].parse::<i128>().unwrap()
+    };
+    let mut start = None;
+    let mut end = None;
+    for line in text.lines() {
+        let (t, names) = line.split_once('\t').unwrap();
+        let names: Vec<&str> = names.split(',').collect();
+        if start.is_none() && names.contains(&":path") {
+            start = Some(ns(t));
+        }
+        if names.contains(&"grpc-status") {
+            end = Some(ns(t));
+        }
+    }
+    let (start, end) = (start.expect(":path frame"), end.expect("grpc-status frame"));
+    (end - start) as f64 / 1e6
 }
 
 fn etcd_capture() -> Option<PathBuf> {

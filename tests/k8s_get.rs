@@ -125,7 +125,13 @@ fn a_stored_cluster_read_from_every_source() {
     let live = ["--endpoints", EP];
     let fixture = ["-f", FIXTURE];
 
-    // kubectl's columns (printers.go).
+    // kubectl's columns: kubernetes/pkg/printers/internalversion/printers.go
+    // (printPod: READY, STATUS reasons such as Init:1/2 and
+    // CrashLoopBackOff, RESTARTS "12 (19m ago)"; printNode: Ready,
+    // SchedulingDisabled, roles from node-role.kubernetes.io labels,
+    // INTERNAL-IP with -o wide; printDeployment; printCoordinationLease:
+    // HOLDER); AGE by staging/src/k8s.io/apimachinery/pkg/util/duration/duration.go
+    // (HumanDuration).
     let pods = get(&live, &["pods", "-A"]);
     let want_pods = "\
 NAMESPACE     NAME               READY   STATUS             RESTARTS       AGE
@@ -164,12 +170,16 @@ kube-system   etcd-cp-1          1/1     Running            1 (31d ago)    31d
         "{leases}"
     );
 
-    // Only the default namespace without -n/-A, as kubectl.
+    // Only the default namespace without -n/-A, as kubectl
+    // (staging/src/k8s.io/kubectl/pkg/cmd/get/get.go: the namespace from
+    // the kubeconfig context, "default" when none).
     let default_pods = get(&live, &["po"]);
     assert!(!default_pods.contains("etcd-cp-1"));
     assert_eq!(default_pods.lines().count(), 6);
 
-    // Label selector and one object by name.
+    // Label selector (set-based `in` as in
+    // staging/src/k8s.io/apimachinery/pkg/labels/selector.go) and one
+    // object by name.
     let sel = get(
         &live,
         &["po", "-l", "app=web,pod-template-hash in (7d4b9c)"],
@@ -202,7 +212,8 @@ kube-system   etcd-cp-1          1/1     Running            1 (31d ago)    31d
     );
     assert!(shown.contains("password: aHVudGVyMg=="), "{shown}");
 
-    // Not found: kubectl's words, exit 1.
+    // Not found: kubectl's words (`pods "nope" not found`, NewNotFound in
+    // staging/src/k8s.io/apimachinery/pkg/api/errors/errors.go), exit 1.
     let r = kinspect(&["k8s", "get", "po", "nope", "--endpoints", EP]);
     assert_eq!(r.code, Some(1));
     assert!(r.stderr.contains("pods \"nope\" not found"), "{}", r.stderr);
@@ -303,7 +314,9 @@ kube-system   etcd-cp-1          1/1     Running            1 (31d ago)    31d
 }
 
 /// Bad input: an object that does not fit its schema is named with its
-/// path, the others are still shown, exit 2.
+/// path, the others are still shown, exit 2. The path is written as
+/// Kubernetes writes field paths (`spec.containers[0].ports[0].containerPort`,
+/// staging/src/k8s.io/apimachinery/pkg/util/validation/field/path.go).
 #[test]
 fn bad_manifest_objects_are_named_and_the_rest_shown() {
     let dir = tempfile::tempdir().unwrap();

@@ -231,6 +231,13 @@ fn count_limit_flows_and_file_agree() {
         Some(N),
         "packets captured; stderr:\n{stderr}"
     );
+    // `-c N -w FILE` says what it wrote, not libpcap's count of packets
+    // the filter saw (more than N: issue 16).
+    assert!(
+        stderr.contains(&format!("{N} packets written to ")),
+        "packets written; stderr:\n{stderr}"
+    );
+    assert!(!stderr.contains("received by filter"), "{stderr}");
     assert_eq!(
         summary_packets(&stderr),
         Some(N),

@@ -479,3 +479,118 @@ fn hand_built_damage_is_reported_with_file_and_offset() {
     );
     assert!(the_warning("two files", &run).contains(&huge.display().to_string()));
 }
+
+/// One TCP segment from the client (10.0.0.1:40000) to the etcd client
+/// port (10.0.0.2:2379) at sequence number `seq`.
+fn client_segment(seq: u32, payload: &[u8]) -> Vec<u8> {
+    let b = PacketBuilder::ethernet2([1; 6], [2; 6])
+        .ipv4(CLIENT, SERVER, 64)
+        .tcp(40000, 2379, seq, 65535)
+        .ack(5001);
+    let mut f = Vec::new();
+    b.write(&mut f, payload).unwrap();
+    f
+}
+
+/// An HTTP/2 DATA frame on stream 1.
+fn data_frame(payload: &[u8]) -> Vec<u8> {
+    let len = payload.len() as u32;
+    let mut f = vec![
+        (len >> 16) as u8,
+        (len >> 8) as u8,
+        len as u8,
+        0,
+        0,
+        0,
+        0,
+        0,
+        1,
+    ];
+    f.extend_from_slice(payload);
+    f
+}
+
+/// A gRPC length-prefixed message.
+fn grpc_message(body: &[u8]) -> Vec<u8> {
+    let mut m = vec![0];
+    m.extend((body.len() as u32).to_be_bytes());
+    m.extend_from_slice(body);
+    m
+}
+
+/// Issue 15: after a TCP gap in the middle of a gRPC message, the next
+/// DATA frame began with the tail of another message, whose bytes were
+/// read as a length prefix and reported as a made-up `grpc_message`
+/// (118363420 bytes in a real capture). The capture is built here: a
+/// 40-byte message is cut by a 1,000-byte gap; the frame after the gap
+/// starts with bytes that read as a 300-byte prefix; then a whole 5-byte
+/// and a whole 295-byte message. Only the two real ones are reported
+/// (the gRPC framing rule: grpc/doc/PROTOCOL-HTTP2.md, Length-Prefixed-Message).
+#[test]
+fn grpc_after_a_gap_never_reports_a_length_read_mid_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut frames: Vec<Vec<u8>> = handshake().into_iter().take(2).collect();
+    let mut first = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+    first.extend([0, 0, 0, 4, 0, 0, 0, 0, 0]); // empty SETTINGS
+    // A DATA frame announcing the whole 45-byte message; only its prefix
+    // and 10 body bytes arrive before the gap.
+    let whole = data_frame(&grpc_message(&[0x07; 40]));
+    first.extend_from_slice(&whole[..9 + 5 + 10]);
+    let mut seq = 1001u32;
+    frames.push(client_segment(seq, &first));
+    seq += first.len() as u32 + 1000; // the gap
+    let mut after = data_frame(&[0x00, 0x00, 0x00, 0x01, 0x2c, 9, 9, 9, 9, 9, 9, 9, 9]);
+    after.extend(data_frame(&grpc_message(b"hello")));
+    after.extend(data_frame(&grpc_message(&[0x42; 295])));
+    frames.push(client_segment(seq, &after));
+    let (bytes, _) = pcap(&frames);
+    let path = write(dir.path(), "gap.pcap", &bytes);
+    let run = run_pcap("events", true, &[&path]);
+    assert_no_crash("gap.pcap", &run);
+    let events = json_lines("gap.pcap", &run.stdout);
+    assert!(
+        events.iter().any(|e| e["type"] == "gap"),
+        "the gap is reported: {}",
+        run.describe()
+    );
+    let lengths: Vec<u64> = events
+        .iter()
+        .filter(|e| e["type"] == "grpc_message")
+        .filter_map(|e| e["length"].as_u64())
+        .collect();
+    assert_eq!(lengths, vec![5, 295], "{}", run.describe());
+}
+
+/// A pcapng option that runs past the end of its block is damage
+/// (libpcap and Wireshark reject the block: pcapng spec, section 3.5
+/// Options): the packet before it is kept and the error names the file and
+/// the block's offset.
+#[test]
+fn pcapng_packet_option_past_its_block_is_reported_with_offset() {
+    let dir = tempfile::tempdir().unwrap();
+    let frames = handshake();
+    let (good, offsets) = pcapng(&[(0, &frames[0]), (0, &frames[1]), (0, &frames[2])]);
+    // Give the third EPB an option claiming 200 bytes in a 4-byte area:
+    // grow the block by 8 bytes of options (code 1, length 200, 4 bytes).
+    let at = offsets[2];
+    let mut bad = good[..at].to_vec();
+    let old_len = u32::from_le_bytes(good[at + 4..at + 8].try_into().unwrap()) as usize;
+    let body = &good[at + 8..at + old_len - 4];
+    let new_len = (old_len + 8) as u32;
+    bad.extend(6u32.to_le_bytes());
+    bad.extend(new_len.to_le_bytes());
+    bad.extend_from_slice(body);
+    bad.extend([1, 0, 200, 0, b'x', 0, 0, 0]);
+    bad.extend(new_len.to_le_bytes());
+    bad.extend_from_slice(&good[at + old_len..]);
+    let path = write(dir.path(), "option.pcapng", &bad);
+    assert_partial(
+        &path,
+        2,
+        at,
+        &[
+            "enhanced packet block is damaged",
+            "option 1 has length 200",
+        ],
+    );
+}

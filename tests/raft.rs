@@ -6,6 +6,8 @@
 //! encodings (every field present as etcd ≤ 3.6 writes, zero fields
 //! omitted as newer releases do).
 
+mod common;
+
 use std::sync::Arc;
 
 use kinspect::event::EventKind;
@@ -131,7 +133,154 @@ fn one_message(name: &str, dir: Direction) -> Seen {
         })
         .collect();
     assert_eq!(msgs.len(), 1, "{name}: exactly one raft_message");
-    msgs.into_iter().next().unwrap()
+    let seen = msgs.into_iter().next().unwrap();
+    protoc_agrees(name, &bytes, &seen);
+    seen
+}
+
+/// raftpb.MessageType names by number (etcd's raft/raftpb/raft.proto).
+const MESSAGE_TYPES: [&str; 19] = [
+    "MsgHup",
+    "MsgBeat",
+    "MsgProp",
+    "MsgApp",
+    "MsgAppResp",
+    "MsgVote",
+    "MsgVoteResp",
+    "MsgSnap",
+    "MsgHeartbeat",
+    "MsgHeartbeatResp",
+    "MsgUnreachable",
+    "MsgSnapStatus",
+    "MsgCheckQuorum",
+    "MsgTransferLeader",
+    "MsgTimeoutNow",
+    "MsgReadIndex",
+    "MsgReadIndexResp",
+    "MsgPreVote",
+    "MsgPreVoteResp",
+];
+
+/// The raftpb.Message bytes inside a fixture: the body of a `POST /raft`,
+/// the message after the 8-byte length of a message-stream chunk, or
+/// after the tag and length of a msgappv2 tag-2 chunk
+/// (etcd's server/etcdserver/api/rafthttp/msg_codec.go, msgappv2_codec.go).
+fn message_bytes(fixture: &[u8], transport: &Transport) -> Vec<u8> {
+    match transport {
+        Transport::Post => {
+            let at = fixture
+                .windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .expect("headers end");
+            fixture[at + 4..].to_vec()
+        }
+        Transport::StreamMessage => chunk_data(fixture)[8..].to_vec(),
+        Transport::StreamMsgapp => chunk_data(fixture)[9..].to_vec(),
+        other => panic!("no fixture travels by {other:?}"),
+    }
+}
+
+/// The message's fields as `protoc --decode_raw` reads them (protobuf's
+/// own decoder, no schema) agree with ours: type 1, to 2, from 3, term 4,
+/// logTerm 5, index 6, entries 7, commit 8, reject 10 (raftpb.Message).
+/// Skipped for frames we rebuild (msgappv2 tag 1 carries no Message).
+fn protoc_agrees(name: &str, fixture: &[u8], m: &Seen) {
+    if m.derived || !common::have_tool("protoc", "--version") {
+        return;
+    }
+    use std::io::Write;
+    let msg = message_bytes(fixture, &m.transport);
+    let mut child = std::process::Command::new("protoc")
+        .arg("--decode_raw")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("protoc runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(&msg)
+        .expect("write");
+    let out = child.wait_with_output().expect("protoc");
+    assert!(out.status.success(), "{name}: protoc --decode_raw failed");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let top = |field: u32| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{field}: ")))
+            .map_or(0, |v| v.parse().expect("number"))
+    };
+    let entries = text.lines().filter(|l| *l == "7 {").count();
+    let who = |v: u64| (v != 0).then_some(MemberId(v));
+    assert_eq!(
+        m.msg_type,
+        MESSAGE_TYPES[top(1) as usize],
+        "{name}: protoc\n{text}"
+    );
+    assert_eq!(
+        (m.to, m.from),
+        (who(top(2)), who(top(3))),
+        "{name}: protoc\n{text}"
+    );
+    assert_eq!(
+        (m.term, m.log_term, m.index, m.commit, m.reject, m.entries),
+        (top(4), top(5), top(6), top(8), top(10) == 1, entries),
+        "{name}: protoc\n{text}"
+    );
+}
+
+/// Every fixture is, byte for byte, the TCP payload tshark reads in the
+/// frame its first line names (captures/etcd-3node-leader-kill.pcapng).
+#[test]
+fn every_fixture_is_the_tcp_payload_of_its_frame() {
+    if !common::have_tool("tshark", "-v") {
+        return;
+    }
+    let dir = format!("{}/tests/fixtures/raft", env!("CARGO_MANIFEST_DIR"));
+    let mut frames = Vec::new();
+    for e in std::fs::read_dir(&dir).expect("fixture dir") {
+        let path = e.expect("entry").path();
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let first = text.lines().next().unwrap_or_default();
+        let frame: u64 = first
+            .split("frame ")
+            .nth(1)
+            .and_then(|r| r.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{name}: no frame number in {first:?}"));
+        frames.push((frame, name));
+    }
+    assert_eq!(frames.len(), 16);
+    let cap = format!(
+        "{}/captures/etcd-3node-leader-kill.pcapng",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let filter = frames
+        .iter()
+        .map(|(f, _)| format!("frame.number=={f}"))
+        .collect::<Vec<_>>()
+        .join(" || ");
+    let out = std::process::Command::new("tshark")
+        .args(["-n", "-r", &cap, "-Y", &filter, "-T", "fields"])
+        .args(["-e", "frame.number", "-e", "tcp.payload"])
+        .output()
+        .expect("tshark runs");
+    assert!(out.status.success());
+    let payloads: std::collections::BTreeMap<u64, String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let (n, p) = l.split_once('\t')?;
+            Some((n.parse().ok()?, p.replace(':', "")))
+        })
+        .collect();
+    for (frame, name) in &frames {
+        assert_eq!(
+            payloads.get(frame).map(String::as_str),
+            Some(hex::encode(fixture(name)).as_str()),
+            "{name}: frame {frame}"
+        );
+    }
 }
 
 fn id(v: u64) -> Option<MemberId> {

@@ -7,7 +7,10 @@
 //! [`Observer`]; part three is property-style: a deterministic xorshift
 //! generator cuts random streams into random segments, reorders,
 //! duplicates, overlaps, drops and truncates them, and checks the stream
-//! that comes out.
+//! that comes out. Part four puts the TCP streams of real corpus
+//! captures back together and compares them with tshark's.
+
+mod common;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
@@ -1648,4 +1651,94 @@ fn protocol_comes_from_content_then_decode_as_then_the_port() {
     net.finish();
     let f = &net.rec.flows[0];
     assert_eq!((f.protocol, f.protocol_by), (Protocol::Unknown, "none"));
+}
+
+// ---------------------------------------------------------------------------
+// Real captures against tshark
+// ---------------------------------------------------------------------------
+
+/// Every TCP stream of corpus captures with out-of-order segments,
+/// retransmissions and records split across segments, put back in order
+/// by one [`Reassembler`] per direction, equals, byte for byte, what
+/// tshark's `-z follow,tcp,raw,N` prints for that stream.
+#[test]
+fn corpus_streams_equal_tshark_follow() {
+    use kinspect::capture::{FileSource, PacketSource};
+    use kinspect::net::decode::{Transport, decode};
+    let corpus = require_corpus!();
+    if !common::have_tool("tshark", "-v") {
+        return;
+    }
+    type Side = (IpAddr, u16);
+    /// One stream: its two sides (the first packet's sender first), the
+    /// bytes each side's reassembler delivered, and the reassemblers.
+    type Stream = (Side, Side, [Vec<u8>; 2], [Reassembler; 2]);
+    let (mut compared, mut bytes) = (0, 0);
+    for file in [
+        "wireshark/http-ooo.pcap",
+        "ndpi/tls_certificate_too_long.pcap",
+        "ndpi/tls_2_reasms.pcapng",
+        "lwerdna-filesamples/simple_http.pcap",
+    ] {
+        let path = corpus.join(file);
+        let mut src = FileSource::open(&path).expect("open capture");
+        // Streams in order of their first packet, as tshark numbers them.
+        let mut streams: Vec<Stream> = Vec::new();
+        while src.advance().expect("read capture") {
+            let packet = src.current();
+            let Ok(d) = decode(&packet) else { continue };
+            let Transport::Tcp(tcp) = d.transport else {
+                continue;
+            };
+            let (a, b) = ((d.src, tcp.src_port), (d.dst, tcp.dst_port));
+            let i = match streams
+                .iter()
+                .position(|s| (s.0, s.1) == (a, b) || (s.0, s.1) == (b, a))
+            {
+                Some(i) => i,
+                None => {
+                    streams.push((
+                        a,
+                        b,
+                        [Vec::new(), Vec::new()],
+                        [Reassembler::new(1 << 20), Reassembler::new(1 << 20)],
+                    ));
+                    streams.len() - 1
+                }
+            };
+            let s = &mut streams[i];
+            let dir = usize::from(s.0 != a);
+            let out = &mut s.2[dir];
+            s.3[dir].segment(
+                tcp.seq,
+                tcp.flags.syn,
+                tcp.flags.fin,
+                tcp.payload,
+                tcp.wire_len,
+                &mut |c| {
+                    if let Chunk::Data { bytes, .. } = c {
+                        out.extend_from_slice(bytes);
+                    }
+                },
+            );
+        }
+        for (n, s) in streams.iter_mut().enumerate() {
+            for dir in 0..2 {
+                let out = &mut s.2[dir];
+                s.3[dir].flush(&mut |c| {
+                    if let Chunk::Data { bytes, .. } = c {
+                        out.extend_from_slice(bytes);
+                    }
+                });
+            }
+            let (node0, node1) = common::oracle::tshark_follow_nodes(&path, "tcp", n as u32);
+            assert_eq!(s.2[0].len(), node0.len(), "{file} stream {n}: first side");
+            assert_eq!(s.2[0], node0, "{file} stream {n}: first side");
+            assert_eq!(s.2[1], node1, "{file} stream {n}: second side");
+            compared += 1;
+            bytes += node0.len() + node1.len();
+        }
+    }
+    assert!(compared >= 4, "{compared} streams compared");
+    assert!(bytes > 10_000, "only {bytes} bytes compared");
 }

@@ -201,6 +201,26 @@ fn by_client_and_http2_rows_on_the_corpus() {
     // Frames 2 (request HEADERS) and 7 (response HEADERS) of the capture.
     let ms = rows[0]["p50_ms"].as_f64().unwrap();
     assert!((ms - 1.551).abs() < 0.002, "{ms}");
+    if common::have_tool("tshark", "-v") {
+        // Exactly the difference of tshark's frame times of the request
+        // and response HEADERS (`:method` and `:status`).
+        let t = common::oracle::tshark_fields(
+            &cap,
+            &[
+                "-d",
+                "tcp.port==29518,http2",
+                "-Y",
+                "http2.headers.method or http2.headers.status",
+            ],
+            &["frame.number", "frame.time_epoch"],
+        );
+        let n: Vec<&str> = t.iter().map(|r| r[0].as_str()).collect();
+        assert_eq!(n, ["2", "7"], "{t:?}");
+        // Rows keep whole microseconds (src/view/rpc.rs rounds).
+        let ns = common::oracle::epoch_ns(&t[1][1]) - common::oracle::epoch_ns(&t[0][1]);
+        let want = (ns as f64 / 1000.0).round() / 1000.0;
+        assert_eq!(ms, want, "tshark: {ns} ns");
+    }
 }
 
 #[test]
@@ -213,5 +233,52 @@ fn table_output_has_a_header_and_a_summary() {
     assert!(lines[0].starts_with("METHOD"), "{}", run.stdout);
     assert!(lines[1].starts_with("/greet.GreetService/GreetEveryone"));
     assert!(lines[1].contains("3005.635"), "{}", lines[1]);
-    assert!(common::summary_packets(&run.stdout).is_some());
+    if !common::have_tool("capinfos", "-v") || !common::have_tool("tshark", "-v") {
+        return;
+    }
+    // The summary line's packets and bytes are capinfos' packet count and
+    // data size; its flows are tshark's TCP conversations.
+    let summary = run
+        .stdout
+        .lines()
+        .find(|l| l.contains(" packets ("))
+        .expect("summary line");
+    let packets = common::oracle::capinfos_number(&cap, "-c", "Number of packets:");
+    let bytes = common::oracle::capinfos_number(&cap, "-d", "Data size:");
+    assert_eq!(
+        common::summary_packets(&run.stdout),
+        Some(packets),
+        "{summary}"
+    );
+    assert!(
+        summary.contains(&format!(", {bytes} bytes,")),
+        "{summary} vs {bytes}"
+    );
+    let streams: std::collections::BTreeSet<String> =
+        common::oracle::tshark_fields(&cap, &["-Y", "tcp"], &["tcp.stream"])
+            .into_iter()
+            .map(|r| r[0].clone())
+            .collect();
+    assert!(
+        summary.contains(&format!(", {} flows;", streams.len())),
+        "{summary} vs {} tcp streams",
+        streams.len()
+    );
+    // The latency column is tshark's frame.time_epoch of the trailers
+    // (grpc-status) minus that of the request HEADERS (:path).
+    let frames = common::oracle::tshark_fields(
+        &cap,
+        &["-d", "tcp.port==50051,http2", "-Y", "http2.header.name"],
+        &["frame.time_epoch", "http2.header.name"],
+    );
+    let at = |name: &str| {
+        frames
+            .iter()
+            .find(|r| r[1].split(',').any(|n| n == name))
+            .map(|r| common::oracle::epoch_ns(&r[0]))
+            .unwrap_or_else(|| panic!("no {name} frame"))
+    };
+    let want = format!("{:.3}", (at("grpc-status") - at(":path")) as f64 / 1e6);
+    assert_eq!(want, "3005.635");
+    assert!(lines[1].contains(&want), "{} vs tshark {want}", lines[1]);
 }

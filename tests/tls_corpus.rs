@@ -11,7 +11,6 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use kinspect::proto::tls::names;
 use serde_json::Value;
 
 /// One row of the oracle's "TLS handshake/alert records" section.
@@ -50,18 +49,37 @@ fn parse_oracle_tls(oracle: &str) -> OracleTls {
                 .or_else(|| f[8].split(',').next())
                 .and_then(hex16);
             let cipher = f[12].split(',').next().and_then(hex16);
+            // Names from tshark's own tables (`tshark -G values`), not ours.
             if let (Some(v), Some(c)) = (version, cipher) {
-                out.server_hellos.push((
-                    names::version_name(v).into_owned(),
-                    names::cipher_name(c).into_owned(),
-                ));
+                let name = |field, v: u16| {
+                    common::oracle::tshark_value_name(field, u64::from(v))
+                        .unwrap_or_else(|| panic!("tshark has no name for {field} {v:#06x}"))
+                };
+                // Draft versions outside the IANA registry (tshark: "TLS
+                // 1.3 (Facebook draft 26)" for 0xfb1a) are printed as
+                // their number by kinspect.
+                let mut version = name("tls.handshake.extensions.supported_version", v);
+                if version.contains("draft") {
+                    version = format!("{v:#06x}");
+                }
+                out.server_hellos
+                    .push((version, name("tls.handshake.ciphersuite", c)));
             }
         }
         if !f[14].is_empty() {
             for (l, d) in f[14].split(',').zip(f[15].split(',')) {
-                if let (Ok(l), Ok(d)) = (l.parse::<u8>(), d.parse::<u8>()) {
-                    out.alerts
-                        .push((names::alert_level_name(l), names::alert_name(d)));
+                if let (Ok(l), Ok(d)) = (l.parse::<u64>(), d.parse::<u64>()) {
+                    // tshark's names ("Fatal", "Protocol Version") in the
+                    // IANA registry's snake_case spelling.
+                    let name = |field, v| {
+                        common::oracle::tshark_value_name(field, v)
+                            .map(|n| common::oracle::snake_words(&n))
+                            .unwrap_or_else(|| panic!("tshark has no name for {field} {v}"))
+                    };
+                    out.alerts.push((
+                        name("tls.alert_message.level", l),
+                        name("tls.alert_message.desc", d),
+                    ));
                 }
             }
         }
@@ -232,6 +250,9 @@ fn every_tls_capture_of_the_summary_is_checked() {
 #[test]
 fn snis_versions_ciphers_certificates_and_alerts_match_tshark() {
     let corpus = require_corpus!();
+    if !common::have_tool("tshark", "-v") {
+        return;
+    }
     let mut compared_certs = 0;
     for (file, extra) in CAPTURES {
         let oracle_text = std::fs::read_to_string(common::oracle_path(&corpus.join(file))).unwrap();
@@ -332,9 +353,19 @@ fn snis_versions_ciphers_certificates_and_alerts_match_tshark() {
         let we_decrypted = rows.iter().any(|r| r["decrypted"] == true);
         let tshark_decrypted =
             oracle_text.contains("tls.keylog_file") || oracle_text.contains("tls.psk");
+        // Every alert record, named or not, is one of ours: the count is
+        // tshark's count of records of content type 21 (alert), read with
+        // the oracle's own options (key log, decode-as).
+        let records = tshark_alert_records(&corpus.join(file), &oracle_text);
+        assert_eq!(
+            ours_all.len(),
+            records,
+            "{file}: tshark counts {records} alert records, we saw {ours_all:?}"
+        );
         if tshark_decrypted && !we_decrypted {
-            assert!(
-                ours_all.len() >= theirs.len(),
+            assert_eq!(
+                ours_all.len(),
+                theirs.len(),
                 "{file}: tshark saw {} alerts (decrypted), we saw {ours_all:?}",
                 theirs.len()
             );
@@ -346,6 +377,38 @@ fn snis_versions_ciphers_certificates_and_alerts_match_tshark() {
         compared_certs >= 30,
         "only {compared_certs} certificates compared"
     );
+}
+
+/// Alert records (content type 21) of a capture as tshark counts them,
+/// run in the capture's folder with the `-o`/`-d` options of the oracle's
+/// TLS command line.
+fn tshark_alert_records(capture: &std::path::Path, oracle_text: &str) -> usize {
+    let section = common::oracle_section(oracle_text, "TLS handshake/alert records").unwrap_or("");
+    let command = section
+        .lines()
+        .find(|l| l.starts_with("$ tshark"))
+        .unwrap_or("");
+    let opts = common::oracle::tshark_options(command);
+    let dir = capture.parent().expect("capture folder");
+    let out = std::process::Command::new("tshark")
+        .current_dir(dir)
+        .args(["-n", "-r"])
+        .arg(capture)
+        .args(&opts)
+        .args(["-Y", "tls.record.content_type == 21", "-T", "fields"])
+        .args(["-E", "occurrence=a", "-e", "tls.record.content_type"])
+        .output()
+        .expect("tshark runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .flat_map(|l| l.split(','))
+        .filter(|t| *t == "21")
+        .count()
 }
 
 fn one(rows: &[Value], file: &str) -> Value {
@@ -758,6 +821,77 @@ fn illustrated_tls13_decrypts_to_ping_pong() {
     // Captured 2022-04-01, after the certificate's notAfter (2019-10-05):
     // the oracle says "valid_at_capture_time: NO (expired)".
     assert_eq!(s["certificates"][0]["expired_at_capture"], true);
+    // tshark decrypts the same 4 bytes each way with the same key log.
+    if common::have_tool("tshark", "-v") {
+        let opts = [
+            "-o",
+            "tls.keylog_file:keylog.txt",
+            "-d",
+            "tcp.port==8400,tls",
+        ];
+        let (c, sv) = common::oracle::tshark_follow_tls(
+            &corpus.join("illustrated-tls13"),
+            "capture.pcap",
+            &opts,
+            0,
+        );
+        assert_eq!((c.as_slice(), sv.as_slice()), (&b"ping"[..], &b"pong"[..]));
+    }
+}
+
+/// Alerts as tshark reads them (with `opts`; file names in them absolute):
+/// (client port, sent by the client, level, description), the names
+/// from tshark's own tables in snake_case.
+fn tshark_alerts(pcap: &Path, server_port: u16, opts: &[&str]) -> Vec<(u16, bool, String, String)> {
+    let mut args = vec!["-d".to_string(), format!("tcp.port=={server_port},tls")];
+    args.extend(opts.iter().map(|o| o.to_string()));
+    args.extend(["-Y".into(), "tls.alert_message".into()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let rows = common::oracle::tshark_fields(
+        pcap,
+        &args,
+        &[
+            "tcp.srcport",
+            "tcp.dstport",
+            "tls.alert_message.level",
+            "tls.alert_message.desc",
+        ],
+    );
+    let name = |field, v: &str| {
+        let v: u64 = v.parse().expect("number");
+        common::oracle::snake_words(
+            &common::oracle::tshark_value_name(field, v).expect("tshark name"),
+        )
+    };
+    rows.iter()
+        .map(|r| {
+            let (src, dst): (u16, u16) = (r[0].parse().unwrap(), r[1].parse().unwrap());
+            let from_client = dst == server_port;
+            (
+                if from_client { src } else { dst },
+                from_client,
+                name("tls.alert_message.level", &r[2]),
+                name("tls.alert_message.desc", &r[3]),
+            )
+        })
+        .collect()
+}
+
+/// Our alerts of one row in the same shape.
+fn our_alerts(row: &Value, port: u64) -> Vec<(u16, bool, String, String)> {
+    row["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                port as u16,
+                a["from"] == "client",
+                a["level"].as_str().unwrap().to_string(),
+                a["description"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------------
@@ -842,6 +976,21 @@ fn own_capture_expired_etcd_server_certificate() {
             assert!(row["certificates"].as_array().unwrap().is_empty());
         }
     }
+    // Every alert, who sent it, level and name, as tshark reads them.
+    if common::have_tool("tshark", "-v") {
+        let mut ours: Vec<_> = conns
+            .iter()
+            .flat_map(|c| {
+                let port = c["client_port"].as_u64().unwrap();
+                our_alerts(&by_client_port(&rows, port), port)
+            })
+            .collect();
+        let mut theirs = tshark_alerts(&pcap, 2379, &[]);
+        ours.sort();
+        theirs.sort();
+        assert_eq!(ours, theirs);
+        assert_eq!(theirs.len(), 3);
+    }
 }
 
 /// mTLS with a client certificate from an unknown CA: TLS 1.2 shows the
@@ -893,6 +1042,20 @@ fn own_capture_mtls_client_rejected() {
         ),
         (Some("server"), Some("bad_certificate"), Some(true))
     );
+    // With the key log, tshark reads the same two alerts (one in clear,
+    // one decrypted), from the server, fatal bad_certificate.
+    if common::have_tool("tshark", "-v") {
+        let keys_opt = format!("tls.keylog_file:{}", keys.display());
+        let mut theirs = tshark_alerts(&pcap, 2379, &["-o", &keys_opt]);
+        let mut ours: Vec<_> = [tls12_port, tls13_port]
+            .iter()
+            .flat_map(|p| our_alerts(&by_client_port(&rows, *p), *p))
+            .collect();
+        ours.sort();
+        theirs.sort();
+        assert_eq!(ours, theirs);
+        assert_eq!(theirs.len(), 2);
+    }
 }
 
 /// TLS 1.3 etcd traffic with curl's key log, given as a file and embedded
@@ -995,4 +1158,18 @@ fn illustrated_tls12_decrypts_to_ping_pong() {
     assert_eq!(alert["description"], "close_notify");
     assert_eq!(alert["level"], "warning");
     assert_eq!(alert["encrypted"], true);
+    // tshark with the same key log: "ping", "pong", and the alert's names.
+    if common::have_tool("tshark", "-v") {
+        let dir = corpus.join("illustrated-tls12");
+        let opts = ["-o", "tls.keylog_file:keylog.txt"];
+        let (c, sv) = common::oracle::tshark_follow_tls(&dir, "capture.pcap", &opts, 0);
+        assert_eq!((c.as_slice(), sv.as_slice()), (&b"ping"[..], &b"pong"[..]));
+        let keys = format!("tls.keylog_file:{}", dir.join("keylog.txt").display());
+        let alerts = tshark_alerts(&dir.join("capture.pcap"), 8443, &["-o", &keys]);
+        assert_eq!(alerts.len(), 1, "{alerts:?}");
+        assert_eq!(
+            (alerts[0].2.as_str(), alerts[0].3.as_str()),
+            ("warning", "close_notify")
+        );
+    }
 }

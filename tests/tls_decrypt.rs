@@ -827,6 +827,26 @@ fn corpus_wireshark_tls13_rfc8446_with_early_data() {
     let server_text = server.application_text();
     assert!(server_text.contains("Request for /early, version TLSv1.3, Early data: yes\n"));
     assert!(server_text.contains("Request for /second, version TLSv1.3, Early data: yes\n"));
+    // Every byte of both connections, both ways, as tshark decrypts them
+    // with the same key log (`-z follow,tls,raw`).
+    if common::have_tool("tshark", "-v") {
+        let opts = ["-o", "tls.keylog_file:tls13-rfc8446.keys"];
+        for (i, conn) in conns.iter().enumerate() {
+            let (c, s) = decrypt_tls13(conn, &log);
+            let (tc, ts) =
+                common::oracle::tshark_follow_tls(&dir, "tls13-rfc8446.pcap", &opts, i as u32);
+            assert_eq!(
+                c.application_text(),
+                String::from_utf8_lossy(&tc),
+                "stream {i} client"
+            );
+            assert_eq!(
+                s.application_text(),
+                String::from_utf8_lossy(&ts),
+                "stream {i} server"
+            );
+        }
+    }
 }
 
 #[test]
@@ -844,6 +864,14 @@ fn corpus_wireshark_tls13_rfc8446_without_early_secret() {
     // The server side is unaffected: its answer to /early is readable.
     assert_eq!(server.unopened, 0);
     assert!(server.application_text().contains("Request for /early"));
+    // tshark, given the same key log without the early secret, reads the
+    // same bytes both ways.
+    if common::have_tool("tshark", "-v") {
+        let opts = ["-o", "tls.keylog_file:tls13-rfc8446-noearly.keys"];
+        let (tc, ts) = common::oracle::tshark_follow_tls(&dir, "tls13-rfc8446.pcap", &opts, 1);
+        assert_eq!(text, String::from_utf8_lossy(&tc));
+        assert_eq!(server.application_text(), String::from_utf8_lossy(&ts));
+    }
 }
 
 #[test]
@@ -906,6 +934,18 @@ fn corpus_wireshark_tls12_psk_aes256gcm() {
         String::from_utf8_lossy(&client_text)
     );
     assert!(String::from_utf8_lossy(&server_text).contains("http://www.gnu.org/software/gnutls"));
+    // Exactly the bytes tshark decrypts with the same PSK.
+    if common::have_tool("tshark", "-v") {
+        let opts = ["-o", "tls.psk:ca19e028a8a372ad2d325f950fcaceed"];
+        let (tc, ts) = common::oracle::tshark_follow_tls(
+            &corpus.join("wireshark"),
+            "tls12-aes256gcm.pcap",
+            &opts,
+            0,
+        );
+        assert_eq!(client_text, tc);
+        assert_eq!(server_text, ts);
+    }
     // The close: a close_notify alert (warning 1, description 0), decrypted.
     assert_eq!(
         server.last().map(|(t, p)| (*t, p.clone())),
@@ -1016,6 +1056,12 @@ fn corpus_illustrated_tls12_cbc_ping_pong() {
     assert_eq!(client[1], (23, b"ping".to_vec()));
     assert_eq!(server[1], (23, b"pong".to_vec()));
     assert_eq!(client[2], (21, vec![1, 0]), "close_notify");
+    // tshark with the same key log reads "ping" and "pong".
+    if common::have_tool("tshark", "-v") {
+        let opts = ["-o", "tls.keylog_file:keylog.txt"];
+        let (tc, ts) = common::oracle::tshark_follow_tls(&dir, "capture.pcap", &opts, 0);
+        assert_eq!((tc, ts), (client[1].1.clone(), server[1].1.clone()));
+    }
     // An already opened record is at the wrong sequence number now.
     let (header, body) = &client_records[1];
     assert_eq!(

@@ -175,7 +175,21 @@ fn tls12_fields_and_judgement_at_the_given_time() {
             .iter()
             .any(|c| c == "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA")
     );
-    assert_eq!(ch.ja4.len(), "t12d0000h2_000000000000_000000000000".len());
+    // JA4 exactly as computed from tshark's fields of the same ClientHello
+    // in capture.pcap (the record file is a byte copy of it) by FoxIO's
+    // rules, hashed by openssl (common::oracle::tshark_ja4; checked
+    // against nDPI's published values in tshark_ja4_agrees_with_ndpi).
+    let pcap = std::fs::read(corpus.join("illustrated-tls12/capture.pcap")).unwrap();
+    let hello = &flights[0].1;
+    assert!(
+        pcap.windows(hello.len()).any(|w| w == hello.as_slice()),
+        "records/clienthello is inside capture.pcap"
+    );
+    assert_eq!(ch.ja4, "t12d160700_8cdfa2d4673b_18dd7303c4a5");
+    if common::have_tool("tshark", "-v") && common::have_tool("openssl", "version") {
+        let want = common::oracle::tshark_ja4(&corpus.join("illustrated-tls12/capture.pcap"), &[]);
+        assert_eq!(want, [ch.ja4.as_str()]);
+    }
     let TlsEvent::TlsServerHello(sh) = t[1] else {
         panic!()
     };
@@ -262,6 +276,19 @@ fn tls13_without_keys_inferred_completed() {
     let s = session(&reference);
     assert_eq!(s.version.as_deref(), Some("TLS 1.3"));
     assert_eq!(s.cipher.as_deref(), Some("TLS_AES_256_GCM_SHA384"));
+    if common::have_tool("tshark", "-v") {
+        // tshark's name for the ServerHello's suite in capture.pcap.
+        let rows = common::oracle::tshark_fields(
+            &corpus.join("illustrated-tls13/capture.pcap"),
+            &["-d", "tcp.port==8400,tls", "-Y", "tls.handshake.type == 2"],
+            &["tls.handshake.ciphersuite"],
+        );
+        let suite = u64::from_str_radix(rows[0][0].trim_start_matches("0x"), 16).unwrap();
+        assert_eq!(
+            common::oracle::tshark_value_name("tls.handshake.ciphersuite", suite).as_deref(),
+            s.cipher.as_deref()
+        );
+    }
     assert!(s.inferred);
     assert_eq!(
         s.verdict,
@@ -340,6 +367,26 @@ fn tls13_certificate_message_layout() {
         .decode(b64)
         .unwrap();
     assert_eq!(ders[0], der, "the certificate in the message is server.crt");
+    // And it is the certificate tshark decrypts from capture.pcap with the
+    // key log (tls.handshake.certificate).
+    if common::have_tool("tshark", "-v") {
+        let dir = corpus.join("illustrated-tls13");
+        let keys = format!("tls.keylog_file:{}", dir.join("keylog.txt").display());
+        let rows = common::oracle::tshark_fields(
+            &dir.join("capture.pcap"),
+            &[
+                "-o",
+                &keys,
+                "-d",
+                "tcp.port==8400,tls",
+                "-Y",
+                "tls.handshake.certificate",
+            ],
+            &["tls.handshake.certificate"],
+        );
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        assert_eq!(rows[0][0].replace(':', ""), hex::encode(&ders[0]));
+    }
     // The TLS 1.2 layout must not accept it as a list.
     assert_ne!(
         handshake::parse_certificate_list(&msg, false).ok(),
@@ -431,6 +478,31 @@ fn oversized_handshake_message_is_reported_not_buffered() {
 }
 
 #[test]
+fn sixteen_mib_client_hello_is_said_as_oversize_not_as_a_late_capture() {
+    // A ClientHello announcing 16 MiB - 1 (the largest 24-bit length),
+    // its first 64 KiB sent in full records: skipped and bounded, and the
+    // verdict says why nothing was decoded.
+    let len = (1usize << 24) - 1;
+    let mut msg = vec![1, 0xff, 0xff, 0xff];
+    msg.extend(vec![0u8; 64 * 1024]);
+    let mut stream = Vec::new();
+    for chunk in msg.chunks(16384) {
+        stream.extend([22, 3, 1, (chunk.len() >> 8) as u8, chunk.len() as u8]);
+        stream.extend(chunk);
+    }
+    let events = run(&[(C2S, stream)], IN_2019, &mut lcg(5));
+    let s = session(&events);
+    assert_eq!(
+        s.verdict,
+        format!(
+            "not decoded: the client's handshake message type 1 announces {len} bytes, over the 256 KiB limit: skipped"
+        )
+    );
+    assert!(!s.verdict.contains("capture started after"));
+    assert_eq!(s.client_to_server.records, 5);
+}
+
+#[test]
 fn gap_then_resynchronise() {
     let corpus = require_corpus!();
     let flights = tls12_flights(&corpus);
@@ -475,4 +547,46 @@ fn garbage_never_panics_and_ends_with_a_session() {
     }
     d.end(IN_2019, &mut sink);
     let _ = session(&sink.0);
+}
+
+/// The tshark-fields JA4 of common::oracle reproduces nDPI's published
+/// JA4 values (ndpi/ndpi-expected/*.out, `[JA4: ...]`) for the same
+/// captures, so it can stand as an oracle where nDPI has none.
+#[test]
+fn tshark_ja4_agrees_with_ndpi() {
+    let corpus = require_corpus!();
+    if !common::have_tool("tshark", "-v") || !common::have_tool("openssl", "version") {
+        return;
+    }
+    for file in [
+        "443-git.pcap",
+        "ssl-cert-name-mismatch.pcap",
+        "tls_alert.pcap",
+        "tls_malicious_sha1.pcapng",
+        "tls-rdn-extract.pcap",
+        "tls_heur__trojan-tcp-tls.pcapng",
+    ] {
+        let expected =
+            std::fs::read_to_string(corpus.join(format!("ndpi/ndpi-expected/{file}.out"))).unwrap();
+        let mut ndpi: Vec<String> = expected
+            .split("[JA4: ")
+            .skip(1)
+            .filter_map(|s| s.split(']').next())
+            .map(str::to_string)
+            .collect();
+        ndpi.sort();
+        ndpi.dedup();
+        let mut ours = common::oracle::tshark_ja4(&corpus.join(format!("ndpi/{file}")), &[]);
+        ours.sort();
+        ours.dedup();
+        // nDPI writes the ALPN part as the first two characters of the
+        // value ("ht" for http/1.1) where FoxIO takes the first and last
+        // ("h1"): those two characters are compared by their first one.
+        let ndpi_form = |j: &str| format!("{}{}", &j[..9], &j[10..]);
+        assert_eq!(
+            ours.iter().map(|j| ndpi_form(j)).collect::<Vec<_>>(),
+            ndpi.iter().map(|j| ndpi_form(j)).collect::<Vec<_>>(),
+            "{file}: {ours:?} vs nDPI {ndpi:?}"
+        );
+    }
 }

@@ -560,12 +560,16 @@ fn good_chain_openssl_verified() {
     assert_line(&run, "#0 CN=localhost");
     assert_line(&run, "issuer     CN=kinspect test intermediate");
     assert_line(&run, "SAN        DNS:localhost, IP:127.0.0.1");
-    assert_line(&run, "key        EC P-256, signed with ecdsa-with-SHA256");
+    // The key in the words of `certs verify` and `certs show` (pki::CertInfo).
+    assert_line(
+        &run,
+        "key        ECDSA P-256, signed with ecdsa-with-SHA256",
+    );
     assert_line(&run, "signed by  #1 CN=kinspect test intermediate: yes");
     assert_line(&run, "#1 CN=kinspect test intermediate [CA]");
     assert_line(
         &run,
-        "key        EC P-256, signed with sha256WithRSAEncryption",
+        "key        ECDSA P-256, signed with sha256WithRSAEncryption",
     );
     assert_line(&run, "signed by  yes: CN=kinspect test root in --cacert");
     assert_line(&run, "ok: verified for 127.0.0.1 against --cacert");

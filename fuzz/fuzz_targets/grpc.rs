@@ -1,7 +1,10 @@
 //! The gRPC message reader on any bytes: never a panic, the same messages
 //! whatever the split, message lengths add up to no more than the input,
 //! no kept body is longer than `MAX_MESSAGE`, and the shared budget is
-//! always given back.
+//! always given back. After a loss (`lose_sync`) the bytes are fed as
+//! DATA frames of the chunk size: the first message reported after the
+//! loss must fit in the frame it began in (no length from mid-message
+//! bytes), and the budget is still given back.
 //!
 //! Input: byte 0 picks the chunk size; the rest is one direction of a
 //! gRPC stream's DATA.
@@ -31,11 +34,40 @@ fn read(bytes: &[u8], chunk: usize) -> (Vec<(bool, u32, Option<Vec<u8>>)>, u64, 
     (out, r.messages, r.bytes)
 }
 
+/// Half the bytes, a loss, then the rest as frames of `chunk` bytes.
+fn after_loss(bytes: &[u8], chunk: usize) {
+    let mut r = MessageReader::new();
+    let mut budget = 64;
+    let (before, after) = bytes.split_at(bytes.len() / 2);
+    r.feed(before, &mut budget, &mut |_| {});
+    r.lose_sync(&mut budget);
+    let mut first: Option<u32> = None;
+    for frame in after.chunks(chunk) {
+        r.frame_start(frame.len());
+        let resyncing = r.unsynced();
+        r.feed(frame, &mut budget, &mut |m| {
+            if resyncing && first.is_none() {
+                first = Some(m.length);
+                assert!(
+                    m.length as usize + PREFIX_LEN <= frame.len(),
+                    "length {} read after a loss does not fit its frame of {}",
+                    m.length,
+                    frame.len()
+                );
+            }
+        });
+    }
+    let mut left = budget;
+    r.release(&mut left);
+    assert_eq!(left, 64, "budget not given back after a loss");
+}
+
 fuzz_target!(|data: &[u8]| {
     let Some((&c, rest)) = data.split_first() else {
         return;
     };
     let chunk = usize::from(c).max(1);
+    after_loss(rest, chunk);
     let whole = read(rest, usize::MAX);
     let pieces = read(rest, chunk);
     assert_eq!(

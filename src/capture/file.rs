@@ -541,6 +541,17 @@ impl<R: Read> FileSource<R> {
                     interfaces.clear();
                     *be = big_endian;
                 }
+                Block::InterfaceDescription(_) | Block::EnhancedPacket(_)
+                    if let Err(reason) =
+                        check_options(block_options(&block, slice), big_endian) =>
+                {
+                    let what = if matches!(block, Block::EnhancedPacket(_)) {
+                        "enhanced packet block"
+                    } else {
+                        "interface description block"
+                    };
+                    error = Some(format!("{what} is damaged: {reason}"));
+                }
                 Block::InterfaceDescription(idb) => match idb.ts_resolution() {
                     Some(units) => interfaces.push(Interface {
                         linktype: LinkType(u32::from(idb.linktype.0 as u16)).normalized(),
@@ -700,6 +711,19 @@ fn check_options(opts: &[u8], big_endian: bool) -> Result<(), String> {
         at += 4 + padded;
     }
     Ok(())
+}
+
+/// The options area of an interface description (after linktype,
+/// reserved and snaplen) or an enhanced packet block (after the padded
+/// packet data); empty for other blocks or a block too short to have one.
+fn block_options<'a>(block: &Block<'_>, slice: &'a [u8]) -> &'a [u8] {
+    let end = slice.len().saturating_sub(4);
+    let start = match block {
+        Block::InterfaceDescription(_) => 16,
+        Block::EnhancedPacket(epb) => 28 + (epb.caplen as usize).div_ceil(4) * 4,
+        _ => return &[],
+    };
+    slice.get(start..end).unwrap_or_default()
 }
 
 /// A short reason from a pcap-parser error, without dumping the input bytes.
@@ -885,6 +909,73 @@ mod tests {
         out.extend_from_slice(options);
         out.extend(len.to_le_bytes());
         out
+    }
+
+    /// A pcapng with one Ethernet interface whose description carries
+    /// `idb_options`, then one EPB per entry (its options given).
+    fn ng(idb_options: &[u8], epbs: &[&[u8]]) -> (Vec<u8>, Vec<u64>) {
+        let mut out = shb(&[]);
+        let mut body = vec![1, 0, 0, 0, 0, 0, 4, 0];
+        body.extend_from_slice(idb_options);
+        let block = |t: u32, body: &[u8]| {
+            let len = (12 + body.len()) as u32;
+            let mut b = t.to_le_bytes().to_vec();
+            b.extend(len.to_le_bytes());
+            b.extend_from_slice(body);
+            b.extend(len.to_le_bytes());
+            b
+        };
+        out.extend(block(1, &body));
+        let mut offsets = Vec::new();
+        for opts in epbs {
+            let mut e = Vec::new();
+            e.extend(0u32.to_le_bytes());
+            e.extend(0u32.to_le_bytes());
+            e.extend(1u32.to_le_bytes());
+            e.extend(14u32.to_le_bytes());
+            e.extend(14u32.to_le_bytes());
+            e.extend([0u8; 16]);
+            e.extend_from_slice(opts);
+            offsets.push(out.len() as u64);
+            out.extend(block(6, &e));
+        }
+        (out, offsets)
+    }
+
+    #[test]
+    fn packet_and_interface_options_past_their_block_are_malformed() {
+        // epb_flags (2) of 4 bytes: fine.
+        let flags: &[u8] = &[2, 0, 4, 0, 1, 0, 0, 0, 0, 0, 0, 0];
+        let (good, _) = ng(&[], &[flags, flags]);
+        let (pkts, err) = read_all(good);
+        assert!(err.is_none(), "{err:?}");
+        assert_eq!(pkts.len(), 2);
+        // The second packet's comment claims 200 bytes in an 8-byte area:
+        // the first packet is kept, the error names the second block.
+        let past: &[u8] = &[1, 0, 200, 0, b'x', 0, 0, 0];
+        let (bad, offsets) = ng(&[], &[flags, past, flags]);
+        let (pkts, err) = read_all(bad);
+        assert_eq!(pkts.len(), 1);
+        match err {
+            Some(CaptureError::Malformed { offset, reason, .. }) => {
+                assert_eq!(offset, offsets[1]);
+                assert!(
+                    reason.contains("enhanced packet block is damaged")
+                        && reason.contains("option 1 has length 200, only 4 bytes left"),
+                    "{reason}"
+                );
+            }
+            other => panic!("expected a malformed block, got {other:?}"),
+        }
+        // The same in the interface description: no packet read.
+        let (bad, _) = ng(&[2, 0, 99, 0], &[flags]);
+        let (pkts, err) = read_all(bad);
+        assert!(pkts.is_empty());
+        assert!(
+            matches!(&err, Some(CaptureError::Malformed { reason, .. })
+                if reason.contains("interface description block is damaged")),
+            "{err:?}"
+        );
     }
 
     #[test]

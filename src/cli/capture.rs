@@ -131,16 +131,18 @@ pub fn run(args: CaptureArgs, common: &Common) -> i32 {
         Ok(l) => l,
         Err(e) => return usage_error(e),
     };
+    // What was captured and written; libpcap's "received by filter" is
+    // left out: it counts packets the filter saw, more than `-c N` keeps,
+    // and read beside N it looked like a loss.
     eprintln!(
-        "kinspect: {} packets captured, {} received by filter, {} dropped by kernel, {} dropped by interface{}",
+        "kinspect: {} packets captured{}; {} dropped by kernel, {} dropped by interface",
         live.packets,
-        live.received_by_filter,
-        live.dropped_by_kernel,
-        live.dropped_by_interface,
         args.write
             .as_ref()
-            .map(|p| format!("; wrote {}", p.display()))
-            .unwrap_or_default()
+            .map(|p| format!(", {} packets written to {}", live.packets, p.display()))
+            .unwrap_or_default(),
+        live.dropped_by_kernel,
+        live.dropped_by_interface,
     );
     let code = super::pcap::finish(common.output, &summary, write_result, error);
     if code == EXIT_USAGE { code } else { 0 }

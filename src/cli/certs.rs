@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::{Common, EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, usage_error};
 use crate::pki::cert::CertInfo;
 use crate::pki::check::{self, CheckOptions, Kind, Report};
-use crate::pki::finding::{Purpose, Severity, residual};
+use crate::pki::finding::{Purpose, Severity, Status, residual};
 use crate::pki::kubeconfig::{Kubeconfig, looks_like_kubeconfig};
 use crate::pki::kubelet::{self, KubeletOptions};
 use crate::pki::load;
@@ -27,9 +27,10 @@ use crate::view::{Format, Out};
 pub enum CertsCommand {
     /// Expiry and problems of every certificate: kubeadm PKI, kubeconfigs, kubelet
     #[command(after_help = "Examples:\n  \
-        kinspect certs check                                  # /etc/kubernetes and /var/lib/kubelet\n  \
-        kinspect certs check --root /mnt/node1                # a copied node tree\n  \
-        kinspect certs check /etc/kubernetes/pki --at 2027-01-01T00:00:00Z\n  \
+        kinspect certs check                    # /etc/kubernetes, /var/lib/kubelet\n  \
+        kinspect certs check --root /mnt/node1  # a copied node tree\n  \
+        kinspect certs check --problems         # only what is not ok\n  \
+        kinspect certs check /etc/kubernetes/pki --at 2027-01-01\n  \
         kinspect certs check -o json | jq 'select(.status != \"ok\")'")]
     Check(CheckArgs),
     /// Every field of each certificate in the files, decoded
@@ -48,6 +49,11 @@ pub struct CheckArgs {
     /// Read a node's files from DIR (DIR/etc/kubernetes, DIR/var/lib/kubelet); PATHs are inside it
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
+    /// Show only certificates that are not ok, and findings that are not notes
+    #[arg(long)]
+    pub problems: bool,
+    #[command(flatten)]
+    pub judge: super::JudgeArgs,
 }
 
 #[derive(Debug, Args)]
@@ -55,6 +61,8 @@ pub struct ShowArgs {
     /// Certificate files (PEM, DER, bundles) or kubeconfigs
     #[arg(value_name = "PATH", required = true)]
     pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub at: super::AtArgs,
 }
 
 #[derive(Debug, Args)]
@@ -74,6 +82,8 @@ pub struct VerifyArgs {
     /// What the certificate is used for (checks the extended key usage)
     #[arg(long, value_enum)]
     pub purpose: Option<Purpose>,
+    #[command(flatten)]
+    pub at: super::AtArgs,
 }
 
 #[derive(Debug, Args)]
@@ -84,6 +94,8 @@ pub struct KubeletArgs {
     /// Also connect to the live kubelet and show the serving certificate it presents
     #[arg(long, value_name = "HOST:PORT")]
     pub probe: Option<String>,
+    #[command(flatten)]
+    pub judge: super::JudgeArgs,
 }
 
 pub fn run(cmd: CertsCommand, common: &Common) -> i32 {
@@ -112,33 +124,51 @@ fn finish(out: Out<std::io::BufWriter<std::io::Stdout>>, code: i32) -> i32 {
     }
 }
 
-/// Left-aligned columns, two spaces apart, widths from the content.
+/// Left-aligned columns, two spaces apart, widths from the content; on a
+/// terminal, fitted to its width ([`crate::view::fit::layout`]: status
+/// words are never shortened, other cells in the middle).
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> Vec<String> {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for r in rows {
-        for (i, c) in r.iter().enumerate() {
-            if i < widths.len() {
-                widths[i] = widths[i].max(c.chars().count());
-            }
-        }
-    }
-    let line = |cells: Vec<&str>| {
-        let n = cells.len();
-        let mut s = String::new();
-        for (i, c) in cells.into_iter().enumerate() {
-            if i + 1 == n {
-                s.push_str(c);
-            } else {
-                s.push_str(&format!("{c:<w$}  ", w = widths[i]));
-            }
-        }
-        s.trim_end().to_string()
+    use crate::view::fit::{self, Give, layout};
+    let give = |h: &[&str]| -> Vec<Give> {
+        h.iter()
+            .map(|h| match *h {
+                "STATUS" | "SEVERITY" | "RESIDUAL TIME" | "RESIDUAL" | "EXPIRES" => Give::Keep,
+                _ => Give::Middle,
+            })
+            .collect()
     };
-    let mut out = vec![line(header.to_vec())];
-    for r in rows {
-        out.push(line(r.iter().map(String::as_str).collect()));
+    let lines = layout(header, &give(header), rows);
+    let Some(limit) = fit::limit() else {
+        return lines;
+    };
+    if lines.iter().all(|l| fit::width(l) <= limit) {
+        return lines;
     }
-    out
+    // Narrow terminal: kubeadm's long headers in short, and the expiry
+    // date without its time (`-o wide` or a pipe shows them whole).
+    let short: Vec<&str> = header
+        .iter()
+        .map(|h| match *h {
+            "CERTIFICATE AUTHORITY" => "CA",
+            "EXTERNALLY MANAGED" => "EXTERNAL",
+            "RESIDUAL TIME" => "RESIDUAL",
+            h => h,
+        })
+        .collect();
+    let expires = header.iter().position(|h| *h == "EXPIRES");
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            if let Some(cell) = expires.and_then(|i| r.get_mut(i)) {
+                if let Some((date, _)) = cell.split_once('T') {
+                    *cell = date.to_string();
+                }
+            }
+            r
+        })
+        .collect();
+    layout(&short, &give(&short), &rows)
 }
 
 fn yes_no(v: Option<bool>) -> String {
@@ -185,17 +215,29 @@ fn run_check(a: CheckArgs, common: &Common) -> i32 {
     let mut out = stdout_out();
     match common.output {
         Format::Table | Format::Wide => {
-            let mut lines = render_check_table(&report);
-            paint_check_table(&mut lines, common.style());
-            for l in lines {
-                out.line(&l);
+            // The summary first, then problems before the rest.
+            let style = common.style();
+            let mut head = vec![summary(&report, opts.at)];
+            paint_summary(&mut head, style);
+            for l in &head {
+                out.wrapped(l, 2);
             }
             out.line("");
-            out.line(&summary(&report, opts.at));
+            let lines = render_check_table(&report, a.problems);
+            let findings = lines.iter().position(|l| l == "FINDINGS");
+            let mut lines = lines;
+            paint_check_table(&mut lines, style);
+            for (i, l) in lines.iter().enumerate() {
+                if findings.is_some_and(|f| i > f) {
+                    out.wrapped(l, 7);
+                } else {
+                    out.line(l);
+                }
+            }
         }
         Format::Prometheus => out.raw(render_prometheus(&report, opts.at).as_bytes()),
         Format::Json | Format::Yaml => {
-            for r in &report.rows {
+            for r in report.rows.iter().filter(|r| !a.problems || is_problem(r)) {
                 out.json(r);
             }
             eprintln!("{}", summary(&report, opts.at));
@@ -204,11 +246,56 @@ fn run_check(a: CheckArgs, common: &Common) -> i32 {
     finish(out, report.exit_code())
 }
 
-/// kubeadm's two tables (plus STATUS), then the findings.
-pub fn render_check_table(report: &Report) -> Vec<String> {
+/// How much a row's status matters: failures, then warnings, then ok.
+fn status_rank(s: Status) -> u8 {
+    match s {
+        Status::Expired | Status::NotYetValid | Status::Invalid => 0,
+        Status::Warn => 1,
+        Status::Ok => 2,
+    }
+}
+
+/// A row `--problems` keeps: anything but ok.
+fn is_problem(r: &check::Row) -> bool {
+    r.status != Status::Ok
+}
+
+/// The summary's counts in their colours (only when they are not zero).
+fn paint_summary(lines: &mut [String], style: Style) {
+    use crate::view::style::Tone;
+    for l in lines.iter_mut() {
+        for (word, tone) in [
+            ("expired", Tone::Bad),
+            ("not yet valid", Tone::Bad),
+            ("invalid", Tone::Bad),
+            ("warn", Tone::Warn),
+        ] {
+            if let Some(i) = l.find(&format!(" {word}")) {
+                let n = l[..i].rsplit(' ').next().unwrap_or("0");
+                if n != "0" && n.parse::<u32>().is_ok() {
+                    let from = i - n.len();
+                    let to = i + 1 + word.len();
+                    let painted = style.paint(&l[from..to], tone);
+                    l.replace_range(from..to, &painted);
+                }
+            }
+        }
+    }
+}
+
+/// kubeadm's two tables (plus STATUS), then the findings; in each,
+/// failures first, then warnings, then the rest (kubeadm's order within
+/// each). `problems`: only rows that are not ok, findings that are not
+/// notes.
+pub fn render_check_table(report: &Report, problems: bool) -> Vec<String> {
     let mut lines = Vec::new();
-    let leaves: Vec<Vec<String>> = report
+    let mut ordered: Vec<&check::Row> = report
         .rows
+        .iter()
+        .filter(|r| !problems || is_problem(r))
+        .collect();
+    ordered.sort_by_key(|r| status_rank(r.status));
+    let leaves: Vec<Vec<String>> = ordered
         .iter()
         .filter(|r| r.kind == Kind::Certificate)
         .map(|r| {
@@ -235,8 +322,7 @@ pub fn render_check_table(report: &Report) -> Vec<String> {
             &leaves,
         ));
     }
-    let cas: Vec<Vec<String>> = report
-        .rows
+    let cas: Vec<Vec<String>> = ordered
         .iter()
         .filter(|r| r.kind == Kind::Ca)
         .map(|r| {
@@ -264,15 +350,22 @@ pub fn render_check_table(report: &Report) -> Vec<String> {
             &cas,
         ));
     }
-    let findings: Vec<String> = report
-        .rows
+    let mut findings: Vec<(Severity, String)> = ordered
         .iter()
         .flat_map(|r| {
-            r.findings
-                .iter()
-                .map(move |f| format!("{:<5}  {}: {f}", severity_word(f.severity()), r.name))
+            r.findings.iter().map(move |f| {
+                let line = format!("{:<5}  {}: {f}", severity_word(f.severity()), r.name);
+                (f.severity(), line)
+            })
         })
+        .filter(|(sev, _)| !problems || *sev != Severity::Info)
         .collect();
+    findings.sort_by_key(|(sev, _)| match sev {
+        Severity::Error => 0,
+        Severity::Warn => 1,
+        Severity::Info => 2,
+    });
+    let findings: Vec<String> = findings.into_iter().map(|(_, l)| l).collect();
     if !findings.is_empty() {
         lines.push(String::new());
         lines.push("FINDINGS".into());
@@ -483,7 +576,7 @@ fn run_show(a: ShowArgs, common: &Common) -> i32 {
                         };
                         out.line(&format!("== {place} (certificate {} of {n})", i + 1));
                         for l in describe(cert, at) {
-                            out.line(&l);
+                            out.wrapped(&l, 21);
                         }
                         if i == 0 && keys > 0 {
                             out.line(&format!(
@@ -713,7 +806,10 @@ fn run_verify(a: VerifyArgs, common: &Common) -> i32 {
                     l.cert.signature_algorithm
                 ));
                 if !l.cert.sans.is_empty() {
-                    out.line(&format!("      SAN {}", l.cert.san_strings().join(", ")));
+                    out.wrapped(
+                        &format!("      SAN {}", l.cert.san_strings().join(", ")),
+                        10,
+                    );
                 }
                 match &l.signed_by_next {
                     Some(Signature::Valid) => {
@@ -735,7 +831,7 @@ fn run_verify(a: VerifyArgs, common: &Common) -> i32 {
             if !v.findings.is_empty() {
                 out.line("findings:");
                 for f in &v.findings {
-                    out.line(&format!("  {:<5}  {f}", severity_word(f.severity())));
+                    out.wrapped(&format!("  {:<5}  {f}", severity_word(f.severity())), 9);
                 }
             }
             match &v.webpki {
@@ -800,7 +896,7 @@ fn run_kubelet(a: KubeletArgs, common: &Common) -> i32 {
     match common.output {
         Format::Table | Format::Wide => {
             for l in kubelet::render(&report) {
-                out.line(&l);
+                out.wrapped(&l, 4);
             }
         }
         _ => {

@@ -1,7 +1,7 @@
 //! `kinspect doctor`: diagnose a control-plane node from its own files
-//! (see [`crate::doctor`]). Prints a table (CHECK, STATUS, WHERE, MESSAGE,
-//! FIX) and a summary line, or JSON Lines (`-o json`, one object per
-//! finding). Exit 0 when nothing fails, 1 when anything does, 2 when the
+//! (see [`crate::doctor`]). Prints a summary line, then a table (CHECK,
+//! STATUS, WHERE, MESSAGE; failures first, each fix on its own line), or
+//! JSON Lines (`-o json`, one object per finding). Exit 0 when nothing fails, 1 when anything does, 2 when the
 //! root cannot be read.
 
 use std::path::PathBuf;
@@ -11,12 +11,14 @@ use std::time::Duration;
 
 use crate::doctor::capture::CaptureOptions;
 use crate::doctor::{DoctorOptions, Report, Status, run as run_doctor};
-use crate::view::style::status_tone;
+use crate::view::fit::{self, Give};
+use crate::view::style::{Style, Tone, status_tone};
 use crate::view::{Format, Out};
 
 #[derive(Debug, Clone, clap::Args)]
 #[command(after_help = "Examples:\n  \
     sudo kinspect doctor\n  \
+    sudo kinspect doctor --problems\n  \
     kinspect doctor --root /mnt/node1 -o json | jq 'select(.status==\"fail\")'")]
 pub struct DoctorArgs {
     /// Read the node's files from DIR instead of / (a copied node, a fixture)
@@ -31,6 +33,13 @@ pub struct DoctorArgs {
     /// Interface for --capture
     #[arg(long, value_name = "IFACE", default_value = "any")]
     pub capture_interface: String,
+    /// Show only failures and warnings
+    #[arg(long)]
+    pub problems: bool,
+    #[command(flatten)]
+    pub judge: super::JudgeArgs,
+    #[command(flatten)]
+    pub keylog: super::KeylogArgs,
 }
 
 pub fn run(args: DoctorArgs, common: &Common) -> i32 {
@@ -63,17 +72,19 @@ pub fn run(args: DoctorArgs, common: &Common) -> i32 {
     };
     let stdout = std::io::stdout();
     let mut out = Out::new(stdout.lock());
+    let shown = |f: &&crate::doctor::Finding| !args.problems || f.status != Status::Ok;
     match common.output {
         Format::Json => {
-            for f in &report.findings {
+            for f in report.findings.iter().filter(shown) {
                 out.json(f);
             }
         }
         _ => {
-            let mut lines = table(&report);
-            common
-                .style()
-                .paint_column(&mut lines, "STATUS", status_tone);
+            let style = common.style();
+            out.line(&paint_summary(&summary(&report), style));
+            out.line("");
+            let mut lines = table(&report, args.problems);
+            style.paint_column(&mut lines, "STATUS", status_tone);
             for line in lines {
                 out.line(&line);
             }
@@ -85,51 +96,103 @@ pub fn run(args: DoctorArgs, common: &Common) -> i32 {
     report.exit_code()
 }
 
-/// The table and its summary line.
-pub fn table(report: &Report) -> Vec<String> {
-    let header = ["CHECK", "STATUS", "WHERE", "MESSAGE", "FIX"];
-    let rows: Vec<[String; 5]> = report
-        .findings
-        .iter()
-        .map(|f| {
-            [
-                f.check.to_string(),
-                f.status.as_str().to_string(),
-                f.location(),
-                f.message.clone(),
-                f.fix.clone().unwrap_or_else(|| "-".to_string()),
-            ]
-        })
-        .collect();
-    let mut widths = header.map(str::len);
-    for r in &rows {
-        for (i, c) in r.iter().enumerate().take(3) {
-            widths[i] = widths[i].max(c.chars().count());
-        }
-    }
-    let fmt = |cells: [&str; 5]| {
-        format!(
-            "{:<w0$}  {:<w1$}  {:<w2$}  {}  | {}",
-            cells[0],
-            cells[1],
-            cells[2],
-            cells[3],
-            cells[4],
-            w0 = widths[0],
-            w1 = widths[1],
-            w2 = widths[2],
-        )
-    };
-    let mut lines = vec![fmt(header)];
-    for r in &rows {
-        lines.push(fmt([&r[0], &r[1], &r[2], &r[3], &r[4]]));
-    }
-    lines.push(format!(
+/// `11 findings: 1 fail, 1 warn, 9 ok`.
+pub fn summary(report: &Report) -> String {
+    format!(
         "{} findings: {} fail, {} warn, {} ok",
         report.findings.len(),
         report.count(Status::Fail),
         report.count(Status::Warn),
         report.count(Status::Ok)
-    ));
+    )
+}
+
+/// The summary's non-zero fail and warn counts in their colours.
+fn paint_summary(line: &str, style: Style) -> String {
+    let mut out = Vec::new();
+    for part in line.split(", ") {
+        let (n, word) = part.rsplit_once(' ').unwrap_or(("", part));
+        let n_only = n.rsplit(' ').next().unwrap_or(n);
+        let tone = match word {
+            "fail" => Some(Tone::Bad),
+            "warn" => Some(Tone::Warn),
+            _ => None,
+        };
+        match tone {
+            Some(t) if n_only != "0" => {
+                let head = &part[..part.len() - word.len() - n_only.len() - 1];
+                out.push(format!(
+                    "{head}{}",
+                    style.paint(&format!("{n_only} {word}"), t)
+                ));
+            }
+            _ => out.push(part.to_string()),
+        }
+    }
+    out.join(", ")
+}
+
+fn rank(s: Status) -> u8 {
+    match s {
+        Status::Fail => 0,
+        Status::Warn => 1,
+        Status::Ok => 2,
+    }
+}
+
+/// The findings, failures first, then warnings, then ok (the checks' own
+/// order within each): CHECK, STATUS, WHERE, MESSAGE (wrapped under itself
+/// on a narrow terminal), and each fix on its own indented line below.
+/// `problems`: without the ok findings.
+pub fn table(report: &Report, problems: bool) -> Vec<String> {
+    let mut findings: Vec<&crate::doctor::Finding> = report
+        .findings
+        .iter()
+        .filter(|f| !problems || f.status != Status::Ok)
+        .collect();
+    findings.sort_by_key(|f| rank(f.status));
+    let header = ["CHECK", "STATUS", "WHERE", "MESSAGE"];
+    let give = [Give::Keep, Give::Keep, Give::Middle, Give::Wrap];
+    let mut lines = Vec::new();
+    // Laid out as one table for the widths, then each row is followed by
+    // its fix.
+    let rows: Vec<Vec<String>> = findings
+        .iter()
+        .map(|f| {
+            vec![
+                f.check.to_string(),
+                f.status.as_str().to_string(),
+                f.location(),
+                f.message.clone(),
+            ]
+        })
+        .collect();
+    let laid = fit::layout(&header, &give, &rows);
+    let mut laid = laid.into_iter();
+    if let Some(h) = laid.next() {
+        lines.push(h);
+    }
+    // Continuation lines of a wrapped MESSAGE start with a space.
+    let mut rows_seen = 0;
+    let mut pending: Option<&crate::doctor::Finding> = None;
+    for l in laid {
+        if !l.starts_with(' ') {
+            if let Some(f) = pending.take() {
+                push_fix(&mut lines, f);
+            }
+            pending = findings.get(rows_seen).copied();
+            rows_seen += 1;
+        }
+        lines.push(l);
+    }
+    if let Some(f) = pending {
+        push_fix(&mut lines, f);
+    }
     lines
+}
+
+fn push_fix(lines: &mut Vec<String>, f: &crate::doctor::Finding) {
+    if let Some(fix) = &f.fix {
+        lines.extend(fit::wrap_line(&format!("    fix: {fix}"), 9));
+    }
 }

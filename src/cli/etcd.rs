@@ -9,7 +9,6 @@
 //! files, or a connection that cannot work as configured (TLS mismatch,
 //! certificate rejected, not an etcd port).
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -17,7 +16,8 @@ use clap::Subcommand;
 use serde::Serialize;
 
 use super::{Common, EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, parse_duration, usage_error};
-use crate::etcd::cluster::{self, Cluster, MemberStatus};
+use crate::etcd::cluster::{self, Cluster, MemberState, MemberStatus};
+use crate::etcd::failover::Consistency;
 use crate::etcd::leader::{self, WatchOptions};
 use crate::etcd::table::{Align, Table};
 use crate::etcd::{ClientError, EtcdOptions};
@@ -82,9 +82,10 @@ impl EtcdArgs {
 pub enum EtcdCommand {
     /// One row per member: version, db size, leader, raft term and index, latency
     ///
-    /// Exit 1 if a member does not answer, or there is no leader or no
-    /// quorum (as `etcdctl endpoint status`).
-    Status,
+    /// Exit 1 if a member does not answer ("down"), answers without a
+    /// leader ("up, no leader"), or there is no quorum (as `etcdctl
+    /// endpoint status`).
+    Status(StatusArgs),
     /// The member list: id, name, peer and client URLs, learner
     Members,
     /// Per member: a linearizable read and the alarm list; exit 1 if any is unhealthy
@@ -121,6 +122,15 @@ pub struct WatchLeaderArgs {
 }
 
 #[derive(Debug, Clone, clap::Args)]
+pub struct StatusArgs {
+    /// l: also check that each member can serve a linearizable read (up,
+    /// no leader when it cannot); s: Status answers only
+    #[arg(long, value_name = "l|s", default_value = "l",
+          value_parser = super::etcd_keys::parse_consistency)]
+    pub consistency: Consistency,
+}
+
+#[derive(Debug, Clone, clap::Args)]
 pub struct MoveLeaderArgs {
     /// The new leader: member name or id (hex)
     #[arg(long, value_name = "ID|NAME")]
@@ -154,8 +164,8 @@ pub fn run(args: EtcdArgs, common: &Common) -> i32 {
         EtcdCommand::Keys(a) => super::etcd_keys::run_keys(a, &opts, common),
         EtcdCommand::Get(a) => super::etcd_keys::run_get(a, &opts, common),
         EtcdCommand::Watch(a) => super::etcd_keys::run_watch(a, &opts, common),
-        EtcdCommand::Status => block_on(status(&opts, common.output, common.style())),
-        EtcdCommand::Members => block_on(members(&opts, common.output)),
+        EtcdCommand::Status(a) => block_on(status(&opts, &a, common.output, common.style())),
+        EtcdCommand::Members => block_on(members(&opts, common.output, common.style())),
         EtcdCommand::Health => block_on(health(&opts, common.output, common.style())),
         EtcdCommand::WatchLeader(a) => block_on(watch_leader(&opts, &a, common.output)),
         EtcdCommand::MoveLeader(a) => block_on(move_leader(&opts, &a, common.output)),
@@ -182,7 +192,7 @@ pub(crate) fn block_on<F: std::future::Future<Output = i32>>(f: F) -> i32 {
 
 fn fail(e: &ClientError) -> i32 {
     eprintln!("kinspect: error: {e}");
-    e.exit_code()
+    super::exit_for(e.blame())
 }
 
 /// Discovery, with its warnings on stderr.
@@ -200,13 +210,28 @@ async fn discover(opts: &EtcdOptions) -> Result<Cluster, i32> {
 
 /// Prints lines to stdout; false once stdout is gone (closed pipe).
 pub(crate) fn print_lines(lines: &[String]) -> bool {
-    let mut out = std::io::stdout().lock();
+    // Written as given (JSON lines stay exact); on a terminal, tables are
+    // held to its width, shell lines (`export ...`) stay whole and `# `
+    // comments wrap as comments.
+    let mut out = crate::view::Out::new(std::io::stdout().lock());
+    let limit = crate::view::fit::limit();
+    let mut write = |l: &str| {
+        out.raw(l.as_bytes());
+        out.raw(b"\n");
+    };
     for l in lines {
-        if writeln!(out, "{l}").is_err() {
-            return false;
+        match (l.strip_prefix("# "), limit) {
+            (_, None) => write(l),
+            _ if l.starts_with("export ") => write(l),
+            (Some(text), Some(w)) => {
+                for part in crate::view::fit::wrap_line_to(text, 0, w.saturating_sub(2)) {
+                    write(&format!("# {part}"));
+                }
+            }
+            (None, Some(w)) => write(&crate::view::fit::cut(l, w)),
         }
     }
-    out.flush().is_ok()
+    out.finish().is_ok()
 }
 
 fn dur(d: Duration) -> String {
@@ -217,12 +242,13 @@ fn ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 1e6).round() / 1e3
 }
 
-async fn status(opts: &EtcdOptions, format: Format, style: Style) -> i32 {
+async fn status(opts: &EtcdOptions, args: &StatusArgs, format: Format, style: Style) -> i32 {
     let cluster = match discover(opts).await {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let rows = cluster::status_all(opts, &cluster).await;
+    let linearizable = !args.consistency.is_serializable();
+    let rows = cluster::status_all_checked(opts, &cluster, linearizable).await;
     let v = cluster::verdict(&rows, &cluster);
     let summary = verdict_line(&v, &cluster);
     match format {
@@ -240,13 +266,28 @@ async fn status(opts: &EtcdOptions, format: Format, style: Style) -> i32 {
         }
     }
     // As `etcdctl endpoint status --cluster`: a member that does not
-    // answer is a problem, as are no leader and no quorum.
-    let all_answer = rows.iter().all(|r| r.result.is_ok());
+    // answer is a problem, as are no leader and no quorum, and a member
+    // that answers but cannot reach a leader.
+    let all_answer = rows.iter().all(|r| r.state() == MemberState::Up);
     if v.healthy() && all_answer {
         EXIT_OK
     } else {
         EXIT_PROBLEM
     }
+}
+
+/// The ERRORS cell of a member that answered: etcd's own errors, and
+/// "up, no leader" when it knows no leader or cannot read through one.
+fn status_errors(r: &MemberStatus, s: &cluster::StatusInfo) -> String {
+    let mut errors = s.errors.clone();
+    if r.state() == MemberState::UpNoLeader {
+        let why = match &r.read_error {
+            Some(e) => format!("up, no leader: linearizable read failed ({})", e.short()),
+            None => "up, no leader".to_string(),
+        };
+        errors.insert(0, why);
+    }
+    errors.join(", ")
 }
 
 fn status_table(rows: &[MemberStatus]) -> Table {
@@ -285,7 +326,7 @@ fn status_table(rows: &[MemberStatus]) -> Table {
                 s.raft_index.to_string(),
                 s.raft_applied_index.to_string(),
                 dur(r.latency),
-                s.errors.join(", "),
+                status_errors(r, s),
             ]),
             Err(e) => t.row(vec![
                 ep,
@@ -300,7 +341,7 @@ fn status_table(rows: &[MemberStatus]) -> Table {
                 String::new(),
                 String::new(),
                 dur(r.latency),
-                e.short(),
+                format!("down: {}", e.short()),
             ]),
         }
     }
@@ -323,6 +364,8 @@ struct StatusJson<'a> {
     raft_applied_index: Option<u64>,
     leader: Option<String>,
     latency_ms: f64,
+    /// `up`, `up_no_leader` or `down`.
+    state: &'static str,
     errors: Vec<String>,
 }
 
@@ -342,7 +385,14 @@ fn status_json(r: &MemberStatus) -> String {
             raft_applied_index: Some(s.raft_applied_index),
             leader: Some(format!("{:x}", s.leader)),
             latency_ms: ms(r.latency),
-            errors: s.errors.clone(),
+            state: r.state().json(),
+            errors: {
+                let mut e = s.errors.clone();
+                if let Some(re) = &r.read_error {
+                    e.insert(0, format!("linearizable read failed: {}", re.short()));
+                }
+                e
+            },
         },
         Err(e) => StatusJson {
             endpoint: &r.endpoint,
@@ -358,6 +408,7 @@ fn status_json(r: &MemberStatus) -> String {
             raft_applied_index: None,
             leader: None,
             latency_ms: ms(r.latency),
+            state: r.state().json(),
             errors: vec![e.short()],
         },
     };
@@ -376,6 +427,8 @@ struct MemberJson<'a> {
     peer_urls: &'a [String],
     client_urls: &'a [String],
     is_learner: bool,
+    /// `up`, `up_no_leader` or `down` (its Status answer).
+    state: &'static str,
 }
 
 #[derive(Serialize)]
@@ -384,6 +437,8 @@ struct HealthJson<'a> {
     name: &'a str,
     id: String,
     health: bool,
+    /// `up`, `up_no_leader` or `down`.
+    state: &'static str,
     took_ms: f64,
     error: Option<&'a str>,
 }
@@ -444,10 +499,17 @@ fn verdict_line(v: &cluster::Verdict, c: &Cluster) -> String {
     format!("{leader}; {quorum}; {agree}")
 }
 
-async fn members(opts: &EtcdOptions, format: Format) -> i32 {
+async fn members(opts: &EtcdOptions, format: Format, style: Style) -> i32 {
     let cluster = match discover(opts).await {
         Ok(c) => c,
         Err(code) => return code,
+    };
+    // Which members answer (Status, each bounded by --timeout).
+    let rows = cluster::status_all(opts, &cluster).await;
+    let state = |m: &crate::etcd::Member| {
+        rows.iter()
+            .find(|r| r.member.id == m.id)
+            .map_or(MemberState::Down, MemberStatus::state)
     };
     let lines: Vec<String> = match format {
         Format::Json | Format::Prometheus | Format::Yaml => cluster
@@ -461,6 +523,7 @@ async fn members(opts: &EtcdOptions, format: Format) -> i32 {
                     peer_urls: &m.peer_urls,
                     client_urls: &m.client_urls,
                     is_learner: m.is_learner,
+                    state: state(m).json(),
                 })
             })
             .collect(),
@@ -472,6 +535,7 @@ async fn members(opts: &EtcdOptions, format: Format) -> i32 {
                 ("PEER ADDRS", Align::Left),
                 ("CLIENT ADDRS", Align::Left),
                 ("IS LEARNER", Align::Left),
+                ("STATE", Align::Left),
             ]);
             for m in &cluster.members {
                 t.row(vec![
@@ -481,9 +545,17 @@ async fn members(opts: &EtcdOptions, format: Format) -> i32 {
                     m.peer_urls.join(","),
                     m.client_urls.join(","),
                     m.is_learner.to_string(),
+                    state(m).words().to_string(),
                 ]);
             }
             let mut l = t.render();
+            style.paint_column(&mut l, "STATE", |s| {
+                Some(if s.trim() == "up" {
+                    Tone::Good
+                } else {
+                    Tone::Bad
+                })
+            });
             l.push(format!(
                 "cluster {:x}: {} members (asked {})",
                 cluster.cluster_id,
@@ -515,6 +587,7 @@ async fn health(opts: &EtcdOptions, format: Format, style: Style) -> i32 {
                         name: &r.member.name,
                         id: format!("{:x}", r.member.id),
                         health: r.healthy,
+                        state: r.state.json(),
                         took_ms: ms(r.took),
                         error: r.error.as_deref(),
                     })
@@ -528,6 +601,7 @@ async fn health(opts: &EtcdOptions, format: Format, style: Style) -> i32 {
                 ("ENDPOINT", Align::Left),
                 ("NAME", Align::Left),
                 ("HEALTH", Align::Left),
+                ("STATE", Align::Left),
                 ("TOOK", Align::Right),
                 ("ERROR", Align::Left),
             ]);
@@ -536,12 +610,20 @@ async fn health(opts: &EtcdOptions, format: Format, style: Style) -> i32 {
                     r.endpoint.clone(),
                     r.member.label(),
                     r.healthy.to_string(),
+                    r.state.words().to_string(),
                     dur(r.took),
                     r.error.clone().unwrap_or_default(),
                 ]);
             }
             let mut l = t.render();
             style.paint_column(&mut l, "HEALTH", status_tone);
+            style.paint_column(&mut l, "STATE", |s| {
+                Some(if s.trim() == "up" {
+                    Tone::Good
+                } else {
+                    Tone::Bad
+                })
+            });
             style.paint_column(&mut l, "ERROR", |_| Some(Tone::Bad));
             l.push(line);
             print_lines(&l);
@@ -769,7 +851,7 @@ async fn move_leader(opts: &EtcdOptions, args: &MoveLeaderArgs, format: Format) 
         }
         Err(e) => {
             eprintln!("kinspect: error: {e}");
-            e.exit_code()
+            super::exit_for(e.blame())
         }
     }
 }

@@ -14,11 +14,12 @@
 use std::io::{BufWriter, Write};
 use std::time::Duration;
 
-use etcd_client::{Client, KeyValue};
+use etcd_client::KeyValue;
 use serde::Serialize;
 
 use super::{Common, EXIT_OK, EXIT_PROBLEM, parse_duration, usage_error};
 use crate::etcd::cluster::peer_port_warning;
+use crate::etcd::failover::{Consistency, Failover};
 use crate::etcd::keys::{
     DEFAULT_KEYS_PAGE, GroupKey, Groups, Pager, Stats, Tree, TreeNode, WalkSpec,
 };
@@ -57,7 +58,24 @@ pub struct KeysArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..))]
     pub rev: Option<i64>,
     #[command(flatten)]
+    pub read: ReadArgs,
+    #[command(flatten)]
     pub offline: super::etcd_offline::OfflineArgs,
+}
+
+/// How a live read is served.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReadArgs {
+    /// l: linearizable (through the leader, newest data; needs quorum);
+    /// s: serializable (the answering member's own data, possibly stale;
+    /// works without quorum), as etcdctl --consistency
+    #[arg(long, value_name = "l|s", default_value = "l", value_parser = parse_consistency)]
+    pub consistency: Consistency,
+}
+
+pub(crate) fn parse_consistency(s: &str) -> Result<Consistency, String> {
+    Consistency::parse(s)
+        .ok_or_else(|| format!("{s:?}: expected l (linearizable) or s (serializable)"))
 }
 
 /// How `keys` groups /registry keys.
@@ -92,6 +110,8 @@ pub struct GetArgs {
     /// Every stored revision of KEY (create/mod revision, version, value size)
     #[arg(long, conflicts_with_all = ["prefix", "rev"])]
     pub history: bool,
+    #[command(flatten)]
+    pub read: ReadArgs,
     #[command(flatten)]
     pub offline: super::etcd_offline::OfflineArgs,
 }
@@ -195,28 +215,28 @@ impl KvLike for crate::etcd::offline::StoredKv<'_> {
     }
 }
 
-fn endpoint(opts: &EtcdOptions) -> String {
-    opts.endpoints.first().cloned().unwrap_or_default()
-}
-
 /// Prints a connection/call error the way every command does and returns
 /// its exit code.
 async fn fail(opts: &EtcdOptions, e: ClientError) -> i32 {
     let e = opts.explain(e).await;
     eprintln!("kinspect: error: {e}");
-    e.exit_code()
+    super::exit_for(e.blame())
 }
 
-/// Connects to the given endpoints. An endpoint that is some member's
-/// peer port (etcd 3.4 answers the client API there too) works, with a
-/// warning saying what it is.
-async fn connect(opts: &EtcdOptions) -> Result<Client, i32> {
-    let mut client = match opts.connect_to(&opts.endpoints).await {
-        Ok(c) => c,
-        Err(e) => return Err(fail(opts, e).await),
-    };
-    let ep = endpoint(opts);
-    if let Ok(list) = opts.call(&ep, client.member_list()).await {
+/// After a read: says which endpoints did not answer and which one did,
+/// and warns when an endpoint given is some member's peer port (etcd 3.4
+/// answers the client API there too).
+async fn say_connection(conn: &mut Failover) {
+    if !conn.skipped.is_empty() {
+        let skipped: Vec<String> = conn.skipped.iter().map(ToString::to_string).collect();
+        eprintln!(
+            "kinspect: warning: {}; read from {} instead",
+            skipped.join("; "),
+            conn.endpoint()
+        );
+    }
+    let endpoints = conn.options().endpoints.clone();
+    if let Ok(list) = conn.run(|mut c| async move { c.member_list().await }).await {
         let members: Vec<Member> = list
             .members()
             .iter()
@@ -228,13 +248,12 @@ async fn connect(opts: &EtcdOptions) -> Result<Client, i32> {
                 is_learner: m.is_learner(),
             })
             .collect();
-        for e in &opts.endpoints {
+        for e in &endpoints {
             if let Some(w) = peer_port_warning(e, &members) {
                 eprintln!("kinspect: warning: {w}");
             }
         }
     }
-    Ok(client)
 }
 
 /// Ends a run: flushes stdout; a closed pipe is a quiet success.
@@ -355,6 +374,32 @@ impl<W: Write> KeysSink<W> {
         }
     }
 
+    /// Whether keys are folded into groups (the offline reader then tags
+    /// each key with its group during its scan: see
+    /// [`crate::etcd::offline::OfflineStore::tally`]).
+    pub(crate) fn groups_only(&self) -> bool {
+        self.mode == KeysMode::Groups
+    }
+
+    /// Counts one key by its group's [`Groups::tag`]; `slots` remembers
+    /// the group of each tag seen, so `key` is read once per group.
+    pub(crate) fn add_tagged(
+        &mut self,
+        slots: &mut rustc_hash::FxHashMap<u64, u32>,
+        key: &[u8],
+        tag: u64,
+        size: Option<u64>,
+    ) {
+        self.total.keys += 1;
+        if let Some(s) = size {
+            self.total.value_bytes += s;
+            self.total.largest = self.total.largest.max(s);
+        }
+        let groups = &mut self.groups;
+        let slot = *slots.entry(tag).or_insert_with(|| groups.slot(key));
+        self.groups.add_at(slot, size);
+    }
+
     /// Prints groups or tree and the summary; `how` says how the keys were
     /// read (`3 range requests`, `read from FILE`).
     pub(crate) fn finish(mut self, args: &KeysArgs, rev: i64, how: &str) -> i32 {
@@ -426,11 +471,6 @@ impl<W: Write> KeysSink<W> {
 }
 
 async fn keys_async(args: KeysArgs, opts: &EtcdOptions, format: Format) -> i32 {
-    let client = match connect(opts).await {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    let ep = endpoint(opts);
     let rev = args.rev.unwrap_or(0);
     let prefix = args.prefix.as_bytes();
     let spec = match (args.sizes, args.page_size) {
@@ -438,8 +478,10 @@ async fn keys_async(args: KeysArgs, opts: &EtcdOptions, format: Format) -> i32 {
         (true, Some(page)) => WalkSpec::prefix(prefix, false, page, rev),
         (true, None) => WalkSpec::prefix_values_adaptive(prefix, rev),
     };
-    let mut pager = Pager::new(&client, opts, &ep, spec);
+    let spec = spec.with_consistency(args.read.consistency);
+    let mut pager = Pager::new(opts, spec);
     let mut sink = KeysSink::new(&args, format, stdout_out());
+    let mut first = true;
     loop {
         let kvs = match pager.next_page().await {
             Ok(Some(kvs)) => kvs,
@@ -450,6 +492,9 @@ async fn keys_async(args: KeysArgs, opts: &EtcdOptions, format: Format) -> i32 {
                 return code;
             }
         };
+        if std::mem::take(&mut first) {
+            say_connection(pager.connection()).await;
+        }
         for kv in &kvs {
             sink.add(kv);
         }
@@ -711,12 +756,19 @@ struct ValueRow<'a> {
     value_base64: Option<String>,
 }
 
-/// Prints one key-value (a `get` result or a watch event).
+/// A watch event's time and a space, or nothing for a replayed event
+/// (its revision says when it was stored).
+fn when(ts: &Option<String>) -> String {
+    ts.as_ref().map(|t| format!("{t} ")).unwrap_or_default()
+}
+
+/// Prints one key-value (a `get` result or a watch event; a live event
+/// carries the time it was seen, a replayed one none).
 pub(crate) fn print_kv<W: Write, K: KvLike>(
     out: &mut Out<W>,
     format: Format,
     kv: &K,
-    event: Option<(&WatchEvent, String)>,
+    event: Option<(&WatchEvent, Option<String>)>,
     dopts: &DecodeOptions,
     raw: bool,
 ) {
@@ -737,7 +789,11 @@ pub(crate) fn print_kv<W: Write, K: KvLike>(
             let key = display_key(kv.key());
             match (&event, &object) {
                 (Some((e, ts)), _) if e.deleted => {
-                    out.line(&format!("# {ts} DELETE {key} revision {}", e.revision()));
+                    out.line(&format!(
+                        "# {}DELETE {key} revision {}",
+                        when(ts),
+                        e.revision()
+                    ));
                 }
                 (_, Some(o)) => {
                     out.line("---");
@@ -757,7 +813,7 @@ pub(crate) fn print_kv<W: Write, K: KvLike>(
         Format::Json | Format::Prometheus => {
             use base64::Engine as _;
             out.json(&ValueRow {
-                ts: event.as_ref().map(|(_, ts)| ts.clone()),
+                ts: event.as_ref().and_then(|(_, ts)| ts.clone()),
                 event: event
                     .as_ref()
                     .map(|(e, _)| if e.deleted { "delete" } else { "put" }),
@@ -779,12 +835,20 @@ pub(crate) fn print_kv<W: Write, K: KvLike>(
             let key = display_key(kv.key());
             match &event {
                 Some((e, ts)) if e.deleted => {
-                    out.line(&format!("{ts} DELETE {key}  revision {}", e.revision()));
+                    out.line(&format!(
+                        "{}DELETE {key}  revision {}",
+                        when(ts),
+                        e.revision()
+                    ));
                     return;
                 }
                 Some((e, ts)) => {
                     let what = if kv.version() == 1 { "CREATE" } else { "PUT" };
-                    out.line(&format!("{ts} {what} {key}  revision {}", e.revision()));
+                    out.line(&format!(
+                        "{}{what} {key}  revision {}",
+                        when(ts),
+                        e.revision()
+                    ));
                 }
                 None => out.line(&key),
             }
@@ -793,23 +857,27 @@ pub(crate) fn print_kv<W: Write, K: KvLike>(
             } else {
                 format!("{} ({:x})", kv.lease(), kv.lease())
             };
-            out.line(&format!(
-                "  create_revision {}  mod_revision {}  version {}  lease {}  value {} bytes",
-                kv.create_revision(),
-                kv.mod_revision(),
-                kv.version(),
-                lease,
-                kv.value().len()
-            ));
+            out.wrapped(
+                &format!(
+                    "  create_revision {}  mod_revision {}  version {}  lease {}  value {} bytes",
+                    kv.create_revision(),
+                    kv.mod_revision(),
+                    kv.version(),
+                    lease,
+                    kv.value().len()
+                ),
+                2,
+            );
+            // The object is a document: never cut to the terminal's width.
             if let Some(d) = &decoded {
                 for l in d.render() {
-                    out.line(&format!("  {l}"));
+                    out.line_whole(&format!("  {l}"));
                 }
             }
             if show_raw {
                 out.line("  raw value:");
                 for l in k8s::dump::hex_dump(kv.value(), usize::MAX) {
-                    out.line(&format!("  {l}"));
+                    out.line_whole(&format!("  {l}"));
                 }
             }
             out.line("");
@@ -829,48 +897,103 @@ async fn get_async(args: GetArgs, opts: &EtcdOptions, format: Format) -> i32 {
     if args.target.is_empty() && !args.prefix {
         return usage_error("etcd get: KEY is empty (use --prefix '' for every key)");
     }
-    let client = match connect(opts).await {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    let ep = endpoint(opts);
     let rev = args.rev.unwrap_or(0);
     let spec = if args.prefix {
-        WalkSpec::prefix(args.target.as_bytes(), false, 100, rev)
+        WalkSpec::prefix_values_adaptive(args.target.as_bytes(), rev)
     } else {
         WalkSpec::single(args.target.as_bytes(), rev)
-    };
+    }
+    .with_consistency(args.read.consistency);
     let dopts = DecodeOptions {
         show_secrets: args.show_secrets,
         ..DecodeOptions::default()
     };
-    let mut pager = Pager::new(&client, opts, &ep, spec);
-    let mut out = stdout_out();
-    let mut shown: u64 = 0;
+    let mut pager = Pager::new(opts, spec);
+    let mut first = true;
     let limit = args.limit.unwrap_or(u64::MAX);
-    'pages: loop {
-        let kvs = match pager.next_page().await {
-            Ok(Some(kvs)) => kvs,
+    // Two stages on two threads: this one fetches the next page while the
+    // printer thread decodes and writes the previous one (decoding costs
+    // more than fetching; on one thread they took turns). The channel
+    // holds two pages, so memory stays at a few pages whatever the prefix.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Fetched>(2);
+    let printer = std::thread::spawn(move || {
+        let mut out = stdout_out();
+        let mut shown: u64 = 0;
+        let mut rev = 0;
+        'pages: for fetched in rx {
+            let kvs = match fetched {
+                Fetched::Page(kvs, r) => {
+                    rev = r;
+                    kvs
+                }
+                Fetched::Failed => {
+                    let _ = out.finish();
+                    return None;
+                }
+            };
+            for kv in &kvs {
+                if shown >= limit {
+                    break 'pages;
+                }
+                print_kv(&mut out, format, kv, None, &dopts, args.raw);
+                shown += 1;
+            }
+            if out.failed() {
+                break;
+            }
+        }
+        Some(finish_get(out, &args, format, shown, rev))
+    });
+    let mut failure = None;
+    loop {
+        match pager.next_page().await {
+            Ok(Some(kvs)) => {
+                if std::mem::take(&mut first) {
+                    say_connection(pager.connection()).await;
+                }
+                // A closed channel: the printer stopped (limit reached or
+                // stdout closed).
+                if tx.send(Fetched::Page(kvs, pager.revision())).is_err() {
+                    break;
+                }
+            }
             Ok(None) => break,
             Err(e) => {
-                let code = fail(opts, e).await;
-                let _ = out.finish();
-                return code;
+                let _ = tx.send(Fetched::Failed);
+                failure = Some(e);
+                break;
             }
-        };
-        for kv in &kvs {
-            if shown >= limit {
-                break 'pages;
-            }
-            print_kv(&mut out, format, kv, None, &dopts, args.raw);
-            shown += 1;
-        }
-        if out.failed() {
-            break;
         }
     }
-    let rev = pager.revision();
-    finish_get(out, &args, format, shown, rev)
+    drop(tx);
+    let printed = printer.join().unwrap_or(Some(EXIT_PROBLEM));
+    match (failure, printed) {
+        (Some(e), _) => fail(opts, e).await,
+        (None, Some(code)) => code,
+        (None, None) => EXIT_PROBLEM,
+    }
+}
+
+/// What the fetching half of `etcd get --prefix` hands the printing half.
+enum Fetched {
+    /// A page of values and the revision the walk reads at.
+    Page(Vec<KeyValue>, i64),
+    /// The walk failed; the fetching half reports why.
+    Failed,
+}
+
+/// For a key that does not start with `/` (`pods`): where Kubernetes
+/// keeps its keys, and the command that lists them.
+fn registry_hint(target: &str) -> String {
+    if target.is_empty() || target.starts_with('/') {
+        return String::new();
+    }
+    let t = target.trim_end_matches('/');
+    if t.contains('/') {
+        format!("; Kubernetes keys live under /registry/, try /registry/{t}")
+    } else {
+        format!("; Kubernetes keys live under /registry/, try /registry/{t}/ --prefix")
+    }
 }
 
 /// Ends `etcd get` (live or offline): nothing found is exit 1 with what
@@ -888,7 +1011,10 @@ pub(crate) fn finish_get<W: Write>(
         } else {
             format!("no key {:?}", args.target)
         };
-        eprintln!("kinspect: {what} (revision {rev})");
+        eprintln!(
+            "kinspect: {what} (revision {rev}){}",
+            registry_hint(&args.target)
+        );
         return finish(out, EXIT_PROBLEM);
     }
     if args.prefix {
@@ -916,11 +1042,17 @@ pub fn run_watch(args: WatchArgs, opts: &EtcdOptions, common: &Common) -> i32 {
 }
 
 async fn watch_async(args: WatchArgs, opts: &EtcdOptions, format: Format) -> i32 {
-    let client = match connect(opts).await {
+    // The first endpoint that answers, then a watch on it alone.
+    let mut conn = Failover::new(opts);
+    if let Err(e) = conn.run(|mut c| async move { c.member_list().await }).await {
+        return fail(opts, e).await;
+    }
+    say_connection(&mut conn).await;
+    let ep = conn.endpoint().to_string();
+    let client = match opts.connect_to(std::slice::from_ref(&ep)).await {
         Ok(c) => c,
-        Err(code) => return code,
+        Err(e) => return fail(opts, e).await,
     };
-    let ep = endpoint(opts);
     let dopts = DecodeOptions {
         show_secrets: args.show_secrets,
         ..DecodeOptions::default()
@@ -934,6 +1066,10 @@ async fn watch_async(args: WatchArgs, opts: &EtcdOptions, format: Format) -> i32
         return finish(out, EXIT_OK);
     }
     let prefix = args.target.clone();
+    // Events up to the revision current when the watch started are
+    // history (replayed with --rev): they are shown with their stored
+    // revision, not with the time they happen to be printed at.
+    let now_at = std::cell::Cell::new(i64::MAX);
     let watch = watch_prefix(
         &client,
         opts,
@@ -941,14 +1077,8 @@ async fn watch_async(args: WatchArgs, opts: &EtcdOptions, format: Format) -> i32
         prefix.as_bytes(),
         args.rev.unwrap_or(0),
         |ev| {
-            print_kv(
-                &mut out,
-                format,
-                &ev.kv,
-                Some((&ev, now())),
-                &dopts,
-                args.raw,
-            );
+            let ts = (ev.revision() > now_at.get()).then(now);
+            print_kv(&mut out, format, &ev.kv, Some((&ev, ts)), &dopts, args.raw);
             seen += 1;
             if seen >= max || out.failed() {
                 Flow::Stop
@@ -961,6 +1091,7 @@ async fn watch_async(args: WatchArgs, opts: &EtcdOptions, format: Format) -> i32
                 revision,
                 from_revision,
             } => {
+                now_at.set(revision);
                 if from_revision <= revision {
                     eprintln!(
                         "kinspect: watching {prefix:?} from revision {from_revision} (now at {revision})"
@@ -991,7 +1122,7 @@ async fn watch_async(args: WatchArgs, opts: &EtcdOptions, format: Format) -> i32
     let code = match result {
         Some(Err(e)) => {
             eprintln!("kinspect: error: {e}");
-            e.exit_code()
+            super::exit_for(e.blame())
         }
         _ => {
             eprintln!("kinspect: {}", plural(seen, "event"));
@@ -999,4 +1130,23 @@ async fn watch_async(args: WatchArgs, opts: &EtcdOptions, format: Format) -> i32
         }
     };
     finish(out, code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::registry_hint;
+
+    #[test]
+    fn keys_without_slash_point_to_registry() {
+        assert_eq!(
+            registry_hint("pods"),
+            "; Kubernetes keys live under /registry/, try /registry/pods/ --prefix"
+        );
+        assert_eq!(
+            registry_hint("pods/default/web"),
+            "; Kubernetes keys live under /registry/, try /registry/pods/default/web"
+        );
+        assert_eq!(registry_hint("/registry/pods"), "");
+        assert_eq!(registry_hint(""), "");
+    }
 }

@@ -17,6 +17,7 @@ use super::etcd_keys::{
 };
 use super::{Common, EXIT_OK, EXIT_PROBLEM, EXIT_USAGE};
 use crate::etcd::EtcdOptions;
+use crate::etcd::keys::Groups;
 use crate::etcd::offline::snapshot;
 use crate::etcd::offline::wal::{ConfChange, EntryType, Record, Terms, WalReader};
 use crate::etcd::offline::{OfflineError, OfflineStore, StoredKvOwned};
@@ -64,6 +65,13 @@ fn error(e: impl std::fmt::Display) -> i32 {
     EXIT_USAGE
 }
 
+/// A live call's error: 1 when the cluster does not answer, 2 when the
+/// connection cannot work as configured (see [`crate::outcome::Blame`]).
+fn client_error(e: crate::etcd::ClientError) -> i32 {
+    eprintln!("kinspect: error: {e}");
+    super::exit_for(e.blame())
+}
+
 /// Opens the store and says on stderr what a reader should know (a
 /// damaged meta page, a member's db that may lag its WAL).
 fn open(args: &OfflineArgs) -> Result<OfflineStore, i32> {
@@ -93,7 +101,27 @@ pub fn run_keys(args: KeysArgs, common: &Common) -> i32 {
         Err(c) => return c,
     };
     let mut sink = KeysSink::new(&args, common.output, stdout_out());
-    // Groups and trees do not need key order: skip the sort.
+    if sink.groups_only() {
+        let mut slots = rustc_hash::FxHashMap::default();
+        let r = store.tally(
+            args.prefix.as_bytes(),
+            args.rev,
+            args.sizes,
+            &Groups::tag,
+            &mut |key, tag, size| sink.add_tagged(&mut slots, key, tag, size),
+        );
+        return match r {
+            Ok(stats) => {
+                let how = format!("read from {}", args.offline.shown());
+                sink.finish(&args, stats.revision, &how)
+            }
+            Err(e) => {
+                let _ = sink.out.finish();
+                error(e)
+            }
+        };
+    }
+    // Trees do not need key order: skip the sort.
     let range = if sink.needs_order() {
         OfflineStore::range
     } else {
@@ -315,26 +343,32 @@ pub fn run_history_live(args: GetArgs, opts: &EtcdOptions, common: &Common) -> i
         Err(e) => return error(format!("cannot start the async runtime: {e}")),
     };
     rt.block_on(async {
-        let mut client = match opts.connect_to(&opts.endpoints).await {
-            Ok(c) => c,
-            Err(e) => return error(opts.explain(e).await),
-        };
-        let ep = opts.endpoints.first().cloned().unwrap_or_default();
+        // Endpoint by endpoint, moving on when one does not answer.
+        let mut conn = crate::etcd::failover::Failover::new(opts);
+        let serializable = args.read.consistency.is_serializable();
         let key = args.target.as_bytes().to_vec();
         let mut found: Vec<StoredKvOwned> = Vec::new();
         let mut rev: i64 = 0;
         let mut compacted = None;
         // Bounded: at most one request per stored revision, and at most 100,000.
         for _ in 0..100_000 {
-            let o = etcd_client::GetOptions::new().with_revision(rev);
-            let r = opts.call(&ep, client.get(key.clone(), Some(o))).await;
+            let mut o = etcd_client::GetOptions::new().with_revision(rev);
+            if serializable {
+                o = o.with_serializable();
+            }
+            let r = conn
+                .run(|mut c| {
+                    let (key, o) = (key.clone(), o.clone());
+                    async move { c.get(key, Some(o)).await }
+                })
+                .await;
             let resp = match r {
                 Ok(r) => r,
                 Err(e) if e.to_string().contains("compacted") => {
                     compacted = Some(rev);
                     break;
                 }
-                Err(e) => return error(opts.explain(e).await),
+                Err(e) => return client_error(opts.explain(e).await),
             };
             let Some(kv) = resp.kvs().first() else { break };
             found.push(StoredKvOwned {
@@ -850,7 +884,7 @@ async fn save(file: &Path, opts: &EtcdOptions, common: &Common) -> i32 {
     }
     let client = match opts.connect_to(std::slice::from_ref(&ep)).await {
         Ok(c) => c,
-        Err(e) => return error(opts.explain(e).await),
+        Err(e) => return client_error(opts.explain(e).await),
     };
     let part = {
         let mut p = file.as_os_str().to_owned();

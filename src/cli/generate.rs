@@ -5,15 +5,14 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use clap::CommandFactory;
 use clap_complete::Shell;
 
-use super::{Cli, EXIT_OK, usage_error};
+use super::{EXIT_OK, usage_error};
 
 /// `kinspect completions SHELL`.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  \
-    kinspect completions bash > ~/.local/share/bash-completion/completions/kinspect\n  \
+    kinspect completions bash > /etc/bash_completion.d/kinspect\n  \
     kinspect completions zsh > ~/.zfunc/_kinspect      # with fpath+=~/.zfunc\n  \
     kinspect completions fish > ~/.config/fish/completions/kinspect.fish")]
 pub struct CompletionsArgs {
@@ -36,7 +35,7 @@ pub struct ManArgs {
 
 /// Writes the completion script for `args.shell` to stdout.
 pub fn completions(args: CompletionsArgs) -> i32 {
-    let mut cmd = Cli::command();
+    let mut cmd = super::examples::command();
     let mut out = Vec::new();
     clap_complete::generate(args.shell, &mut cmd, "kinspect", &mut out);
     write_stdout(&out)
@@ -45,7 +44,7 @@ pub fn completions(args: CompletionsArgs) -> i32 {
 /// Writes the manual: every page to stdout (one roff stream that `man -l -`
 /// shows page after page), or one file per page with `--dir`.
 pub fn man(args: ManArgs) -> i32 {
-    let mut cmd = Cli::command().disable_help_subcommand(true);
+    let mut cmd = super::examples::command().disable_help_subcommand(true);
     cmd.build();
     let mut pages = Vec::new();
     collect(&cmd, &mut pages);
@@ -100,7 +99,7 @@ mod tests {
 
     #[test]
     fn every_command_gets_a_page_named_after_its_path() {
-        let mut cmd = Cli::command().disable_help_subcommand(true);
+        let mut cmd = super::super::examples::command().disable_help_subcommand(true);
         cmd.build();
         let mut pages = Vec::new();
         collect(&cmd, &mut pages);

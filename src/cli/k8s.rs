@@ -39,6 +39,10 @@ pub struct K8sArgs {
     pub conn: ConnArgs,
     #[command(flatten)]
     pub source: SourceArgs,
+    /// Count ages and judge the objects at this time instead of now: a date
+    /// (2026-01-02, midnight UTC) or an RFC 3339 time
+    #[arg(long, global = true, value_name = "TIME", value_parser = super::parse_at)]
+    pub at: Option<crate::timestamp::Timestamp>,
     #[command(subcommand)]
     pub command: K8sCommand,
 }
@@ -160,7 +164,7 @@ pub fn run(args: K8sArgs, common: &Common) -> i32 {
 fn source_error(e: SourceError) -> i32 {
     eprintln!("kinspect: error: {e}");
     match e {
-        SourceError::Etcd(e) => e.exit_code(),
+        SourceError::Etcd(e) => super::exit_for(e.blame()),
         _ => EXIT_USAGE,
     }
 }

@@ -129,7 +129,7 @@ pub fn run(cmd: LabCommand, common: &Common) -> i32 {
 
 fn fail(e: &LabError) -> i32 {
     eprintln!("kinspect: error: {e}");
-    e.exit_code()
+    super::exit_for(e.blame())
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

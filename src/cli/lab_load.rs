@@ -124,7 +124,7 @@ pub fn run(args: LoadArgs) -> i32 {
             Err(e) => {
                 let e = opts.explain(e).await;
                 eprintln!("kinspect: error: {e}");
-                e.exit_code()
+                super::exit_for(e.blame())
             }
         }
     })

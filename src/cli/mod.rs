@@ -8,6 +8,7 @@ pub mod doctor;
 pub mod etcd;
 pub mod etcd_keys;
 pub mod etcd_offline;
+pub mod examples;
 pub mod generate;
 pub mod k8s;
 pub mod k8s_day2;
@@ -33,6 +34,16 @@ pub const EXIT_PROBLEM: i32 = 1;
 /// Exit code: bad usage or unreadable input.
 pub const EXIT_USAGE: i32 = 2;
 
+/// The exit code for an error, from who has to act on it: the invocation
+/// (2) or the observed system (1). The only place that maps
+/// [`crate::outcome::Blame`] to numbers.
+pub fn exit_for(blame: crate::outcome::Blame) -> i32 {
+    match blame {
+        crate::outcome::Blame::Invocation => EXIT_USAGE,
+        crate::outcome::Blame::Observed => EXIT_PROBLEM,
+    }
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "kinspect",
@@ -50,33 +61,144 @@ pub const EXIT_USAGE: i32 = 2;
 )]
 pub struct Cli {
     #[command(flatten)]
-    pub common: Common,
+    pub global: GlobalArgs,
     #[command(subcommand)]
     pub command: Command,
 }
 
-/// Flags every command accepts, before or after the subcommand.
+/// The flags every command accepts, before or after the subcommand.
 #[derive(Debug, Clone, clap::Args)]
-pub struct Common {
-    /// Output format: aligned table, or JSON Lines (one object per line)
+pub struct GlobalArgs {
+    /// Output format: aligned table, the table uncut (wide), or JSON Lines (one object per line)
     #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Table, global = true)]
     pub output: Format,
-    /// Decode connections on PORT as PROTO (tls, http1, http2, grpc, etcd-raft); repeatable
-    #[arg(long = "decode-as", value_name = "PORT=PROTO", global = true)]
-    pub decode_as: Vec<DecodeAs>,
-    /// Judge certificates at this time instead of now: a date (2031-01-01, midnight UTC)
-    /// or an RFC 3339 time (2031-01-01T12:00:00Z)
-    #[arg(long, value_name = "TIME", global = true, value_parser = parse_at)]
-    pub at: Option<crate::timestamp::Timestamp>,
-    /// Warn about certificates expiring within this many days
-    #[arg(long, value_name = "N", default_value_t = 30, global = true)]
-    pub warn_days: u32,
-    /// TLS key log (NSS format, as SSLKEYLOGFILE writes) to decrypt captured TLS; repeatable
-    #[arg(long, value_name = "FILE", global = true)]
-    pub keylog: Vec<std::path::PathBuf>,
     /// Colour status words: auto (a terminal, unless NO_COLOR is set), always, never
     #[arg(long, value_name = "WHEN", value_enum, default_value_t = ColorChoice::Auto, global = true)]
     pub color: ColorChoice,
+}
+
+/// Decoding captured traffic: the commands that dissect packets (`pcap *`,
+/// `capture`) flatten it; `doctor` takes only [`KeylogArgs`].
+#[derive(Debug, Clone, Default, clap::Args)]
+#[command(next_help_heading = "Decoding")]
+pub struct DecodeArgs {
+    #[command(flatten)]
+    pub keylog: KeylogArgs,
+    /// Decode connections on PORT as PROTO (tls, http1, http2, grpc, etcd-raft); repeatable
+    #[arg(long = "decode-as", value_name = "PORT=PROTO")]
+    pub decode_as: Vec<DecodeAs>,
+}
+
+/// `--keylog`: decrypt captured TLS.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct KeylogArgs {
+    /// TLS key log (NSS format, as SSLKEYLOGFILE writes) to decrypt captured TLS; repeatable
+    #[arg(long, value_name = "FILE")]
+    pub keylog: Vec<std::path::PathBuf>,
+}
+
+/// `--at`: the commands that judge certificates at a time.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct AtArgs {
+    /// Judge certificates at this time instead of now: a date (2031-01-01, midnight UTC)
+    /// or an RFC 3339 time (2031-01-01T12:00:00Z)
+    #[arg(long, value_name = "TIME", value_parser = parse_at)]
+    pub at: Option<crate::timestamp::Timestamp>,
+}
+
+/// `--at` and `--warn-days`: the commands that warn about certificates
+/// close to expiry (certs check, certs kubelet, tls probe, doctor).
+#[derive(Debug, Clone, clap::Args)]
+pub struct JudgeArgs {
+    #[command(flatten)]
+    pub at: AtArgs,
+    /// Warn about certificates expiring within this many days
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_WARN_DAYS)]
+    pub warn_days: u32,
+}
+
+/// `--warn-days` when not given.
+pub const DEFAULT_WARN_DAYS: u32 = 30;
+
+/// What a command runs with: the global flags and, filled in from the
+/// command's own flag groups, the judging time and key logs (defaults for
+/// commands without them).
+#[derive(Debug, Clone)]
+pub struct Common {
+    pub output: Format,
+    pub decode_as: Vec<DecodeAs>,
+    pub at: Option<crate::timestamp::Timestamp>,
+    pub warn_days: u32,
+    pub keylog: Vec<std::path::PathBuf>,
+    pub color: ColorChoice,
+}
+
+impl Common {
+    /// The run's context from the parsed command line.
+    pub fn of(cli: &Cli) -> Common {
+        let mut c = Common {
+            output: cli.global.output,
+            decode_as: Vec::new(),
+            at: None,
+            warn_days: DEFAULT_WARN_DAYS,
+            keylog: Vec::new(),
+            color: cli.global.color,
+        };
+        if let Some(d) = cli.command.decode_args() {
+            c.decode_as = d.decode_as.clone();
+            c.keylog = d.keylog.keylog.clone();
+        }
+        if let Command::Doctor(a) = &cli.command {
+            c.keylog = a.keylog.keylog.clone();
+        }
+        if let Command::K8s(a) = &cli.command {
+            c.at = a.at;
+        }
+        if let Some(j) = cli.command.judge_args() {
+            c.at = j.at.at;
+            c.warn_days = j.warn_days;
+        } else if let Some(a) = cli.command.at_args() {
+            c.at = a.at;
+        }
+        c
+    }
+}
+
+impl Command {
+    /// The command's decoding flags, if it has them.
+    fn decode_args(&self) -> Option<&DecodeArgs> {
+        use pcap::PcapCommand as P;
+        match self {
+            Command::Pcap(P::Events(a) | P::Flows(a) | P::Tls(a)) => Some(&a.tracking.decode),
+            Command::Pcap(P::Rpc(a)) => Some(&a.pcap.tracking.decode),
+            Command::Pcap(P::Election(a)) => Some(&a.pcap.tracking.decode),
+            Command::Pcap(P::Report(a)) => Some(&a.pcap.tracking.decode),
+            Command::Capture(a) => Some(&a.tracking.decode),
+            _ => None,
+        }
+    }
+
+    /// The command's `--at`/`--warn-days`, if it has both.
+    fn judge_args(&self) -> Option<&JudgeArgs> {
+        use certs::CertsCommand as C;
+        match self {
+            Command::Certs(C::Check(a)) => Some(&a.judge),
+            Command::Certs(C::Kubelet(a)) => Some(&a.judge),
+            Command::Tls(tls::TlsCommand::Probe(a)) => Some(&a.judge),
+            Command::Doctor(a) => Some(&a.judge),
+            _ => None,
+        }
+    }
+
+    /// The command's `--at` alone, if it has it.
+    fn at_args(&self) -> Option<&AtArgs> {
+        use certs::CertsCommand as C;
+        match self {
+            Command::Certs(C::Show(a)) => Some(&a.at),
+            Command::Certs(C::Verify(a)) => Some(&a.at),
+            _ => None,
+        }
+    }
 }
 
 impl Common {
@@ -183,6 +305,8 @@ pub struct TrackingArgs {
     #[arg(long, value_name = "N", default_value_t = crate::net::flow::DEFAULT_MAX_CONNECTIONS as u64,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub max_connections: u64,
+    #[command(flatten)]
+    pub decode: DecodeArgs,
 }
 
 impl TrackingArgs {
@@ -242,23 +366,25 @@ pub fn stderr_is_terminal() -> bool {
     std::io::stderr().is_terminal()
 }
 
-/// `-o yaml` and `-o wide` mean something only where objects are shown.
+/// `-o yaml` means something only where objects are shown (`-o wide`, the
+/// uncut table, is for every table).
 fn check_output_format(cli: &Cli) -> Result<(), &'static str> {
     let etcd_get = matches!(&cli.command, Command::Etcd(a) if a.is_get());
     let k8s =
         matches!(&cli.command, Command::K8s(a) if matches!(a.command, k8s::K8sCommand::Get(_)));
-    let k8s_get =
-        matches!(&cli.command, Command::K8s(a) if matches!(a.command, k8s::K8sCommand::Get(_)));
-    match cli.common.output {
+    match cli.global.output {
         Format::Yaml if !etcd_get && !k8s => Err("-o yaml is for `etcd get` and `k8s get`"),
-        Format::Wide if !k8s_get => Err("-o wide is for `k8s get`"),
         _ => Ok(()),
     }
 }
 
 /// Parses the command line and runs the command; returns the exit code.
 pub fn main() -> i32 {
-    let cli = match Cli::try_parse_from(pictures::report_output_args(std::env::args_os())) {
+    // Parsed with the definition that carries every command's examples.
+    let parsed = examples::command()
+        .try_get_matches_from(pictures::report_output_args(std::env::args_os()))
+        .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(c) => c,
         Err(e) => {
             let code = if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
@@ -266,7 +392,8 @@ pub fn main() -> i32 {
             return code;
         }
     };
-    if cli.common.output == Format::Prometheus
+    let mut common = Common::of(&cli);
+    if common.output == Format::Prometheus
         && !matches!(cli.command, Command::Certs(certs::CertsCommand::Check(_)))
     {
         return usage_error(
@@ -276,15 +403,28 @@ pub fn main() -> i32 {
     if let Err(msg) = check_output_format(&cli) {
         return usage_error(msg);
     }
+    // Tables fit the terminal; `-o wide`, pipes and files are never cut.
+    crate::view::fit::set_limit(match common.output {
+        Format::Table => crate::view::fit::terminal_width(),
+        _ => None,
+    });
+    // `-o wide` is the uncut table everywhere; only `k8s get` also adds
+    // kubectl's wide columns.
+    let k8s_get =
+        matches!(&cli.command, Command::K8s(a) if matches!(a.command, k8s::K8sCommand::Get(_)));
+    if common.output == Format::Wide && !k8s_get {
+        common.output = Format::Table;
+    }
+    let common = &common;
     match cli.command {
-        Command::Pcap(cmd) => pcap::run(cmd, &cli.common),
-        Command::Capture(args) => capture::run(args, &cli.common),
-        Command::Certs(cmd) => certs::run(cmd, &cli.common),
-        Command::Tls(cmd) => tls::run(cmd, &cli.common),
-        Command::Etcd(args) => etcd::run(args, &cli.common),
-        Command::Lab(cmd) => lab::run(cmd, &cli.common),
-        Command::Doctor(args) => doctor::run(args, &cli.common),
-        Command::K8s(args) => k8s::run(args, &cli.common),
+        Command::Pcap(cmd) => pcap::run(cmd, common),
+        Command::Capture(args) => capture::run(args, common),
+        Command::Certs(cmd) => certs::run(cmd, common),
+        Command::Tls(cmd) => tls::run(cmd, common),
+        Command::Etcd(args) => etcd::run(args, common),
+        Command::Lab(cmd) => lab::run(cmd, common),
+        Command::Doctor(args) => doctor::run(args, common),
+        Command::K8s(args) => k8s::run(args, common),
         Command::Completions(args) => generate::completions(args),
         Command::Man(args) => generate::man(args),
     }

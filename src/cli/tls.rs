@@ -62,6 +62,8 @@ pub struct ProbeArgs {
     /// Time limit for connecting and the handshake, e.g. 5s, 500ms
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
     pub timeout: Duration,
+    #[command(flatten)]
+    pub judge: super::JudgeArgs,
 }
 
 pub fn run(cmd: TlsCommand, common: &Common) -> i32 {
@@ -375,8 +377,15 @@ fn escape_lines(text: &str) -> String {
             Some(b) => (b, "\n"),
             None => (line, ""),
         };
-        out.push_str(&crate::view::text::escape_control(body));
-        out.push_str(nl);
+        // On a terminal a long value wraps under itself (the labels are
+        // 13 columns wide).
+        let body = crate::view::text::escape_control(body);
+        let parts = crate::view::fit::wrap_line(&body, 13);
+        let last = parts.len().saturating_sub(1);
+        for (i, part) in parts.iter().enumerate() {
+            out.push_str(part);
+            out.push_str(if i < last { "\n" } else { nl });
+        }
     }
     out
 }

@@ -24,6 +24,8 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use crate::outcome::Blame;
+
 /// Everything needed to reach a cluster.
 #[derive(Debug, Clone)]
 pub struct EtcdOptions {
@@ -47,6 +49,13 @@ pub enum ClientError {
     BadPem { path: PathBuf, message: String },
     #[error("--cert and --key go together (got only {0})")]
     HalfIdentity(&'static str),
+    #[error(
+        "--key does not belong to --cert: the private key in {} is not the one for the \
+         public key of the certificate in {} (give the .key made with that .crt)",
+        .key.display(),
+        .cert.display()
+    )]
+    KeyMismatch { cert: PathBuf, key: PathBuf },
     #[error("no endpoints given")]
     NoEndpoints,
     #[error("{endpoint}: cannot connect: {reason}")]
@@ -70,25 +79,88 @@ pub enum ClientError {
     Protocol { endpoint: String, message: String },
     #[error("{endpoint}: {message}")]
     Etcd { endpoint: String, message: String },
+    /// Every endpoint was tried in turn and none answered the read.
+    #[error("no endpoint answered: {}", .tried.join("; "))]
+    NoneAnswered {
+        /// `endpoint: reason`, in the order tried.
+        tried: Vec<String>,
+    },
+    /// Fewer than a majority of the voting members answer: etcd cannot
+    /// serve a linearizable read or a write until quorum is back.
+    #[error(
+        "quorum lost: {} of {voting} voting members answer, {} needed; answering: {}; not \
+         answering: {}; a linearizable read needs a leader (--consistency s reads what one \
+         member has, possibly stale)",
+        .answering.len(),
+        .voting / 2 + 1,
+        list_or_none(.answering),
+        list_or_none(.silent)
+    )]
+    QuorumLost {
+        /// Voting members of the cluster.
+        voting: usize,
+        /// `name (endpoint)` of members that answer Status.
+        answering: Vec<String>,
+        /// `name (endpoint): reason` of members that do not.
+        silent: Vec<String>,
+    },
+}
+
+fn list_or_none(v: &[String]) -> String {
+    if v.is_empty() {
+        "none".into()
+    } else {
+        v.join(", ")
+    }
 }
 
 impl ClientError {
-    /// Exit code for this error when it ends a command: 2 for what the user
-    /// must change (flags, files, certificates, the wrong kind of port), 1
-    /// for a cluster that does not answer (a finding, not a usage error).
-    pub fn exit_code(&self) -> i32 {
+    /// Who must act: the user for what must change (flags, files,
+    /// certificates, the wrong kind of port); the cluster when it does not
+    /// answer or refuses (a finding, not a usage error).
+    pub fn blame(&self) -> Blame {
         match self {
             ClientError::Unreachable { .. }
             | ClientError::Timeout { .. }
-            | ClientError::Etcd { .. } => crate::cli::EXIT_PROBLEM,
-            _ => crate::cli::EXIT_USAGE,
+            | ClientError::Etcd { .. }
+            | ClientError::NoneAnswered { .. }
+            | ClientError::QuorumLost { .. } => Blame::Observed,
+            _ => Blame::Invocation,
         }
     }
 
     /// True for problems of configuration (certificates, TLS, wrong port),
     /// which matter more than "unreachable" when several endpoints fail.
     pub fn is_config_problem(&self) -> bool {
-        self.exit_code() == crate::cli::EXIT_USAGE
+        matches!(self.blame(), Blame::Invocation)
+    }
+
+    /// True when the endpoint did not answer in time, could not be
+    /// reached, or answered that it cannot serve the request without a
+    /// leader: another member may well answer, so a read moves on to the
+    /// next endpoint. Certificate and protocol problems, and answers from
+    /// etcd (permission denied, compacted), do not: another member would
+    /// say the same.
+    pub fn is_no_answer(&self) -> bool {
+        match self {
+            ClientError::Unreachable { .. } | ClientError::Timeout { .. } => true,
+            ClientError::Etcd { message, .. } => {
+                let m = message.to_lowercase();
+                [
+                    "request timed out",
+                    "no leader",
+                    "leader changed",
+                    "timed out waiting for read index",
+                    "deadline",
+                    "unavailable",
+                    "not capable",
+                    "too many requests",
+                ]
+                .iter()
+                .any(|w| m.contains(w))
+            }
+            _ => false,
+        }
     }
 
     /// The short reason without the endpoint (for table cells).
@@ -180,12 +252,20 @@ impl EtcdOptions {
         }
         if let Some(path) = &self.key {
             let pem = read(path)?;
-            if PrivateKeyDer::from_pem_slice(&pem).is_err() {
+            let Ok(key) = PrivateKeyDer::from_pem_slice(&pem) else {
                 return Err(ClientError::BadPem {
                     path: path.clone(),
                     message:
                         "no PEM private key in this file (expected -----BEGIN ... PRIVATE KEY-----)"
                             .into(),
+                });
+            };
+            if let Some(cert) = &self.cert
+                && key_mismatch(&read(cert)?, &key)
+            {
+                return Err(ClientError::KeyMismatch {
+                    cert: cert.clone(),
+                    key: path.clone(),
                 });
             }
         }
@@ -359,6 +439,29 @@ impl EtcdOptions {
         }
         Ok(tls)
     }
+}
+
+/// True only when the key and the first certificate of `cert_pem` can
+/// both be read and their public keys differ (rustls compares the
+/// SubjectPublicKeyInfo bytes); anything unreadable is left to the TLS
+/// stack to report.
+fn key_mismatch(cert_pem: &[u8], key: &PrivateKeyDer<'_>) -> bool {
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(cert_pem)
+        .filter_map(Result::ok)
+        .collect();
+    if certs.is_empty() {
+        return false;
+    }
+    let Ok(signer) = rustls::crypto::ring::sign::any_supported_type(key) else {
+        return false;
+    };
+    let ck = rustls::sign::CertifiedKey::new(certs, signer);
+    matches!(
+        ck.keys_match(),
+        Err(rustls::Error::InconsistentKeys(
+            rustls::InconsistentKeys::KeyMismatch
+        ))
+    )
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, ClientError> {
@@ -887,19 +990,44 @@ mod tests {
     }
 
     #[test]
-    fn exit_codes() {
+    fn key_of_another_certificate_is_said_in_our_words() {
+        let dir =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("certs/healthy/etc/kubernetes/pki/etcd");
+        let build = |key: &str| {
+            EtcdOptions::from_flags(
+                Some("127.0.0.1:2379"),
+                Some(dir.join("ca.crt")),
+                Some(dir.join("healthcheck-client.crt")),
+                Some(dir.join(key)),
+                Duration::from_secs(1),
+            )
+        };
+        assert!(build("healthcheck-client.key").is_ok());
+        let e = build("peer.key")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.starts_with("--key does not belong to --cert: "), "{e}");
+        assert!(
+            e.contains("peer.key") && e.contains("healthcheck-client.crt"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn blame() {
         let e = ClientError::Unreachable {
             endpoint: "http://a:1".into(),
             reason: "x".into(),
         };
-        assert_eq!(e.exit_code(), 1);
+        assert_eq!(e.blame(), Blame::Observed);
         assert_eq!(e.short(), "cannot connect: x");
         assert_eq!(
             ClientError::NeedsTls {
                 endpoint: "e".into()
             }
-            .exit_code(),
-            2
+            .blame(),
+            Blame::Invocation
         );
     }
 }

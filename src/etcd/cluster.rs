@@ -10,6 +10,7 @@ use etcd_client::{AlarmAction, AlarmType, GetOptions};
 use tokio::task::JoinSet;
 
 use super::client::{ClientError, EtcdOptions, host_port};
+use crate::outcome::Blame;
 
 /// One member as `member list` reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -196,6 +197,37 @@ impl StatusInfo {
     }
 }
 
+/// What a member is, from the outside: it answers and can serve reads
+/// through a leader; it answers (Status) but knows no leader or cannot get
+/// a linearizable read through (quorum lost, an election under way); or it
+/// does not answer at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberState {
+    Up,
+    UpNoLeader,
+    Down,
+}
+
+impl MemberState {
+    /// `up`, `up, no leader`, `down` (table cells).
+    pub fn words(self) -> &'static str {
+        match self {
+            MemberState::Up => "up",
+            MemberState::UpNoLeader => "up, no leader",
+            MemberState::Down => "down",
+        }
+    }
+
+    /// `up`, `up_no_leader`, `down` (JSON).
+    pub fn json(self) -> &'static str {
+        match self {
+            MemberState::Up => "up",
+            MemberState::UpNoLeader => "up_no_leader",
+            MemberState::Down => "down",
+        }
+    }
+}
+
 /// A status row: the member, where it was asked, and what came back.
 #[derive(Debug, Clone)]
 pub struct MemberStatus {
@@ -203,6 +235,22 @@ pub struct MemberStatus {
     pub endpoint: String,
     pub result: Result<StatusInfo, ClientError>,
     pub latency: Duration,
+    /// With a linearizable check ([`status_all_checked`]): why the
+    /// member, though it answers Status, could not serve a linearizable
+    /// read.
+    pub read_error: Option<ClientError>,
+}
+
+impl MemberStatus {
+    /// Down when Status got no answer; up but without a leader when it
+    /// knows none or a linearizable read failed; else up.
+    pub fn state(&self) -> MemberState {
+        match &self.result {
+            Err(_) => MemberState::Down,
+            Ok(s) if s.leader == 0 || self.read_error.is_some() => MemberState::UpNoLeader,
+            Ok(_) => MemberState::Up,
+        }
+    }
 }
 
 /// Asks one endpoint for its status.
@@ -231,6 +279,55 @@ pub async fn status_of(
     (r, t0.elapsed())
 }
 
+/// Status of every member, concurrently, in member-list order; with
+/// `linearizable`, each member that answers also gets a linearizable
+/// count-only read (so a member that is up but cut from the leader shows
+/// as such).
+pub async fn status_all_checked(
+    opts: &EtcdOptions,
+    cluster: &Cluster,
+    linearizable: bool,
+) -> Vec<MemberStatus> {
+    let mut rows = status_all(opts, cluster).await;
+    if !linearizable {
+        return rows;
+    }
+    let mut set = JoinSet::new();
+    for (i, r) in rows.iter().enumerate() {
+        if r.result.is_ok() {
+            let opts = opts.clone();
+            let ep = r.endpoint.clone();
+            set.spawn(async move { (i, linearizable_read(&opts, &ep).await.err()) });
+        }
+    }
+    while let Some(joined) = set.join_next().await {
+        if let Ok((i, Some(e))) = joined
+            && let Some(r) = rows.get_mut(i)
+        {
+            r.read_error = Some(e);
+        }
+    }
+    rows
+}
+
+/// A linearizable count-only read of the key `health`, as `etcdctl
+/// endpoint health` does (permission denied counts: the read went
+/// through raft).
+async fn linearizable_read(opts: &EtcdOptions, ep: &str) -> Result<(), ClientError> {
+    let mut c = opts.connect_to(&[ep.to_string()]).await?;
+    match opts
+        .call(
+            ep,
+            c.get("health", Some(GetOptions::new().with_count_only())),
+        )
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(ClientError::Etcd { message, .. }) if message.contains("permission denied") => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 /// Status of every member, concurrently, in member-list order.
 pub async fn status_all(opts: &EtcdOptions, cluster: &Cluster) -> Vec<MemberStatus> {
     let mut set = JoinSet::new();
@@ -246,6 +343,7 @@ pub async fn status_all(opts: &EtcdOptions, cluster: &Cluster) -> Vec<MemberStat
                         result: Err(unstarted(&m)),
                         member: m,
                         latency: Duration::ZERO,
+                        read_error: None,
                     },
                 );
             };
@@ -260,6 +358,7 @@ pub async fn status_all(opts: &EtcdOptions, cluster: &Cluster) -> Vec<MemberStat
                     endpoint: ep,
                     result,
                     latency,
+                    read_error: None,
                 },
             )
         });
@@ -371,6 +470,9 @@ pub struct MemberHealth {
     pub error: Option<String>,
     /// The full error when the member could not be reached.
     pub client_error: Option<ClientError>,
+    /// Up (healthy or alarmed), up but without a leader (answers Status,
+    /// the read does not go through), or down (no answer at all).
+    pub state: MemberState,
 }
 
 /// A linearizable read of the key `health` (permission denied counts as
@@ -393,16 +495,35 @@ pub async fn health_all(opts: &EtcdOptions, cluster: &Cluster) -> Vec<MemberHeal
                         took: Duration::ZERO,
                         error: Some(e.short()),
                         client_error: Some(e),
+                        state: MemberState::Down,
                     },
                 );
             };
             let h = health_of(&opts, &ep).await;
-            let (healthy, took, error, client_error) = match h {
-                Ok((took, None)) => (true, took, None, None),
-                Ok((took, Some(alarm))) => (false, took, Some(alarm), None),
+            let (healthy, took, error, client_error, state) = match h {
+                Ok((took, None)) => (true, took, None, None, MemberState::Up),
+                Ok((took, Some(alarm))) => (false, took, Some(alarm), None, MemberState::Up),
                 Err((took, e)) => {
                     let e = opts.explain(e).await;
-                    (false, took, Some(e.short()), Some(e))
+                    // Did the read fail because the member is gone, or
+                    // because it cannot reach a leader? Status says.
+                    let state = if e.is_no_answer() {
+                        match status_of(&opts, &ep).await.0 {
+                            Ok(_) => MemberState::UpNoLeader,
+                            Err(_) => MemberState::Down,
+                        }
+                    } else {
+                        MemberState::Down
+                    };
+                    let error = match state {
+                        MemberState::UpNoLeader => format!(
+                            "up, but no leader: the member answers, a linearizable read does \
+                             not go through ({})",
+                            e.short()
+                        ),
+                        _ => e.short(),
+                    };
+                    (false, took, Some(error), Some(e), state)
                 }
             };
             (
@@ -414,6 +535,7 @@ pub async fn health_all(opts: &EtcdOptions, cluster: &Cluster) -> Vec<MemberHeal
                     took,
                     error,
                     client_error,
+                    state,
                 },
             )
         });
@@ -495,10 +617,12 @@ pub enum MoveError {
 }
 
 impl MoveError {
-    pub fn exit_code(&self) -> i32 {
+    /// A target that cannot lead is the user's to change; the rest is
+    /// the cluster's.
+    pub fn blame(&self) -> Blame {
         match self {
-            MoveError::UnknownTarget(..) | MoveError::Learner(_) => crate::cli::EXIT_USAGE,
-            _ => crate::cli::EXIT_PROBLEM,
+            MoveError::UnknownTarget(..) | MoveError::Learner(_) => Blame::Invocation,
+            _ => Blame::Observed,
         }
     }
 }
@@ -665,6 +789,7 @@ mod tests {
                 }),
             member: m,
             latency: Duration::ZERO,
+            read_error: None,
         }
     }
 
@@ -717,6 +842,22 @@ mod tests {
             v.disagreements,
             vec!["m3 sees no leader at term 4".to_string()]
         );
+    }
+
+    #[test]
+    fn states_tell_down_from_no_leader() {
+        let c = cluster();
+        assert_eq!(row(&c, 0, Err("refused")).state(), MemberState::Down);
+        assert_eq!(row(&c, 1, Ok((0, 7))).state(), MemberState::UpNoLeader);
+        assert_eq!(row(&c, 2, Ok((0xa, 7))).state(), MemberState::Up);
+        let mut r = row(&c, 2, Ok((0xa, 7)));
+        r.read_error = Some(ClientError::Timeout {
+            endpoint: "x".into(),
+            timeout: Duration::from_secs(1),
+        });
+        assert_eq!(r.state(), MemberState::UpNoLeader);
+        assert_eq!(r.state().words(), "up, no leader");
+        assert_eq!(r.state().json(), "up_no_leader");
     }
 
     #[test]

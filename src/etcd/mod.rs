@@ -6,10 +6,13 @@
 //! - [`leader`]: the leader watch (changes, time without a leader, latency);
 //!   [`leader_picture`] draws it;
 //! - [`table`]: boxed tables like `etcdctl -w table`;
+//! - [`failover`]: reads that move on to the next endpoint when one does not
+//!   answer, and the quorum-lost diagnosis;
 //! - [`keys`], [`watch`]: paged key walks and prefix watches.
 
 pub mod client;
 pub mod cluster;
+pub mod failover;
 pub mod keys;
 pub mod leader;
 pub mod leader_picture;

@@ -37,14 +37,28 @@ impl Table {
         self.rows.is_empty()
     }
 
-    /// The table as lines (no trailing newline on each).
+    /// The table as lines (no trailing newline on each), fitted to the
+    /// terminal's width when there is one ([`crate::view::fit::limit`]).
     pub fn render(&self) -> Vec<String> {
+        self.render_to(crate::view::fit::limit())
+    }
+
+    /// [`Table::render`] within `limit` columns (`None`: as wide as the content).
+    pub fn render_to(&self, limit: Option<usize>) -> Vec<String> {
         let n = self.headers.len();
         let mut width: Vec<usize> = self.headers.iter().map(|h| h.chars().count()).collect();
         for r in &self.rows {
             for (i, c) in r.iter().enumerate().take(n) {
                 width[i] = width[i].max(c.chars().count());
             }
+        }
+        // On a narrow terminal the widest cells are shortened in the
+        // middle, headers kept whole ([`crate::view::fit`]).
+        if let Some(limit) = limit {
+            let min: Vec<usize> = (0..n)
+                .map(|i| width[i].min(self.headers[i].chars().count().max(6)))
+                .collect();
+            crate::view::fit::shrink(&mut width, &min, 3 * n + 1, limit);
         }
         let rule = {
             let mut s = String::from("+");
@@ -71,6 +85,7 @@ impl Table {
         for r in &self.rows {
             let mut line = String::from("|");
             for (i, c) in r.iter().enumerate().take(n) {
+                let c = &crate::view::fit::middle(c, width[i]);
                 let pad = " ".repeat(width[i] - c.chars().count());
                 line.push(' ');
                 match self.align[i] {
@@ -95,6 +110,24 @@ impl Table {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_narrow_terminal_shortens_the_widest_cells_in_the_middle() {
+        let mut t = Table::new(&[("ENDPOINT", Align::Left), ("ERRORS", Align::Left)]);
+        t.row(vec![
+            "https://127.0.0.1:2379".into(),
+            "rpc error: code = Unavailable desc = connection refused".into(),
+        ]);
+        let lines = t.render_to(Some(50));
+        for l in &lines {
+            assert!(l.chars().count() <= 50, "{l}");
+        }
+        assert_eq!(
+            lines[3],
+            "| https://127.0.0.1:2379 | rpc error:…on refused |"
+        );
+        assert_eq!(t.render_to(None), t.render_to(Some(500)));
+    }
 
     #[test]
     fn renders_like_etcdctl() {

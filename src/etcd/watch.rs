@@ -10,6 +10,7 @@ use etcd_client::{Client, KeyValue, WatchOptions};
 
 use super::client::{ClientError, EtcdOptions};
 use crate::k8s::key::prefix_end;
+use crate::outcome::Blame;
 
 /// One change.
 #[derive(Debug, Clone)]
@@ -50,11 +51,13 @@ pub enum WatchError {
 }
 
 impl WatchError {
-    pub fn exit_code(&self) -> i32 {
+    /// A compacted start revision is the user's to change; the rest is
+    /// the connection's or the cluster's.
+    pub fn blame(&self) -> Blame {
         match self {
-            WatchError::Client(e) => e.exit_code(),
-            WatchError::Compacted { .. } => crate::cli::EXIT_USAGE,
-            WatchError::Cancelled { .. } => crate::cli::EXIT_PROBLEM,
+            WatchError::Client(e) => e.blame(),
+            WatchError::Compacted { .. } => Blame::Invocation,
+            WatchError::Cancelled { .. } => Blame::Observed,
         }
     }
 }

@@ -278,17 +278,12 @@ fn live(
 ) -> Result<ReadStats, SourceError> {
     let rt = runtime()?;
     rt.block_on(async {
-        let client = match opts.connect_to(&opts.endpoints).await {
-            Ok(c) => c,
-            Err(e) => return Err(SourceError::Etcd(opts.explain(e).await)),
-        };
-        let ep = opts.endpoints.first().cloned().unwrap_or_default();
         let spec = if sel.exact {
             WalkSpec::single(sel.prefix.as_bytes(), 0)
         } else {
             WalkSpec::prefix(sel.prefix.as_bytes(), false, PAGE, 0)
         };
-        let mut pager = Pager::new(&client, opts, &ep, spec);
+        let mut pager = Pager::new(opts, spec);
         let mut stats = ReadStats::default();
         'pages: loop {
             let kvs = match pager.next_page().await {

@@ -133,9 +133,9 @@ pub enum LabError {
 }
 
 impl LabError {
-    /// 2 for what the user must change (install etcd, flags, the folder);
-    /// 1 when the lab could not do its job.
-    pub fn exit_code(&self) -> i32 {
+    /// The user's for what they must change (install etcd, flags, the
+    /// folder); the lab's when it could not do its job.
+    pub fn blame(&self) -> crate::outcome::Blame {
         match self {
             LabError::NoEtcd
             | LabError::NoOpenssl
@@ -143,8 +143,8 @@ impl LabError {
             | LabError::NoStateDir
             | LabError::NoLab(_)
             | LabError::Mismatch { .. }
-            | LabError::UnknownMember(_) => crate::cli::EXIT_USAGE,
-            _ => crate::cli::EXIT_PROBLEM,
+            | LabError::UnknownMember(_) => crate::outcome::Blame::Invocation,
+            _ => crate::outcome::Blame::Observed,
         }
     }
 }
@@ -322,6 +322,12 @@ impl Lab {
         } else {
             v.push("unset ETCDCTL_CACERT ETCDCTL_CERT ETCDCTL_KEY".to_string());
         }
+        // Every `kinspect lab` command reads it (--dir's default), so a
+        // lab in another folder needs no --dir after the eval.
+        v.push(format!(
+            "export KINSPECT_LAB_DIR={}",
+            shell_quote(&self.dir)
+        ));
         v
     }
 
@@ -937,6 +943,10 @@ mod tests {
             t.env_lines()
                 .iter()
                 .any(|l| l == "export ETCDCTL_CACERT=/state/lab/pki/etcd/ca.crt")
+        );
+        assert_eq!(
+            t.env_lines().last().map(String::as_str),
+            Some("export KINSPECT_LAB_DIR=/state/lab")
         );
         let args = t.etcd_args(&MEMBERS[0]);
         for f in [

@@ -766,6 +766,12 @@ fn finalize(stats: &mut TableStats, mut c: Conn, now: Timestamp, obs: &mut dyn O
     }
     let gap = c.streams[0].stats.gap_bytes + c.streams[1].stats.gap_bytes;
     stats.gap_bytes += gap;
+    if c.app.protocol == Protocol::Unknown {
+        // TLS found later, after a plaintext prefix (STARTTLS).
+        if let Some(d) = &c.app.dissector {
+            c.app.protocol = d.protocol();
+        }
+    }
     let (protocol, protocol_by) = if c.app.decided {
         let by = if c.app.forced {
             "decode-as"

@@ -24,10 +24,10 @@ use super::cert::CertInfo;
 use super::finding::{Finding, Status, days, residual};
 use super::key::{KeyMatch, PrivateKey};
 use super::kubeadm::{self, KubeadmCa, Manifests, Role};
-use super::kubeconfig::{Kubeconfig, Material, looks_like_kubeconfig};
+use super::kubeconfig::{Kubeconfig, KubeconfigError, Material, looks_like_kubeconfig};
 use super::load;
 use super::node::NodeRoot;
-use super::verify::{Anchor, VerifyOptions, name_matches, verify};
+use super::verify::{Anchor, VerifyOptions, ca_as_end_entity, name_matches, verify};
 use crate::timestamp::Timestamp;
 
 /// The paths `certs check` reads when given none.
@@ -409,27 +409,20 @@ impl Scan<'_> {
             let bytes = match load::read_bytes(&it.read) {
                 Ok(b) => b,
                 Err(e) => {
-                    let msg = match e {
-                        load::LoadError::Io { source, .. } => {
-                            format!("cannot read: {}", load::io_message(&source))
-                        }
-                        load::LoadError::NotRegular { kind, .. } => {
-                            format!("{kind}, not a regular file: not read")
-                        }
-                        load::LoadError::TooLarge { .. } => format!(
-                            "more than {} bytes, too large for a certificate file",
-                            load::MAX_FILE_BYTES
-                        ),
-                        other => other.to_string(),
-                    };
-                    self.problem(it.display.clone(), msg);
+                    self.problem(it.display.clone(), load_words(e));
                     continue;
                 }
             };
             if looks_like_kubeconfig(&bytes) {
                 match Kubeconfig::parse(&bytes, &it.read, &self.opts.root) {
                     Ok(kc) => kubeconfigs.push((it.clone(), kc)),
-                    Err(e) => self.problem(it.display.clone(), e.to_string()),
+                    // The problem line names the file: the words without it.
+                    Err(KubeconfigError::Yaml { why, .. }) => {
+                        self.problem(it.display.clone(), format!("not a kubeconfig: {why}"))
+                    }
+                    Err(KubeconfigError::Load(e)) => {
+                        self.problem(it.display.clone(), load_words(e))
+                    }
                 }
                 continue;
             }
@@ -465,6 +458,11 @@ impl Scan<'_> {
             let role = if i == 0 { role0 } else { None };
             let name = match (role, role0) {
                 (Some(r), _) => r.name().to_string(),
+                // The CA a file carries after its certificate (the
+                // kubelet's self-signed serving pair: kubelet.crt holds the
+                // certificate, then `<node>-ca@<time>`): named as a CA, not
+                // as a second serving certificate.
+                (None, Some(r0)) if cert.is_ca && n == 2 => format!("{} CA", r0.name()),
                 (None, Some(r0)) => format!("{} #{}", r0.name(), i + 1),
                 (None, None) if n > 1 => format!("{} #{}", it.display, i + 1),
                 (None, None) => it.display.clone(),
@@ -723,6 +721,21 @@ fn sibling_display(cert_display: &str, key: &Path) -> String {
     }
 }
 
+/// A load error in words, without the path (the problem line names it).
+fn load_words(e: load::LoadError) -> String {
+    match e {
+        load::LoadError::Io { source, .. } => {
+            format!("cannot read: {}", load::io_message(&source))
+        }
+        load::LoadError::NotRegular { kind, .. } => format!("{kind}, not a regular file: not read"),
+        load::LoadError::TooLarge { .. } => format!(
+            "more than {} bytes, too large for a certificate file",
+            load::MAX_FILE_BYTES
+        ),
+        load::LoadError::NoCertificate { what, .. } => what,
+    }
+}
+
 fn is_ca_entry(e: &Entry) -> bool {
     match e.role {
         Some(r) => r.is_ca(),
@@ -935,6 +948,13 @@ fn judge_all(entries: Vec<Entry>, opts: &CheckOptions) -> Vec<Row> {
             }
         }
         if let Some(role) = e.role {
+            if let Some(f) = role
+                .needs()
+                .first()
+                .and_then(|(purpose, _)| ca_as_end_entity(&e.cert, *purpose))
+            {
+                findings.push(f);
+            }
             for (purpose, as_) in role.needs() {
                 if !e.cert.allows(&purpose.eku()) {
                     findings.push(Finding::WrongEku {

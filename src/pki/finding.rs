@@ -111,6 +111,9 @@ pub enum Finding {
     NotCa,
     /// Nothing renews this certificate (kubelet `rotateCertificates: false`).
     RotationOff { not_after: String },
+    /// A CA certificate (basicConstraints CA:TRUE) presented as the end
+    /// entity (`role`: `server` or `client`): webpki's `CaUsedAsEndEntity`.
+    CaAsEndEntity { role: &'static str },
     /// webpki refuses the chain for a reason the checks above do not cover.
     Rejected { reason: String },
 }
@@ -162,6 +165,7 @@ impl Finding {
             WeakSignature { .. } => "weak_signature",
             NotCa => "not_ca",
             RotationOff { .. } => "rotation_off",
+            CaAsEndEntity { .. } => "ca_as_end_entity",
             Rejected { .. } => "rejected",
         }
     }
@@ -263,6 +267,10 @@ impl fmt::Display for Finding {
             RotationOff { not_after } => write!(
                 f,
                 "certificate rotation is off (rotateCertificates: false): nothing renews it before {not_after}"
+            ),
+            CaAsEndEntity { role } => write!(
+                f,
+                "the {role} certificate is a CA certificate (basicConstraints CA:TRUE); a CA must not be used as an end entity"
             ),
             Rejected { reason } => write!(f, "webpki rejects the chain: {reason}"),
         }

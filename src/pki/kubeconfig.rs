@@ -58,6 +58,21 @@ impl Material {
         }
     }
 
+    /// The raw bytes (a file read with the size and file-type checks of
+    /// [`load::read_bytes`]); errors name the file as written.
+    pub fn bytes(&self) -> Result<Vec<u8>, String> {
+        match self {
+            Material::Data { bytes, .. } => Ok(bytes.clone()),
+            Material::File { path, written, .. } => load::read_bytes(path).map_err(|e| match e {
+                load::LoadError::Io { source, .. } => {
+                    format!("{written}: {}", load::io_message(&source))
+                }
+                other => other.to_string(),
+            }),
+            Material::Broken { why, .. } => Err(why.clone()),
+        }
+    }
+
     /// Reads and parses the material (PEM/DER); file errors name the file.
     pub fn contents(&self) -> Result<Contents, String> {
         match self {
@@ -80,6 +95,8 @@ pub struct Cluster {
     pub server: Option<String>,
     pub ca: Option<Material>,
     pub insecure: bool,
+    /// `tls-server-name`: the name to send as SNI and verify against.
+    pub tls_server_name: Option<String>,
 }
 
 /// A user entry with client certificate credentials.
@@ -88,6 +105,9 @@ pub struct User {
     pub name: String,
     pub cert: Option<Material>,
     pub key: Option<Material>,
+    /// How the user authenticates when not (only) with a certificate:
+    /// `token` (`token`, `tokenFile`) or `exec` (a credential plugin).
+    pub other_auth: Option<&'static str>,
 }
 
 /// A context entry.
@@ -151,6 +171,8 @@ struct RawCluster {
     ca_data: Option<String>,
     #[serde(rename = "insecure-skip-tls-verify")]
     insecure: Option<bool>,
+    #[serde(rename = "tls-server-name")]
+    tls_server_name: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -164,6 +186,10 @@ struct RawUser {
     key: Option<String>,
     #[serde(rename = "client-key-data")]
     key_data: Option<String>,
+    token: Option<String>,
+    #[serde(rename = "tokenFile")]
+    token_file: Option<String>,
+    exec: Option<serde_norway::Value>,
 }
 
 /// True when the bytes look like a kubeconfig (worth a full parse).
@@ -249,6 +275,7 @@ impl Kubeconfig {
                 name: c.name,
                 server: c.user.server,
                 insecure: c.user.insecure.unwrap_or(false),
+                tls_server_name: c.user.tls_server_name.filter(|n| !n.is_empty()),
                 ca: pick(
                     c.user.ca_data,
                     c.user.ca,
@@ -262,6 +289,13 @@ impl Kubeconfig {
             .unwrap_or_default()
             .into_iter()
             .map(|u| User {
+                other_auth: if u.user.token.is_some() || u.user.token_file.is_some() {
+                    Some("token")
+                } else if u.user.exec.is_some() {
+                    Some("exec")
+                } else {
+                    None
+                },
                 name: u.name,
                 cert: pick(
                     u.user.cert_data,

@@ -393,6 +393,20 @@ pub fn verify(leaf: &CertInfo, opts: &VerifyOptions<'_>) -> Verification {
     }
 }
 
+/// A CA certificate used as an end entity (a server or client
+/// certificate): [`Finding::CaAsEndEntity`]. webpki refuses such a leaf
+/// (`CaUsedAsEndEntity`, rustls-webpki `src/verify_cert.rs`); openssl
+/// `verify -purpose sslserver` accepts it. Every command that judges a
+/// presented leaf asks this one function.
+pub fn ca_as_end_entity(leaf: &CertInfo, used_as: Purpose) -> Option<Finding> {
+    leaf.is_ca.then_some(Finding::CaAsEndEntity {
+        role: match used_as {
+            Purpose::Server => "server",
+            Purpose::Client => "client",
+        },
+    })
+}
+
 fn names_equal(issuer: &CertInfo, cert: &CertInfo) -> bool {
     issuer.subject_der == cert.issuer_der
         || (!issuer.subject.is_empty() && issuer.subject.eq_ignore_ascii_case(&cert.issuer))
@@ -487,6 +501,11 @@ fn judge(leaf: &CertInfo, chain: &[Link], opts: &VerifyOptions<'_>, out: &mut Ve
                 },
             });
         }
+    }
+    // Used as an end entity when a purpose or a name is asked for.
+    let used_as = opts.purpose.or(opts.name.map(|_| Purpose::Server));
+    if let Some(f) = used_as.and_then(|p| ca_as_end_entity(leaf, p)) {
+        out.push(f);
     }
     if let Some(name) = opts.name {
         if !name_matches(leaf, name) {

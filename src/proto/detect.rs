@@ -76,6 +76,61 @@ pub fn detect(first: &[u8]) -> Detection {
     }
 }
 
+/// Whether a TLS record carrying a ClientHello starts at `b[0]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HelloAt {
+    Yes,
+    No,
+    /// Consistent so far; the next bytes decide.
+    NeedMore,
+}
+
+/// Smallest ClientHello body: version, random, session id length, one
+/// cipher suite, one compression method (RFC 8446 §4.1.2).
+const MIN_HELLO_BODY: usize = 2 + 32 + 1 + 2 + 2 + 1 + 1;
+/// Largest record body (RFC 5246 §6.2.3).
+const MAX_RECORD_BODY: usize = 16384 + 2048;
+
+/// Checks the 11 bytes of a ClientHello's start: a handshake record
+/// (type 22, version 3.0-3.4, length 1..=2^14+2048), handshake type 1, a
+/// handshake length at least a minimal hello's and at most 64 KiB, the
+/// hello's legacy version 3.x. Used to find TLS after a plaintext prefix
+/// (STARTTLS), where a weaker test would fire on binary protocol bytes.
+pub fn client_hello_at(b: &[u8]) -> HelloAt {
+    /// A byte position and the test its value must pass.
+    type Check = (usize, fn(u8) -> bool);
+    const CHECKS: [Check; 4] = [
+        (0, |x| x == 22),
+        (1, |x| x == 3),
+        (2, |x| x <= 4),
+        (5, |x| x == 1),
+    ];
+    for (i, ok) in CHECKS {
+        match b.get(i) {
+            Some(&x) if !ok(x) => return HelloAt::No,
+            None => return HelloAt::NeedMore,
+            Some(_) => {}
+        }
+    }
+    // b has at least 6 bytes here.
+    let rec_len = usize::from(u16::from_be_bytes([b[3], b[4]]));
+    if !(4 + MIN_HELLO_BODY..=MAX_RECORD_BODY).contains(&rec_len) {
+        return HelloAt::No;
+    }
+    let (Some(&h0), Some(&h1), Some(&h2)) = (b.get(6), b.get(7), b.get(8)) else {
+        return HelloAt::NeedMore;
+    };
+    let hs_len = (usize::from(h0) << 16) | (usize::from(h1) << 8) | usize::from(h2);
+    if !(MIN_HELLO_BODY..=64 * 1024).contains(&hs_len) {
+        return HelloAt::No;
+    }
+    match (b.get(9), b.get(10)) {
+        (Some(3), Some(minor)) if *minor <= 4 => HelloAt::Yes,
+        (Some(3), None) | (None, _) => HelloAt::NeedMore,
+        _ => HelloAt::No,
+    }
+}
+
 /// `Some(true)` if `data` starts with `pattern`, `None` if `data` is a
 /// proper prefix of it, `Some(false)` otherwise.
 fn prefix_match(data: &[u8], pattern: &[u8]) -> Option<bool> {
@@ -112,6 +167,25 @@ mod tests {
             detect(b"HTTP/1.1 200 OK\r\n"),
             Detection::Found(Protocol::Http1)
         );
+    }
+
+    #[test]
+    fn client_hello_header_checks() {
+        let good = [0x16, 3, 1, 0x02, 0, 1, 0, 0x01, 0xfc, 3, 3];
+        assert_eq!(client_hello_at(&good), HelloAt::Yes);
+        for n in 0..good.len() {
+            assert_eq!(client_hello_at(&good[..n]), HelloAt::NeedMore, "{n}");
+        }
+        let mut bad = good;
+        bad[5] = 2; // ServerHello
+        assert_eq!(client_hello_at(&bad), HelloAt::No);
+        let mut bad = good;
+        bad[9] = 2; // legacy version 2.x
+        assert_eq!(client_hello_at(&bad), HelloAt::No);
+        let mut bad = good;
+        bad[3] = 0x60; // record longer than TLS allows
+        assert_eq!(client_hello_at(&bad), HelloAt::No);
+        assert_eq!(client_hello_at(b"STARTTLS\r\n"), HelloAt::No);
     }
 
     #[test]

@@ -162,6 +162,15 @@ pub struct MessageReader {
     reserved: usize,
     /// The bytes stopped making sense (bad flag byte): ignore the rest.
     broken: bool,
+    /// Bytes were lost (a TCP gap, a stream joined mid-way): where the
+    /// next message begins is unknown. Bytes are skipped until a DATA
+    /// frame begins with a prefix whose message ends inside that frame.
+    unsynced: bool,
+    /// While unsynced: the payload length of the DATA frame that just
+    /// began (a candidate message start), `None` mid-frame.
+    candidate: Option<usize>,
+    /// Bytes skipped while unsynced.
+    pub skipped: u64,
     pub messages: u64,
     pub bytes: u64,
     /// Messages too long to keep.
@@ -180,7 +189,35 @@ impl MessageReader {
 
     /// True between messages (nothing partial buffered).
     pub fn at_boundary(&self) -> bool {
-        self.prefix_len == 0
+        self.prefix_len == 0 && !self.unsynced
+    }
+
+    /// Bytes of this direction were lost: drop the partial message (give
+    /// its budget back) and skip bytes until a DATA frame begins with a
+    /// message that ends within it ([`frame_start`](Self::frame_start)).
+    /// Counters are kept. A length is never read from mid-message bytes.
+    pub fn lose_sync(&mut self, budget: &mut usize) {
+        self.release(budget);
+        self.prefix_len = 0;
+        self.remaining = 0;
+        self.keep = false;
+        self.body = Vec::new();
+        self.unsynced = true;
+        self.candidate = None;
+    }
+
+    /// True while bytes are skipped after a loss.
+    pub fn unsynced(&self) -> bool {
+        self.unsynced
+    }
+
+    /// A DATA frame of `payload_len` bytes (padding included) begins.
+    /// While unsynced, its first bytes are tried as a message prefix.
+    pub fn frame_start(&mut self, payload_len: usize) {
+        if self.unsynced {
+            self.prefix_len = 0;
+            self.candidate = Some(payload_len);
+        }
     }
 
     /// Gives back the budget held for a partial message (call before
@@ -194,7 +231,44 @@ impl MessageReader {
     /// message is kept only if its length fits in `budget` (taken while
     /// it is assembled, given back when it is complete).
     pub fn feed(&mut self, mut bytes: &[u8], budget: &mut usize, on: &mut dyn FnMut(Message<'_>)) {
-        while !bytes.is_empty() && !self.broken {
+        while self.unsynced && !bytes.is_empty() {
+            let Some(frame_len) = self.candidate else {
+                self.skipped += bytes.len() as u64;
+                return;
+            };
+            let take = (PREFIX_LEN - self.prefix_len).min(bytes.len());
+            self.prefix[self.prefix_len..self.prefix_len + take].copy_from_slice(&bytes[..take]);
+            self.prefix_len += take;
+            bytes = &bytes[take..];
+            if self.prefix_len < PREFIX_LEN {
+                return;
+            }
+            let [flag, a, b, c, d] = self.prefix;
+            let len = u32::from_be_bytes([a, b, c, d]) as usize;
+            if flag <= 1 && PREFIX_LEN + len <= frame_len {
+                // A plausible start: read on from the prefix just taken.
+                self.unsynced = false;
+                self.candidate = None;
+                let prefix = self.prefix;
+                self.prefix_len = 0;
+                self.feed_synced(&prefix, budget, on);
+                break;
+            }
+            // Mid-message bytes: skip the rest of this frame.
+            self.skipped += PREFIX_LEN as u64;
+            self.prefix_len = 0;
+            self.candidate = None;
+        }
+        self.feed_synced(bytes, budget, on);
+    }
+
+    fn feed_synced(
+        &mut self,
+        mut bytes: &[u8],
+        budget: &mut usize,
+        on: &mut dyn FnMut(Message<'_>),
+    ) {
+        while !bytes.is_empty() && !self.broken && !self.unsynced {
             if self.prefix_len < PREFIX_LEN {
                 let take = (PREFIX_LEN - self.prefix_len).min(bytes.len());
                 self.prefix[self.prefix_len..self.prefix_len + take]
@@ -334,6 +408,44 @@ mod tests {
         });
         assert_eq!(got, [None, Some(b"ok".to_vec())]);
         assert_eq!(budget, 4);
+    }
+
+    #[test]
+    fn after_a_loss_no_length_is_read_from_mid_message_bytes() {
+        let mut r = MessageReader::new();
+        let mut budget = 1 << 20;
+        let mut seen: Vec<u32> = Vec::new();
+        // A message of 40 bytes begins; 10 body bytes arrive, then a gap.
+        let big = msg(0, &[0x07; 40]);
+        r.frame_start(big.len());
+        r.feed(&big[..15], &mut budget, &mut |m| seen.push(m.length));
+        r.lose_sync(&mut budget);
+        assert_eq!(
+            budget,
+            1 << 20,
+            "the partial message's budget is given back"
+        );
+        // The frame after the gap carries the tail of another message:
+        // bytes 0x07 0x0e 0x8d 0x1c ... read as a prefix would claim
+        // 118 MB. It must be skipped, not reported.
+        let tail = [0x00, 0x07, 0x0e, 0x8d, 0x1c, 1, 2, 3];
+        r.frame_start(tail.len());
+        r.feed(&tail, &mut budget, &mut |m| seen.push(m.length));
+        assert!(seen.is_empty(), "{seen:?}");
+        assert!(r.unsynced());
+        // Mid-frame bytes are skipped too, even if they look like a prefix.
+        r.feed(&msg(0, b"ab"), &mut budget, &mut |m| seen.push(m.length));
+        assert!(seen.is_empty(), "{seen:?}");
+        // A frame that begins with a message ending inside it resyncs,
+        // and what follows in that frame is read as usual.
+        let mut two = msg(0, b"hello");
+        two.extend(msg(1, b"xy"));
+        r.frame_start(two.len());
+        r.feed(&two[..3], &mut budget, &mut |m| seen.push(m.length));
+        r.feed(&two[3..], &mut budget, &mut |m| seen.push(m.length));
+        assert_eq!(seen, vec![5, 2]);
+        assert!(!r.unsynced() && r.at_boundary());
+        assert_eq!(r.skipped, 8 + 7, "the bad frame and the mid-frame bytes");
     }
 
     #[test]

@@ -281,7 +281,8 @@ pub fn dissector_for(
         }
         // gRPC is HTTP/2 with `content-type: application/grpc`.
         Protocol::Http2 | Protocol::Grpc => Some(Box::new(http2::Http2Dissector::new(conn, ctx))),
-        Protocol::Unknown => None,
+        // Nothing recognised: watch for TLS after a plaintext prefix.
+        Protocol::Unknown => Some(Box::new(tls::starttls::PlainWatcher::new(conn, ctx))),
     }
 }
 

@@ -13,6 +13,12 @@ use crate::k8s::day2::why::WhyReport;
 /// The widest line the tables print.
 pub const WIDTH: usize = 100;
 
+/// [`WIDTH`], or the terminal's width when it is narrower
+/// ([`crate::view::fit::limit`]).
+fn width() -> usize {
+    crate::view::fit::limit().map_or(WIDTH, |w| w.min(WIDTH))
+}
+
 /// Splits `text` into lines of at most `width` characters at spaces (a
 /// word longer than the width is cut).
 pub fn wrap(text: &str, width: usize) -> Vec<String> {
@@ -46,7 +52,7 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
 
 /// `text` wrapped to the width after `indent` spaces (first line too).
 pub fn paragraph(indent: usize, text: &str) -> Vec<String> {
-    wrap(text, WIDTH - indent)
+    wrap(text, width().saturating_sub(indent).max(20))
         .into_iter()
         .map(|l| format!("{}{l}", " ".repeat(indent)))
         .collect()
@@ -68,7 +74,7 @@ pub fn table(header: &[&str], rows: &[Vec<String>], marks: &[char]) -> Vec<Strin
         .map(|w| w + 2)
         .sum::<usize>()
         + lead;
-    let last_w = WIDTH.saturating_sub(fixed).max(20);
+    let last_w = width().saturating_sub(fixed).max(20);
     let line = |mark: char, cells: &[String]| -> Vec<String> {
         let mut prefix = format!("{mark} ");
         for (i, c) in cells.iter().enumerate().take(n - 1) {
@@ -155,7 +161,7 @@ pub fn why_detail(r: &WhyReport) -> Vec<String> {
         out.push(String::new());
         out.push("  hints:".into());
         for h in &r.hints {
-            let lines = wrap(h, WIDTH - 6);
+            let lines = wrap(h, width() - 6);
             for (i, l) in lines.into_iter().enumerate() {
                 out.push(format!("{}{l}", if i == 0 { "  - " } else { "    " }));
             }
@@ -275,7 +281,7 @@ pub fn rollout_detail(r: &RolloutReport) -> Vec<String> {
         out.push(String::new());
         out.push("  findings:".into());
         for f in &r.findings {
-            for (i, l) in wrap(f, WIDTH - 4).into_iter().enumerate() {
+            for (i, l) in wrap(f, width() - 4).into_iter().enumerate() {
                 out.push(format!("{}{l}", if i == 0 { "! " } else { "    " }));
             }
         }

@@ -193,7 +193,18 @@ fn push_capped<T>(v: &mut Vec<T>, x: T) {
 impl<W: Write> ElectionView<W> {
     pub fn new(w: W, format: Format) -> Self {
         ElectionView {
-            out: Out::new(w),
+            // On a narrow terminal: term, leader and reason first.
+            out: Out::new(w).fixed_columns(
+                &[
+                    ("TERM", 6),
+                    ("LEADER", 42),
+                    ("ESTABLISHED", 27),
+                    ("PREVIOUS", 42),
+                    ("NO LEADER", 11),
+                    ("REASON", 0),
+                ],
+                &[0, 0, 2, 3, 1, 0],
+            ),
             format,
             terms: BTreeMap::new(),
             names: HashMap::new(),

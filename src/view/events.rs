@@ -31,10 +31,24 @@ pub fn event_json(e: &Event, kind_buf: &mut Vec<u8>, buf: &mut Vec<u8>) {
         .end();
 }
 
+/// The EVENT column: as wide as the longest event name
+/// (`tls_certificate_request`), so the DETAILS column starts at one place.
+pub const EVENT_WIDTH: usize = 23;
+
 impl<W: Write> EventsView<W> {
     pub fn new(w: W, format: Format) -> Self {
         EventsView {
-            out: Out::new(w),
+            out: Out::new(w).fixed_columns(
+                &[
+                    ("TIME", 27),
+                    ("SRC", 22),
+                    ("DST", 22),
+                    ("COMPONENT", 18),
+                    ("EVENT", EVENT_WIDTH),
+                    ("DETAILS", 0),
+                ],
+                &[0, 2, 1, 3, 0, 0],
+            ),
             format,
             header_done: false,
             line: Vec::with_capacity(512),
@@ -51,7 +65,7 @@ impl<W: Write> EventsView<W> {
                 pad("SRC", 22),
                 pad("DST", 22),
                 pad("COMPONENT", 18),
-                pad("EVENT", 18)
+                pad("EVENT", EVENT_WIDTH)
             ));
         }
         self.header_done = true;
@@ -84,7 +98,7 @@ impl<W: Write> Observer for EventsView<W> {
                     pad(&e.src.to_string(), 22),
                     pad(&e.dst.to_string(), 22),
                     pad(e.component.name(), 18),
-                    pad(e.kind.name(), 18),
+                    pad(e.kind.name(), EVENT_WIDTH),
                     e.kind.summary()
                 ));
             }
@@ -100,6 +114,46 @@ mod tests {
     use crate::event::EventKind;
     use crate::proto::{Component, Direction};
     use crate::timestamp::Timestamp;
+
+    /// Every event name returned by a `fn name(&self) -> &'static str` in
+    /// the dissectors fits the EVENT column (a new, longer name fails here).
+    #[test]
+    fn event_column_fits_every_event_name() {
+        let root = env!("CARGO_MANIFEST_DIR");
+        let files = [
+            "src/event.rs",
+            "src/proto/http2/mod.rs",
+            "src/proto/http1/event.rs",
+            "src/proto/grpc.rs",
+            "src/proto/raft/mod.rs",
+            "src/proto/etcd_rpc/mod.rs",
+            "src/proto/tls/mod.rs",
+        ];
+        let mut longest = String::new();
+        for f in files {
+            let text = std::fs::read_to_string(format!("{root}/{f}")).unwrap();
+            let mut inside = false;
+            for line in text.lines() {
+                if line.contains("fn name(&self) -> &'static str") {
+                    inside = true;
+                } else if inside && line == "    }" {
+                    inside = false;
+                } else if inside {
+                    for lit in line.split('"').skip(1).step_by(2) {
+                        if lit
+                            .chars()
+                            .all(|c| c.is_ascii_lowercase() || c == '_' || c.is_ascii_digit())
+                            && lit.len() > longest.len()
+                        {
+                            longest = lit.to_string();
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(longest, "tls_certificate_request");
+        assert_eq!(EVENT_WIDTH, longest.len());
+    }
 
     #[test]
     fn fast_json_equals_serde_json() {

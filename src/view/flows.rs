@@ -61,7 +61,8 @@ const HEADER: [(&str, usize); 12] = [
 impl<W: Write> FlowsView<W> {
     pub fn new(w: W, format: Format) -> Self {
         FlowsView {
-            out: Out::new(w),
+            // On a narrow terminal: CLIENT, SERVER, then what matters most.
+            out: Out::new(w).fixed_columns(&HEADER, &[0, 0, 2, 1, 3, 2, 4, 4, 5, 3, 3, 4]),
             format,
             header_done: false,
             line: Vec::with_capacity(512),
@@ -104,7 +105,14 @@ impl<W: Write> Observer for FlowsView<W> {
                 self.header();
                 self.line.clear();
                 table_row(f, &mut self.line);
-                self.out.raw(&self.line);
+                if super::fit::limit().is_some() {
+                    // On a terminal: through Out::line, which fits the
+                    // columns to its width.
+                    let text = std::str::from_utf8(&self.line).unwrap_or_default();
+                    self.out.line(text.trim_end_matches('\n'));
+                } else {
+                    self.out.raw(&self.line);
+                }
             }
         }
     }

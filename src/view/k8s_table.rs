@@ -72,10 +72,19 @@ pub fn render(table: &Table, wide: bool, all_namespaces: bool) -> String {
             widths[i] = widths[i].max(cell.chars().count());
         }
     }
+    // On a terminal narrower than the table, the widest cells are
+    // shortened in the middle (`-o wide` and pipes keep kubectl's layout).
+    if let Some(limit) = crate::view::fit::limit() {
+        let min: Vec<usize> = (0..ncols)
+            .map(|i| widths[i].min(lines[0][i].chars().count().max(MIN_WIDTH)))
+            .collect();
+        crate::view::fit::shrink(&mut widths, &min, PADDING * ncols.saturating_sub(1), limit);
+    }
     let mut out = String::new();
     for line in &lines {
         let mut s = String::new();
         for (i, cell) in line.iter().enumerate() {
+            let cell = &crate::view::fit::middle(cell, widths[i]);
             if i + 1 == ncols {
                 s.push_str(cell);
             } else {

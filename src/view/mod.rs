@@ -7,6 +7,7 @@
 pub mod day2;
 pub mod election;
 pub mod events;
+pub mod fit;
 pub mod flows;
 pub mod json;
 pub mod k8s_table;
@@ -39,7 +40,7 @@ pub enum Format {
     Prometheus,
     /// YAML documents, as `kubectl get -o yaml` (etcd get, k8s commands)
     Yaml,
-    /// The table with kubectl's wide columns (k8s get)
+    /// The table uncut, whatever the terminal width (k8s get: also kubectl's wide columns)
     Wide,
 }
 
@@ -48,17 +49,51 @@ pub enum Format {
 pub struct Out<W: Write> {
     w: W,
     error: Option<io::Error>,
+    columns: Option<fit::Columns>,
 }
 
 impl<W: Write> Out<W> {
     pub fn new(w: W) -> Self {
-        Out { w, error: None }
+        Out {
+            w,
+            error: None,
+            columns: None,
+        }
+    }
+
+    /// A streaming view's fixed columns, fitted to the terminal
+    /// ([`fit::Columns`]): every [`Out::line`] leaves out the columns that
+    /// do not fit. No effect without a width limit.
+    pub fn fixed_columns(mut self, header: &[(&str, usize)], importance: &[u8]) -> Self {
+        self.columns = fit::Columns::new(header, importance, fit::limit());
+        self
     }
 
     /// Writes one line of text for people: control characters in it (from
     /// the wire or a file) are escaped ([`text::escape_control`]), so a
-    /// field can neither drive the terminal nor forge a line.
+    /// field can neither drive the terminal nor forge a line. On a
+    /// terminal the line is held to its width ([`fit::cut_to_limit`]).
     pub fn line(&mut self, s: &str) {
+        if self.error.is_none() {
+            let s = text::escape_control_keep_style(s);
+            let s = match &self.columns {
+                Some(c) => std::borrow::Cow::Owned(c.apply(&s)),
+                None => s,
+            };
+            let s = fit::cut_to_limit(&s);
+            if let Err(e) = self
+                .w
+                .write_all(s.as_bytes())
+                .and_then(|_| self.w.write_all(b"\n"))
+            {
+                self.error = Some(e);
+            }
+        }
+    }
+
+    /// A line of a document (a decoded object's YAML, a hex dump) that is
+    /// never cut, even on a terminal: escaped as [`Out::line`].
+    pub fn line_whole(&mut self, s: &str) {
         if self.error.is_none() {
             let s = text::escape_control_keep_style(s);
             if let Err(e) = self
@@ -68,6 +103,14 @@ impl<W: Write> Out<W> {
             {
                 self.error = Some(e);
             }
+        }
+    }
+
+    /// A paragraph line: on a terminal wrapped to its width, continuation
+    /// lines indented by `indent` ([`fit::wrap_line`]); else as [`Out::line`].
+    pub fn wrapped(&mut self, s: &str, indent: usize) {
+        for l in fit::wrap_line(s, indent) {
+            self.line(&l);
         }
     }
 

@@ -65,6 +65,13 @@ pub fn cert_cell(chain: &[CertSummary]) -> String {
     if leaf.self_signed {
         judgement.push("self-signed");
     }
+    if leaf
+        .findings
+        .iter()
+        .any(|f| f.contains("a CA must not be used"))
+    {
+        judgement.push("CA used as end entity");
+    }
     if leaf.findings.iter().any(|f| f.starts_with("SNI ")) {
         judgement.push("SNI not in SANs");
     }
@@ -128,6 +135,9 @@ fn row(s: &SessionSummary) -> String {
         .map(|(c, (_, w))| pad(c, *w))
         .collect();
     let mut verdict = s.verdict.clone();
+    if let Some(st) = &s.starttls {
+        verdict.push_str(&format!(" [{}]", st.short()));
+    }
     if !s.evidence.is_empty() && (s.inferred || s.verdict.starts_with("incomplete")) {
         verdict.push_str(&format!(" [{}]", s.evidence.join("; ")));
     }
@@ -138,7 +148,8 @@ fn row(s: &SessionSummary) -> String {
 impl<W: Write> TlsView<W> {
     pub fn new(w: W, format: Format) -> Self {
         TlsView {
-            out: Out::new(w),
+            // On a narrow terminal: the endpoints and the verdict first.
+            out: Out::new(w).fixed_columns(&HEADER[..12], &[0, 0, 3, 2, 4, 2, 4, 6, 5, 5, 1, 0]),
             format,
             header_done: false,
             rows: 0,

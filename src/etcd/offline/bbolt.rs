@@ -180,6 +180,10 @@ struct PageRef<'a> {
     offset: u64,
 }
 
+/// One leaf page of a bucket (see [`Bolt::leaves`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Leaf<'a>(PageRef<'a>);
+
 /// A nested bucket's root, as found in its parent's leaf.
 #[derive(Debug, Clone, Copy)]
 pub struct BucketRef<'a> {
@@ -372,6 +376,55 @@ impl<'a> Bolt<'a> {
         bucket: BucketRef<'a>,
         f: &mut dyn FnMut(&'a [u8], &'a [u8], u32) -> Result<ControlFlow<()>, BoltError>,
     ) -> Result<(), BoltError> {
+        self.walk_pages(bucket, &mut |p| {
+            let count = usize::from(u16_at(p.bytes, 10).unwrap_or(0));
+            for i in 0..count {
+                let (k, v, fl) = self.leaf_elem(&p, i)?;
+                if f(k, v, fl)?.is_break() {
+                    return Ok(ControlFlow::Break(()));
+                }
+            }
+            Ok(ControlFlow::Continue(()))
+        })
+    }
+
+    /// A bucket's leaf pages in key order, found by reading only its
+    /// branch pages, so that several threads can each read a share of the
+    /// leaves ([`Bolt::leaf_items`]).
+    pub fn leaves(&self, bucket: BucketRef<'a>) -> Result<Vec<Leaf<'a>>, BoltError> {
+        let mut out = Vec::new();
+        self.walk_pages(bucket, &mut |p| {
+            out.push(Leaf(p));
+            Ok(ControlFlow::Continue(()))
+        })?;
+        Ok(out)
+    }
+
+    /// Visits every (key, value, leaf flags) of one leaf page, in order;
+    /// `f` returns Break to stop early.
+    pub fn leaf_items(
+        &self,
+        leaf: &Leaf<'a>,
+        f: &mut dyn FnMut(&'a [u8], &'a [u8], u32) -> Result<ControlFlow<()>, BoltError>,
+    ) -> Result<ControlFlow<()>, BoltError> {
+        let p = leaf.0;
+        let count = usize::from(u16_at(p.bytes, 10).unwrap_or(0));
+        for i in 0..count {
+            let (k, v, fl) = self.leaf_elem(&p, i)?;
+            if f(k, v, fl)?.is_break() {
+                return Ok(ControlFlow::Break(()));
+            }
+        }
+        Ok(ControlFlow::Continue(()))
+    }
+
+    /// Visits a bucket's leaf pages in key order (element counts checked
+    /// against the page size); `on_leaf` returns Break to stop early.
+    fn walk_pages(
+        &self,
+        bucket: BucketRef<'a>,
+        on_leaf: &mut dyn FnMut(PageRef<'a>) -> Result<ControlFlow<()>, BoltError>,
+    ) -> Result<(), BoltError> {
         let first = match bucket.inline {
             Some((bytes, off)) => PageRef {
                 bytes,
@@ -401,11 +454,8 @@ impl<'a> Bolt<'a> {
                     return Err(self.page_err(&p, format!("{count} elements do not fit the page")));
                 }
                 if flags & FLAG_LEAF != 0 {
-                    for i in 0..count {
-                        let (k, v, fl) = self.leaf_elem(&p, i)?;
-                        if f(k, v, fl)?.is_break() {
-                            return Ok(());
-                        }
+                    if on_leaf(p)?.is_break() {
+                        return Ok(());
                     }
                 } else if flags & FLAG_BRANCH != 0 {
                     if bucket.inline.is_some() {

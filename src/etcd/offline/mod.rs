@@ -39,7 +39,7 @@ use std::fs::File;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
-use bbolt::{Bolt, BoltError};
+use bbolt::{Bolt, BoltError, Leaf};
 use memmap2::Mmap;
 use mvcc::{Revision, decode_kv, kv_key, parse_revision};
 
@@ -171,7 +171,9 @@ pub(crate) fn map_file(path: &Path) -> Result<Mmap, OfflineError> {
     // untrusted, so changed bytes give errors, not undefined behaviour
     // in our code. A file truncated under the mapping would SIGBUS;
     // etcd does not truncate its db while running (see module doc).
-    unsafe { Mmap::map(&file) }.map_err(|source| OfflineError::Open {
+    // Populated: the kernel maps every page of the (usually cached) file
+    // in one go instead of one fault per 16 pages as they are touched.
+    unsafe { memmap2::MmapOptions::new().map(&file) }.map_err(|source| OfflineError::Open {
         path: path.to_path_buf(),
         source,
     })
@@ -203,6 +205,11 @@ struct Ent<'a> {
     main: i64,
     sub: i64,
     tomb: bool,
+    /// What [`OfflineStore::tally`]'s `tag` said of the key (0 in other
+    /// reads).
+    tag: u64,
+    /// The value's length, when a tally asked for sizes (0 otherwise).
+    value_len: u32,
 }
 
 impl OfflineStore {
@@ -461,6 +468,98 @@ impl OfflineStore {
         Ok(stats)
     }
 
+    /// Folds every live key under `prefix` (at its newest revision ≤
+    /// `rev`) into counts, reading the file once on every core: each
+    /// thread reads a share of the `key` bucket's leaf pages and tags each
+    /// stored key with `tag` while its bytes are in cache (a group's hash,
+    /// say). Then `count` gets each live key, in no particular order, with
+    /// its tag and, with `sizes`, its value's length. The key slice handed
+    /// to `count` points into the mapping: reading it costs a cache miss,
+    /// so a caller reads it only for a tag it has not seen. `etcd keys`
+    /// grouping a million keys spent most of its time going back to the
+    /// keys (cache and TLB misses all over the mapping); this touches each
+    /// one once.
+    pub fn tally(
+        &self,
+        prefix: &[u8],
+        rev: Option<i64>,
+        sizes: bool,
+        tag: &(dyn Fn(&[u8]) -> u64 + Sync),
+        count: &mut TallyCount<'_>,
+    ) -> Result<RangeStats, OfflineError> {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        self.tally_in(prefix, rev, sizes, cores.min(MAX_TALLY_THREADS), tag, count)
+    }
+
+    /// [`tally`](Self::tally) on at most `threads` threads.
+    fn tally_in(
+        &self,
+        prefix: &[u8],
+        rev: Option<i64>,
+        sizes: bool,
+        threads: usize,
+        tag: &(dyn Fn(&[u8]) -> u64 + Sync),
+        count: &mut TallyCount<'_>,
+    ) -> Result<RangeStats, OfflineError> {
+        let upto = self.check_rev(rev)?;
+        let db = self.bolt()?;
+        let Some(bucket) = db.bucket(b"key").map_err(|e| self.bolt_err(e))? else {
+            return Err(OfflineError::NoKeyBucket {
+                path: self.path.clone(),
+                buckets: String::new(),
+            });
+        };
+        let leaves = db.leaves(bucket).map_err(|e| self.bolt_err(e))?;
+        // A thread per 64 leaf pages at least (a thread costs tens of
+        // microseconds; 64 pages are about 1,000 keys).
+        let threads = threads.clamp(1, leaves.len() / 64 + 1);
+        let share = leaves.len().div_ceil(threads).max(1);
+        let job = TallyJob {
+            db: &db,
+            upto,
+            prefix,
+            sizes,
+            tag,
+        };
+        let parts: Vec<Option<(Vec<Ent<'_>>, u64)>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = leaves
+                .chunks(share)
+                .map(|part| scope.spawn(|| job.run(part)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().ok().flatten())
+                .collect()
+        });
+        let mut shares = Vec::with_capacity(parts.len());
+        let mut scanned = 0;
+        for part in parts {
+            let Some((e, n)) = part else {
+                // A bad entry somewhere: the serial walk finds the same one
+                // and says where it is, counted from the start.
+                self.collect(prefix, true, rev)?;
+                return Err(OfflineError::BadEntry {
+                    path: self.path.clone(),
+                    index: scanned,
+                    what: "a revision or value in the `key` bucket could not be read".into(),
+                });
+            };
+            scanned += n;
+            shares.push(e);
+        }
+        let ents = newest_across_shares(shares);
+        let mut stats = RangeStats {
+            scanned,
+            keys: 0,
+            revision: upto,
+        };
+        for e in ents.iter().filter(|e| !e.tomb) {
+            stats.keys += 1;
+            count(e.key, e.tag, sizes.then_some(u64::from(e.value_len)));
+        }
+        Ok(stats)
+    }
+
     /// Each matching key's newest entry ≤ rev (tombstones kept), in the
     /// order of those entries' revisions.
     fn collect(
@@ -490,6 +589,8 @@ impl OfflineStore {
                     main: r.main,
                     sub: r.sub,
                     tomb: r.tombstone,
+                    tag: 0,
+                    value_len: 0,
                 });
                 if ents.len() >= compact_at {
                     newest_per_key(&mut ents);
@@ -569,6 +670,146 @@ impl OfflineStore {
         })?;
         Ok(out)
     }
+}
+
+/// What a [`OfflineStore::tally`] calls for each live key: its key (in the
+/// mapping), its tag, and its value's length when sizes were asked for.
+pub type TallyCount<'c> = dyn FnMut(&[u8], u64, Option<u64>) + 'c;
+
+/// Most threads a [`OfflineStore::tally`] uses.
+const MAX_TALLY_THREADS: usize = 4;
+
+/// Entries a tally thread collects before it first drops superseded
+/// revisions (64 MiB of entries): each drop sorts all it holds, so
+/// dropping early and often sorted a million distinct keys twice over.
+/// After that, it drops whenever what it holds has doubled.
+const TALLY_COMPACT_AT: usize = 1 << 20;
+
+/// What each thread of a [`OfflineStore::tally`] does with its share of
+/// the leaf pages.
+struct TallyJob<'j, 'a> {
+    db: &'j Bolt<'a>,
+    upto: i64,
+    prefix: &'j [u8],
+    sizes: bool,
+    tag: &'j (dyn Fn(&[u8]) -> u64 + Sync),
+}
+
+impl<'a> TallyJob<'_, 'a> {
+    /// Each matching key's newest entry in `leaves` and the number of
+    /// revisions read; None when an entry cannot be read.
+    fn run(&self, leaves: &[Leaf<'a>]) -> Option<(Vec<Ent<'a>>, u64)> {
+        let hasher = rustc_hash::FxBuildHasher;
+        let mut ents: Vec<Ent<'a>> = Vec::new();
+        let mut compact_at: usize = TALLY_COMPACT_AT;
+        let mut scanned: u64 = 0;
+        let mut bad = false;
+        for leaf in leaves {
+            let flow = self
+                .db
+                .leaf_items(leaf, &mut |k, v, _| {
+                    let Some(r) = parse_revision(k) else {
+                        bad = true;
+                        return Ok(ControlFlow::Break(()));
+                    };
+                    if r.main > self.upto {
+                        return Ok(ControlFlow::Break(()));
+                    }
+                    scanned += 1;
+                    let Some(key) = kv_key(v) else {
+                        bad = true;
+                        return Ok(ControlFlow::Break(()));
+                    };
+                    if !key.starts_with(self.prefix) {
+                        return Ok(ControlFlow::Continue(()));
+                    }
+                    let (tag, value_len) = if r.tombstone {
+                        (0, 0)
+                    } else if self.sizes {
+                        let Some(kv) = decode_kv(v) else {
+                            bad = true;
+                            return Ok(ControlFlow::Break(()));
+                        };
+                        let len = u32::try_from(kv.value.len()).unwrap_or(u32::MAX);
+                        ((self.tag)(key), len)
+                    } else {
+                        ((self.tag)(key), 0)
+                    };
+                    ents.push(Ent {
+                        key,
+                        raw: v,
+                        hash: std::hash::BuildHasher::hash_one(&hasher, key),
+                        main: r.main,
+                        sub: r.sub,
+                        tomb: r.tombstone,
+                        tag,
+                        value_len,
+                    });
+                    if ents.len() >= compact_at {
+                        newest_per_key(&mut ents);
+                        compact_at = (ents.len() * 2).max(TALLY_COMPACT_AT);
+                    }
+                    Ok(ControlFlow::Continue(()))
+                })
+                .ok()?;
+            if bad {
+                return None;
+            }
+            if flow.is_break() {
+                break;
+            }
+        }
+        newest_per_key(&mut ents);
+        Some((ents, scanned))
+    }
+}
+
+/// Joins the shares of a tally, each already holding its keys' newest
+/// entries in revision order (a later share holds later revisions), and
+/// drops an entry when a later share has the same key. A hash map of the
+/// later shares' key hashes finds them in one pass, instead of sorting
+/// every entry again; should two different keys share a hash, it falls
+/// back to [`newest_per_key`] over everything.
+fn newest_across_shares(shares: Vec<Vec<Ent<'_>>>) -> Vec<Ent<'_>> {
+    let total: usize = shares.iter().map(Vec::len).sum();
+    let mut later: rustc_hash::FxHashMap<u64, &[u8]> = rustc_hash::FxHashMap::default();
+    let mut keep: Vec<Vec<bool>> = Vec::with_capacity(shares.len());
+    let mut collision = false;
+    for share in shares.iter().rev() {
+        let mut k = vec![true; share.len()];
+        if !later.is_empty() {
+            for (i, e) in share.iter().enumerate() {
+                if let Some(&key) = later.get(&e.hash) {
+                    if key == e.key {
+                        k[i] = false;
+                    } else {
+                        collision = true;
+                    }
+                }
+            }
+        }
+        keep.push(k);
+        if shares.len() > 1 {
+            later.reserve(share.len());
+            for e in share {
+                if let Some(&key) = later.get(&e.hash) {
+                    collision |= key != e.key;
+                } else {
+                    later.insert(e.hash, e.key);
+                }
+            }
+        }
+    }
+    drop(later);
+    keep.reverse();
+    let mut out = Vec::with_capacity(total);
+    for (share, k) in shares.iter().zip(&keep) {
+        out.extend(share.iter().zip(k).filter(|(_, k)| **k).map(|(e, _)| *e));
+    }
+    if collision {
+        newest_per_key(&mut out);
+    }
+    out
 }
 
 /// Keeps each key's newest entry (tombstones kept, so a later pass still

@@ -227,6 +227,8 @@ fn ent(key: &'static [u8], main: i64, hash: u64) -> Ent<'static> {
         main,
         sub: 0,
         tomb: false,
+        tag: 0,
+        value_len: 0,
     }
 }
 
@@ -326,6 +328,8 @@ fn key_order_is_byte_order() {
             main: i as i64,
             sub: 0,
             tomb: false,
+            tag: 0,
+            value_len: 0,
         })
         .collect();
     let got: Vec<&[u8]> = key_order(&ents)
@@ -397,4 +401,148 @@ fn corrupted_backup_reads_or_fails_cleanly() {
     if let Ok(s) = OfflineStore::open_db(&p) {
         let _ = keys_at(&s, b"", None);
     }
+}
+
+/// A `key` bucket of three leaf pages under a branch, so that a tally can
+/// give each leaf its own thread. Revisions: 2 put x, 3 put y | 4 put x,
+/// 5 delete y, 6 put n1 | 7 put /other, 8 put y, 9 put z.
+fn write_three_leaf_db(dir: &Path) -> PathBuf {
+    use super::bbolt::tests::branch;
+    let ps = 4096;
+    let x: &'static [u8] = b"/registry/pods/a/x";
+    let y: &'static [u8] = b"/registry/pods/a/y";
+    let revs: Vec<(Vec<u8>, Vec<u8>)> = vec![
+        (rev_key(2, 0, false), kv(x, 2, 2, 1, b"x1")),
+        (rev_key(3, 0, false), kv(y, 3, 3, 1, b"y1")),
+        (rev_key(4, 0, false), kv(x, 2, 4, 2, b"x2-longer")),
+        (rev_key(5, 0, true), tomb(y)),
+        (
+            rev_key(6, 0, false),
+            kv(b"/registry/nodes/n1", 6, 6, 1, b"n"),
+        ),
+        (rev_key(7, 0, false), kv(b"/other", 7, 7, 1, b"o")),
+        (rev_key(8, 0, false), kv(y, 8, 8, 1, b"y2")),
+        (
+            rev_key(9, 0, false),
+            kv(b"/registry/pods/b/z", 9, 9, 1, b"z"),
+        ),
+    ];
+    let items: Vec<(&[u8], &[u8], u32)> = revs
+        .iter()
+        .map(|(k, v)| (k.as_slice(), v.as_slice(), 0))
+        .collect();
+    let leaves = [
+        leaf(4, &items[0..2], ps),
+        leaf(5, &items[2..5], ps),
+        leaf(6, &items[5..], ps),
+    ];
+    let firsts = [revs[0].0.clone(), revs[2].0.clone(), revs[5].0.clone()];
+    let key_root = branch(
+        3,
+        &[
+            (firsts[0].as_slice(), 4),
+            (firsts[1].as_slice(), 5),
+            (firsts[2].as_slice(), 6),
+        ],
+        ps,
+    );
+    let mut inline_meta = bucket_header(0);
+    inline_meta.extend(leaf(0, &[(b"consistent_index", &7u64.to_be_bytes(), 0)], 0));
+    let root = leaf(
+        2,
+        &[(b"key", &bucket_header(3), 1), (b"meta", &inline_meta, 1)],
+        ps,
+    );
+    let mut pages = vec![root, key_root];
+    pages.extend(leaves);
+    let data = Builder { ps, pages }.build(2, 10);
+    let path = dir.join("db");
+    std::fs::write(&path, data).unwrap();
+    path
+}
+
+#[test]
+fn tally_on_several_threads_equals_a_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = OfflineStore::open_db(&write_three_leaf_db(dir.path())).unwrap();
+    // What the ordered range says: each live key's newest value.
+    let mut want: Vec<(String, u64)> = Vec::new();
+    s.range(b"", true, None, &mut |kv| {
+        want.push((
+            String::from_utf8_lossy(kv.key).into_owned(),
+            kv.value.len() as u64,
+        ));
+        ControlFlow::Continue(())
+    })
+    .unwrap();
+    assert_eq!(want.len(), 5, "{want:?}");
+    let tag = |k: &[u8]| k.len() as u64;
+    for threads in [1, 2, 3, 8] {
+        for rev in [None, Some(6)] {
+            let mut got: Vec<(String, u64, Option<u64>)> = Vec::new();
+            let st = s
+                .tally_in(b"", rev, true, threads, &tag, &mut |k, t, size| {
+                    got.push((String::from_utf8_lossy(k).into_owned(), t, size));
+                })
+                .unwrap();
+            got.sort();
+            let mut expect: Vec<(String, u64, Option<u64>)> = Vec::new();
+            s.range(b"", true, rev, &mut |kv| {
+                expect.push((
+                    String::from_utf8_lossy(kv.key).into_owned(),
+                    kv.key.len() as u64,
+                    Some(kv.value.len() as u64),
+                ));
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+            assert_eq!(got, expect, "threads {threads}, rev {rev:?}");
+            assert_eq!(st.keys as usize, expect.len());
+            assert_eq!(st.scanned, if rev.is_some() { 5 } else { 8 });
+        }
+    }
+    // x's newest value (rev 4, "x2-longer") and y back at rev 8.
+    let mut sizes = Vec::new();
+    s.tally_in(
+        b"/registry/pods/a/",
+        None,
+        true,
+        3,
+        &tag,
+        &mut |k, _, size| {
+            sizes.push((k.to_vec(), size));
+        },
+    )
+    .unwrap();
+    sizes.sort();
+    assert_eq!(
+        sizes,
+        vec![
+            (b"/registry/pods/a/x".to_vec(), Some(9)),
+            (b"/registry/pods/a/y".to_vec(), Some(2))
+        ]
+    );
+}
+
+#[test]
+fn shares_drop_keys_a_later_share_rewrote() {
+    let h = |k: &[u8]| std::hash::BuildHasher::hash_one(&rustc_hash::FxBuildHasher, k);
+    let a = vec![ent(b"/a", 1, h(b"/a")), ent(b"/b", 2, h(b"/b"))];
+    let b = vec![ent(b"/c", 3, h(b"/c")), ent(b"/a", 4, h(b"/a"))];
+    let c = vec![ent(b"/b", 5, h(b"/b"))];
+    let got: Vec<(&[u8], i64)> = newest_across_shares(vec![a, b, c])
+        .iter()
+        .map(|e| (e.key, e.main))
+        .collect();
+    assert_eq!(got, vec![(&b"/c"[..], 3), (&b"/a"[..], 4), (&b"/b"[..], 5)]);
+    // Two keys with one hash in different shares: both kept.
+    let got: Vec<(&[u8], i64)> = newest_across_shares(vec![
+        vec![ent(b"/x", 1, 9)],
+        vec![ent(b"/y", 2, 9)],
+        vec![ent(b"/x", 3, 9)],
+    ])
+    .iter()
+    .map(|e| (e.key, e.main))
+    .collect();
+    assert_eq!(got, vec![(&b"/y"[..], 2), (&b"/x"[..], 3)]);
 }

@@ -403,6 +403,8 @@ mod tests {
         );
     }
 
+    /// `Init:0/1` as kubectl prints it (printPod,
+    /// pkg/printers/internalversion/printers.go).
     #[test]
     fn init_container_stuck() {
         let p = tk::pod_init_stuck("waits-for-db", 1_000_000);

@@ -551,7 +551,9 @@ mod tests {
     }
 
     /// Image references: docker's reference grammar (a tag after the last
-    /// path component's colon; a registry port is not a tag).
+    /// path component's colon; a registry port is not a tag), as the kubelet
+    /// parses them (pkg/util/parsers/parsers.go, ParseImageName, over
+    /// github.com/distribution/reference).
     #[test]
     fn image_tags() {
         assert_eq!(image_tag("nginx"), None);
@@ -561,6 +563,8 @@ mod tests {
         assert_eq!(image_tag("nginx@sha256:abcd"), Some("sha256:abcd"));
     }
 
+    /// maxSurge and maxUnavailable both 0 is refused by the apiserver
+    /// (ValidateRollingUpdateDeployment, pkg/apis/apps/validation/validation.go).
     #[test]
     fn zero_zero_strategy_fails() {
         let now = 1_000_000;

@@ -5,7 +5,7 @@
 //! Everything here is pure: it reads a [`ClusterState`](crate::k8s::state::ClusterState)
 //! (and, for `lint`, typed manifests) and returns rows; where the state
 //! comes from is the loader's business, how it is printed is
-//! [`crate::view::day2`]'s, exit codes are [`crate::cli::k8s_day2`]'s.
+//! [`crate::view::day2`]'s, and exit codes belong to the command line.
 //!
 //! - [`quantity`]: `resource.Quantity`, exact.
 //! - [`requests`]: a Pod's requests as the scheduler computes them.

@@ -484,6 +484,8 @@ mod tests {
 
     /// MilliValue/Value round away from zero (amount.go negativeScaleInt64;
     /// quantity_test.go TestQuantityValue/TestMilliValue cases like 1n → 1m).
+    /// Rules of staging/src/k8s.io/apimachinery/pkg/api/resource/quantity.go
+    /// (and amount.go, suffix.go), as in the module comment.
     #[test]
     fn value_and_milli_round_up() {
         assert_eq!(q("1n").milli_value(), 1);
@@ -503,6 +505,8 @@ mod tests {
     /// Malformed quantities are errors, never panics (quantity_test.go
     /// TestQuantityParseZero / invalid table: "1.1.M", "1+1.0M", "0.1mi",
     /// "0.1am", "aoeu", ".5i", "1i", "-3.01i", "-3.01e-", " 1", "1 ").
+    /// Rules of staging/src/k8s.io/apimachinery/pkg/api/resource/quantity.go
+    /// (and amount.go, suffix.go), as in the module comment.
     #[test]
     fn malformed_are_errors() {
         for bad in [
@@ -538,6 +542,8 @@ mod tests {
         ));
     }
 
+    /// Rules of staging/src/k8s.io/apimachinery/pkg/api/resource/quantity.go
+    /// (and amount.go, suffix.go), as in the module comment.
     #[test]
     fn arithmetic_is_exact() {
         let a = q("100m");
@@ -573,6 +579,8 @@ mod tests {
     /// canonicalising twice changes nothing (quantity.go: "Before
     /// serializing, Quantity will be put in canonical form ... parsing the
     /// canonical form gives the same quantity").
+    /// Rules of staging/src/k8s.io/apimachinery/pkg/api/resource/quantity.go
+    /// (and amount.go, suffix.go), as in the module comment.
     #[test]
     fn property_canonical_round_trip() {
         let mut r = Rng(0x9e3779b97f4a7c15);
@@ -608,6 +616,8 @@ mod tests {
     }
 
     /// Property: sums are exact and commutative, and sub undoes add.
+    /// Rules of staging/src/k8s.io/apimachinery/pkg/api/resource/quantity.go
+    /// (and amount.go, suffix.go), as in the module comment.
     #[test]
     fn property_add_sub() {
         let mut r = Rng(42);
@@ -622,6 +632,8 @@ mod tests {
     }
 
     /// Property: any string at all parses or errors, never panics.
+    /// Rules of staging/src/k8s.io/apimachinery/pkg/api/resource/quantity.go
+    /// (and amount.go, suffix.go), as in the module comment.
     #[test]
     fn property_no_panic_on_any_string() {
         let mut r = Rng(7);

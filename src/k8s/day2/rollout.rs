@@ -765,7 +765,8 @@ mod tests {
         );
     }
 
-    /// rollout_status.go DaemonSetStatusViewer / StatefulSetStatusViewer.
+    /// staging/src/k8s.io/kubectl/pkg/polymorphichelpers/rollout_status.go
+    /// DaemonSetStatusViewer / StatefulSetStatusViewer.
     #[test]
     fn daemon_and_stateful_verdicts() {
         let c = tk::demo_cluster(1_000_000);
@@ -799,6 +800,8 @@ mod tests {
         stateful_set_verdict(s).message
     }
 
+    /// Revisions from the `deployment.kubernetes.io/revision` annotation
+    /// (pkg/controller/deployment/util/deployment_util.go, Revision).
     #[test]
     fn revisions_by_annotation() {
         let c = tk::demo_cluster(1_000_000);

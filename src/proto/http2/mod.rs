@@ -571,8 +571,20 @@ impl Http2Dissector {
                 self.note_first_frame(i, &h);
                 self.sides[i].counts.add(h.kind);
                 // A stream first seen through DATA is created here; its
-                // message readers start at this frame's first byte.
-                let _ = self.stream(h.stream_id);
+                // message readers start at this frame's first byte, unless
+                // bytes of this side were lost (joined mid-way, a gap):
+                // then this frame may begin mid-message and must prove it
+                // starts one (see `MessageReader::frame_start`).
+                let lost = self.sides[i].resynced;
+                let known = self.streams.contains_key(&h.stream_id);
+                let mut budget = self.grpc_budget;
+                if let Some(st) = self.stream(h.stream_id) {
+                    if lost && !known {
+                        st.messages[i].lose_sync(&mut budget);
+                    }
+                    st.messages[i].frame_start(h.length as usize);
+                }
+                self.grpc_budget = budget;
             }
             Piece::DataChunk(sid, bytes) => self.data(ts, dir, sid, bytes, sink),
             Piece::DataEnd(h) => {
@@ -1108,17 +1120,11 @@ impl super::Dissector for Http2Dissector {
         if let Some(h) = side.hpack.as_mut() {
             h.lose_sync();
         }
-        // Partial gRPC messages of this direction are lost.
+        // Where the next gRPC message of this direction begins is now
+        // unknown on every open stream (the gap may hold a message start):
+        // each reader skips until a DATA frame begins with a whole message.
         for st in self.streams.values_mut() {
-            let r = &mut st.messages[dir.index()];
-            if !r.at_boundary() {
-                r.release(&mut self.grpc_budget);
-                let (messages, bytes, oversized) = (r.messages, r.bytes, r.oversized);
-                *r = MessageReader::new();
-                r.messages = messages;
-                r.bytes = bytes;
-                r.oversized = oversized;
-            }
+            st.messages[dir.index()].lose_sync(&mut self.grpc_budget);
         }
     }
 

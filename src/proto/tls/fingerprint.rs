@@ -476,6 +476,40 @@ mod tests {
     #[test]
     fn empty_hash_is_zeros() {
         assert_eq!(hash12(""), "000000000000");
-        assert_eq!(hash12("abc").len(), 12);
+        // FIPS 180-2 appendix B.1: SHA-256("abc") = ba7816bf8f01cfea...
+        assert_eq!(hash12("abc"), "ba7816bf8f01");
+        // RFC 1321 appendix A.5: MD5("abc") = 900150983cd24fb0d6963f7d28e17f72.
+        assert_eq!(ja3_hash("abc"), "900150983cd24fb0d6963f7d28e17f72");
+    }
+
+    /// The ClientHello of ../shared/corpus/illustrated-tls12/capture.pcap
+    /// (tls12.xargs.org), field by field as tshark 4.0.17 decodes it; its
+    /// JA3 string and MD5 are tshark's own `tls.handshake.ja3_full` and
+    /// `tls.handshake.ja3` for that packet:
+    /// `tshark -r capture.pcap -Y tls.handshake.type==1 -T fields
+    /// -e tls.handshake.ja3_full -e tls.handshake.ja3`.
+    #[test]
+    fn ja3_equals_tshark_on_the_illustrated_tls12_client_hello() {
+        let ch = ClientHello {
+            legacy_version: 0x0303,
+            ciphers: hex_list(
+                "cca8,cca9,c02f,c030,c02b,c02c,c013,c009,c014,c00a,009c,009d,002f,0035,c012,000a",
+            ),
+            extensions: vec![0, 5, 10, 11, 13, 65281, 18],
+            signature_algorithms: hex_list("0401,0403,0501,0503,0601,0603,0201,0203"),
+            groups: vec![29, 23, 24, 25],
+            point_formats: vec![0],
+            sni: Some("example.ulfheim.net".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            ja3_string(&ch),
+            "771,52392-52393-49199-49200-49195-49196-49171-49161-49172-49162-156-157-47-53-49170-10,0-5-10-11-13-65281-18,29-23-24-25,0"
+        );
+        assert_eq!(ja3(&ch), "36d715579d31b7f031149c4560b5914f");
+        assert_eq!(
+            client_fingerprint(&ch).ja3,
+            "36d715579d31b7f031149c4560b5914f"
+        );
     }
 }

@@ -10,7 +10,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 use serde::Serialize;
 
 use crate::pki::cert::{CertInfo, Validity};
-use crate::pki::verify::{Signature, check_signature, name_matches};
+use crate::pki::finding::Purpose;
+use crate::pki::verify::{Signature, ca_as_end_entity, check_signature, name_matches};
 use crate::timestamp::{Timestamp, human_duration};
 
 /// Certificates judged per message at most (a chain longer than this is
@@ -97,9 +98,17 @@ fn signature_cached(cert: &CertInfo, issuer: &CertInfo) -> Signature {
     result
 }
 
-/// Parses and judges a presented chain (leaf first). `sni` is checked
-/// against the leaf when the chain was sent by the server.
-pub fn judge_chain(ders: &[Vec<u8>], at: Timestamp, sni: Option<&str>) -> Vec<CertSummary> {
+/// Parses and judges a presented chain (leaf first), sent by the server
+/// (`used_as` [`Purpose::Server`]) or the client. `sni` is checked against
+/// the leaf when the chain was sent by the server. A leaf that is a CA is
+/// judged by the same rule as `certs verify` and `tls probe`
+/// ([`ca_as_end_entity`]).
+pub fn judge_chain(
+    ders: &[Vec<u8>],
+    at: Timestamp,
+    sni: Option<&str>,
+    used_as: Purpose,
+) -> Vec<CertSummary> {
     let mut infos: Vec<Option<Arc<CertInfo>>> = Vec::new();
     let mut out = Vec::new();
     for der in ders.iter().take(MAX_CHAIN) {
@@ -175,6 +184,11 @@ pub fn judge_chain(ders: &[Vec<u8>], at: Timestamp, sni: Option<&str>) -> Vec<Ce
                 cert.issuer,
                 next.map(|n| n.subject.as_str()).unwrap_or("unparsable")
             )),
+        }
+    }
+    if let (Some(Some(leaf)), Some(leaf_summary)) = (infos.first(), out.first_mut()) {
+        if let Some(f) = ca_as_end_entity(leaf, used_as) {
+            leaf_summary.findings.push(f.to_string());
         }
     }
     if let (Some(name), Some(Some(leaf)), Some(leaf_summary)) =

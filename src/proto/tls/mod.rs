@@ -28,6 +28,7 @@ pub mod keylog;
 pub mod names;
 pub mod record;
 pub mod session;
+pub mod starttls;
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -356,6 +357,11 @@ pub struct TlsDissector {
     server_confirmed: bool,
     gave_up: Option<u64>,
     ended: bool,
+    /// The plaintext exchange before the ClientHello, when TLS was found
+    /// after one ([`starttls`]).
+    starttls: Option<starttls::StartTls>,
+    /// The first handshake message skipped for its size, in words.
+    oversize: Option<String>,
 }
 
 impl TlsDissector {
@@ -396,7 +402,14 @@ impl TlsDissector {
             server_confirmed: false,
             gave_up: None,
             ended: false,
+            starttls: None,
+            oversize: None,
         }
+    }
+
+    /// Says that the connection began with a plaintext exchange.
+    pub fn set_starttls(&mut self, s: starttls::StartTls) {
+        self.starttls = Some(s);
     }
 
     fn emit(&self, sink: &mut dyn EventSink, ts: Timestamp, dir: Direction, e: TlsEvent) {
@@ -805,15 +818,14 @@ impl TlsDissector {
                 let have = hs.len() - 4;
                 self.dirs[i].hs_discard = len.saturating_sub(have);
                 self.dirs[i].hs.clear();
-                self.notice(
-                    sink,
-                    ts,
-                    dir,
-                    format!(
-                        "handshake message type {typ} announces {len} bytes, over the {} KiB limit: skipped",
-                        MAX_HANDSHAKE_MESSAGE / 1024
-                    ),
+                let words = format!(
+                    "handshake message type {typ} announces {len} bytes, over the {} KiB limit: skipped",
+                    MAX_HANDSHAKE_MESSAGE / 1024
                 );
+                if self.oversize.is_none() {
+                    self.oversize = Some(format!("the {}'s {words}", side_of(dir).name()));
+                }
+                self.notice(sink, ts, dir, words);
                 return;
             }
             if hs.len() < 4 + len {
@@ -862,7 +874,12 @@ impl TlsDissector {
                     } else {
                         None
                     };
-                    let chain = judge::judge_chain(&ders, ts, sni.as_deref());
+                    let used_as = if dir == Direction::ServerToClient {
+                        crate::pki::finding::Purpose::Server
+                    } else {
+                        crate::pki::finding::Purpose::Client
+                    };
+                    let chain = judge::judge_chain(&ders, ts, sni.as_deref(), used_as);
                     self.dirs[i].certificate_sent = !chain.is_empty();
                     if dir == Direction::ServerToClient {
                         self.server_certs = chain.clone();
@@ -1211,7 +1228,12 @@ impl TlsDissector {
                 None => "incomplete: no TLS record in the capture".into(),
             }
         } else if self.ch.is_none() && self.sh.is_none() {
-            "unknown: capture started after the handshake".into()
+            match &self.oversize {
+                // The hello itself was too big to read: not a capture
+                // that joined late.
+                Some(o) => format!("not decoded: {o}"),
+                None => "unknown: capture started after the handshake".into(),
+            }
         } else if self.sh.is_none() {
             if self.hrr {
                 "incomplete: capture ended after HelloRetryRequest".into()
@@ -1251,6 +1273,14 @@ impl TlsDissector {
         if let Some(why) = &self.keys_missing {
             evidence.push(format!("not decrypted: {why}"));
         }
+        if let Some(o) = &self.oversize {
+            evidence.push(o.clone());
+        }
+        let prefix = self
+            .starttls
+            .as_ref()
+            .map_or(0, |p| p.client_prefix_bytes + p.server_prefix_bytes);
+
         let ch = self.ch.as_ref();
         let sh = self.sh.as_ref();
         SessionSummary {
@@ -1278,7 +1308,8 @@ impl TlsDissector {
             evidence,
             client_to_server: c.counts.clone(),
             server_to_client: s.counts.clone(),
-            skipped_bytes: c.reader.skipped_total + s.reader.skipped_total,
+            skipped_bytes: c.reader.skipped_total + s.reader.skipped_total + prefix,
+            starttls: self.starttls.clone(),
         }
     }
 }

@@ -80,6 +80,10 @@ pub struct SessionSummary {
     /// Bytes skipped before the first record (a plaintext prefix) or
     /// while resynchronising after a gap.
     pub skipped_bytes: u64,
+    /// The plaintext exchange before the ClientHello (STARTTLS, SSLRequest),
+    /// when TLS was found after one; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub starttls: Option<super::starttls::StartTls>,
 }
 
 /// A burst of encrypted records from one side (TLS 1.3 without keys), in

@@ -131,6 +131,9 @@ mod tests {
         assert!(!requirement_matches(&req("zone", "Like", &["a"]), &l));
     }
 
+    /// NodeSelectorTerm: an empty term matches nothing, matchFields on
+    /// metadata.name, terms ORed
+    /// (staging/src/k8s.io/component-helpers/scheduling/corev1/nodeaffinity/nodeaffinity.go).
     #[test]
     fn terms_and_fields() {
         let l = labels(&[("zone", "a")]);
@@ -155,6 +158,9 @@ mod tests {
         assert!(!node_selector_matches(&sel, "n2", &l));
     }
 
+    /// A nil LabelSelector selects nothing, an empty one everything
+    /// (LabelSelectorAsSelector,
+    /// staging/src/k8s.io/apimachinery/pkg/apis/meta/v1/helpers.go).
     #[test]
     fn label_selectors() {
         let l = labels(&[("app", "web")]);

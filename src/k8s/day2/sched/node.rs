@@ -233,7 +233,8 @@ mod tests {
         assert!(!tolerates(&tol("other", "Exists", "", ""), &t));
     }
 
-    /// PreferNoSchedule taints never block (taint_toleration.go uses
+    /// PreferNoSchedule taints never block
+    /// (pkg/scheduler/framework/plugins/tainttoleration/taint_toleration.go uses
     /// DoNotScheduleTaintsFilterFunc: NoSchedule and NoExecute only).
     #[test]
     fn prefer_no_schedule_is_ignored() {

@@ -99,7 +99,9 @@ fn challenge_a_image_pull() {
     assert!(r.nodes.is_empty());
 }
 
-/// Host ports (nodeports/node_ports.go): worker-1 and worker-2 hold 80/TCP.
+/// Host ports (pkg/scheduler/framework/plugins/nodeports/node_ports.go;
+/// the summary sentence is FitError.Error, pkg/scheduler/framework/types.go):
+/// worker-1 and worker-2 hold 80/TCP.
 #[test]
 fn host_port_taken() {
     let c = tk::demo_cluster(NOW);
@@ -180,7 +182,14 @@ fn stored_qos_differs() {
     ));
 }
 
-/// `why -A`: one report per problem; healthy objects left out.
+/// `why -A`: one report per problem; healthy objects left out. The problems
+/// follow the rules the single-object tests cite: NodeReady and
+/// node.kubernetes.io/unschedulable (staging/src/k8s.io/api/core/v1/types.go,
+/// well_known_taints.go), rollout verdicts
+/// (staging/src/k8s.io/kubectl/pkg/polymorphichelpers/rollout_status.go,
+/// pkg/controller/deployment/util/deployment_util.go), scheduling
+/// (pkg/scheduler/framework/types.go FitError) and container states
+/// (pkg/kubelet/images/types.go, pkg/printers/internalversion/printers.go).
 #[test]
 fn everything_at_once() {
     let c = tk::demo_cluster(NOW);
@@ -215,8 +224,9 @@ fn everything_at_once() {
 }
 
 /// Taints, tolerations and every node-affinity operator, on the demo
-/// nodes (tainttoleration/taint_toleration.go, nodeaffinity/node_affinity.go,
-/// component-helpers nodeaffinity.go).
+/// nodes (pkg/scheduler/framework/plugins/tainttoleration/taint_toleration.go,
+/// pkg/scheduler/framework/plugins/nodeaffinity/node_affinity.go,
+/// staging/src/k8s.io/component-helpers/scheduling/corev1/nodeaffinity/nodeaffinity.go).
 #[test]
 fn affinity_operators_and_tolerations() {
     use k8s_pb::api::core::v1 as core;
@@ -304,7 +314,7 @@ fn affinity_operators_and_tolerations() {
     assert_eq!(fits(&c), ["worker-1", "worker-2", "worker-3", "worker-4"]);
 }
 
-/// Pod count (noderesources/fit.go "Too many pods") and extended
+/// Pod count (pkg/scheduler/framework/plugins/noderesources/fit.go "Too many pods") and extended
 /// resources ("Insufficient nvidia.com/gpu").
 #[test]
 fn pod_count_and_extended_resources() {
@@ -357,7 +367,7 @@ fn pod_count_and_extended_resources() {
 }
 
 /// Preemption: a higher-priority Pod could evict a lower one
-/// (defaultpreemption/default_preemption.go SelectVictimsOnNode); then the
+/// (pkg/scheduler/framework/plugins/defaultpreemption/default_preemption.go SelectVictimsOnNode); then the
 /// sentence carries no PostFilter message.
 #[test]
 fn preemption_possible_and_never() {
@@ -407,8 +417,9 @@ fn preemption_possible_and_never() {
     );
 }
 
-/// PodTopologySpread (podtopologyspread/filtering.go) and InterPodAffinity
-/// (interpodaffinity/filtering.go) on a two-zone cluster.
+/// PodTopologySpread (pkg/scheduler/framework/plugins/podtopologyspread/filtering.go)
+/// and InterPodAffinity (pkg/scheduler/framework/plugins/interpodaffinity/filtering.go)
+/// on a two-zone cluster.
 #[test]
 fn spread_and_inter_pod_affinity() {
     use k8s_pb::api::core::v1 as core;
@@ -520,7 +531,9 @@ fn spread_and_inter_pod_affinity() {
     );
 }
 
-/// Malformed quantities give a finding, not a panic.
+/// Malformed quantities give a finding, not a panic (what is malformed:
+/// ParseQuantity, staging/src/k8s.io/apimachinery/pkg/api/resource/quantity.go;
+/// the finding instead of an error is our rule).
 #[test]
 fn malformed_quantity_is_a_hint() {
     let mut c = tk::demo_cluster(NOW);
@@ -550,7 +563,8 @@ fn malformed_quantity_is_a_hint() {
 }
 
 /// Objects with every field missing (as a damaged store may give them):
-/// answers, never a panic.
+/// answers, never a panic. No Kubernetes rule is asserted here: robustness
+/// of our own code only.
 #[test]
 fn empty_objects_do_not_panic() {
     use k8s_pb::api::apps::v1 as apps;
@@ -582,7 +596,8 @@ fn empty_objects_do_not_panic() {
 }
 
 /// The demo cluster is deterministic and every time in it is relative to
-/// `now` (the lead stores it in etcd and serves it as kubectl JSON).
+/// `now` (the lead stores it in etcd and serves it as kubectl JSON). No
+/// Kubernetes rule is asserted here: determinism of our own fixture.
 #[test]
 fn demo_cluster_is_deterministic() {
     let a = format!("{:?}", tk::demo_cluster(NOW));
