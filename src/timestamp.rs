@@ -130,14 +130,27 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 /// A duration shown the way operators read it: `850µs`, `12.3ms`, `4.2s`,
 /// `3m12s`, `5h2m`, `364d 3h`, `9y`.
 pub fn human_duration(nanos: i64) -> String {
-    let neg = nanos < 0;
+    let mut buf = Vec::with_capacity(16);
+    write_human_duration(&mut buf, nanos);
+    // Only ASCII and 'µ' were written.
+    String::from_utf8(buf).unwrap_or_default()
+}
+
+/// [`human_duration`] appended to a buffer (no allocation; the flows table
+/// writes one per row).
+pub fn write_human_duration(buf: &mut Vec<u8>, nanos: i64) {
+    use std::io::Write;
+    if nanos < 0 {
+        buf.push(b'-');
+    }
     let n = nanos.unsigned_abs();
-    let s = if n < 1_000_000 {
-        format!("{}µs", n / 1_000)
+    // Writing to a Vec cannot fail.
+    let _ = if n < 1_000_000 {
+        write!(buf, "{}µs", n / 1_000)
     } else if n < 1_000_000_000 {
-        format!("{:.1}ms", n as f64 / 1e6)
+        write!(buf, "{:.1}ms", n as f64 / 1e6)
     } else if n < 60_000_000_000 {
-        format!("{:.1}s", n as f64 / 1e9)
+        write!(buf, "{:.1}s", n as f64 / 1e9)
     } else {
         let secs = n / 1_000_000_000;
         let (d, h, m, s) = (
@@ -147,16 +160,15 @@ pub fn human_duration(nanos: i64) -> String {
             secs % 60,
         );
         if d >= 365 * 2 {
-            format!("{}y", d / 365)
+            write!(buf, "{}y", d / 365)
         } else if d > 0 {
-            format!("{d}d {h}h")
+            write!(buf, "{d}d {h}h")
         } else if h > 0 {
-            format!("{h}h{m}m")
+            write!(buf, "{h}h{m}m")
         } else {
-            format!("{m}m{s}s")
+            write!(buf, "{m}m{s}s")
         }
     };
-    if neg { format!("-{s}") } else { s }
 }
 
 #[cfg(test)]

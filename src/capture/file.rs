@@ -3,10 +3,19 @@
 //! interfaces with their own link types and time resolutions, EPB and SPB).
 //!
 //! The format is sniffed from the magic number, never from the file name.
-//! Records are parsed with pcap-parser straight out of one large reusable
-//! buffer: a packet's bytes are never copied, and memory does not grow with
-//! the file. Damage after the header ends the file with an error that names
+//! A regular file is memory-mapped ([`FileSource::open`]): records are
+//! parsed with pcap-parser straight out of the page cache, and pages already
+//! read are handed back to the kernel as the read moves on
+//! (`MADV_DONTNEED`), so resident memory stays a few MiB on any file size.
+//! Other byte streams (and files that cannot be mapped) are read into one
+//! large reusable buffer instead. Either way a packet's bytes are never
+//! copied. Damage after the header ends the file with an error that names
 //! the offset; every packet before it has already been delivered.
+//!
+//! A mapped file that another process truncates while it is being read
+//! makes the kernel stop the process (SIGBUS), as it does for any program
+//! that maps files (ripgrep, git); `KINSPECT_NO_MMAP=1` reads with
+//! read(2) instead.
 
 use std::fs::File;
 use std::io::{ErrorKind, Read};
@@ -22,6 +31,11 @@ use crate::timestamp::Timestamp;
 
 /// Initial size of the read buffer; it grows only for a record larger than this.
 const READ_BUFFER: usize = 2 << 20;
+/// Files smaller than this are read, not mapped (a map costs more to set
+/// up than reading a small file).
+const MMAP_MIN: u64 = 1 << 20;
+/// Mapped pages behind the read position are released in steps of this.
+const RELEASE_STEP: usize = 4 << 20;
 /// The largest record we accept. libpcap's own limit is 256 KiB per packet;
 /// anything near this is a corrupt length field, not a packet.
 pub const MAX_RECORD: usize = 64 << 20;
@@ -74,6 +88,11 @@ pub struct FileSource<R: Read = File> {
     path: PathBuf,
     reader: R,
     buf: Vec<u8>,
+    /// The whole file when it is mapped; `buf` is then unused, `end` is the
+    /// file length and `eof` is set from the start.
+    map: Option<memmap2::Mmap>,
+    /// Mapped bytes before this offset were released to the kernel.
+    released: usize,
     start: usize,
     end: usize,
     /// File offset of `buf[0]`.
@@ -100,6 +119,13 @@ impl FileSource<File> {
             },
         })?;
         let total = file.metadata().ok().map(|m| m.len());
+        if total.is_some_and(|t| t >= MMAP_MIN) && std::env::var_os("KINSPECT_NO_MMAP").is_none() {
+            if let Some(map) = map_file(&file) {
+                let mut src = FileSource::with_map(path, file, map)?;
+                src.total = total;
+                return Ok(src);
+            }
+        }
         // A small file needs no 2 MiB buffer (many small files are merged
         // at once); the buffer still grows for any record that needs it.
         let capacity = total.map_or(READ_BUFFER, |t| (t as usize).clamp(4096, READ_BUFFER));
@@ -118,14 +144,37 @@ impl<R: Read> FileSource<R> {
     /// As [`FileSource::from_reader`], with an initial buffer of `capacity`
     /// bytes (it grows when a record needs more).
     pub fn with_capacity(path: &Path, reader: R, capacity: usize) -> Result<Self, CaptureError> {
+        FileSource::build(path, reader, vec![0; capacity.max(64)], None)
+    }
+
+    /// Reads from a memory map of the whole file (`reader` is kept open
+    /// only so the file stays the one that was mapped).
+    fn with_map(path: &Path, reader: R, map: memmap2::Mmap) -> Result<Self, CaptureError> {
+        FileSource::build(path, reader, Vec::new(), Some(map))
+    }
+
+    /// True when the file is read through a memory map.
+    pub fn is_mapped(&self) -> bool {
+        self.map.is_some()
+    }
+
+    fn build(
+        path: &Path,
+        reader: R,
+        buf: Vec<u8>,
+        map: Option<memmap2::Mmap>,
+    ) -> Result<Self, CaptureError> {
+        let end = map.as_ref().map_or(0, |m| m.len());
         let mut src = FileSource {
             path: path.to_path_buf(),
             reader,
-            buf: vec![0; capacity.max(64)],
+            buf,
+            eof: map.is_some(),
+            map,
+            released: 0,
             start: 0,
-            end: 0,
+            end,
             buf_offset: 0,
-            eof: false,
             total: None,
             format: Format::Ng {
                 big_endian: false,
@@ -201,13 +250,39 @@ impl<R: Read> FileSource<R> {
         Ok(true)
     }
 
+    /// The buffered bytes (`buf[0]` is at file offset `buf_offset`).
+    fn bytes(&self) -> &[u8] {
+        match &self.map {
+            Some(m) => m,
+            None => &self.buf,
+        }
+    }
+
+    /// Hands mapped pages the read has moved past back to the kernel (they
+    /// stay in the page cache; only this process's resident set shrinks).
+    fn release_behind(&mut self) {
+        let Some(map) = &self.map else { return };
+        let upto = self.start & !(RELEASE_STEP - 1);
+        if upto >= self.released + RELEASE_STEP {
+            // SAFETY: the range lies before the record about to be parsed,
+            // and no packet borrowed from the map is alive (`advance` holds
+            // `&mut self`). On a read-only shared file mapping MADV_DONTNEED
+            // only drops page-table entries: a later access would fault the
+            // same file bytes back in, never zeroes.
+            let _ = unsafe {
+                map.unchecked_advise_range(
+                    memmap2::UncheckedAdvice::DontNeed,
+                    self.released,
+                    upto - self.released,
+                )
+            };
+            self.released = upto;
+        }
+    }
+
     fn read_u32(&self, at: usize, big_endian: bool) -> u32 {
-        let b = [
-            self.buf[at],
-            self.buf[at + 1],
-            self.buf[at + 2],
-            self.buf[at + 3],
-        ];
+        let bytes = self.bytes();
+        let b = [bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]];
         if big_endian {
             u32::from_be_bytes(b)
         } else {
@@ -241,7 +316,7 @@ impl<R: Read> FileSource<R> {
                 self.bad_header(format!("pcap file header needs 24 bytes, the file has {n}"))
             );
         }
-        let header = match parse_pcap_header(&self.buf[..24]) {
+        let header = match parse_pcap_header(&self.bytes()[..24]) {
             Ok((_, h)) => h,
             Err(e) => return Err(self.bad_header(format!("pcap file header unreadable: {e}"))),
         };
@@ -303,12 +378,12 @@ impl<R: Read> FileSource<R> {
                 self.end - self.start
             )));
         }
-        if let Err(reason) = check_options(&self.buf[24..len - 4], big_endian) {
+        if let Err(reason) = check_options(&self.bytes()[24..len - 4], big_endian) {
             return Err(
                 self.bad_header(format!("pcapng section header block is damaged: {reason}"))
             );
         }
-        let shb = match parse_sectionheaderblock(&self.buf[..len]) {
+        let shb = match parse_sectionheaderblock(&self.bytes()[..len]) {
             Ok((_, shb)) => shb,
             Err(e) => {
                 return Err(self.bad_header(format!(
@@ -423,8 +498,12 @@ impl<R: Read> FileSource<R> {
             if !self.fill(len)? {
                 return self.end_of_file("pcapng block", len);
             }
-            let base = self.buf.as_ptr() as usize;
-            let slice = &self.buf[self.start..self.start + len];
+            let bytes: &[u8] = match &self.map {
+                Some(m) => m,
+                None => &self.buf,
+            };
+            let base = bytes.as_ptr() as usize;
+            let slice = &bytes[self.start..self.start + len];
             let parsed = if big_endian {
                 parse_block_be(slice)
             } else {
@@ -546,6 +625,9 @@ impl<R: Read> FileSource<R> {
 
 impl<R: Read> PacketSource for FileSource<R> {
     fn advance(&mut self) -> Result<bool, CaptureError> {
+        if self.map.is_some() {
+            self.release_behind();
+        }
         let more = match self.format {
             Format::Legacy {
                 big_endian,
@@ -567,7 +649,7 @@ impl<R: Read> PacketSource for FileSource<R> {
             ts: self.current.ts,
             linktype: self.current.linktype.unwrap_or(LinkType::ETHERNET),
             origlen: self.current.origlen,
-            data: &self.buf[self.current.data.clone()],
+            data: &self.bytes()[self.current.data.clone()],
         }
     }
 
@@ -578,6 +660,18 @@ impl<R: Read> PacketSource for FileSource<R> {
     fn take_secrets(&mut self) -> Vec<(u32, Vec<u8>)> {
         std::mem::take(&mut self.secrets)
     }
+}
+
+/// Maps a whole regular file read-only, advising the kernel that it is
+/// read front to back. `None` when mapping fails (the caller reads instead).
+fn map_file(file: &File) -> Option<memmap2::Mmap> {
+    // SAFETY: the map is read-only and private to this source; the file is
+    // a regular file opened by us. Another process truncating it while we
+    // read is the one hazard every mapped read has (SIGBUS); see the module
+    // documentation for the KINSPECT_NO_MMAP escape hatch.
+    let map = unsafe { memmap2::Mmap::map(file) }.ok()?;
+    let _ = map.advise(memmap2::Advice::Sequential);
+    Some(map)
 }
 
 /// Walks a pcapng block's options (code, length, value padded to 4 bytes).
@@ -911,5 +1005,52 @@ mod tests {
             read_all(two).1,
             Some(CaptureError::Malformed { offset, .. }) if offset == second_at
         ));
+    }
+
+    #[test]
+    fn a_mapped_file_reads_exactly_what_read_2_reads() {
+        // 8,000 records of up to ~1.5 kB: a few MiB, above MMAP_MIN, and
+        // past RELEASE_STEP so pages behind the read are released.
+        let records: Vec<(u32, u32, Vec<u8>)> = (0..8000u32)
+            .map(|i| {
+                (
+                    i,
+                    i * 7,
+                    vec![(i % 251) as u8; 100 + (i as usize * 13) % 1400],
+                )
+            })
+            .collect();
+        let refs: Vec<(u32, u32, &[u8])> =
+            records.iter().map(|(a, b, d)| (*a, *b, &d[..])).collect();
+        let whole = legacy(0xa1b2_c3d4, false, &refs);
+        assert!(whole.len() as u64 > MMAP_MIN + RELEASE_STEP as u64);
+        let dir = tempfile::tempdir().unwrap();
+        // Whole, and cut inside the last record: same packets, same error.
+        for cut in [0usize, 5] {
+            let bytes = whole[..whole.len() - cut].to_vec();
+            let path = dir.path().join(format!("cut{cut}.pcap"));
+            std::fs::write(&path, &bytes).unwrap();
+            let mut mapped = FileSource::open(&path).unwrap();
+            assert!(mapped.is_mapped());
+            let mut got = Vec::new();
+            let err = loop {
+                match mapped.advance() {
+                    Ok(true) => {
+                        let p = mapped.current();
+                        got.push((p.ts.0, p.data.to_vec(), p.origlen));
+                    }
+                    Ok(false) => break None,
+                    Err(e) => break Some(e.to_string()),
+                }
+            };
+            let (want, want_err) = read_all(bytes);
+            assert_eq!(got.len(), if cut == 0 { 8000 } else { 7999 });
+            assert_eq!(got, want, "cut {cut}");
+            assert_eq!(
+                err.map(|e| e.replace(&path.display().to_string(), "t.pcap")),
+                want_err.map(|e| e.to_string()),
+                "cut {cut}"
+            );
+        }
     }
 }

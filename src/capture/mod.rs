@@ -8,6 +8,7 @@
 pub mod file;
 pub mod live;
 pub mod merge;
+pub mod threaded;
 pub mod writer;
 
 use std::path::PathBuf;
@@ -16,6 +17,7 @@ use crate::timestamp::Timestamp;
 
 pub use file::FileSource;
 pub use merge::MergedSource;
+pub use threaded::ThreadedSource;
 
 /// Link-layer header types we decode (LINKTYPE_* values of the tcpdump.org
 /// registry; a few platform DLT_* aliases are mapped onto them).

@@ -8,7 +8,7 @@ use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{Common, EXIT_OK, EXIT_USAGE, TrackingArgs, stderr_is_terminal, usage_error};
-use crate::capture::{CaptureError, FileSource, MergedSource};
+use crate::capture::{CaptureError, FileSource, MergedSource, PacketSource, ThreadedSource};
 use crate::net::Observer;
 use crate::pipeline::{Pipeline, Summary};
 use crate::view::svg::{self, Lang, Theme};
@@ -88,6 +88,21 @@ pub struct PcapArgs {
     /// Show values stored under /registry/secrets/ seen in etcd traffic (redacted by default)
     #[arg(long)]
     pub show_secrets: bool,
+    /// Threads: 1 reads and tracks on one thread; 2 or more read files on a
+    /// thread of their own beside connection tracking (same output either
+    /// way). Default: the number of cores, at most 2
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub threads: Option<u32>,
+}
+
+impl PcapArgs {
+    /// Threads to use: `--threads`, else the cores available, at most 2
+    /// (the pipeline has two stages that run side by side).
+    pub fn threads(&self) -> u32 {
+        self.threads.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, |n| n.get().min(2) as u32)
+        })
+    }
 }
 
 /// A view the pipeline feeds, finished with the run's summary.
@@ -180,9 +195,18 @@ pub(super) fn drive_with(
     dissect: bool,
     mut view: impl PcapView,
 ) -> i32 {
-    let mut source = match open_all(&args.files) {
+    let source = match open_all(&args.files) {
         Ok(s) => s,
         Err(e) => return usage_error(e),
+    };
+    let mut source: Box<dyn PacketSource> = if args.threads() >= 2 {
+        match ThreadedSource::spawn(source) {
+            Ok(t) => Box::new(t),
+            Err(Some(s)) => Box::new(s),
+            Err(None) => return usage_error("cannot start the reader thread"),
+        }
+    } else {
+        Box::new(source)
     };
     let mut config = args.tracking.flow_config(common);
     config.context = match common.dissector_context(args.show_secrets, dissect) {
@@ -199,7 +223,9 @@ pub(super) fn drive_with(
             b.set_position(done);
         }
     };
-    let error = pipeline.run(&mut source, &mut view, &mut on_progress).err();
+    let error = pipeline
+        .run(&mut *source, &mut view, &mut on_progress)
+        .err();
     let summary = pipeline.finish(&mut view as &mut dyn Observer);
     let write_result = view.done(&summary);
     if let Some(b) = bar {

@@ -425,40 +425,39 @@ impl FlowTable {
         let s = SocketAddr::new(src, seg.src_port);
         let d = SocketAddr::new(dst, seg.dst_port);
         let k = key(s, d);
-        if !self.conns.contains_key(&k) {
+        let touch = self.next_touch;
+        self.next_touch += 1;
+        let id = self.next_id;
+        // One hash lookup for a packet of a known connection; a new one
+        // costs a second (after making room).
+        let conn = if let Some(c) = self.conns.get_mut(&k) {
+            let replace = match expired(c, now, &self.config) {
+                Some(idle) => {
+                    self.stats.evicted_idle += u64::from(idle);
+                    true
+                }
+                None => starts_new_connection(c, s, seg),
+            };
+            if replace {
+                self.next_id += 1;
+                let old = std::mem::replace(c, open(&self.config, id, ts, s, d, seg));
+                finalize(&mut self.stats, old, now, obs);
+                announce(&mut self.stats, c, now, obs);
+            }
+            c
+        } else {
             while self.conns.len() >= self.config.max_connections.max(1) {
                 if !self.evict_least_recent(obs) {
                     break;
                 }
             }
-        }
-        let touch = self.next_touch;
-        self.next_touch += 1;
-        let id = self.next_id;
-        let conn = match self.conns.entry(k) {
-            Entry::Occupied(o) => {
-                let c = o.into_mut();
-                let replace = match expired(c, now, &self.config) {
-                    Some(idle) => {
-                        self.stats.evicted_idle += u64::from(idle);
-                        true
-                    }
-                    None => starts_new_connection(c, s, seg),
-                };
-                if replace {
-                    self.next_id += 1;
-                    let old = std::mem::replace(c, open(&self.config, id, ts, s, d, seg));
-                    finalize(&mut self.stats, old, now, obs);
-                    announce(&mut self.stats, c, now, obs);
-                }
-                c
-            }
-            Entry::Vacant(v) => {
-                self.next_id += 1;
-                let c = v.insert(open(&self.config, id, ts, s, d, seg));
-                announce(&mut self.stats, c, now, obs);
-                c
-            }
+            self.next_id += 1;
+            let c = match self.conns.entry(k) {
+                Entry::Occupied(o) => o.into_mut(),
+                Entry::Vacant(v) => v.insert(open(&self.config, id, ts, s, d, seg)),
+            };
+            announce(&mut self.stats, c, now, obs);
+            c
         };
         match self.recent.back_mut() {
             // The same connection again: refresh its entry in place.

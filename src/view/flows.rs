@@ -3,12 +3,12 @@
 
 use std::io::Write;
 
-use super::json::JsonObject;
-use super::{Format, Out, human_bytes, pad};
+use super::json::{JsonObject, write_addr};
+use super::{Format, Out, pad, write_human_bytes};
 use crate::event::Event;
 use crate::net::{FlowRecord, Observer};
 use crate::pipeline::Summary;
-use crate::timestamp::human_duration;
+use crate::timestamp::write_human_duration;
 
 pub struct FlowsView<W: Write> {
     out: Out<W>,
@@ -103,33 +103,70 @@ impl<W: Write> Observer for FlowsView<W> {
             }
             Format::Table | Format::Wide => {
                 self.header();
-                let vals = [
-                    f.client.to_string(),
-                    f.server.to_string(),
-                    f.component.to_string(),
-                    f.protocol.to_string(),
-                    f.packets.to_string(),
-                    human_bytes(f.bytes),
-                    human_bytes(f.client_bytes),
-                    human_bytes(f.server_bytes),
-                    f.start.to_string(),
-                    human_duration((f.duration_ms * 1e6) as i64),
-                    f.end.name().to_string(),
-                    if f.gap_bytes > 0 {
-                        human_bytes(f.gap_bytes)
-                    } else {
-                        "-".to_string()
-                    },
-                ];
-                let cols: Vec<String> = vals
-                    .iter()
-                    .zip(HEADER.iter())
-                    .map(|(v, (_, w))| pad(v, *w))
-                    .collect();
-                self.out.line(cols.join(" ").trim_end());
+                self.line.clear();
+                table_row(f, &mut self.line);
+                if super::fit::limit().is_some() {
+                    // On a terminal: through Out::line, which fits the
+                    // columns to its width.
+                    let text = std::str::from_utf8(&self.line).unwrap_or_default();
+                    self.out.line(text.trim_end_matches('\n'));
+                } else {
+                    self.out.raw(&self.line);
+                }
             }
         }
     }
+}
+
+/// One table row with its newline, written straight into `buf` (no
+/// `String` per cell, no `fmt::pad`): the same text as padding each cell to
+/// its [`HEADER`] width, joining with a space and trimming the end.
+pub fn table_row(f: &FlowRecord, buf: &mut Vec<u8>) {
+    let start = buf.len();
+    let mut col = 0;
+    let mut cell = |buf: &mut Vec<u8>, write: &dyn Fn(&mut Vec<u8>)| {
+        if col > 0 {
+            buf.push(b' ');
+        }
+        let at = buf.len();
+        write(buf);
+        let chars = buf[at..].iter().filter(|b| (**b & 0xC0) != 0x80).count();
+        let width = HEADER[col].1;
+        if chars < width {
+            buf.resize(buf.len() + width - chars, b' ');
+        }
+        col += 1;
+    };
+    cell(buf, &|b| write_addr(b, f.client));
+    cell(buf, &|b| write_addr(b, f.server));
+    cell(buf, &|b| b.extend_from_slice(f.component.name().as_bytes()));
+    cell(buf, &|b| b.extend_from_slice(f.protocol.name().as_bytes()));
+    cell(buf, &|b| {
+        b.extend_from_slice(itoa::Buffer::new().format(f.packets).as_bytes())
+    });
+    cell(buf, &|b| write_human_bytes(b, f.bytes));
+    cell(buf, &|b| write_human_bytes(b, f.client_bytes));
+    cell(buf, &|b| write_human_bytes(b, f.server_bytes));
+    cell(buf, &|b| {
+        let mut t = [0u8; 27];
+        f.start.format_into(&mut t);
+        b.extend_from_slice(&t);
+    });
+    cell(buf, &|b| {
+        write_human_duration(b, (f.duration_ms * 1e6) as i64)
+    });
+    cell(buf, &|b| b.extend_from_slice(f.end.name().as_bytes()));
+    cell(buf, &|b| {
+        if f.gap_bytes > 0 {
+            write_human_bytes(b, f.gap_bytes)
+        } else {
+            b.push(b'-')
+        }
+    });
+    while buf.len() > start && buf.last() == Some(&b' ') {
+        buf.pop();
+    }
+    buf.push(b'\n');
 }
 
 #[cfg(test)]
@@ -167,5 +204,94 @@ mod tests {
         let fast: serde_json::Value = serde_json::from_slice(&buf).unwrap();
         assert_eq!(fast, serde_json::to_value(&f).unwrap());
         assert_eq!(fast["start"], "2026-11-26T17:05:03.123456Z");
+    }
+
+    /// The row as the table printed it before it was written in place:
+    /// every cell through `to_string`/`human_bytes` and `fmt::pad`.
+    fn padded_row(f: &FlowRecord) -> String {
+        use crate::timestamp::human_duration;
+        use crate::view::human_bytes;
+        let vals = [
+            f.client.to_string(),
+            f.server.to_string(),
+            f.component.to_string(),
+            f.protocol.to_string(),
+            f.packets.to_string(),
+            human_bytes(f.bytes),
+            human_bytes(f.client_bytes),
+            human_bytes(f.server_bytes),
+            f.start.to_string(),
+            human_duration((f.duration_ms * 1e6) as i64),
+            f.end.name().to_string(),
+            if f.gap_bytes > 0 {
+                human_bytes(f.gap_bytes)
+            } else {
+                "-".to_string()
+            },
+        ];
+        let cols: Vec<String> = vals
+            .iter()
+            .zip(HEADER.iter())
+            .map(|(v, (_, w))| pad(v, *w))
+            .collect();
+        format!("{}\n", cols.join(" ").trim_end())
+    }
+
+    #[test]
+    fn table_row_equals_padded_cells() {
+        let mut buf = Vec::new();
+        let ends = [End::Fin, End::Rst, End::Open, End::Fin];
+        let addrs = [
+            "10.1.2.3:40000",
+            "[fd00::1]:2379",
+            "255.255.255.255:65535",
+            "[2001:db8:ffff:ffff:ffff:ffff:ffff:ffff]:6443",
+        ];
+        let mut n = 0u64;
+        for (i, bytes) in [
+            0u64,
+            7,
+            999,
+            1000,
+            1049,
+            1050,
+            99_950,
+            999_999,
+            123_456_789_012,
+            u64::MAX,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            for dur in [
+                0.0, 0.0004, 0.9994, 1.05, 999.95, 59_999.9, 61_000.0, 3.2e7, 1e12,
+            ] {
+                n += 1;
+                let f = FlowRecord {
+                    client: addrs[i % 4].parse().unwrap(),
+                    server: addrs[(i + 1) % 4].parse().unwrap(),
+                    component: [Component::EtcdClient, Component::KubeApiserver][i % 2],
+                    protocol: [Protocol::Http2, Protocol::Unknown, Protocol::Tls][i % 3],
+                    protocol_by: "content",
+                    packets: n * 1_000_003,
+                    bytes,
+                    client_bytes: bytes / 3,
+                    server_bytes: bytes / 7,
+                    start: Timestamp(1_795_712_703_123_456_000 + n as i64 * 999_999_937),
+                    duration_ms: dur,
+                    end: ends[i % 4],
+                    gap_bytes: bytes % 5 * bytes / 2,
+                    client_packets: 1,
+                    server_packets: 1,
+                    client_frame_bytes: 1,
+                    server_frame_bytes: 1,
+                    retransmitted_bytes: 0,
+                    handshake: true,
+                };
+                buf.clear();
+                table_row(&f, &mut buf);
+                assert_eq!(std::str::from_utf8(&buf).unwrap(), padded_row(&f), "{f:?}");
+            }
+        }
     }
 }

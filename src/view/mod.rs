@@ -153,6 +153,25 @@ pub fn pad(s: &str, width: usize) -> String {
     format!("{s:<width$}")
 }
 
+/// [`human_bytes`] appended to a buffer (no allocation; tables printed
+/// by the million use it).
+pub fn write_human_bytes(buf: &mut Vec<u8>, n: u64) {
+    if n < 1000 {
+        buf.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+        buf.extend_from_slice(b" B");
+        return;
+    }
+    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1000.0 && u < UNITS.len() - 1 {
+        v /= 1000.0;
+        u += 1;
+    }
+    // Writing to a Vec cannot fail.
+    let _ = write!(buf, "{v:.1} {}", UNITS[u]);
+}
+
 /// `1.2 kB`-style sizes for tables (decimal units, like tshark).
 pub fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
