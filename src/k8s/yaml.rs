@@ -340,7 +340,9 @@ fn resolves_as_other(s: &str) -> bool {
 
 fn is_number(s: &str) -> bool {
     let t = s.strip_prefix(['-', '+']).unwrap_or(s);
-    if t.is_empty() {
+    // Every number starts with a digit or a dot (`.5`): most strings stop
+    // here, before any copy.
+    if !t.starts_with(|c: char| c.is_ascii_digit() || c == '.') {
         return false;
     }
     if !t
@@ -349,10 +351,12 @@ fn is_number(s: &str) -> bool {
     {
         return false;
     }
+    let owned;
     let t = if t.contains('_') {
-        t.replace('_', "")
+        owned = t.replace('_', "");
+        owned.as_str()
     } else {
-        t.to_string()
+        t
     };
     if let Some(h) = t.strip_prefix("0x") {
         return !h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit());
@@ -385,7 +389,7 @@ fn is_number(s: &str) -> bool {
 /// `2001-12-14`, `2001-12-14t21:59:43.10-05:00`, `2017-06-27T16:35:34Z`.
 fn is_timestamp(s: &str) -> bool {
     let b = s.as_bytes();
-    if b.len() < 8 {
+    if b.len() < 8 || !b[0].is_ascii_digit() {
         return false;
     }
     let date = b
