@@ -49,6 +49,8 @@ impl Run {
 fn kinspect(args: &[&str]) -> Command {
     let mut c = Command::new(KINSPECT);
     c.args(args);
+    // Never this machine's kubeadm certificates (see tls_lab_cluster).
+    c.env("KINSPECT_KUBEADM_ETCD_PKI", "/nonexistent/kinspect-test");
     for k in [
         "ETCDCTL_ENDPOINTS",
         "ETCDCTL_CACERT",
@@ -673,6 +675,26 @@ fn tls_lab_cluster() {
     let r = run_cmd(c, Duration::from_secs(30));
     assert_eq!(r.code, Some(0), "{r:#?}");
     assert_eq!(r.json().len(), 3);
+
+    // No certificate given anywhere: kubeadm's etcd client files are used
+    // (here the lab's pki/etcd, which kubeadm's layout), and it is said.
+    let mut c = kinspect(&["etcd", "status", "-o", "json", "--endpoints", ep]);
+    c.env("KINSPECT_KUBEADM_ETCD_PKI", lab.dir.path().join("pki/etcd"));
+    let r = run_cmd(c, Duration::from_secs(30));
+    assert_eq!(r.code, Some(0), "{r:#?}");
+    assert_eq!(r.json().len(), 3);
+    assert!(
+        r.stderr.contains("using kubeadm's etcd certificates in")
+            && r.stderr.contains("pki/etcd"),
+        "{r:#?}"
+    );
+    // A certificate flag turns the fallback off (and the CA alone then
+    // lacks a client certificate).
+    let mut c = kinspect(&["etcd", "health", "--endpoints", ep, "--cacert", &ca]);
+    c.env("KINSPECT_KUBEADM_ETCD_PKI", lab.dir.path().join("pki/etcd"));
+    let r = run_cmd(c, Duration::from_secs(30));
+    assert_eq!(r.code, Some(2), "{r:#?}");
+    assert!(!r.stderr.contains("kubeadm's etcd certificates"), "{r:#?}");
 
     // A TLS port given as plain endpoint.
     let r = run(&["etcd", "status", "--endpoints", "127.0.32.1:2379"]);

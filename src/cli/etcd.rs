@@ -47,13 +47,21 @@ pub struct ConnArgs {
 
 impl ConnArgs {
     pub fn options(&self) -> Result<EtcdOptions, crate::etcd::ClientError> {
-        EtcdOptions::from_flags(
+        let opts = EtcdOptions::from_flags(
             self.endpoints.as_deref(),
             self.cacert.clone(),
             self.cert.clone(),
             self.key.clone(),
             self.timeout,
-        )
+        )?;
+        if let Some(dir) = &opts.kubeadm {
+            eprintln!(
+                "kinspect: no --cacert/--cert/--key given: using kubeadm's etcd certificates in {} \
+                 (ca.crt, healthcheck-client.crt/.key)",
+                dir.display()
+            );
+        }
+        Ok(opts)
     }
 }
 

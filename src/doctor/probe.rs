@@ -61,6 +61,7 @@ pub fn check(node: &Node, opts: &DoctorOptions, findings: &mut Vec<Finding>) {
         cert: file("etcd-certfile"),
         key: file("etcd-keyfile"),
         timeout: TIMEOUT,
+        kubeadm: None,
     };
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

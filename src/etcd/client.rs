@@ -36,6 +36,9 @@ pub struct EtcdOptions {
     pub key: Option<PathBuf>,
     /// Per call and per connection attempt.
     pub timeout: Duration,
+    /// The kubeadm folder the certificates came from, when no flag or
+    /// `ETCDCTL_*` variable named any (the command says so on stderr).
+    pub kubeadm: Option<PathBuf>,
 }
 
 /// Why a connection could not even be attempted, or failed.
@@ -183,8 +186,26 @@ impl ClientError {
     }
 }
 
+/// Where kubeadm keeps etcd's certificates; `KINSPECT_KUBEADM_ETCD_PKI`
+/// names another folder laid out the same way (a lab's `pki/etcd`).
+pub const KUBEADM_ETCD_PKI: &str = "/etc/kubernetes/pki/etcd";
+
+/// kubeadm's etcd CA and health-check client certificate and key in
+/// `dir`, when all three are readable files.
+fn kubeadm_identity(dir: &Path) -> Option<(PathBuf, PathBuf, PathBuf)> {
+    let files = (
+        dir.join("ca.crt"),
+        dir.join("healthcheck-client.crt"),
+        dir.join("healthcheck-client.key"),
+    );
+    let readable = |p: &Path| p.is_file() && std::fs::File::open(p).is_ok();
+    (readable(&files.0) && readable(&files.1) && readable(&files.2)).then_some(files)
+}
+
 impl EtcdOptions {
-    /// Builds options from flags, falling back to etcdctl's environment.
+    /// Builds options from flags, falling back to etcdctl's environment,
+    /// then (no certificate given at all) to kubeadm's etcd client files
+    /// when they exist ([`EtcdOptions::kubeadm`] then says where).
     /// Certificate and key files are read and checked here, so a wrong
     /// path or a file without PEM blocks is reported before any network.
     pub fn from_flags(
@@ -195,9 +216,21 @@ impl EtcdOptions {
         timeout: Duration,
     ) -> Result<Self, ClientError> {
         let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        let cacert = cacert.or_else(|| env("ETCDCTL_CACERT").map(PathBuf::from));
-        let cert = cert.or_else(|| env("ETCDCTL_CERT").map(PathBuf::from));
-        let key = key.or_else(|| env("ETCDCTL_KEY").map(PathBuf::from));
+        let mut cacert = cacert.or_else(|| env("ETCDCTL_CACERT").map(PathBuf::from));
+        let mut cert = cert.or_else(|| env("ETCDCTL_CERT").map(PathBuf::from));
+        let mut key = key.or_else(|| env("ETCDCTL_KEY").map(PathBuf::from));
+        // No certificate given anywhere: on a kubeadm node, its etcd
+        // client files are what any etcd command needs.
+        let mut kubeadm = None;
+        if cacert.is_none() && cert.is_none() && key.is_none() {
+            let dir = env("KINSPECT_KUBEADM_ETCD_PKI")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(KUBEADM_ETCD_PKI));
+            if let Some((ca, c, k)) = kubeadm_identity(&dir) {
+                (cacert, cert, key) = (Some(ca), Some(c), Some(k));
+                kubeadm = Some(dir);
+            }
+        }
         let tls = cacert.is_some() || cert.is_some();
         let list = endpoints
             .map(str::to_string)
@@ -223,6 +256,7 @@ impl EtcdOptions {
             cert,
             key,
             timeout,
+            kubeadm,
         };
         opts.check_files()?;
         Ok(opts)

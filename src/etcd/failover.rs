@@ -267,6 +267,7 @@ mod tests {
             cert: None,
             key: None,
             timeout: std::time::Duration::from_millis(500),
+            kubeadm: None,
         };
         let mut f = Failover::new(&opts);
         let e = f

@@ -275,6 +275,7 @@ impl Lab {
             cert: tls.then(|| pki.join("healthcheck-client.crt")),
             key: tls.then(|| pki.join("healthcheck-client.key")),
             timeout,
+            kubeadm: None,
         }
     }
 
