@@ -684,8 +684,7 @@ fn tls_lab_cluster() {
     assert_eq!(r.code, Some(0), "{r:#?}");
     assert_eq!(r.json().len(), 3);
     assert!(
-        r.stderr.contains("using kubeadm's etcd certificates in")
-            && r.stderr.contains("pki/etcd"),
+        r.stderr.contains("using kubeadm's etcd certificates in") && r.stderr.contains("pki/etcd"),
         "{r:#?}"
     );
     // A certificate flag turns the fallback off (and the CA alone then

@@ -371,7 +371,7 @@ fn is_number(s: &str) -> bool {
     // `1e3`, `6.02e+23`).
     let (mant, exp) = match t.find(['e', 'E']) {
         Some(i) => (&t[..i], Some(&t[i + 1..])),
-        None => (&t[..], None),
+        None => (t, None),
     };
     let dots = mant.bytes().filter(|&b| b == b'.').count();
     let digits = mant.bytes().filter(u8::is_ascii_digit).count();
