@@ -332,7 +332,16 @@ fn resolves_as_other(s: &str) -> bool {
         ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", ".nan",
         ".NaN", ".NAN", "<<",
     ];
-    if WORDS.contains(&s) {
+    // Every word is at most 6 bytes and starts with one of a few
+    // characters: most strings are ruled out without comparing any.
+    let maybe_word = s.len() <= 6
+        && s.bytes().next().is_none_or(|b| {
+            matches!(
+                b,
+                b'~' | b'n' | b'N' | b'y' | b'Y' | b't' | b'T' | b'f' | b'F' | b'o' | b'O' | b'.' | b'+' | b'-' | b'<'
+            )
+        });
+    if maybe_word && WORDS.contains(&s) {
         return true;
     }
     is_number(s) || is_timestamp(s)
@@ -479,6 +488,20 @@ mod tests {
         assert_eq!(string("*"), "'*'");
         assert_eq!(string("bell\u{7}"), "\"bell\\a\"");
         assert_eq!(string("/dev/termination-log"), "/dev/termination-log");
+        // YAML 1.1's booleans, nulls and special floats (go-yaml v2's
+        // resolve.go table) stay strings only when quoted; near misses do not
+        // need quotes.
+        for w in [
+            "~", "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON",
+            "off", "Off", "OFF", "true", "TRUE", "false", "False", "FALSE", "Null", "NULL",
+            ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF",
+            ".nan", ".NaN", ".NAN", "<<",
+        ] {
+            assert_eq!(string(w), format!("\"{w}\""), "{w}");
+        }
+        for w in ["yess", "nullx", "Trues", "offf", "tru", "nan", "inf", "x.inf"] {
+            assert_eq!(string(w), w, "{w}");
+        }
     }
 
     #[test]
