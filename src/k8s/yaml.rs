@@ -338,7 +338,20 @@ fn resolves_as_other(s: &str) -> bool {
         && s.bytes().next().is_none_or(|b| {
             matches!(
                 b,
-                b'~' | b'n' | b'N' | b'y' | b'Y' | b't' | b'T' | b'f' | b'F' | b'o' | b'O' | b'.' | b'+' | b'-' | b'<'
+                b'~' | b'n'
+                    | b'N'
+                    | b'y'
+                    | b'Y'
+                    | b't'
+                    | b'T'
+                    | b'f'
+                    | b'F'
+                    | b'o'
+                    | b'O'
+                    | b'.'
+                    | b'+'
+                    | b'-'
+                    | b'<'
             )
         });
     if maybe_word && WORDS.contains(&s) {
@@ -493,13 +506,15 @@ mod tests {
         // need quotes.
         for w in [
             "~", "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON",
-            "off", "Off", "OFF", "true", "TRUE", "false", "False", "FALSE", "Null", "NULL",
-            ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF",
-            ".nan", ".NaN", ".NAN", "<<",
+            "off", "Off", "OFF", "true", "TRUE", "false", "False", "FALSE", "Null", "NULL", ".inf",
+            ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", ".nan", ".NaN",
+            ".NAN", "<<",
         ] {
             assert_eq!(string(w), format!("\"{w}\""), "{w}");
         }
-        for w in ["yess", "nullx", "Trues", "offf", "tru", "nan", "inf", "x.inf"] {
+        for w in [
+            "yess", "nullx", "Trues", "offf", "tru", "nan", "inf", "x.inf",
+        ] {
             assert_eq!(string(w), w, "{w}");
         }
     }
