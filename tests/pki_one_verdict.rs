@@ -19,12 +19,12 @@
 
 mod common;
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::kinspect;
+use common::lo_capture::{LoCapture, wait_for};
 use serde_json::Value;
 
 fn fixture() -> PathBuf {
@@ -204,17 +204,6 @@ fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free port")
-}
-
-fn wait_for(what: &str, mut ok: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !ok() {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 fn s_server(dir: &Path, name: &str, port: u16) -> Child {
@@ -414,31 +403,7 @@ fn four_commands_one_verdict() {
         .map(|p| format!("tcp port {p}"))
         .collect::<Vec<_>>()
         .join(" or ");
-    let mut tcpdump = Command::new("tcpdump")
-        .args(["-i", "lo", "-U", "--immediate-mode", "-w"])
-        .arg(&cap)
-        .arg(&filter)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("tcpdump");
-    let mut err = tcpdump.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 256];
-        let mut seen = Vec::new();
-        while let Ok(n) = err.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            seen.extend_from_slice(&buf[..n]);
-            if seen.windows(9).any(|w| w == b"listening") {
-                let _ = tx.send(());
-            }
-        }
-    });
-    rx.recv_timeout(Duration::from_secs(10))
-        .expect("tcpdump did not start");
+    let tcpdump = LoCapture::start(&cap, &filter);
     let mut probe = Vec::new();
     for (c, port) in CHAINS.iter().zip(&ports) {
         let mut server = s_server(&dir, c.name, *port);
@@ -447,10 +412,7 @@ fn four_commands_one_verdict() {
         let _ = server.wait();
     }
     std::thread::sleep(Duration::from_millis(500));
-    unsafe {
-        libc::kill(tcpdump.id() as i32, libc::SIGINT);
-    }
-    let _ = tcpdump.wait();
+    tcpdump.stop();
     let run = kinspect(&["pcap", "tls", "-o", "json", cap.to_str().unwrap()]);
     assert_eq!(run.code, Some(0), "{}", run.describe());
     let sessions = common::json_lines("pcap tls", &run.stdout);

@@ -14,6 +14,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::kinspect;
+use common::lo_capture::{LoCapture, openssl, wait_for};
 
 fn have(tool: &str) -> bool {
     Command::new("sh")
@@ -34,28 +35,6 @@ fn listening(port: u16) -> bool {
             })
         })
     })
-}
-
-fn wait_for(what: &str, mut ok: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !ok() {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn openssl(dir: &Path, args: &[&str]) {
-    let st = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .expect("openssl");
-    assert!(st.success(), "openssl {args:?}");
 }
 
 /// tshark's view of the handshake messages: (type, cipher suite, random).
@@ -136,32 +115,7 @@ fn hello_retry_request_is_decoded_end_to_end() {
     let cap = dir.join("hrr.pcap");
     let keylog = dir.join("keys.log");
 
-    let mut tcpdump = Command::new("tcpdump")
-        .args(["-i", "lo", "-U", "--immediate-mode", "-w"])
-        .arg(&cap)
-        .arg(format!("tcp port {port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("tcpdump");
-    // tcpdump says "listening on lo" once the capture runs.
-    let mut err = tcpdump.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 256];
-        let mut seen = Vec::new();
-        while let Ok(n) = std::io::Read::read(&mut err, &mut buf) {
-            if n == 0 {
-                break;
-            }
-            seen.extend_from_slice(&buf[..n]);
-            if seen.windows(9).any(|w| w == b"listening") {
-                let _ = tx.send(());
-            }
-        }
-    });
-    rx.recv_timeout(Duration::from_secs(10))
-        .expect("tcpdump did not start");
+    let tcpdump = LoCapture::start(&cap, &format!("tcp port {port}"));
 
     let mut server = Command::new("openssl")
         .args([
@@ -209,11 +163,7 @@ fn hello_retry_request_is_decoded_end_to_end() {
     let _ = client.kill();
     let _ = client.wait();
     std::thread::sleep(Duration::from_millis(500));
-    // SIGINT: tcpdump flushes and closes the file.
-    unsafe {
-        libc::kill(tcpdump.id() as i32, libc::SIGINT);
-    }
-    let _ = tcpdump.wait();
+    tcpdump.stop();
     let _ = server.kill();
     let _ = server.wait();
 

@@ -16,28 +16,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::kinspect;
-
-fn wait_for(what: &str, mut ok: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !ok() {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn openssl(dir: &Path, args: &[&str]) {
-    let st = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .expect("openssl");
-    assert!(st.success(), "openssl {args:?}");
-}
+use common::lo_capture::{LoCapture, openssl, wait_for};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Proto {
@@ -251,31 +230,7 @@ fn starttls_smtp_imap_postgres_found_named_and_counted() {
         .map(|(_, p)| format!("tcp port {p}"))
         .collect::<Vec<_>>()
         .join(" or ");
-    let mut tcpdump = Command::new("tcpdump")
-        .args(["-i", "lo", "-U", "--immediate-mode", "-w"])
-        .arg(&cap)
-        .arg(&filter)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("tcpdump");
-    let mut err = tcpdump.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 256];
-        let mut seen = Vec::new();
-        while let Ok(n) = err.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            seen.extend_from_slice(&buf[..n]);
-            if seen.windows(9).any(|w| w == b"listening") {
-                let _ = tx.send(());
-            }
-        }
-    });
-    rx.recv_timeout(Duration::from_secs(10))
-        .expect("tcpdump did not start");
+    let tcpdump = LoCapture::start(&cap, &filter);
 
     let mut server = Command::new("openssl")
         .args(["s_server", "-accept", &tls_port.to_string()])
@@ -314,11 +269,7 @@ fn starttls_smtp_imap_postgres_found_named_and_counted() {
         said.push(handle.join().expect("responder"));
     }
     std::thread::sleep(Duration::from_millis(500));
-    // SIGINT: tcpdump flushes and closes the file.
-    unsafe {
-        libc::kill(tcpdump.id() as i32, libc::SIGINT);
-    }
-    let _ = tcpdump.wait();
+    tcpdump.stop();
     let _ = server.kill();
     let _ = server.wait();
 

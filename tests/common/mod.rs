@@ -7,6 +7,7 @@
 
 #![allow(dead_code)]
 
+pub mod lo_capture;
 pub mod oracle;
 pub mod single_etcd;
 
