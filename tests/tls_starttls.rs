@@ -310,6 +310,21 @@ fn starttls_smtp_imap_postgres_found_named_and_counted() {
         let verdict = s["verdict"].as_str().unwrap_or_default();
         assert!(verdict.starts_with("ok"), "{proto:?}: {verdict}");
     }
+    // `pcap flows` (which runs no dissector) still finds TLS in them.
+    let flows = kinspect(&["pcap", "flows", "-o", "json", cap.to_str().unwrap()]);
+    assert_eq!(flows.code, Some(0), "{}", flows.describe());
+    let flows = common::json_lines("flows", &flows.stdout);
+    for (proto, port) in &ports {
+        let f = flows
+            .iter()
+            .find(|f| {
+                f["server"]
+                    .as_str()
+                    .is_some_and(|a| a.ends_with(&format!(":{port}")))
+            })
+            .unwrap_or_else(|| panic!("no flow for {proto:?} on {port}: {flows:?}"));
+        assert_eq!(f["protocol"], "tls", "{proto:?}: {f}");
+    }
     // The table says it too.
     let table = kinspect(&["pcap", "tls", cap.to_str().unwrap()]);
     assert_eq!(

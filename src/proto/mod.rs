@@ -233,7 +233,9 @@ pub struct Context {
     /// Show values under `/registry/secrets/` instead of `<redacted: N bytes>`.
     pub show_secrets: bool,
     /// Run dissectors at all. Off for views that need only connections and
-    /// their detected protocol (`pcap flows`): detection still runs.
+    /// their detected protocol (`pcap flows`): detection still runs, and so
+    /// does the watch for TLS after a plaintext prefix on connections
+    /// nothing recognised.
     pub dissect: bool,
 }
 
@@ -268,7 +270,10 @@ pub fn dissector_for(
     conn: &ConnInfo,
     ctx: &Arc<Context>,
 ) -> Option<Box<dyn Dissector>> {
-    if !ctx.dissect {
+    // Views that only list connections skip the dissectors, but still
+    // watch connections nothing recognised: TLS after a STARTTLS or
+    // SSLRequest exchange changes what the connection is.
+    if !ctx.dissect && protocol != Protocol::Unknown {
         return None;
     }
     let (conn, ctx) = (*conn, ctx.clone());
