@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::kinspect;
-use common::lo_capture::{LoCapture, openssl, wait_for};
+use common::lo_capture::{LoCapture, self_signed_server, wait_for};
 
 fn have(tool: &str) -> bool {
     Command::new("sh")
@@ -91,26 +91,7 @@ fn hello_retry_request_is_decoded_end_to_end() {
     let dir = std::env::temp_dir().join(format!("kinspect-hrr-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    openssl(
-        &dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "k.pem",
-            "-subj",
-            "/CN=hrr.test",
-            "-days",
-            "30",
-            "-out",
-            "c.pem",
-        ],
-    );
+    self_signed_server(&dir, "/CN=hrr.test", &[]);
     let port = 20_000 + (std::process::id() % 20_000) as u16;
     let cap = dir.join("hrr.pcap");
     let keylog = dir.join("keys.log");

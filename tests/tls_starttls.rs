@@ -16,7 +16,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::kinspect;
-use common::lo_capture::{LoCapture, openssl, wait_for};
+use common::lo_capture::{LoCapture, self_signed_server, wait_for};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Proto {
@@ -189,27 +189,10 @@ fn starttls_smtp_imap_postgres_found_named_and_counted() {
     let dir = std::env::temp_dir().join(format!("kinspect-starttls-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    openssl(
+    self_signed_server(
         &dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "k.pem",
-            "-subj",
-            "/CN=mail.test",
-            "-addext",
-            "subjectAltName=DNS:mail.test",
-            "-days",
-            "30",
-            "-out",
-            "c.pem",
-        ],
+        "/CN=mail.test",
+        &["-addext", "subjectAltName=DNS:mail.test"],
     );
     // Ports the kernel picks: nothing kinspect could know them by.
     let bind = || TcpListener::bind("127.0.0.1:0").expect("bind");

@@ -341,11 +341,7 @@ impl<W: Write> KeysSink<W> {
 
     pub(crate) fn add<K: KvLike>(&mut self, kv: &K) {
         let size = self.sizes.then_some(kv.value().len() as u64);
-        self.total.keys += 1;
-        if let Some(s) = size {
-            self.total.value_bytes += s;
-            self.total.largest = self.total.largest.max(s);
-        }
+        self.total.add(size);
         match self.mode {
             KeysMode::Groups => self.groups.add(kv.key(), size),
             KeysMode::Tree => self.tree.add(kv.key(), size),
@@ -390,11 +386,7 @@ impl<W: Write> KeysSink<W> {
         tag: u64,
         size: Option<u64>,
     ) {
-        self.total.keys += 1;
-        if let Some(s) = size {
-            self.total.value_bytes += s;
-            self.total.largest = self.total.largest.max(s);
-        }
+        self.total.add(size);
         let groups = &mut self.groups;
         let slot = *slots.entry(tag).or_insert_with(|| groups.slot(key));
         self.groups.add_at(slot, size);

@@ -190,14 +190,20 @@ impl ClientError {
 /// names another folder laid out the same way (a lab's `pki/etcd`).
 pub const KUBEADM_ETCD_PKI: &str = "/etc/kubernetes/pki/etcd";
 
-/// kubeadm's etcd CA and health-check client certificate and key in
-/// `dir`, when all three are readable files.
-fn kubeadm_identity(dir: &Path) -> Option<(PathBuf, PathBuf, PathBuf)> {
-    let files = (
+/// The etcd CA, client certificate and client key in a folder laid out as
+/// kubeadm's `pki/etcd` (the lab's `--tls` PKI is too): `ca.crt`,
+/// `healthcheck-client.crt`, `healthcheck-client.key`.
+pub fn kubeadm_client_files(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    (
         dir.join("ca.crt"),
         dir.join("healthcheck-client.crt"),
         dir.join("healthcheck-client.key"),
-    );
+    )
+}
+
+/// [`kubeadm_client_files`] of `dir`, when all three are readable files.
+fn kubeadm_identity(dir: &Path) -> Option<(PathBuf, PathBuf, PathBuf)> {
+    let files = kubeadm_client_files(dir);
     let readable = |p: &Path| p.is_file() && std::fs::File::open(p).is_ok();
     (readable(&files.0) && readable(&files.1) && readable(&files.2)).then_some(files)
 }

@@ -230,7 +230,8 @@ pub struct Stats {
 }
 
 impl Stats {
-    fn add(&mut self, size: Option<u64>) {
+    /// Counts one key, and its value's size when known.
+    pub fn add(&mut self, size: Option<u64>) {
         self.keys += 1;
         if let Some(s) = size {
             self.value_bytes += s;

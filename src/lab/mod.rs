@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use crate::etcd::client::kubeadm_client_files;
 use crate::etcd::cluster::{self, Cluster, Member, MemberStatus};
 use crate::etcd::{ClientError, EtcdOptions};
 
@@ -267,13 +268,13 @@ impl Lab {
 
     /// How kinspect (and etcdctl) reach this lab.
     pub fn etcd_options(&self, timeout: Duration) -> EtcdOptions {
-        let pki = self.pki_dir();
+        let (ca, cert, key) = kubeadm_client_files(&self.pki_dir());
         let tls = self.config.tls;
         EtcdOptions {
             endpoints: MEMBERS.iter().map(|m| self.client_url(m)).collect(),
-            cacert: tls.then(|| pki.join("ca.crt")),
-            cert: tls.then(|| pki.join("healthcheck-client.crt")),
-            key: tls.then(|| pki.join("healthcheck-client.key")),
+            cacert: tls.then_some(ca),
+            cert: tls.then_some(cert),
+            key: tls.then_some(key),
             timeout,
             kubeadm: None,
         }
@@ -307,19 +308,10 @@ impl Lab {
             format!("export ETCDCTL_ENDPOINTS={}", self.endpoints()),
         ];
         if self.config.tls {
-            let pki = self.pki_dir();
-            v.push(format!(
-                "export ETCDCTL_CACERT={}",
-                shell_quote(&pki.join("ca.crt"))
-            ));
-            v.push(format!(
-                "export ETCDCTL_CERT={}",
-                shell_quote(&pki.join("healthcheck-client.crt"))
-            ));
-            v.push(format!(
-                "export ETCDCTL_KEY={}",
-                shell_quote(&pki.join("healthcheck-client.key"))
-            ));
+            let (ca, cert, key) = kubeadm_client_files(&self.pki_dir());
+            v.push(format!("export ETCDCTL_CACERT={}", shell_quote(&ca)));
+            v.push(format!("export ETCDCTL_CERT={}", shell_quote(&cert)));
+            v.push(format!("export ETCDCTL_KEY={}", shell_quote(&key)));
         } else {
             v.push("unset ETCDCTL_CACERT ETCDCTL_CERT ETCDCTL_KEY".to_string());
         }

@@ -89,3 +89,25 @@ pub fn openssl(dir: &Path, args: &[&str]) {
         .expect("openssl");
     assert!(st.success(), "openssl {args:?}");
 }
+
+/// A self-signed P-256 server certificate for `subject` (`/CN=...`) in
+/// `dir`: `k.pem` and `c.pem`, valid 30 days, with `extra` openssl
+/// arguments (an `-addext`, say).
+pub fn self_signed_server(dir: &Path, subject: &str, extra: &[&str]) {
+    let mut args = vec![
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        "k.pem",
+        "-subj",
+        subject,
+    ];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["-days", "30", "-out", "c.pem"]);
+    openssl(dir, &args);
+}

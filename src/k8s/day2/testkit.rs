@@ -213,7 +213,7 @@ pub fn status(
 /// running and ready.
 pub fn bound_pod(ns: &str, name: &str, node: &str, c: core::Container, created: i64) -> core::Pod {
     let mut p = pending_pod(ns, name, c, created);
-    let spec = p.spec.as_mut().expect("spec");
+    let spec = p.spec.get_or_insert_with(Default::default);
     spec.node_name = s(node);
     let statuses = spec
         .containers
@@ -228,7 +228,7 @@ pub fn bound_pod(ns: &str, name: &str, node: &str, c: core::Container, created: 
             )
         })
         .collect();
-    let st = p.status.as_mut().expect("status");
+    let st = p.status.get_or_insert_with(Default::default);
     st.phase = s("Running");
     st.host_ip = s("10.0.0.1");
     st.start_time = Some(ts(created + 1));
