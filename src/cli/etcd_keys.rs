@@ -377,19 +377,11 @@ impl<W: Write> KeysSink<W> {
         self.mode == KeysMode::Groups
     }
 
-    /// Counts one key by its group's [`Groups::tag`]; `slots` remembers
-    /// the group of each tag seen, so `key` is read once per group.
-    pub(crate) fn add_tagged(
-        &mut self,
-        slots: &mut rustc_hash::FxHashMap<u64, u32>,
-        key: &[u8],
-        tag: u64,
-        size: Option<u64>,
-    ) {
-        self.total.add(size);
-        let groups = &mut self.groups;
-        let slot = *slots.entry(tag).or_insert_with(|| groups.slot(key));
-        self.groups.add_at(slot, size);
+    /// Counts a group's keys by its [`Groups::tag`] (`key` is one of them).
+    pub(crate) fn add_tagged(&mut self, key: &[u8], stats: Stats) {
+        self.total.merge(stats);
+        let slot = self.groups.slot(key);
+        self.groups.merge_at(slot, stats);
     }
 
     /// Prints groups or tree and the summary; `how` says how the keys were

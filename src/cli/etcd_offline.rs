@@ -102,13 +102,12 @@ pub fn run_keys(args: KeysArgs, common: &Common) -> i32 {
     };
     let mut sink = KeysSink::new(&args, common.output, stdout_out());
     if sink.groups_only() {
-        let mut slots = rustc_hash::FxHashMap::default();
         let r = store.tally(
             args.prefix.as_bytes(),
             args.rev,
             args.sizes,
             &Groups::tag,
-            &mut |key, tag, size| sink.add_tagged(&mut slots, key, tag, size),
+            &mut |key, _tag, stats| sink.add_tagged(key, stats),
         );
         return match r {
             Ok(stats) => {

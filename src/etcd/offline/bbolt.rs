@@ -60,6 +60,8 @@ pub enum BoltError {
     Bucket { bucket: String, what: String },
     #[error("tree deeper than {MAX_DEPTH} levels at page {pgid}: a cycle or damage")]
     TooDeep { pgid: u64 },
+    #[error("page {pgid} sits where the tree's leaves are but is not a leaf")]
+    NotLeaf { pgid: u64 },
 }
 
 /// One checked meta page.
@@ -180,9 +182,27 @@ struct PageRef<'a> {
     offset: u64,
 }
 
-/// One leaf page of a bucket (see [`Bolt::leaves`]).
+/// One leaf page of a bucket (see [`Bolt::leaves`]): either already read
+/// (a bucket whose root is a leaf), or only named by its parent branch, so
+/// that the thread which reads its items is the first to touch it.
 #[derive(Debug, Clone, Copy)]
-pub struct Leaf<'a>(PageRef<'a>);
+pub struct Leaf<'a>(LeafAt<'a>);
+
+impl Leaf<'_> {
+    /// The page number of a leaf named by its parent and not read yet.
+    pub fn named(&self) -> Option<u64> {
+        match self.0 {
+            LeafAt::Read(_) => None,
+            LeafAt::Named(pgid) => Some(pgid),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum LeafAt<'a> {
+    Read(PageRef<'a>),
+    Named(u64),
+}
 
 /// A nested bucket's root, as found in its parent's leaf.
 #[derive(Debug, Clone, Copy)]
@@ -390,14 +410,148 @@ impl<'a> Bolt<'a> {
 
     /// A bucket's leaf pages in key order, found by reading only its
     /// branch pages, so that several threads can each read a share of the
-    /// leaves ([`Bolt::leaf_items`]).
+    /// leaves ([`Bolt::leaf_items`]) and the first touch of each leaf page
+    /// (a page fault, on a mapping) happens on the thread that reads it.
+    /// bbolt keeps every leaf at the same depth, found by following first
+    /// children; the children of the branches just above that depth are
+    /// named without being read. A page named so that is not a leaf makes
+    /// [`Bolt::leaf_items`] fail with [`BoltError::NotLeaf`];
+    /// [`Bolt::leaves_read`] reads every page instead.
     pub fn leaves(&self, bucket: BucketRef<'a>) -> Result<Vec<Leaf<'a>>, BoltError> {
+        let first = match bucket.inline {
+            Some((bytes, off)) => PageRef {
+                bytes,
+                pgid: 0,
+                offset: off,
+            },
+            None => self.page(bucket.root)?,
+        };
+        let mut depth = 0usize;
+        let mut p = first;
+        loop {
+            let (flags, count) = self.node_header(&p)?;
+            if flags & FLAG_LEAF != 0 || count == 0 {
+                break;
+            }
+            if flags & FLAG_BRANCH == 0 || bucket.inline.is_some() {
+                return self.leaves_read(bucket);
+            }
+            depth += 1;
+            if depth > MAX_DEPTH {
+                return Err(BoltError::TooDeep { pgid: p.pgid });
+            }
+            p = self.page(u64_at(p.bytes, PAGE_HEADER + 8).unwrap_or(0))?;
+        }
+        if depth == 0 {
+            return Ok(vec![Leaf(LeafAt::Read(first))]);
+        }
+        let mut level = vec![first];
+        let mut visits: u64 = 1;
+        let mut out = Vec::new();
+        for d in 1..=depth {
+            let mut next = Vec::new();
+            for bp in &level {
+                let (flags, count) = self.node_header(bp)?;
+                if flags & FLAG_BRANCH == 0 {
+                    // A leaf above the leaves' depth: not a tree bbolt
+                    // writes; read it page by page.
+                    return self.leaves_read(bucket);
+                }
+                for i in 0..count {
+                    let child = u64_at(bp.bytes, PAGE_HEADER + i * ELEM + 8).unwrap_or(0);
+                    visits += 1;
+                    if visits > self.meta.pgid.saturating_add(1) {
+                        return Err(self.page_err(
+                            bp,
+                            "visited twice: the tree has a cycle or shared pages".into(),
+                        ));
+                    }
+                    if d == depth {
+                        out.push(Leaf(LeafAt::Named(child)));
+                    } else {
+                        next.push(self.page(child)?);
+                    }
+                }
+            }
+            level = next;
+        }
+        Ok(out)
+    }
+
+    /// [`Bolt::leaves`], reading every page on the way (any tree shape).
+    pub fn leaves_read(&self, bucket: BucketRef<'a>) -> Result<Vec<Leaf<'a>>, BoltError> {
         let mut out = Vec::new();
         self.walk_pages(bucket, &mut |p| {
-            out.push(Leaf(p));
+            out.push(Leaf(LeafAt::Read(p)));
             Ok(ControlFlow::Continue(()))
         })?;
         Ok(out)
+    }
+
+    /// A page's flags and element count, the count checked to fit.
+    fn node_header(&self, p: &PageRef<'a>) -> Result<(u16, usize), BoltError> {
+        let flags = u16_at(p.bytes, 8).unwrap_or(0);
+        let count = usize::from(u16_at(p.bytes, 10).unwrap_or(0));
+        if count.saturating_mul(ELEM).saturating_add(PAGE_HEADER) > p.bytes.len() {
+            return Err(self.page_err(p, format!("{count} elements do not fit the page")));
+        }
+        Ok((flags, count))
+    }
+
+    /// Pages the meta says are in use.
+    pub fn pages_in_use(&self) -> u64 {
+        self.meta.pgid
+    }
+
+    /// `len` bytes of the file at `offset`, if in bounds.
+    pub fn bytes_at(&self, offset: u64, len: usize) -> Option<&'a [u8]> {
+        let start = usize::try_from(offset).ok()?;
+        self.data.get(start..start.checked_add(len)?)
+    }
+
+    /// [`Bolt::leaf_items`] on a copy of leaf page `pgid`: `bytes` starts
+    /// at the page's first byte. `Ok(None)` when the page (with its
+    /// overflow pages) runs past `bytes`: read it through the mapping.
+    pub fn leaf_items_copied<'b>(
+        &self,
+        pgid: u64,
+        bytes: &'b [u8],
+        f: &mut dyn FnMut(&'b [u8], &'b [u8], u32) -> Result<ControlFlow<()>, BoltError>,
+    ) -> Result<Option<ControlFlow<()>>, BoltError> {
+        let ps = u64::from(self.meta.page_size);
+        let Some(overflow) = u32_at(bytes, 12) else {
+            return Ok(None);
+        };
+        let len = (u64::from(overflow) + 1).saturating_mul(ps);
+        let Some(bytes) = usize::try_from(len).ok().and_then(|l| bytes.get(..l)) else {
+            return Ok(None);
+        };
+        let p = PageRef {
+            bytes,
+            pgid,
+            offset: pgid.saturating_mul(ps),
+        };
+        let id = u64_at(bytes, 0).unwrap_or(u64::MAX);
+        if id != pgid {
+            return Err(self.err(pgid, format!("header says page {id}")));
+        }
+        let flags = u16_at(bytes, 8).unwrap_or(0);
+        let count = usize::from(u16_at(bytes, 10).unwrap_or(0));
+        if count.saturating_mul(ELEM).saturating_add(PAGE_HEADER) > bytes.len() {
+            return Err(self.page_err(&p, format!("{count} elements do not fit the page")));
+        }
+        if flags & FLAG_LEAF == 0 {
+            return Err(BoltError::NotLeaf { pgid });
+        }
+        for i in 0..count {
+            let Some((k, v, fl)) = elem_in(bytes, i) else {
+                return Err(self.page_err(&p, format!("element {i} runs past the page")));
+            };
+            if f(k, v, fl)?.is_break() {
+                return Ok(Some(ControlFlow::Break(())));
+            }
+        }
+        Ok(Some(ControlFlow::Continue(())))
     }
 
     /// Visits every (key, value, leaf flags) of one leaf page, in order;
@@ -407,7 +561,17 @@ impl<'a> Bolt<'a> {
         leaf: &Leaf<'a>,
         f: &mut dyn FnMut(&'a [u8], &'a [u8], u32) -> Result<ControlFlow<()>, BoltError>,
     ) -> Result<ControlFlow<()>, BoltError> {
-        let p = leaf.0;
+        let p = match leaf.0 {
+            LeafAt::Read(p) => p,
+            LeafAt::Named(pgid) => {
+                let p = self.page(pgid)?;
+                let (flags, _) = self.node_header(&p)?;
+                if flags & FLAG_LEAF == 0 {
+                    return Err(BoltError::NotLeaf { pgid });
+                }
+                p
+            }
+        };
         let count = usize::from(u16_at(p.bytes, 10).unwrap_or(0));
         for i in 0..count {
             let (k, v, fl) = self.leaf_elem(&p, i)?;
@@ -692,29 +856,37 @@ impl<'a> Bolt<'a> {
     }
 
     fn leaf_elem(&self, p: &PageRef<'a>, i: usize) -> Result<(&'a [u8], &'a [u8], u32), BoltError> {
+        if let Some(e) = elem_in(p.bytes, i) {
+            return Ok(e);
+        }
         let at = PAGE_HEADER + i * ELEM;
         let b = p.bytes;
-        let (Some(flags), Some(pos), Some(ksize), Some(vsize)) = (
-            u32_at(b, at),
-            u32_at(b, at + 4),
-            u32_at(b, at + 8),
-            u32_at(b, at + 12),
-        ) else {
+        let (Some(pos), Some(ksize), Some(vsize)) =
+            (u32_at(b, at + 4), u32_at(b, at + 8), u32_at(b, at + 12))
+        else {
             return Err(self.page_err(p, format!("element {i} cut short")));
         };
-        let kstart = at.checked_add(pos as usize);
-        let kend = kstart.and_then(|s| s.checked_add(ksize as usize));
-        let vend = kend.and_then(|e| e.checked_add(vsize as usize));
-        match (kstart, kend, vend) {
-            (Some(ks), Some(ke), Some(ve)) if ve <= b.len() => Ok((&b[ks..ke], &b[ke..ve], flags)),
-            _ => Err(self.page_err(
-                p,
-                format!(
-                    "element {i} (pos {pos}, key {ksize} B, value {vsize} B) runs past the page"
-                ),
-            )),
-        }
+        Err(self.page_err(
+            p,
+            format!("element {i} (pos {pos}, key {ksize} B, value {vsize} B) runs past the page"),
+        ))
     }
+}
+
+/// Element `i` of a leaf page's bytes: (key, value, flags); None when it
+/// runs past them.
+fn elem_in(b: &[u8], i: usize) -> Option<(&[u8], &[u8], u32)> {
+    let at = PAGE_HEADER + i * ELEM;
+    let (flags, pos, ksize, vsize) = (
+        u32_at(b, at)?,
+        u32_at(b, at + 4)?,
+        u32_at(b, at + 8)?,
+        u32_at(b, at + 12)?,
+    );
+    let ks = at.checked_add(pos as usize)?;
+    let ke = ks.checked_add(ksize as usize)?;
+    let ve = ke.checked_add(vsize as usize)?;
+    Some((b.get(ks..ke)?, b.get(ke..ve)?, flags))
 }
 
 #[cfg(test)]

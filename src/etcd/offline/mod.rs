@@ -39,6 +39,7 @@ use std::fs::File;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
+use crate::etcd::keys::Stats;
 use bbolt::{Bolt, BoltError, Leaf};
 use memmap2::Mmap;
 use mvcc::{Revision, decode_kv, kv_key, parse_revision};
@@ -153,6 +154,12 @@ impl std::fmt::Debug for OfflineStore {
 
 /// Maps a file read-only (see the module doc for why this is sound here).
 pub(crate) fn map_file(path: &Path) -> Result<Mmap, OfflineError> {
+    open_and_map(path).map(|(map, _)| map)
+}
+
+/// Opens `path` read-only and maps it; the file is kept for reads that
+/// copy pages instead of mapping them (see [`TallyJob::run`]).
+fn open_and_map(path: &Path) -> Result<(Mmap, File), OfflineError> {
     let file = File::open(path).map_err(|source| OfflineError::Open {
         path: path.to_path_buf(),
         source,
@@ -171,17 +178,16 @@ pub(crate) fn map_file(path: &Path) -> Result<Mmap, OfflineError> {
     // untrusted, so changed bytes give errors, not undefined behaviour
     // in our code. A file truncated under the mapping would SIGBUS;
     // etcd does not truncate its db while running (see module doc).
-    // Populated: the kernel maps every page of the (usually cached) file
-    // in one go instead of one fault per 16 pages as they are touched.
-    unsafe { memmap2::MmapOptions::new().map(&file) }.map_err(|source| OfflineError::Open {
-        path: path.to_path_buf(),
-        source,
-    })
+    let map =
+        unsafe { memmap2::MmapOptions::new().map(&file) }.map_err(|source| OfflineError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    Ok((map, file))
 }
 
-/// The bytes read: a read-only mapping of the file, or bytes in memory.
 enum Backing {
-    Map(Mmap),
+    Map(Mmap, File),
     Bytes(Vec<u8>),
 }
 
@@ -189,7 +195,7 @@ impl std::ops::Deref for Backing {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
         match self {
-            Backing::Map(m) => m,
+            Backing::Map(m, _) => m,
             Backing::Bytes(b) => b,
         }
     }
@@ -205,22 +211,17 @@ struct Ent<'a> {
     main: i64,
     sub: i64,
     tomb: bool,
-    /// What [`OfflineStore::tally`]'s `tag` said of the key (0 in other
-    /// reads).
-    tag: u64,
-    /// The value's length, when a tally asked for sizes (0 otherwise).
-    value_len: u32,
 }
 
 impl OfflineStore {
     /// Opens `member/snap/db` or a snapshot file.
     pub fn open_db(path: &Path) -> Result<OfflineStore, OfflineError> {
-        let map = map_file(path)?;
+        let (map, file) = open_and_map(path)?;
         #[cfg(unix)]
         {
             let _ = map.advise(memmap2::Advice::Sequential);
         }
-        Self::with_backing(path, Backing::Map(map))
+        Self::with_backing(path, Backing::Map(map, file))
     }
 
     /// A store over bytes already in memory (`name` is used in errors).
@@ -469,16 +470,18 @@ impl OfflineStore {
     }
 
     /// Folds every live key under `prefix` (at its newest revision ≤
-    /// `rev`) into counts, reading the file once on every core: each
-    /// thread reads a share of the `key` bucket's leaf pages and tags each
-    /// stored key with `tag` while its bytes are in cache (a group's hash,
-    /// say). Then `count` gets each live key, in no particular order, with
-    /// its tag and, with `sizes`, its value's length. The key slice handed
-    /// to `count` points into the mapping: reading it costs a cache miss,
-    /// so a caller reads it only for a tag it has not seen. `etcd keys`
-    /// grouping a million keys spent most of its time going back to the
-    /// keys (cache and TLB misses all over the mapping); this touches each
-    /// one once.
+    /// `rev`) into counts by tag, reading the file once on every core.
+    /// Each thread reads a share of the `key` bucket's leaf pages and tags
+    /// each stored key with `tag` while its bytes are in cache (a hash of
+    /// its group, say; keys with one tag must belong together); each
+    /// thread then keeps each key's newest entry, sorted by key hash, and
+    /// the threads join those sorted lists, each over its own range of
+    /// hashes, counting live keys by tag. `count` is called once per tag
+    /// with one of its keys (in the mapping) and the tag's [`Stats`]
+    /// (value sizes only with `sizes`), in no particular order. Keys are
+    /// compared only when their hashes are equal: they live all over the
+    /// file, and touching them again costs a cache miss each (`etcd keys`
+    /// grouping a million keys spent most of its time doing that).
     pub fn tally(
         &self,
         prefix: &[u8],
@@ -509,32 +512,29 @@ impl OfflineStore {
                 buckets: String::new(),
             });
         };
-        let leaves = db.leaves(bucket).map_err(|e| self.bolt_err(e))?;
-        // A thread per 64 leaf pages at least (a thread costs tens of
-        // microseconds; 64 pages are about 1,000 keys).
-        let threads = threads.clamp(1, leaves.len() / 64 + 1);
-        let share = leaves.len().div_ceil(threads).max(1);
+        let mut leaves = db.leaves(bucket).map_err(|e| self.bolt_err(e))?;
         let job = TallyJob {
             db: &db,
+            file: match &self.map {
+                Backing::Map(_, f) => Some(f),
+                Backing::Bytes(_) => None,
+            },
             upto,
             prefix,
             sizes,
             tag,
         };
-        let parts: Vec<Option<(Vec<Ent<'_>>, u64)>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = leaves
-                .chunks(share)
-                .map(|part| scope.spawn(|| job.run(part)))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().ok().flatten())
-                .collect()
-        });
+        let mut parts = job.run_on(&leaves, threads);
+        if parts.iter().any(|p| matches!(p, Err(TallyStop::NotLeaf))) {
+            // Leaves at more than one depth (not a tree bbolt writes):
+            // find them by reading every page.
+            leaves = db.leaves_read(bucket).map_err(|e| self.bolt_err(e))?;
+            parts = job.run_on(&leaves, threads);
+        }
         let mut shares = Vec::with_capacity(parts.len());
         let mut scanned = 0;
         for part in parts {
-            let Some((e, n)) = part else {
+            let Ok((e, n)) = part else {
                 // A bad entry somewhere: the serial walk finds the same one
                 // and says where it is, counted from the start.
                 self.collect(prefix, true, rev)?;
@@ -547,15 +547,15 @@ impl OfflineStore {
             scanned += n;
             shares.push(e);
         }
-        let ents = newest_across_shares(shares);
+        let groups = count_across_shares(&shares, threads, sizes);
         let mut stats = RangeStats {
             scanned,
             keys: 0,
             revision: upto,
         };
-        for e in ents.iter().filter(|e| !e.tomb) {
-            stats.keys += 1;
-            count(e.key, e.tag, sizes.then_some(u64::from(e.value_len)));
+        for (tag, (key, st)) in &groups {
+            stats.keys += st.keys;
+            count(key, *tag, *st);
         }
         Ok(stats)
     }
@@ -589,8 +589,6 @@ impl OfflineStore {
                     main: r.main,
                     sub: r.sub,
                     tomb: r.tombstone,
-                    tag: 0,
-                    value_len: 0,
                 });
                 if ents.len() >= compact_at {
                     newest_per_key(&mut ents);
@@ -672,9 +670,13 @@ impl OfflineStore {
     }
 }
 
-/// What a [`OfflineStore::tally`] calls for each live key: its key (in the
-/// mapping), its tag, and its value's length when sizes were asked for.
-pub type TallyCount<'c> = dyn FnMut(&[u8], u64, Option<u64>) + 'c;
+/// What a [`OfflineStore::tally`] calls for each tag: one of its keys (in
+/// the mapping), the tag, and its live keys' counts.
+pub type TallyCount<'c> = dyn FnMut(&[u8], u64, Stats) + 'c;
+
+/// Most pages a tally thread copies at once (see [`TallyJob::run`]):
+/// 256 KiB of 4 KiB pages, which stay in a core's cache.
+const COPY_PAGES: u64 = 64;
 
 /// Most threads a [`OfflineStore::tally`] uses.
 const MAX_TALLY_THREADS: usize = 4;
@@ -689,127 +691,468 @@ const TALLY_COMPACT_AT: usize = 1 << 20;
 /// the leaf pages.
 struct TallyJob<'j, 'a> {
     db: &'j Bolt<'a>,
+    /// The file, when the store is one: leaf pages are copied from it
+    /// rather than read through the mapping (see [`TallyJob::run`]).
+    file: Option<&'j File>,
     upto: i64,
     prefix: &'j [u8],
     sizes: bool,
     tag: &'j (dyn Fn(&[u8]) -> u64 + Sync),
 }
 
+/// Why a tally thread stopped early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TallyStop {
+    /// An entry could not be read.
+    Bad,
+    /// A page named as a leaf is not one ([`bbolt::BoltError::NotLeaf`]).
+    NotLeaf,
+}
+
+/// One stored revision as a tally keeps it (40 bytes): what counting
+/// needs, and the key only to tell keys apart when their hashes are equal.
+#[derive(Debug, Clone, Copy)]
+struct TallyEnt<'a> {
+    /// FxHash of the key.
+    hash: u64,
+    /// What the tally's `tag` said of the key (0 for a tombstone).
+    tag: u64,
+    key: &'a [u8],
+    /// The value's length, when sizes were asked for.
+    value_len: u32,
+    /// Position in the thread's share (revision order), tombstone in the
+    /// top bit.
+    seq: u32,
+}
+
+impl TallyEnt<'_> {
+    const TOMB: u32 = 1 << 31;
+
+    fn tomb(&self) -> bool {
+        self.seq & Self::TOMB != 0
+    }
+
+    fn order(&self) -> (u64, u32) {
+        (self.hash, self.seq & !Self::TOMB)
+    }
+}
+
 impl<'a> TallyJob<'_, 'a> {
-    /// Each matching key's newest entry in `leaves` and the number of
-    /// revisions read; None when an entry cannot be read.
-    fn run(&self, leaves: &[Leaf<'a>]) -> Option<(Vec<Ent<'a>>, u64)> {
-        let hasher = rustc_hash::FxBuildHasher;
-        let mut ents: Vec<Ent<'a>> = Vec::new();
-        let mut compact_at: usize = TALLY_COMPACT_AT;
-        let mut scanned: u64 = 0;
-        let mut bad = false;
-        for leaf in leaves {
-            let flow = self
-                .db
-                .leaf_items(leaf, &mut |k, v, _| {
-                    let Some(r) = parse_revision(k) else {
-                        bad = true;
-                        return Ok(ControlFlow::Break(()));
-                    };
-                    if r.main > self.upto {
-                        return Ok(ControlFlow::Break(()));
+    /// Runs the job on `threads` threads, each on an equal share of
+    /// `leaves` (in order: a later share holds later revisions).
+    fn run_on(
+        &self,
+        leaves: &[Leaf<'a>],
+        threads: usize,
+    ) -> Vec<Result<(Share<'a>, u64), TallyStop>> {
+        // A thread per 64 leaf pages at least (a thread costs tens of
+        // microseconds; 64 pages are about 1,000 keys).
+        let threads = threads.clamp(1, leaves.len() / 64 + 1);
+        let share = leaves.len().div_ceil(threads).max(1);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = leaves
+                .chunks(share)
+                .map(|part| scope.spawn(|| self.run(part)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or(Err(TallyStop::Bad)))
+                .collect()
+        })
+    }
+
+    /// Each matching key's newest entry in `leaves`, ordered by (hash,
+    /// position), and the number of revisions read.
+    ///
+    /// Leaf pages are copied from the file with pread(2), a run of nearby
+    /// pages at a time, into a buffer that stays in the CPU's cache, the
+    /// way `cat` reads: going through the mapping instead cost more in the
+    /// kernel (a fault per 16 pages, then unmapping every page at exit)
+    /// than all the parsing, and each key's first byte was a wait on
+    /// memory. The keys kept point into the mapping, at the same offsets,
+    /// so nothing is copied twice and the mapping is touched only for the
+    /// few keys read again later (one per tag, and keys sharing a hash).
+    /// A page that cannot be copied whole is read through the mapping.
+    fn run(&self, leaves: &[Leaf<'a>]) -> Result<(Share<'a>, u64), TallyStop> {
+        let mut st = ThreadTally {
+            ents: Share::new(),
+            compact_at: TALLY_COMPACT_AT,
+            scanned: 0,
+            seq: 0,
+            seq_limit: !TallyEnt::TOMB,
+            stop: None,
+        };
+        let ps = self.db.page_size() as u64;
+        // Page numbers below this times the page size fit the file (Bolt
+        // checks the meta's page count against the file at open).
+        let in_use = self.db.pages_in_use();
+        let mut buf: Vec<u8> = Vec::new();
+        // Pages [from, from + pages) are in `buf`.
+        let (mut from, mut pages) = (0u64, 0u64);
+        for (i, leaf) in leaves.iter().enumerate() {
+            let mut copied = None;
+            if let (Some(file), Some(pgid)) = (self.file, leaf.named()) {
+                if !(from..from + pages).contains(&pgid) {
+                    // The run of following leaves within COPY_PAGES pages
+                    // (pages in use only: others are the mapping's errors).
+                    let last = leaves[i..]
+                        .iter()
+                        .map_while(|l| {
+                            l.named()
+                                .filter(|&p| p >= pgid && p - pgid < COPY_PAGES && p < in_use)
+                        })
+                        .max();
+                    (from, pages) = (pgid, 0);
+                    if let Some(last) = last {
+                        let n = last - pgid + 1;
+                        buf.resize((COPY_PAGES * ps) as usize, 0);
+                        if let Some(part) = buf.get_mut(..(n * ps) as usize)
+                            && read_at(file, part, pgid * ps).is_ok()
+                        {
+                            pages = n;
+                        }
                     }
-                    scanned += 1;
-                    let Some(key) = kv_key(v) else {
-                        bad = true;
-                        return Ok(ControlFlow::Break(()));
+                }
+                if (from..from + pages).contains(&pgid) {
+                    let start = ((pgid - from) * ps) as usize;
+                    let base = pgid * ps;
+                    let page = buf.get(start..(pages * ps) as usize).unwrap_or(&[]);
+                    let to_map = |b: &[u8]| {
+                        let off = base + (b.as_ptr().addr() - page.as_ptr().addr()) as u64;
+                        self.db.bytes_at(off, b.len())
                     };
-                    if !key.starts_with(self.prefix) {
-                        return Ok(ControlFlow::Continue(()));
-                    }
-                    let (tag, value_len) = if r.tombstone {
-                        (0, 0)
-                    } else if self.sizes {
-                        let Some(kv) = decode_kv(v) else {
-                            bad = true;
-                            return Ok(ControlFlow::Break(()));
-                        };
-                        let len = u32::try_from(kv.value.len()).unwrap_or(u32::MAX);
-                        ((self.tag)(key), len)
-                    } else {
-                        ((self.tag)(key), 0)
-                    };
-                    ents.push(Ent {
-                        key,
-                        raw: v,
-                        hash: std::hash::BuildHasher::hash_one(&hasher, key),
-                        main: r.main,
-                        sub: r.sub,
-                        tomb: r.tombstone,
-                        tag,
-                        value_len,
-                    });
-                    if ents.len() >= compact_at {
-                        newest_per_key(&mut ents);
-                        compact_at = (ents.len() * 2).max(TALLY_COMPACT_AT);
-                    }
-                    Ok(ControlFlow::Continue(()))
-                })
-                .ok()?;
-            if bad {
-                return None;
+                    copied = Some(self.db.leaf_items_copied(pgid, page, &mut |k, v, _| {
+                        Ok(self.item(&mut st, k, v, &to_map))
+                    }));
+                }
+            }
+            let flow = match copied {
+                Some(Ok(Some(flow))) => Ok(flow),
+                // Overflow pages past the copy, or no copy: the mapping.
+                Some(Ok(None)) | None => self
+                    .db
+                    .leaf_items(leaf, &mut |k, v, _| Ok(self.item(&mut st, k, v, &Some))),
+                Some(Err(e)) => Err(e),
+            };
+            let flow = match flow {
+                Ok(f) => f,
+                Err(bbolt::BoltError::NotLeaf { .. }) => return Err(TallyStop::NotLeaf),
+                Err(_) => return Err(TallyStop::Bad),
+            };
+            if let Some(s) = st.stop {
+                return Err(s);
             }
             if flow.is_break() {
                 break;
             }
         }
-        newest_per_key(&mut ents);
-        Some((ents, scanned))
+        st.ents.compact();
+        Ok((st.ents, st.scanned))
+    }
+
+    /// One stored revision: `k` its revision key, `v` its value, wherever
+    /// they were read; `to_map` gives a slice's place in the mapping.
+    fn item<'b>(
+        &self,
+        st: &mut ThreadTally<'a>,
+        k: &'b [u8],
+        v: &'b [u8],
+        to_map: &dyn Fn(&'b [u8]) -> Option<&'a [u8]>,
+    ) -> ControlFlow<()> {
+        let Some(r) = parse_revision(k) else {
+            st.stop = Some(TallyStop::Bad);
+            return ControlFlow::Break(());
+        };
+        if r.main > self.upto {
+            return ControlFlow::Break(());
+        }
+        st.scanned += 1;
+        let Some(key) = kv_key(v) else {
+            st.stop = Some(TallyStop::Bad);
+            return ControlFlow::Break(());
+        };
+        if !key.starts_with(self.prefix) {
+            return ControlFlow::Continue(());
+        }
+        let (tag, value_len) = if r.tombstone {
+            (0, 0)
+        } else if self.sizes {
+            let Some(kv) = decode_kv(v) else {
+                st.stop = Some(TallyStop::Bad);
+                return ControlFlow::Break(());
+            };
+            let len = u32::try_from(kv.value.len()).unwrap_or(u32::MAX);
+            ((self.tag)(key), len)
+        } else {
+            ((self.tag)(key), 0)
+        };
+        let hash = std::hash::BuildHasher::hash_one(&rustc_hash::FxBuildHasher, key);
+        let Some(key) = to_map(key) else {
+            st.stop = Some(TallyStop::Bad);
+            return ControlFlow::Break(());
+        };
+        st.push(TallyEnt {
+            hash,
+            tag,
+            key,
+            value_len,
+            seq: if r.tombstone { TallyEnt::TOMB } else { 0 },
+        });
+        ControlFlow::Continue(())
     }
 }
 
-/// Joins the shares of a tally, each already holding its keys' newest
-/// entries in revision order (a later share holds later revisions), and
-/// drops an entry when a later share has the same key. A hash map of the
-/// later shares' key hashes finds them in one pass, instead of sorting
-/// every entry again; should two different keys share a hash, it falls
-/// back to [`newest_per_key`] over everything.
-fn newest_across_shares(shares: Vec<Vec<Ent<'_>>>) -> Vec<Ent<'_>> {
-    let total: usize = shares.iter().map(Vec::len).sum();
-    let mut later: rustc_hash::FxHashMap<u64, &[u8]> = rustc_hash::FxHashMap::default();
-    let mut keep: Vec<Vec<bool>> = Vec::with_capacity(shares.len());
-    let mut collision = false;
-    for share in shares.iter().rev() {
-        let mut k = vec![true; share.len()];
-        if !later.is_empty() {
-            for (i, e) in share.iter().enumerate() {
-                if let Some(&key) = later.get(&e.hash) {
-                    if key == e.key {
-                        k[i] = false;
-                    } else {
-                        collision = true;
-                    }
-                }
+/// A tally thread's state while it reads its share.
+struct ThreadTally<'a> {
+    ents: Share<'a>,
+    compact_at: usize,
+    scanned: u64,
+    /// The next entry's position.
+    seq: u32,
+    /// Positions fit below this (and the tombstone bit above); at it, the
+    /// entries kept are renumbered.
+    seq_limit: u32,
+    stop: Option<TallyStop>,
+}
+
+impl<'a> ThreadTally<'a> {
+    /// Keeps `e` (its `seq` holding only the tombstone bit) as the next
+    /// entry, dropping superseded ones when the entries have doubled.
+    fn push(&mut self, mut e: TallyEnt<'a>) {
+        if self.seq >= self.seq_limit {
+            // 2^31 revisions in one share: renumber what is kept.
+            // After compacting, one entry per key is left, so their order
+            // among themselves no longer matters: only that every later
+            // entry comes after them.
+            self.ents.compact();
+            self.seq = 0;
+            for e in self.ents.buckets.iter_mut().flatten() {
+                e.seq = (e.seq & TallyEnt::TOMB) | self.seq;
+                self.seq += 1;
+            }
+            self.ents.compact();
+        }
+        e.seq |= self.seq;
+        self.seq += 1;
+        self.ents.push(e);
+        if self.ents.len() >= self.compact_at {
+            self.ents.compact();
+            self.compact_at = (self.ents.len() * 2).max(TALLY_COMPACT_AT);
+        }
+    }
+}
+
+/// Fills `buf` from `file` at `offset`.
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (file, buf, offset);
+        Err(std::io::Error::other("positioned reads need unix"))
+    }
+}
+
+/// Longest run of equal hashes whose keys are compared pair by pair.
+const SHORT_RUN: usize = 16;
+
+/// Sorts a tally thread's entries by (hash, position) and keeps each key's
+/// newest (the last of its entries; tombstones kept, so a later pass still
+/// knows the key was deleted). Keys are compared only when hashes are
+/// equal: the keys live all over the file, and touching them again costs a
+/// cache miss each.
+fn newest_by_hash(ents: &mut Vec<TallyEnt<'_>>) {
+    ents.sort_unstable_by_key(TallyEnt::order);
+    let n = ents.len();
+    let mut w = 0;
+    let mut i = 0;
+    while i < n {
+        let mut j = i + 1;
+        while j < n && ents[j].hash == ents[i].hash {
+            j += 1;
+        }
+        if j - i > SHORT_RUN {
+            // Many keys sharing a hash (made on purpose?): by key, then
+            // position, instead of comparing every pair.
+            ents[i..j].sort_unstable_by(|a, b| a.key.cmp(b.key).then(a.order().cmp(&b.order())));
+        }
+        for k in i..j {
+            // Kept unless a later entry of the run has the same key.
+            let later = if j - i > SHORT_RUN {
+                k + 1 < j && ents[k + 1].key == ents[k].key
+            } else {
+                (k + 1..j).any(|l| ents[l].key == ents[k].key)
+            };
+            if !later {
+                ents[w] = ents[k];
+                w += 1;
             }
         }
-        keep.push(k);
-        if shares.len() > 1 {
-            later.reserve(share.len());
-            for e in share {
-                if let Some(&key) = later.get(&e.hash) {
-                    collision |= key != e.key;
-                } else {
-                    later.insert(e.hash, e.key);
+        i = j;
+    }
+    ents.truncate(w);
+}
+
+/// Live keys counted by tag: the tag's first key met and its counts.
+type TagCounts<'a> = rustc_hash::FxHashMap<u64, (&'a [u8], Stats)>;
+
+/// Buckets a tally thread sorts its entries into, by the top bits of
+/// their hashes: sorting 256 small buckets, each of which fits a core's
+/// cache, is cheaper than sorting one long list, and the threads that join
+/// the shares each take a range of buckets.
+const HASH_BUCKETS: usize = 256;
+
+/// A tally thread's entries, in [`HASH_BUCKETS`] buckets by hash; after
+/// [`Share::compact`], each bucket is ordered by (hash, position) with one
+/// entry per key.
+struct Share<'a> {
+    buckets: Vec<Vec<TallyEnt<'a>>>,
+    len: usize,
+}
+
+impl<'a> Share<'a> {
+    fn new() -> Self {
+        Share {
+            buckets: (0..HASH_BUCKETS).map(|_| Vec::new()).collect(),
+            len: 0,
+        }
+    }
+
+    fn bucket_of(hash: u64) -> usize {
+        (hash >> (64 - HASH_BUCKETS.trailing_zeros())) as usize
+    }
+
+    fn push(&mut self, e: TallyEnt<'a>) {
+        if let Some(b) = self.buckets.get_mut(Self::bucket_of(e.hash)) {
+            b.push(e);
+            self.len += 1;
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Sorts each bucket and keeps each key's newest entry.
+    fn compact(&mut self) {
+        self.len = 0;
+        for b in &mut self.buckets {
+            newest_by_hash(b);
+            self.len += b.len();
+        }
+    }
+
+    /// Takes every entry out, bucket by bucket.
+    #[cfg(test)]
+    fn drain(&mut self) -> impl Iterator<Item = TallyEnt<'a>> + '_ {
+        self.len = 0;
+        self.buckets.iter_mut().flat_map(std::mem::take)
+    }
+}
+
+/// Joins the shares of a tally (see [`newest_across_shares`]) and counts
+/// each live key by tag, on `threads` threads, each over its own range of
+/// hash buckets.
+fn count_across_shares<'a>(shares: &[Share<'a>], threads: usize, sizes: bool) -> TagCounts<'a> {
+    let total: usize = shares.iter().map(Share::len).sum();
+    // A thread per 64k entries at least.
+    count_in_hash_ranges(shares, threads.clamp(1, total / (1 << 16) + 1), sizes)
+}
+
+/// [`count_across_shares`] on exactly `threads` threads (at least one).
+fn count_in_hash_ranges<'a>(shares: &[Share<'a>], threads: usize, sizes: bool) -> TagCounts<'a> {
+    let threads = threads.clamp(1, HASH_BUCKETS);
+    let count_range = |p: usize| -> TagCounts<'a> {
+        let mut counts = TagCounts::default();
+        let mut parts: Vec<&[TallyEnt<'a>]> = Vec::with_capacity(shares.len());
+        for b in p * HASH_BUCKETS / threads..(p + 1) * HASH_BUCKETS / threads {
+            parts.clear();
+            parts.extend(
+                shares
+                    .iter()
+                    .filter_map(|s| s.buckets.get(b).map(Vec::as_slice)),
+            );
+            newest_across_shares(&parts, &mut |e| {
+                if !e.tomb() {
+                    counts
+                        .entry(e.tag)
+                        .or_insert((e.key, Stats::default()))
+                        .1
+                        .add(sizes.then_some(u64::from(e.value_len)));
                 }
+            });
+        }
+        counts
+    };
+    let mut ranges: Vec<TagCounts<'a>> = if threads == 1 {
+        vec![count_range(0)]
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads)
+                .map(|p| scope.spawn(move || count_range(p)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_default())
+                .collect()
+        })
+    };
+    let mut all = ranges.pop().unwrap_or_default();
+    for r in ranges {
+        for (tag, (key, st)) in r {
+            let slot = all.entry(tag).or_insert((key, Stats::default()));
+            slot.1.merge(st);
+        }
+    }
+    all
+}
+
+/// Joins the shares of a tally, each ordered by (hash, position) with one
+/// entry per key (a later share holds later revisions), and calls `f` with
+/// each key's newest entry, in hash order: a merge of sorted lists, no
+/// table and no copy. Keys are compared only when hashes are equal.
+fn newest_across_shares<'a>(shares: &[&[TallyEnt<'a>]], f: &mut dyn FnMut(&TallyEnt<'a>)) {
+    let mut at = vec![0usize; shares.len()];
+    let mut run: Vec<(usize, TallyEnt<'a>)> = Vec::new();
+    loop {
+        let Some(h) = shares
+            .iter()
+            .zip(&at)
+            .filter_map(|(s, &i)| s.get(i).map(|e| e.hash))
+            .min()
+        else {
+            return;
+        };
+        run.clear();
+        for (si, (s, i)) in shares.iter().zip(at.iter_mut()).enumerate() {
+            while let Some(e) = s.get(*i).filter(|e| e.hash == h) {
+                run.push((si, *e));
+                *i += 1;
+            }
+        }
+        if let [(_, e)] = run.as_slice() {
+            f(e);
+            continue;
+        }
+        // The same key in several shares (or, rarely, keys sharing a
+        // hash): each key's entry from the latest share is its newest.
+        if run.len() > SHORT_RUN {
+            run.sort_unstable_by(|a, b| a.1.key.cmp(b.1.key).then(a.0.cmp(&b.0)));
+            for k in 0..run.len() {
+                if run.get(k + 1).is_none_or(|n| n.1.key != run[k].1.key) {
+                    f(&run[k].1);
+                }
+            }
+            continue;
+        }
+        for &(sk, ek) in &run {
+            if !run.iter().any(|&(s, e)| s > sk && e.key == ek.key) {
+                f(&ek);
             }
         }
     }
-    drop(later);
-    keep.reverse();
-    let mut out = Vec::with_capacity(total);
-    for (share, k) in shares.iter().zip(&keep) {
-        out.extend(share.iter().zip(k).filter(|(_, k)| **k).map(|(e, _)| *e));
-    }
-    if collision {
-        newest_per_key(&mut out);
-    }
-    out
 }
 
 /// Keeps each key's newest entry (tombstones kept, so a later pass still

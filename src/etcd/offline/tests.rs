@@ -227,8 +227,6 @@ fn ent(key: &'static [u8], main: i64, hash: u64) -> Ent<'static> {
         main,
         sub: 0,
         tomb: false,
-        tag: 0,
-        value_len: 0,
     }
 }
 
@@ -328,8 +326,6 @@ fn key_order_is_byte_order() {
             main: i as i64,
             sub: 0,
             tomb: false,
-            tag: 0,
-            value_len: 0,
         })
         .collect();
     let got: Vec<&[u8]> = key_order(&ents)
@@ -405,8 +401,10 @@ fn corrupted_backup_reads_or_fails_cleanly() {
 
 /// A `key` bucket of three leaf pages under a branch, so that a tally can
 /// give each leaf its own thread. Revisions: 2 put x, 3 put y | 4 put x,
-/// 5 delete y, 6 put n1 | 7 put /other, 8 put y, 9 put z.
-fn write_three_leaf_db(dir: &Path) -> PathBuf {
+/// 5 delete y, 6 put n1 | 7 put /other, 8 put y, 9 put z. With
+/// `unbalanced`, the last two leaves sit one level lower (under a branch of
+/// their own), a shape bbolt does not write but a reader must survive.
+fn write_three_leaf_db(dir: &Path, unbalanced: bool) -> PathBuf {
     use super::bbolt::tests::branch;
     let ps = 4096;
     let x: &'static [u8] = b"/registry/pods/a/x";
@@ -437,15 +435,29 @@ fn write_three_leaf_db(dir: &Path) -> PathBuf {
         leaf(6, &items[5..], ps),
     ];
     let firsts = [revs[0].0.clone(), revs[2].0.clone(), revs[5].0.clone()];
-    let key_root = branch(
-        3,
-        &[
-            (firsts[0].as_slice(), 4),
-            (firsts[1].as_slice(), 5),
-            (firsts[2].as_slice(), 6),
-        ],
-        ps,
-    );
+    let mut lower = Vec::new();
+    let key_root = if unbalanced {
+        lower.push(branch(
+            7,
+            &[(firsts[1].as_slice(), 5), (firsts[2].as_slice(), 6)],
+            ps,
+        ));
+        branch(
+            3,
+            &[(firsts[0].as_slice(), 4), (firsts[1].as_slice(), 7)],
+            ps,
+        )
+    } else {
+        branch(
+            3,
+            &[
+                (firsts[0].as_slice(), 4),
+                (firsts[1].as_slice(), 5),
+                (firsts[2].as_slice(), 6),
+            ],
+            ps,
+        )
+    };
     let mut inline_meta = bucket_header(0);
     inline_meta.extend(leaf(0, &[(b"consistent_index", &7u64.to_be_bytes(), 0)], 0));
     let root = leaf(
@@ -455,6 +467,7 @@ fn write_three_leaf_db(dir: &Path) -> PathBuf {
     );
     let mut pages = vec![root, key_root];
     pages.extend(leaves);
+    pages.extend(lower);
     let data = Builder { ps, pages }.build(2, 10);
     let path = dir.join("db");
     std::fs::write(&path, data).unwrap();
@@ -463,8 +476,25 @@ fn write_three_leaf_db(dir: &Path) -> PathBuf {
 
 #[test]
 fn tally_on_several_threads_equals_a_range() {
+    for unbalanced in [false, true] {
+        tally_equals_a_range(unbalanced);
+    }
+}
+
+fn tally_equals_a_range(unbalanced: bool) {
     let dir = tempfile::tempdir().unwrap();
-    let s = OfflineStore::open_db(&write_three_leaf_db(dir.path())).unwrap();
+    let s = OfflineStore::open_db(&write_three_leaf_db(dir.path(), unbalanced)).unwrap();
+    if unbalanced {
+        // Leaf 7 is named as a leaf but is a branch: the threads' read
+        // fails on it, and the tally reads page by page instead.
+        let db = s.bolt().unwrap();
+        let bucket = db.bucket(b"key").unwrap().unwrap();
+        let named = db.leaves(bucket).unwrap();
+        assert_eq!(named.len(), 2);
+        let e = db.leaf_items(&named[1], &mut |_, _, _| Ok(ControlFlow::Continue(())));
+        assert!(matches!(e, Err(BoltError::NotLeaf { pgid: 7 })), "{e:?}");
+        assert_eq!(db.leaves_read(bucket).unwrap().len(), 3);
+    }
     // What the ordered range says: each live key's newest value.
     let mut want: Vec<(String, u64)> = Vec::new();
     s.range(b"", true, None, &mut |kv| {
@@ -476,73 +506,280 @@ fn tally_on_several_threads_equals_a_range() {
     })
     .unwrap();
     assert_eq!(want.len(), 5, "{want:?}");
-    let tag = |k: &[u8]| k.len() as u64;
+    // One tag per key: each count is one key with its value's size.
+    let h = |k: &[u8]| std::hash::BuildHasher::hash_one(&rustc_hash::FxBuildHasher, k);
     for threads in [1, 2, 3, 8] {
         for rev in [None, Some(6)] {
-            let mut got: Vec<(String, u64, Option<u64>)> = Vec::new();
+            let mut got: Vec<(String, u64, Stats)> = Vec::new();
             let st = s
-                .tally_in(b"", rev, true, threads, &tag, &mut |k, t, size| {
-                    got.push((String::from_utf8_lossy(k).into_owned(), t, size));
+                .tally_in(b"", rev, true, threads, &h, &mut |k, t, stats| {
+                    got.push((String::from_utf8_lossy(k).into_owned(), t, stats));
                 })
                 .unwrap();
-            got.sort();
-            let mut expect: Vec<(String, u64, Option<u64>)> = Vec::new();
+            got.sort_by(|a, b| a.0.cmp(&b.0));
+            let mut expect: Vec<(String, u64, Stats)> = Vec::new();
             s.range(b"", true, rev, &mut |kv| {
+                let size = kv.value.len() as u64;
                 expect.push((
                     String::from_utf8_lossy(kv.key).into_owned(),
-                    kv.key.len() as u64,
-                    Some(kv.value.len() as u64),
+                    h(kv.key),
+                    Stats {
+                        keys: 1,
+                        value_bytes: size,
+                        largest: size,
+                    },
                 ));
                 ControlFlow::Continue(())
             })
             .unwrap();
-            assert_eq!(got, expect, "threads {threads}, rev {rev:?}");
+            assert_eq!(
+                got, expect,
+                "threads {threads}, rev {rev:?}, unbalanced {unbalanced}"
+            );
             assert_eq!(st.keys as usize, expect.len());
             assert_eq!(st.scanned, if rev.is_some() { 5 } else { 8 });
+            // Without sizes, and with every key under one tag: one count.
+            let mut one = Vec::new();
+            s.tally_in(b"", rev, false, threads, &|_| 7, &mut |_, t, stats| {
+                one.push((t, stats));
+            })
+            .unwrap();
+            let keys = expect.len() as u64;
+            assert_eq!(
+                one,
+                vec![(
+                    7,
+                    Stats {
+                        keys,
+                        ..Stats::default()
+                    }
+                )]
+            );
         }
     }
-    // x's newest value (rev 4, "x2-longer") and y back at rev 8.
+    // x's newest value (rev 4, "x2-longer") and y back at rev 8, under one
+    // tag: 2 keys, 11 bytes, the largest 9.
     let mut sizes = Vec::new();
     s.tally_in(
         b"/registry/pods/a/",
         None,
         true,
         3,
-        &tag,
-        &mut |k, _, size| {
-            sizes.push((k.to_vec(), size));
-        },
+        &|_| 1,
+        &mut |_, _, stats| sizes.push(stats),
     )
     .unwrap();
-    sizes.sort();
     assert_eq!(
         sizes,
-        vec![
-            (b"/registry/pods/a/x".to_vec(), Some(9)),
-            (b"/registry/pods/a/y".to_vec(), Some(2))
-        ]
+        vec![Stats {
+            keys: 2,
+            value_bytes: 11,
+            largest: 9
+        }]
     );
+}
+
+fn tent(key: &'static [u8], seq: u32, hash: u64) -> TallyEnt<'static> {
+    TallyEnt {
+        hash,
+        tag: seq.into(),
+        key,
+        value_len: 0,
+        seq,
+    }
+}
+
+/// Each share as a tally thread leaves it: by (hash, position), one entry
+/// per key.
+fn merged(shares: &[Vec<TallyEnt<'static>>]) -> Vec<(&'static [u8], u64)> {
+    let mut out = Vec::new();
+    let parts: Vec<&[TallyEnt<'static>]> = shares.iter().map(Vec::as_slice).collect();
+    newest_across_shares(&parts, &mut |e| out.push((e.key, e.tag)));
+    out.sort();
+    out
 }
 
 #[test]
 fn shares_drop_keys_a_later_share_rewrote() {
     let h = |k: &[u8]| std::hash::BuildHasher::hash_one(&rustc_hash::FxBuildHasher, k);
-    let a = vec![ent(b"/a", 1, h(b"/a")), ent(b"/b", 2, h(b"/b"))];
-    let b = vec![ent(b"/c", 3, h(b"/c")), ent(b"/a", 4, h(b"/a"))];
-    let c = vec![ent(b"/b", 5, h(b"/b"))];
-    let got: Vec<(&[u8], i64)> = newest_across_shares(vec![a, b, c])
-        .iter()
-        .map(|e| (e.key, e.main))
-        .collect();
-    assert_eq!(got, vec![(&b"/c"[..], 3), (&b"/a"[..], 4), (&b"/b"[..], 5)]);
+    let mut a = vec![tent(b"/a", 1, h(b"/a")), tent(b"/b", 2, h(b"/b"))];
+    let mut b = vec![tent(b"/c", 3, h(b"/c")), tent(b"/a", 4, h(b"/a"))];
+    let mut c = vec![tent(b"/b", 5, h(b"/b"))];
+    for s in [&mut a, &mut b, &mut c] {
+        newest_by_hash(s);
+    }
+    assert_eq!(
+        merged(&[a, b, c]),
+        vec![(&b"/a"[..], 4), (&b"/b"[..], 5), (&b"/c"[..], 3)]
+    );
     // Two keys with one hash in different shares: both kept.
-    let got: Vec<(&[u8], i64)> = newest_across_shares(vec![
-        vec![ent(b"/x", 1, 9)],
-        vec![ent(b"/y", 2, 9)],
-        vec![ent(b"/x", 3, 9)],
-    ])
-    .iter()
-    .map(|e| (e.key, e.main))
-    .collect();
-    assert_eq!(got, vec![(&b"/y"[..], 2), (&b"/x"[..], 3)]);
+    assert_eq!(
+        merged(&[
+            vec![tent(b"/x", 1, 9)],
+            vec![tent(b"/y", 2, 9)],
+            vec![tent(b"/x", 3, 9)],
+        ]),
+        vec![(&b"/x"[..], 3), (&b"/y"[..], 2)]
+    );
+}
+
+#[test]
+fn counting_in_hash_ranges_equals_counting_in_one() {
+    // 3 shares of 2,000 keys each, half of each share's keys written again
+    // by the next share, every 7th newest entry a tombstone; 5 tags.
+    let h = |k: &[u8]| std::hash::BuildHasher::hash_one(&rustc_hash::FxBuildHasher, k);
+    let keys: Vec<&'static [u8]> = (0..4000)
+        .map(|i| {
+            &*Box::leak(
+                format!("/registry/pods/n/{i}")
+                    .into_bytes()
+                    .into_boxed_slice(),
+            )
+        })
+        .collect();
+    let mut shares = Vec::new();
+    for s in 0..3usize {
+        let share: Vec<TallyEnt<'static>> = keys[s * 1000..s * 1000 + 2000]
+            .iter()
+            .enumerate()
+            .map(|(i, k)| TallyEnt {
+                hash: h(k),
+                tag: h(k) % 5,
+                key: k,
+                value_len: (s * 10 + i % 10) as u32,
+                seq: i as u32 | if (i + s) % 7 == 0 { TallyEnt::TOMB } else { 0 },
+            })
+            .collect();
+        let mut bucketed = Share::new();
+        for e in share {
+            bucketed.push(e);
+        }
+        bucketed.compact();
+        shares.push(bucketed);
+    }
+    let sorted = |c: TagCounts<'static>| {
+        let mut v: Vec<(u64, Stats)> = c.into_iter().map(|(t, (_, s))| (t, s)).collect();
+        v.sort_by_key(|x| x.0);
+        v
+    };
+    let one = sorted(count_in_hash_ranges(&shares, 1, true));
+    assert_eq!(one.len(), 5);
+    // Keys 0..3999 all seen; the newest of each from its last share.
+    let live: u64 = one.iter().map(|(_, s)| s.keys).sum();
+    let mut want_live = 0;
+    for i in 0..keys.len() {
+        // The last share holding key i: shares hold [s*1000, s*1000+2000).
+        let last = (0..3)
+            .rev()
+            .find(|&s| (s * 1000..s * 1000 + 2000).contains(&i))
+            .unwrap();
+        if (i - last * 1000 + last) % 7 != 0 {
+            want_live += 1;
+        }
+    }
+    assert_eq!(live, want_live);
+    for n in [2, 3, 5, 8] {
+        assert_eq!(
+            sorted(count_in_hash_ranges(&shares, n, true)),
+            one,
+            "{n} ranges"
+        );
+    }
+}
+
+#[test]
+fn renumbering_positions_keeps_the_newest_entries() {
+    // 30 keys written 4 times each, round by round, the last round
+    // deleting every third; positions run out every 50 entries.
+    let h = |k: &[u8]| std::hash::BuildHasher::hash_one(&rustc_hash::FxBuildHasher, k);
+    let keys: Vec<&'static [u8]> = (0..30)
+        .map(|i| &*Box::leak(format!("/k/{i}").into_bytes().into_boxed_slice()))
+        .collect();
+    let run = |limit: u32| {
+        let mut st = ThreadTally {
+            ents: Share::new(),
+            compact_at: usize::MAX,
+            scanned: 0,
+            seq: 0,
+            seq_limit: limit,
+            stop: None,
+        };
+        for round in 0..4u64 {
+            for (i, k) in keys.iter().enumerate() {
+                let tomb = round == 3 && i % 3 == 0;
+                st.push(TallyEnt {
+                    hash: h(k),
+                    tag: round,
+                    key: k,
+                    value_len: 0,
+                    seq: if tomb { TallyEnt::TOMB } else { 0 },
+                });
+            }
+        }
+        st.ents.compact();
+        let mut got: Vec<(&[u8], u64, bool)> =
+            st.ents.drain().map(|e| (e.key, e.tag, e.tomb())).collect();
+        got.sort();
+        got
+    };
+    let want = run(!TallyEnt::TOMB);
+    assert_eq!(want.len(), 30);
+    assert!(want.iter().all(|(_, round, _)| *round == 3));
+    assert_eq!(want.iter().filter(|e| e.2).count(), 10);
+    assert_eq!(run(50), want);
+}
+
+#[test]
+fn a_thread_keeps_each_keys_newest_even_when_hashes_collide() {
+    // Short run: /p written at 0 and 2, /q (same hash) at 1; a tombstone
+    // of /r at 4 after its put at 3.
+    let mut e = vec![
+        tent(b"/p", 0, 7),
+        tent(b"/q", 1, 7),
+        tent(b"/p", 2, 7),
+        tent(b"/r", 3, 1),
+        tent(b"/r", 4 | TallyEnt::TOMB, 1),
+    ];
+    newest_by_hash(&mut e);
+    let got: Vec<(&[u8], u32)> = e.iter().map(|e| (e.key, e.seq)).collect();
+    assert_eq!(
+        got,
+        vec![
+            (&b"/r"[..], 4 | TallyEnt::TOMB),
+            (&b"/q"[..], 1),
+            (&b"/p"[..], 2)
+        ]
+    );
+    // A long run (more than SHORT_RUN keys sharing one hash, each written
+    // twice): sorted by key instead of compared pair by pair.
+    let keys: Vec<&'static [u8]> = (0..40)
+        .map(|i| &*Box::leak(format!("/k{i:02}").into_bytes().into_boxed_slice()))
+        .collect();
+    let mut e: Vec<TallyEnt<'static>> = Vec::new();
+    for round in 0..2u32 {
+        for (i, k) in keys.iter().enumerate() {
+            e.push(tent(k, round * 100 + i as u32, 5));
+        }
+    }
+    newest_by_hash(&mut e);
+    let mut got: Vec<(&[u8], u32)> = e.iter().map(|e| (e.key, e.seq)).collect();
+    got.sort();
+    let want: Vec<(&[u8], u32)> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (*k, 100 + i as u32))
+        .collect();
+    assert_eq!(got, want);
+    // And across shares: the later share's copy of each key wins.
+    let late: Vec<TallyEnt<'static>> = keys[..20]
+        .iter()
+        .enumerate()
+        .map(|(i, k)| tent(k, 1000 + i as u32, 5))
+        .collect();
+    let m = merged(&[e, late]);
+    assert_eq!(m.len(), 40);
+    assert!(m.iter().all(|(k, t)| {
+        let i = keys.iter().position(|x| x == k).unwrap() as u64;
+        *t == if i < 20 { 1000 + i } else { 100 + i }
+    }));
 }
