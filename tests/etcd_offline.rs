@@ -295,6 +295,18 @@ fn lab_history_read_back_from_files() {
         &eps(),
     ]);
     assert_eq!(live_history.code, Some(0), "{}", live_history.describe());
+    // The grouped table (offline, a separate reader: every core tallies a
+    // share of the db's pages), to compare with the files below.
+    let live_groups = kinspect(&[
+        "etcd",
+        "keys",
+        "--prefix",
+        "",
+        "--sizes",
+        "--endpoints",
+        &eps(),
+    ]);
+    assert_eq!(live_groups.code, Some(0), "{}", live_groups.describe());
 
     // Snapshots: etcdctl's and ours, from the same member.
     let one = format!("http://{IP}:2379");
@@ -341,6 +353,22 @@ fn lab_history_read_back_from_files() {
     for m in ["m1", "m2", "m3"] {
         let got = kinspect_keys(&["--data-dir", &lab.data(m)], &[]);
         assert_eq!(got, want, "keys --data-dir {m}");
+    }
+    // Grouped: the same rows and totals as live; only how the keys were
+    // read differs ("N range requests" / "read from FILE").
+    let how = |s: &str| s.split(" (").next().unwrap_or_default().to_string();
+    let live_lines: Vec<String> = live_groups.stdout.lines().map(how).collect();
+    for source in [
+        vec!["--db", snap_e.to_str().expect("utf-8")],
+        vec!["--data-dir", &lab.data("m1")],
+    ] {
+        let mut a = vec!["etcd", "keys", "--prefix", "", "--sizes"];
+        a.extend_from_slice(&source);
+        let r = kinspect(&a);
+        assert_eq!(r.code, Some(0), "{}", r.describe());
+        let lines: Vec<String> = r.stdout.lines().map(how).collect();
+        assert_eq!(lines, live_lines, "keys {source:?}: offline groups = live");
+        assert!(r.stdout.contains("read from"), "{}", r.stdout);
     }
     // Values too, and the same JSON rows as the live command.
     let snap = snap_k.to_str().expect("utf-8");
