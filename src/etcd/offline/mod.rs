@@ -29,6 +29,9 @@
 //! matching key; [`OfflineStore::range_unordered`] skips the final sort.
 //! Measured on 1,000,000 keys (a 434 MiB db): peak RSS 520 MiB, of which
 //! the mapped file's pages (page cache, shared and reclaimable) are most.
+//! [`OfflineStore::tally`] (the grouped `etcd keys --db`) copies leaf
+//! pages with pread instead and keeps 40 bytes per distinct key: about
+//! 85 MiB on the same db.
 
 pub mod bbolt;
 pub mod mvcc;
