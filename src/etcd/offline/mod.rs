@@ -786,16 +786,22 @@ impl<'a> TallyJob<'_, 'a> {
             stop: None,
         };
         let ps = self.db.page_size() as u64;
-        // Page numbers below this times the page size fit the file (Bolt
-        // checks the meta's page count against the file at open).
-        let in_use = self.db.pages_in_use();
+        // Only pages the meta says are in use are copied; a copy that
+        // fails (a file shorter than its meta says) leaves the leaf to the
+        // mapping, whose reader names the damage.
+        // Bounded so that no page offset below overflows (a hostile meta
+        // may claim any page count).
+        let in_use = self
+            .db
+            .pages_in_use()
+            .min((u64::MAX / ps.max(1)).saturating_sub(2 * COPY_PAGES));
         let mut buf: Vec<u8> = Vec::new();
         // Pages [from, from + pages) are in `buf`.
         let (mut from, mut pages) = (0u64, 0u64);
         for (i, leaf) in leaves.iter().enumerate() {
             let mut copied = None;
             if let (Some(file), Some(pgid)) = (self.file, leaf.named()) {
-                if !(from..from + pages).contains(&pgid) {
+                if pgid < in_use && !(from..from + pages).contains(&pgid) {
                     // The run of following leaves within COPY_PAGES pages
                     // (pages in use only: others are the mapping's errors).
                     let last = leaves[i..]
@@ -816,7 +822,7 @@ impl<'a> TallyJob<'_, 'a> {
                         }
                     }
                 }
-                if (from..from + pages).contains(&pgid) {
+                if pgid < in_use && (from..from + pages).contains(&pgid) {
                     let start = ((pgid - from) * ps) as usize;
                     let base = pgid * ps;
                     let page = buf.get(start..(pages * ps) as usize).unwrap_or(&[]);

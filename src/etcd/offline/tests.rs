@@ -688,6 +688,28 @@ fn counting_in_hash_ranges_equals_counting_in_one() {
 }
 
 #[test]
+fn a_tally_over_a_damaged_leaf_names_the_page() {
+    // Leaf page 5's header names another page: the copied read stops, and
+    // the serial walk names the page and what is wrong with it.
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_three_leaf_db(dir.path(), false);
+    let mut data = std::fs::read(&path).unwrap();
+    data[5 * 4096..5 * 4096 + 8].copy_from_slice(&77u64.to_le_bytes());
+    std::fs::write(&path, &data).unwrap();
+    let s = OfflineStore::open_db(&path).unwrap();
+    for threads in [1, 2, 3] {
+        let e = s
+            .tally_in(b"", None, false, threads, &|_| 0, &mut |_, _, _| {})
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("page 5") && e.contains("header says page 77"),
+            "{e}"
+        );
+    }
+}
+
+#[test]
 fn renumbering_positions_keeps_the_newest_entries() {
     // 30 keys written 4 times each, round by round, the last round
     // deleting every third; positions run out every 50 entries.
