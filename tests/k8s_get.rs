@@ -338,3 +338,106 @@ fn bad_manifest_objects_are_named_and_the_rest_shown() {
     );
     let _ = Path::new(FIXTURE);
 }
+
+/// `etcd get --prefix -o yaml|json` decodes on two threads (runs of 128
+/// values in turn): the output is byte-for-byte the one-thread output
+/// (`--limit` keeps one thread), in key order, over 700 objects of
+/// several kinds, a Secret redacted among them, and a value that is not
+/// a Kubernetes object.
+#[test]
+fn get_prefix_on_two_threads_equals_one_thread() {
+    let ip = "127.0.63.7";
+    let etcd = Etcd::start(ip);
+    let ep = format!("{ip}:2379");
+    let mut items = Vec::new();
+    for i in 0..700 {
+        let ns = format!("ns-{}", i % 7);
+        items.push(match i % 3 {
+            0 => serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": format!("cm-{i:04}"), "namespace": ns},
+                "data": {"k": format!("value {i}"), "n": "8080"}}),
+            1 => serde_json::json!({"apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": format!("p-{i:04}"), "namespace": ns, "labels": {"app": "web"}},
+                "spec": {"containers": [{"name": "c", "image": "nginx:1.27",
+                    "resources": {"requests": {"cpu": "100m"}}}]},
+                "status": {"phase": "Running", "podIP": "10.0.0.1"}}),
+            _ => serde_json::json!({"apiVersion": "v1", "kind": "Secret",
+                "metadata": {"name": format!("s-{i:04}"), "namespace": ns},
+                "data": {"password": "aHVudGVyMg=="}}),
+        });
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let list = dir.path().join("list.json");
+    std::fs::write(
+        &list,
+        serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items}).to_string(),
+    )
+    .expect("write");
+    let r = kinspect(&[
+        "lab",
+        "load",
+        "-f",
+        list.to_str().expect("utf-8"),
+        "--endpoints",
+        &ep,
+    ]);
+    assert_eq!(r.code, Some(0), "{}", r.describe());
+    let put = etcd.etcdctl(&["put", "/registry/zz-not-an-object", "plain text"]);
+    assert!(put.status.success());
+    for format in ["yaml", "json"] {
+        let two = kinspect(&[
+            "etcd",
+            "get",
+            "/registry/",
+            "--prefix",
+            "-o",
+            format,
+            "--endpoints",
+            &ep,
+        ]);
+        let one = kinspect(&[
+            "etcd",
+            "get",
+            "/registry/",
+            "--prefix",
+            "-o",
+            format,
+            "--limit",
+            "100000",
+            "--endpoints",
+            &ep,
+        ]);
+        assert_eq!(two.code, Some(0), "{}", two.describe());
+        assert_eq!(one.code, Some(0), "{}", one.describe());
+        assert_eq!(two.stdout, one.stdout, "-o {format}: two threads = one");
+        assert!(
+            !two.stdout.contains("aHVudGVyMg=="),
+            "a Secret value printed"
+        );
+    }
+    // Every stored key, once, in etcd's (key) order.
+    let keys = etcd.etcdctl(&["get", "/registry/", "--prefix", "--keys-only"]);
+    let want: Vec<String> = String::from_utf8_lossy(&keys.stdout)
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect();
+    assert_eq!(want.len(), 701);
+    let json = kinspect(&[
+        "etcd",
+        "get",
+        "/registry/",
+        "--prefix",
+        "-o",
+        "json",
+        "--endpoints",
+        &ep,
+    ]);
+    let got: Vec<String> = json
+        .stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v["key"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(got, want);
+}

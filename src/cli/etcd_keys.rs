@@ -915,12 +915,37 @@ async fn get_async(args: GetArgs, opts: &EtcdOptions, format: Format) -> i32 {
                     return None;
                 }
             };
-            for kv in &kvs {
-                if shown >= limit {
-                    break 'pages;
+            if limit == u64::MAX && matches!(format, Format::Yaml | Format::Json) {
+                // Both cores: of each two runs of values, a second thread
+                // decodes and writes the later into memory while this one
+                // writes the earlier out; then its bytes follow, in order.
+                // Short runs keep the memory this holds small.
+                for pair in kvs.chunks(2 * PARALLEL_RUN) {
+                    let (first, second) = pair.split_at(pair.len().min(PARALLEL_RUN));
+                    let later = std::thread::scope(|scope| {
+                        let h = scope.spawn(|| {
+                            let mut o = Out::new(Vec::new());
+                            for kv in second {
+                                print_kv(&mut o, format, kv, None, &dopts, args.raw);
+                            }
+                            o.finish().unwrap_or_default()
+                        });
+                        for kv in first {
+                            print_kv(&mut out, format, kv, None, &dopts, args.raw);
+                        }
+                        h.join().unwrap_or_default()
+                    });
+                    out.raw(&later);
                 }
-                print_kv(&mut out, format, kv, None, &dopts, args.raw);
-                shown += 1;
+                shown += kvs.len() as u64;
+            } else {
+                for kv in &kvs {
+                    if shown >= limit {
+                        break 'pages;
+                    }
+                    print_kv(&mut out, format, kv, None, &dopts, args.raw);
+                    shown += 1;
+                }
             }
             if out.failed() {
                 break;
@@ -957,6 +982,10 @@ async fn get_async(args: GetArgs, opts: &EtcdOptions, format: Format) -> i32 {
         (None, None) => EXIT_PROBLEM,
     }
 }
+
+/// Values `etcd get --prefix -o yaml|json` hands its second decoding
+/// thread at a time (a few hundred kB of output).
+const PARALLEL_RUN: usize = 128;
 
 /// What the fetching half of `etcd get --prefix` hands the printing half.
 enum Fetched {

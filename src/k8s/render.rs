@@ -99,6 +99,16 @@ pub fn render_message(name: &str, raw: &[u8]) -> Option<Rendered> {
     })
 }
 
+/// `b` as a String, invalid UTF-8 replaced by U+FFFD (as Go's JSON
+/// encoder does). Valid text, nearly always, is checked by the fast
+/// validator and copied once.
+fn lossy_string(b: &[u8]) -> String {
+    match std::str::from_utf8(b) {
+        Ok(s) => s.to_owned(),
+        Err(_) => String::from_utf8_lossy(b).into_owned(),
+    }
+}
+
 /// The annotation kubectl apply writes: a copy of the whole object,
 /// Secret values included.
 pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
@@ -508,16 +518,12 @@ impl Ctx {
             }
             Special::Quantity => ApiValue::Str(
                 bytes(1)
-                    .map(|b| String::from_utf8_lossy(b).into_owned())
+                    .map(|b| lossy_string(b))
                     .unwrap_or_else(|| "0".into()),
             ),
             Special::IntOrString => {
                 if varint(1) == Some(1) {
-                    ApiValue::Str(
-                        bytes(3)
-                            .map(|b| String::from_utf8_lossy(b).into_owned())
-                            .unwrap_or_default(),
-                    )
+                    ApiValue::Str(bytes(3).map(|b| lossy_string(b)).unwrap_or_default())
                 } else {
                     ApiValue::Int(i64::from(varint(2).unwrap_or(0) as i32))
                 }
@@ -553,7 +559,7 @@ impl Ctx {
                 if !list.is_empty() {
                     ApiValue::Arr(
                         list.into_iter()
-                            .map(|b| ApiValue::Str(String::from_utf8_lossy(b).into_owned()))
+                            .map(|b| ApiValue::Str(lossy_string(b)))
                             .collect(),
                     )
                 } else if let Some(b) = bytes(1) {
@@ -569,7 +575,7 @@ impl Ctx {
                 } else {
                     ApiValue::Arr(
                         list.into_iter()
-                            .map(|b| ApiValue::Str(String::from_utf8_lossy(b).into_owned()))
+                            .map(|b| ApiValue::Str(lossy_string(b)))
                             .collect(),
                     )
                 }
@@ -602,7 +608,7 @@ fn read_fields(buf: &[u8], base: usize) -> Result<Vec<(u32, WireValue<'_>)>, Par
 /// A scalar from its wire value; `None` on a wire type mismatch.
 fn scalar(s: Scalar, wire: WireValue<'_>) -> Option<ApiValue> {
     Some(match (s, wire) {
-        (Scalar::Str, WireValue::Len(b)) => ApiValue::Str(String::from_utf8_lossy(b).into_owned()),
+        (Scalar::Str, WireValue::Len(b)) => ApiValue::Str(lossy_string(b)),
         (Scalar::Bytes, WireValue::Len(b)) => {
             ApiValue::Str(base64::engine::general_purpose::STANDARD.encode(b))
         }

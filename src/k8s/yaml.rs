@@ -326,35 +326,52 @@ fn double_quoted(s: &str) -> String {
 /// Whether plain `s` would be read back by YAML 1.1 (go-yaml v2's
 /// resolver) as something other than this string.
 fn resolves_as_other(s: &str) -> bool {
-    const WORDS: &[&str] = &[
-        "", "~", "null", "Null", "NULL", "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO",
-        "true", "True", "TRUE", "false", "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF",
-        ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", ".nan",
-        ".NaN", ".NAN", "<<",
-    ];
-    // Every word is at most 6 bytes and starts with one of a few
-    // characters: most strings are ruled out without comparing any.
-    let maybe_word = s.len() <= 6
-        && s.bytes().next().is_none_or(|b| {
-            matches!(
-                b,
-                b'~' | b'n'
-                    | b'N'
-                    | b'y'
-                    | b'Y'
-                    | b't'
-                    | b'T'
-                    | b'f'
-                    | b'F'
-                    | b'o'
-                    | b'O'
-                    | b'.'
-                    | b'+'
-                    | b'-'
-                    | b'<'
-            )
-        });
-    if maybe_word && WORDS.contains(&s) {
+    // YAML 1.1's null, bool, infinity and NaN words and the merge key, as
+    // go-yaml v2 resolves them (a match compiles to a length check before
+    // any byte compare; a list of words compared each time was a tenth of
+    // writing a Pod).
+    if matches!(
+        s,
+        "" | "~"
+            | "null"
+            | "Null"
+            | "NULL"
+            | "y"
+            | "Y"
+            | "yes"
+            | "Yes"
+            | "YES"
+            | "n"
+            | "N"
+            | "no"
+            | "No"
+            | "NO"
+            | "true"
+            | "True"
+            | "TRUE"
+            | "false"
+            | "False"
+            | "FALSE"
+            | "on"
+            | "On"
+            | "ON"
+            | "off"
+            | "Off"
+            | "OFF"
+            | ".inf"
+            | ".Inf"
+            | ".INF"
+            | "+.inf"
+            | "+.Inf"
+            | "+.INF"
+            | "-.inf"
+            | "-.Inf"
+            | "-.INF"
+            | ".nan"
+            | ".NaN"
+            | ".NAN"
+            | "<<"
+    ) {
         return true;
     }
     is_number(s) || is_timestamp(s)
@@ -419,11 +436,15 @@ fn is_timestamp(s: &str) -> bool {
         .take_while(|c| c.is_ascii_digit() || **c == b'-')
         .count();
     let d = &s[..date];
-    let parts: Vec<&str> = d.split('-').collect();
-    if parts.len() != 3 || parts[0].len() != 4 || parts[1].is_empty() || parts[2].is_empty() {
-        return false;
+    // Three parts, the year of four digits, none empty or longer than 4.
+    let mut parts = 0;
+    for (i, p) in d.split('-').enumerate() {
+        parts += 1;
+        if p.is_empty() || p.len() > 4 || (i == 0 && p.len() != 4) {
+            return false;
+        }
     }
-    if parts.iter().any(|p| p.is_empty() || p.len() > 4) {
+    if parts != 3 {
         return false;
     }
     date == s.len() || matches!(b.get(date), Some(b'T' | b't' | b' ' | b'\t'))
