@@ -516,14 +516,12 @@ impl Ctx {
             Special::Duration => {
                 ApiValue::Str(go_duration(varint(1).map(|v| v as i64).unwrap_or(0)))
             }
-            Special::Quantity => ApiValue::Str(
-                bytes(1)
-                    .map(|b| lossy_string(b))
-                    .unwrap_or_else(|| "0".into()),
-            ),
+            Special::Quantity => {
+                ApiValue::Str(bytes(1).map(lossy_string).unwrap_or_else(|| "0".into()))
+            }
             Special::IntOrString => {
                 if varint(1) == Some(1) {
-                    ApiValue::Str(bytes(3).map(|b| lossy_string(b)).unwrap_or_default())
+                    ApiValue::Str(bytes(3).map(lossy_string).unwrap_or_default())
                 } else {
                     ApiValue::Int(i64::from(varint(2).unwrap_or(0) as i32))
                 }
