@@ -146,6 +146,19 @@ pub trait Observer {
     fn order(&mut self, key: OrderKey) {
         let _ = key;
     }
+    /// The events this observer acts on, when it ignores most: a run on
+    /// several threads drops the others where they are made (keeping only
+    /// their earliest and latest time, see [`Observer::times_seen`]) instead
+    /// of handing them over. `None`: every event.
+    fn event_filter(&self) -> Option<fn(&Event) -> bool> {
+        None
+    }
+    /// The earliest and latest time of events [`Observer::event_filter`]
+    /// turned away (in a run on several threads; called once per batch,
+    /// in no particular order with the events).
+    fn times_seen(&mut self, first: Timestamp, last: Timestamp) {
+        let _ = (first, last);
+    }
     fn flow(&mut self, flow: &FlowRecord);
     /// Every TCP packet, before it is tracked (the report's traffic over
     /// time); most views ignore it.

@@ -57,19 +57,23 @@ pub fn can_shard(config: &FlowConfig) -> bool {
 }
 
 /// Which worker tracks the connection between two endpoints (the same for
-/// both directions).
+/// both directions): a hash of the two endpoints in a fixed order.
 fn shard_of(src: IpAddr, dst: IpAddr, src_port: u16, dst_port: u16) -> u8 {
-    let fold = |ip: IpAddr| -> u64 {
-        match ip {
+    let word = |ip: IpAddr, port: u16| -> u64 {
+        let ip = match ip {
             IpAddr::V4(a) => u64::from(u32::from(a)),
             IpAddr::V6(a) => {
                 let v = u128::from(a);
-                (v as u64) ^ ((v >> 64) as u64)
+                (v as u64) ^ ((v >> 64) as u64).rotate_left(29)
             }
-        }
+        };
+        ip.rotate_left(16) ^ u64::from(port)
     };
-    let x = (fold(src) ^ fold(dst)).wrapping_shl(16) ^ u64::from(src_port ^ dst_port);
-    (x.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 63) as u8
+    let (a, b) = (word(src, src_port), word(dst, dst_port));
+    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let h = (lo.wrapping_mul(K).rotate_left(31) ^ hi).wrapping_mul(K);
+    (h >> 63) as u8
 }
 
 /// One TCP segment, its payload in the batch's `data`.
@@ -112,6 +116,8 @@ struct Outs {
     events: Vec<Event>,
     flows: Vec<FlowRecord>,
     order: Vec<(OrderKey, bool, u32)>,
+    /// Earliest and latest time of the events the filter turned away.
+    times: Option<(Timestamp, Timestamp)>,
 }
 
 impl Outs {
@@ -119,6 +125,7 @@ impl Outs {
         self.events.clear();
         self.flows.clear();
         self.order.clear();
+        self.times = None;
     }
 }
 
@@ -147,6 +154,8 @@ struct ReadEnd {
 struct Recorder {
     key: OrderKey,
     outs: Outs,
+    /// The observer's [`Observer::event_filter`].
+    filter: Option<fn(&Event) -> bool>,
 }
 
 impl Observer for Recorder {
@@ -154,6 +163,16 @@ impl Observer for Recorder {
         self.event_owned(event.clone());
     }
     fn event_owned(&mut self, event: Event) {
+        if let Some(keep) = self.filter
+            && !keep(&event)
+        {
+            let t = event.ts;
+            self.outs.times = Some(match self.outs.times {
+                Some((a, b)) => (a.min(t), b.max(t)),
+                None => (t, t),
+            });
+            return;
+        }
         let i = self.outs.events.len() as u32;
         self.outs.events.push(event);
         self.outs.order.push((self.key, false, i));
@@ -205,6 +224,7 @@ pub fn run<S: PacketSource + Send + 'static>(
     let mut handles: Vec<JoinHandle<()>> = Vec::new();
     let mut handover_rx = Some(handover_rx);
     let mut handover_tx = Some(handover_tx);
+    let filter = obs.event_filter();
     let (recycle_tx, recycle_rx) = sync_channel::<Batch>(2 * IN_FLIGHT + 2);
     for me in 0..2usize {
         let (tx, rx) = sync_channel::<Arc<Batch>>(IN_FLIGHT);
@@ -222,7 +242,7 @@ pub fn run<S: PacketSource + Send + 'static>(
         };
         let spawned = std::thread::Builder::new()
             .name(format!("kinspect-track{me}"))
-            .spawn(move || worker.run(&rx, &out_tx));
+            .spawn(move || worker.run(filter, &rx, &out_tx));
         match spawned {
             Ok(h) => handles.push(h),
             // Dropping the senders ends the worker already started.
@@ -436,13 +456,19 @@ struct Worker {
 }
 
 impl Worker {
-    fn run(mut self, rx: &Receiver<Arc<Batch>>, out: &SyncSender<FromWorker>) {
+    fn run(
+        mut self,
+        filter: Option<fn(&Event) -> bool>,
+        rx: &Receiver<Arc<Batch>>,
+        out: &SyncSender<FromWorker>,
+    ) {
         let mut alone = false;
         let mut done: u64 = 0;
         let mut warnings_soft = Vec::new();
         let mut rec = Recorder {
             key: OrderKey::default(),
             outs: Outs::default(),
+            filter,
         };
         while let Ok(batch) = rx.recv() {
             if batch.merge_before && !alone {
@@ -580,6 +606,9 @@ fn merge(
             }
         }
         feed(&outs[0], &outs[1], obs);
+        for (first, last) in outs.iter().filter_map(|o| o.times) {
+            obs.times_seen(first, last);
+        }
         if finished[0] {
             return (stats, soft, None);
         }
