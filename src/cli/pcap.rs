@@ -89,8 +89,8 @@ pub struct PcapArgs {
     #[arg(long)]
     pub show_secrets: bool,
     /// Threads: 1 reads and tracks on one thread; 2 or more read files on a
-    /// thread of their own beside connection tracking (same output either
-    /// way). Default: the number of cores, at most 2
+    /// thread of their own and track connections on two more, split by
+    /// endpoints (same output either way). Default: the number of cores, at most 2
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub threads: Option<u32>,
 }
