@@ -213,7 +213,18 @@ pub fn run<S: PacketSource + Send + 'static>(
     source: S,
     config: FlowConfig,
     obs: &mut dyn Observer,
+    progress: impl FnMut(u64, Option<u64>),
+) -> Result<(Summary, Option<CaptureError>), S> {
+    run_batched(source, config, obs, progress, BATCH_SEGMENTS)
+}
+
+/// [`run`] with at most `batch_segments` segments per batch.
+fn run_batched<S: PacketSource + Send + 'static>(
+    source: S,
+    config: FlowConfig,
+    obs: &mut dyn Observer,
     mut progress: impl FnMut(u64, Option<u64>),
+    batch_segments: usize,
 ) -> Result<(Summary, Option<CaptureError>), S> {
     let max_connections = config.max_connections;
     let published = Arc::new(Published([AtomicU64::new(0), AtomicU64::new(0)]));
@@ -264,6 +275,7 @@ pub fn run<S: PacketSource + Send + 'static>(
                 if let Some(mut source) = source {
                     let end = read(
                         &mut source,
+                        batch_segments.max(1),
                         &to_workers,
                         &recycle_rx,
                         &published,
@@ -327,6 +339,7 @@ fn thread_error(what: &str) -> CaptureError {
 /// segments to both workers in batches.
 fn read<S: PacketSource>(
     source: &mut S,
+    batch_segments: usize,
     to_workers: &[SyncSender<Arc<Batch>>],
     recycled: &Receiver<Batch>,
     published: &Published,
@@ -347,13 +360,13 @@ fn read<S: PacketSource>(
             }
             Err(_) => Batch {
                 data: Vec::with_capacity(BATCH_BYTES + 65_536),
-                recs: Vec::with_capacity(BATCH_SEGMENTS),
+                recs: Vec::with_capacity(batch_segments),
                 ..Batch::default()
             },
         };
         batch.merge_before = false;
         let mut end = None;
-        while batch.data.len() < BATCH_BYTES && batch.recs.len() < BATCH_SEGMENTS {
+        while batch.data.len() < BATCH_BYTES && batch.recs.len() < batch_segments {
             match source.advance() {
                 Ok(true) => {
                     let secrets = source.take_secrets();
@@ -651,6 +664,85 @@ fn feed(x: &Outs, y: &Outs, obs: &mut dyn Observer) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::capture::{FileSource, MergedSource};
+    use crate::pipeline::Pipeline;
+    use std::path::Path;
+
+    /// Everything an observer was told, in order.
+    #[derive(Default)]
+    struct Log(Vec<String>);
+    impl Observer for Log {
+        fn event(&mut self, e: &Event) {
+            self.0.push(format!("{e:?}"));
+        }
+        fn flow(&mut self, f: &FlowRecord) {
+            self.0.push(format!("{f:?}"));
+        }
+    }
+
+    fn source() -> MergedSource {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures");
+        MergedSource::new(
+            ["etcd-3node-leader-kill.pcapng", "etcd-rpc-election.pcapng"]
+                .iter()
+                .map(|f| FileSource::open(&dir.join(f)).expect("capture"))
+                .collect(),
+        )
+    }
+
+    fn config(max_connections: usize, idle_s: i64) -> FlowConfig {
+        FlowConfig {
+            max_connections,
+            idle_timeout_ns: idle_s * 1_000_000_000,
+            ..FlowConfig::default()
+        }
+    }
+
+    /// Small batches make the second table hand over a full table in the
+    /// middle of the run (not an empty one at the first batch), and put
+    /// sweeps and both tables' outputs in many batches.
+    #[test]
+    fn two_tables_tell_the_observer_what_one_table_tells_it() {
+        let mut limited = 0;
+        for (max, idle, batch) in [
+            (100_000, 300, 4096),
+            (100_000, 10, 1),
+            (100_000, 10, 7),
+            (12, 300, 1),
+            (25, 10, 3),
+            (40, 300, 5),
+            (3, 300, 64),
+        ] {
+            let mut one = Log::default();
+            let mut p = Pipeline::new(config(max, idle));
+            let mut src = source();
+            p.run(&mut src, &mut one, |_, _| {}).expect("read");
+            let serial = p.finish(&mut one);
+            let mut two = Log::default();
+            let Ok((sharded, error)) =
+                run_batched(source(), config(max, idle), &mut two, |_, _| {}, batch)
+            else {
+                panic!("threads did not start")
+            };
+            assert!(error.is_none(), "{error:?}");
+            assert!(one.0.len() > 1000, "{}", one.0.len());
+            assert_eq!(
+                one.0.len(),
+                two.0.len(),
+                "max={max} idle={idle} batch={batch}"
+            );
+            for (i, (a, b)) in one.0.iter().zip(&two.0).enumerate() {
+                assert_eq!(a, b, "output {i}, max={max} idle={idle} batch={batch}");
+            }
+            assert_eq!(serial.line(), sharded.line());
+            assert_eq!(serial.evicted_limit, sharded.evicted_limit);
+            assert_eq!(serial.evicted_idle, sharded.evicted_idle);
+            if serial.evicted_limit > 0 {
+                limited += 1;
+            }
+        }
+        assert!(limited >= 3, "the limit was reached in {limited} runs");
+    }
 
     #[test]
     fn both_directions_of_a_connection_go_to_one_worker() {
