@@ -41,6 +41,7 @@ const RELEASE_STEP: usize = 4 << 20;
 pub const MAX_RECORD: usize = 64 << 20;
 
 const PCAPNG_SHB: u32 = 0x0A0D_0D0A;
+const PCAPNG_EPB: u32 = 6;
 
 #[derive(Debug, Clone)]
 struct Interface {
@@ -465,6 +466,40 @@ impl<R: Read> FileSource<R> {
         Ok(true)
     }
 
+    /// The packet of the enhanced packet block of `len` bytes at `start`
+    /// when it is the plain kind nearly every capture holds (no options, a
+    /// known interface, both lengths equal): read straight from its fixed
+    /// fields, as pcap-parser would read them. `None` sends the block to
+    /// the general path (which also words every error).
+    fn plain_epb(&self, len: usize, big_endian: bool) -> Option<Current> {
+        let Format::Ng { interfaces, .. } = &self.format else {
+            return None;
+        };
+        if len < 32 {
+            return None;
+        }
+        let at = self.start;
+        let caplen = self.read_u32(at + 20, big_endian);
+        let padded = usize::try_from(caplen).ok()?.checked_next_multiple_of(4)?;
+        // Exactly the packet data: no options, nothing to check.
+        if caplen >= u32::MAX - 4
+            || padded.checked_add(32)? != len
+            || self.read_u32(at + len - 4, big_endian) as usize != len
+        {
+            return None;
+        }
+        let iface = interfaces.get(self.read_u32(at + 8, big_endian) as usize)?;
+        let ticks = (u64::from(self.read_u32(at + 12, big_endian)) << 32)
+            | u64::from(self.read_u32(at + 16, big_endian));
+        let data = at + 28;
+        Some(Current {
+            ts: Timestamp::from_ticks(ticks, iface.units_per_sec, iface.offset_secs),
+            linktype: Some(iface.linktype),
+            origlen: self.read_u32(at + 24, big_endian),
+            data: data..data + caplen as usize,
+        })
+    }
+
     /// Handles one pcapng block. `Ok(Some(true))` when it was a packet.
     fn advance_ng(&mut self) -> Result<bool, CaptureError> {
         loop {
@@ -497,6 +532,13 @@ impl<R: Read> FileSource<R> {
             }
             if !self.fill(len)? {
                 return self.end_of_file("pcapng block", len);
+            }
+            if block_type == PCAPNG_EPB
+                && let Some(p) = self.plain_epb(len, big_endian)
+            {
+                self.start += len;
+                self.current = p;
+                return Ok(true);
             }
             let bytes: &[u8] = match &self.map {
                 Some(m) => m,
