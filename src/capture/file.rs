@@ -479,23 +479,31 @@ impl<R: Read> FileSource<R> {
             return None;
         }
         let at = self.start;
-        let caplen = self.read_u32(at + 20, big_endian);
+        let block = self.bytes().get(at..at + len)?;
+        let u32_at = |i: usize| -> Option<u32> {
+            let b: [u8; 4] = block.get(i..i + 4)?.try_into().ok()?;
+            Some(if big_endian {
+                u32::from_be_bytes(b)
+            } else {
+                u32::from_le_bytes(b)
+            })
+        };
+        let caplen = u32_at(20)?;
         let padded = usize::try_from(caplen).ok()?.checked_next_multiple_of(4)?;
         // Exactly the packet data: no options, nothing to check.
         if caplen >= u32::MAX - 4
             || padded.checked_add(32)? != len
-            || self.read_u32(at + len - 4, big_endian) as usize != len
+            || u32_at(len - 4)? as usize != len
         {
             return None;
         }
-        let iface = interfaces.get(self.read_u32(at + 8, big_endian) as usize)?;
-        let ticks = (u64::from(self.read_u32(at + 12, big_endian)) << 32)
-            | u64::from(self.read_u32(at + 16, big_endian));
+        let iface = interfaces.get(u32_at(8)? as usize)?;
+        let ticks = (u64::from(u32_at(12)?) << 32) | u64::from(u32_at(16)?);
         let data = at + 28;
         Some(Current {
             ts: Timestamp::from_ticks(ticks, iface.units_per_sec, iface.offset_secs),
             linktype: Some(iface.linktype),
-            origlen: self.read_u32(at + 24, big_endian),
+            origlen: u32_at(24)?,
             data: data..data + caplen as usize,
         })
     }
