@@ -218,8 +218,10 @@ pub fn run<S: PacketSource + Send + 'static>(
     run_batched(source, config, obs, progress, BATCH_SEGMENTS)
 }
 
-/// [`run`] with at most `batch_segments` segments per batch.
-fn run_batched<S: PacketSource + Send + 'static>(
+/// [`run`] with at most `batch_segments` segments per batch (small batches
+/// let tests and the fuzzer reach the handover and the sweeps across
+/// batches on small captures).
+pub fn run_batched<S: PacketSource + Send + 'static>(
     source: S,
     config: FlowConfig,
     obs: &mut dyn Observer,
