@@ -9,6 +9,9 @@
 //! - `dissect/*`: the same with the dissectors on, per capture: TLS
 //!   handshakes, HTTP/2 + gRPC + etcd RPCs (client traffic), Raft over
 //!   rafthttp (peer traffic);
+//! - `*_two_threads`: the same through `net::shard` (a reader thread and
+//!   connections tracked on two threads, outputs merged back in order:
+//!   what `--threads 2` does);
 //! - `print/*`: each view fed the events and flows a run produced
 //!   (collected beforehand), writing to `io::sink`.
 //!
@@ -91,6 +94,15 @@ fn run(path: &Path, bytes: &[u8], dissect: bool, obs: &mut dyn Observer) -> Summ
     p.finish(obs)
 }
 
+/// [`run`] through `net::shard::run` (reader thread + two tracking threads).
+fn run_sharded(path: &Path, bytes: &Arc<[u8]>, dissect: bool, obs: &mut dyn Observer) -> Summary {
+    let src = FileSource::from_reader(path, Cursor::new(bytes.clone())).expect("header");
+    match kinspect::net::shard::run(src, config(dissect), obs, |_, _| {}) {
+        Ok((summary, _)) => summary,
+        Err(_) => panic!("threads did not start"),
+    }
+}
+
 fn replay(items: &[Item], obs: &mut dyn Observer) {
     for i in items {
         match i {
@@ -166,6 +178,14 @@ fn read_and_decode(c: &mut Criterion) {
             obs.0
         })
     });
+    let shared: Arc<[u8]> = bytes.clone().into();
+    g.bench_function("leader_kill_two_threads", |b| {
+        b.iter(|| {
+            let mut obs = Count(0);
+            run_sharded(&path, &shared, false, &mut obs);
+            obs.0
+        })
+    });
     g.finish();
 }
 
@@ -184,6 +204,14 @@ fn dissectors(c: &mut Criterion) {
             b.iter(|| {
                 let mut obs = Count(0);
                 run(&path, &bytes, true, &mut obs);
+                obs.0
+            })
+        });
+        let shared: Arc<[u8]> = bytes.clone().into();
+        g.bench_function(format!("{name}_two_threads"), |b| {
+            b.iter(|| {
+                let mut obs = Count(0);
+                run_sharded(&path, &shared, true, &mut obs);
                 obs.0
             })
         });

@@ -5,8 +5,11 @@
 
 use serde::Serialize;
 
+use std::net::IpAddr;
+
 use crate::capture::{CaptureError, Packet, PacketSource};
-use crate::net::{self, FlowConfig, FlowTable, Observer, Transport, Undecodable};
+use crate::net::flow::TableStats;
+use crate::net::{self, FlowConfig, FlowTable, Observer, TcpSegment, Transport, Undecodable};
 
 /// Totals for the summary line.
 #[derive(Debug, Default, Clone, Serialize)]
@@ -68,19 +71,97 @@ impl Summary {
     }
 }
 
+/// The per-packet counts of a run (everything in [`Summary`] the
+/// connection table does not count).
+#[derive(Debug, Default)]
+pub(crate) struct Counts {
+    pub summary: Summary,
+    pub undecodable: [u64; Undecodable::ALL.len()],
+}
+
+impl Counts {
+    /// Decodes and counts one packet; a TCP segment is returned for the
+    /// connection table.
+    pub fn packet<'a>(&mut self, p: &Packet<'a>) -> Option<(IpAddr, IpAddr, TcpSegment<'a>)> {
+        self.summary.packets += 1;
+        self.summary.bytes += u64::from(p.origlen);
+        match net::decode(p) {
+            Err(reason) => {
+                self.undecodable[reason.index()] += 1;
+                None
+            }
+            Ok(d) => match d.transport {
+                Transport::Tcp(seg) => {
+                    self.summary.tcp_packets += 1;
+                    Some((d.src, d.dst, seg))
+                }
+                Transport::Udp { .. } => {
+                    self.summary.udp_packets += 1;
+                    None
+                }
+                Transport::Other(_) => {
+                    self.summary.other_ip_packets += 1;
+                    None
+                }
+            },
+        }
+    }
+
+    /// The run's summary, with the connection table's totals.
+    pub fn finish(self, stats: &TableStats, max_connections: usize) -> Summary {
+        let Counts {
+            mut summary,
+            undecodable,
+        } = self;
+        summary.flows = stats.connections;
+        summary.gap_bytes = stats.gap_bytes;
+        summary.evicted_idle = stats.evicted_idle;
+        summary.evicted_limit = stats.evicted_limit;
+        summary.max_connections = max_connections;
+        if summary.evicted_limit > 0 {
+            summary.warnings_soft.push(format!(
+                "{} connections were finished early: more than {} were open at once \
+                 (least recently active evicted; raise --max-connections to keep more)",
+                summary.evicted_limit, summary.max_connections
+            ));
+        }
+        summary.undecodable = Undecodable::ALL
+            .iter()
+            .filter(|r| undecodable[r.index()] > 0)
+            .map(|r| (r.name().to_string(), undecodable[r.index()]))
+            .collect();
+        summary
+    }
+}
+
+/// Adds pcapng Decryption Secrets Blocks to the run's key log; what could
+/// not be used is returned as soft warnings.
+pub(crate) fn add_secrets(
+    context: &crate::proto::Context,
+    secrets: Vec<(u32, Vec<u8>)>,
+    warnings_soft: &mut Vec<String>,
+) {
+    let Ok(mut keylog) = context.keylog.write() else {
+        return;
+    };
+    for (kind, data) in secrets {
+        for w in keylog.add_dsb(kind, &data) {
+            warnings_soft.push(format!("decryption secrets block: {w}"));
+        }
+    }
+}
+
 /// Decoding and connection tracking for one run.
 pub struct Pipeline {
     table: FlowTable,
-    summary: Summary,
-    undecodable: [u64; Undecodable::ALL.len()],
+    counts: Counts,
 }
 
 impl Pipeline {
     pub fn new(config: FlowConfig) -> Self {
         Pipeline {
             table: FlowTable::new(config),
-            summary: Summary::default(),
-            undecodable: [0; Undecodable::ALL.len()],
+            counts: Counts::default(),
         }
     }
 
@@ -88,33 +169,14 @@ impl Pipeline {
     /// log before the packets that follow them.
     fn add_secrets(&mut self, secrets: Vec<(u32, Vec<u8>)>) {
         let ctx = self.table.context();
-        let Ok(mut keylog) = ctx.keylog.write() else {
-            return;
-        };
-        for (kind, data) in secrets {
-            for w in keylog.add_dsb(kind, &data) {
-                self.summary
-                    .warnings_soft
-                    .push(format!("decryption secrets block: {w}"));
-            }
-        }
+        add_secrets(&ctx, secrets, &mut self.counts.summary.warnings_soft);
     }
 
     /// Handles one packet.
     pub fn packet(&mut self, p: &Packet<'_>, obs: &mut dyn Observer) {
-        self.summary.packets += 1;
-        self.summary.bytes += u64::from(p.origlen);
-        match net::decode(p) {
-            Err(reason) => self.undecodable[reason.index()] += 1,
-            Ok(d) => match d.transport {
-                Transport::Tcp(seg) => {
-                    self.summary.tcp_packets += 1;
-                    obs.packet(p.ts, p.origlen, seg.src_port, seg.dst_port);
-                    self.table.tcp(p.ts, p.origlen, d.src, d.dst, &seg, obs);
-                }
-                Transport::Udp { .. } => self.summary.udp_packets += 1,
-                Transport::Other(_) => self.summary.other_ip_packets += 1,
-            },
+        if let Some((src, dst, seg)) = self.counts.packet(p) {
+            obs.packet(p.ts, p.origlen, seg.src_port, seg.dst_port);
+            self.table.tcp(p.ts, p.origlen, src, dst, &seg, obs);
         }
     }
 
@@ -148,7 +210,7 @@ impl Pipeline {
             }
         };
         for w in source.take_warnings() {
-            self.summary.warnings.push(w.to_string());
+            self.counts.summary.warnings.push(w.to_string());
         }
         result
     }
@@ -156,23 +218,7 @@ impl Pipeline {
     /// Ends every connection and returns the totals.
     pub fn finish(mut self, obs: &mut dyn Observer) -> Summary {
         self.table.finish(obs);
-        self.summary.flows = self.table.stats.connections;
-        self.summary.gap_bytes = self.table.stats.gap_bytes;
-        self.summary.evicted_idle = self.table.stats.evicted_idle;
-        self.summary.evicted_limit = self.table.stats.evicted_limit;
-        self.summary.max_connections = self.table.max_connections();
-        if self.summary.evicted_limit > 0 {
-            self.summary.warnings_soft.push(format!(
-                "{} connections were finished early: more than {} were open at once \
-                 (least recently active evicted; raise --max-connections to keep more)",
-                self.summary.evicted_limit, self.summary.max_connections
-            ));
-        }
-        self.summary.undecodable = Undecodable::ALL
-            .iter()
-            .filter(|r| self.undecodable[r.index()] > 0)
-            .map(|r| (r.name().to_string(), self.undecodable[r.index()]))
-            .collect();
-        self.summary
+        let max = self.table.max_connections();
+        self.counts.finish(&self.table.stats, max)
     }
 }

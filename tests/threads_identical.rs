@@ -1,9 +1,14 @@
-//! `--threads 2` (files read on a thread of their own beside connection
-//! tracking) must print exactly what `--threads 1` prints: the same bytes in
+//! `--threads 2` (files read on a thread of their own, connections tracked
+//! on two threads by a hash of their endpoints, outputs merged back in
+//! order) must print exactly what `--threads 1` prints: the same bytes in
 //! the same order on stdout, the same stderr and the same exit code, for
 //! every capture of the third-party corpus (../shared/corpus, read in place)
 //! and the repository's own captures, through `pcap flows`, `pcap events
-//! -o json`, `pcap tls` and `pcap rpc`, and for several files merged.
+//! -o json`, `pcap tls`, `pcap rpc` and `pcap election -o json`, for several
+//! files merged, and where the two tracking threads must act as one: the
+//! connection limit reached (one thread hands its connections to the
+//! other), idle connections swept, and a pcapng secrets block in the middle
+//! of a timeline (both threads stop there while the key log grows).
 
 mod common;
 
@@ -11,11 +16,22 @@ use std::path::{Path, PathBuf};
 
 use common::{Run, kinspect};
 
-const VIEWS: &[&[&str]] = &[&["flows"], &["events", "-o", "json"], &["tls"], &["rpc"]];
+const VIEWS: &[&[&str]] = &[
+    &["flows"],
+    &["events", "-o", "json"],
+    &["tls"],
+    &["rpc"],
+    &["election", "-o", "json"],
+];
 
 fn run(view: &[&str], threads: &str, files: &[PathBuf]) -> Run {
+    run_with(view, &[], threads, files)
+}
+
+fn run_with(view: &[&str], extra: &[&str], threads: &str, files: &[PathBuf]) -> Run {
     let mut args: Vec<std::ffi::OsString> = vec!["pcap".into()];
     args.extend(view.iter().map(Into::into));
+    args.extend(extra.iter().map(Into::into));
     args.push(format!("--threads={threads}").into());
     args.extend(files.iter().map(|f| f.as_os_str().to_owned()));
     kinspect(&args)
@@ -89,4 +105,61 @@ fn repository_captures_alone_and_merged_print_the_same_with_two_threads() {
         dir.join("etcd-3node-leader-kill.pcapng"),
     ];
     assert!(assert_same("merged", &merged) >= 3);
+}
+
+#[test]
+fn connection_limit_idle_sweeps_and_secrets_mid_timeline_print_the_same_with_two_threads() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures");
+    let inputs: Vec<(&str, Vec<PathBuf>)> = vec![
+        ("rpc-election", vec![dir.join("etcd-rpc-election.pcapng")]),
+        (
+            "leader-kill + keylog-dsb",
+            // The secrets block comes after every leader-kill packet.
+            vec![
+                dir.join("etcd-3node-leader-kill.pcapng"),
+                dir.join("etcd-tls13-keylog-dsb.pcapng"),
+            ],
+        ),
+    ];
+    let mut limit_hit = 0;
+    let mut idle_changed = 0;
+    for (what, files) in &inputs {
+        let defaults = [
+            run(&["events", "-o", "json"], "1", files).stdout,
+            run(&["flows", "-o", "json"], "1", files).stdout,
+        ];
+        for extra in [
+            &["--max-connections", "1"][..],
+            &["--max-connections", "3"],
+            &["--max-connections", "60"],
+            &["--idle-timeout", "10s"],
+            &["--idle-timeout", "2s"],
+        ] {
+            for (v, view) in [&["events", "-o", "json"][..], &["flows", "-o", "json"]]
+                .into_iter()
+                .enumerate()
+            {
+                let one = run_with(view, extra, "1", files);
+                let two = run_with(view, extra, "2", files);
+                assert!(!one.timed_out && !two.timed_out, "{what} {extra:?}: hung");
+                assert!(one.stdout.lines().count() > 5, "{what} {extra:?} {view:?}");
+                assert_eq!(
+                    one.stdout, two.stdout,
+                    "{what} {extra:?} {view:?}: stdout differs between --threads 1 and 2"
+                );
+                assert_eq!(one.stderr, two.stderr, "{what} {extra:?} {view:?}: stderr");
+                assert_eq!(one.code, two.code, "{what} {extra:?} {view:?}: exit code");
+                if one.stderr.contains("connections were finished early") {
+                    limit_hit += 1;
+                }
+                // Connections finished by an idle sweep come out earlier.
+                if extra[0] == "--idle-timeout" && one.stdout != defaults[v] {
+                    idle_changed += 1;
+                }
+            }
+        }
+    }
+    // The limit and the idle sweeps did act (not two runs that never met them).
+    assert!(limit_hit >= 4, "limit reached in {limit_hit} runs");
+    assert!(idle_changed >= 2, "idle sweeps changed {idle_changed} runs");
 }

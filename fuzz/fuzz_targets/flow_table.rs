@@ -303,6 +303,7 @@ fuzz_target!(|data: &[u8]| {
         wire_bytes += u64::from(origlen);
     }
 
+    two_tables_agree(&file, &config, 1 + data.len() % 5);
     let mut src = FileSource::from_reader(Path::new("fuzz.pcap"), Cursor::new(file))
         .expect("synthetic pcap header must be accepted");
     let max_conns = config.max_connections as u64;
@@ -339,6 +340,43 @@ fuzz_target!(|data: &[u8]| {
         assert!(summary.line().contains("connections evicted at the"));
     }
 });
+
+/// Everything an observer was told, in order.
+#[derive(Default)]
+struct Log(Vec<String>);
+impl Observer for Log {
+    fn event(&mut self, e: &Event) {
+        self.0.push(format!("{e:?}"));
+    }
+    fn flow(&mut self, f: &FlowRecord) {
+        self.0.push(format!("{f:?}"));
+    }
+}
+
+/// The connections split over two tables on two threads
+/// (`net::shard`, batches of `batch` segments) tell the observer exactly
+/// what one table tells it, and sum to the same summary.
+fn two_tables_agree(file: &[u8], config: &FlowConfig, batch: usize) {
+    if !kinspect::net::shard::can_shard(config) {
+        return;
+    }
+    let mut one = Log::default();
+    let mut src = FileSource::from_reader(Path::new("fuzz.pcap"), Cursor::new(file.to_vec()))
+        .expect("synthetic pcap header must be accepted");
+    let mut pipeline = Pipeline::new(config.clone());
+    let _ = pipeline.run(&mut src, &mut one, |_, _| {});
+    let serial = pipeline.finish(&mut one);
+    let src = FileSource::from_reader(Path::new("fuzz.pcap"), Cursor::new(file.to_vec()))
+        .expect("synthetic pcap header must be accepted");
+    let mut two = Log::default();
+    let Ok((sharded, _)) =
+        kinspect::net::shard::run_batched(src, config.clone(), &mut two, |_, _| {}, batch)
+    else {
+        return;
+    };
+    assert_eq!(one.0, two.0, "two tables told another story (batch {batch})");
+    assert_eq!(serial.line(), sharded.line(), "summaries differ");
+}
 
 /// The input as a capture file of its own: any link type, timestamps in any
 /// order, damage anywhere. Only the pipeline's own promises are checked.

@@ -41,6 +41,7 @@ const RELEASE_STEP: usize = 4 << 20;
 pub const MAX_RECORD: usize = 64 << 20;
 
 const PCAPNG_SHB: u32 = 0x0A0D_0D0A;
+const PCAPNG_EPB: u32 = 6;
 
 #[derive(Debug, Clone)]
 struct Interface {
@@ -465,6 +466,48 @@ impl<R: Read> FileSource<R> {
         Ok(true)
     }
 
+    /// The packet of the enhanced packet block of `len` bytes at `start`
+    /// when it is the plain kind nearly every capture holds (no options, a
+    /// known interface, both lengths equal): read straight from its fixed
+    /// fields, as pcap-parser would read them. `None` sends the block to
+    /// the general path (which also words every error).
+    fn plain_epb(&self, len: usize, big_endian: bool) -> Option<Current> {
+        let Format::Ng { interfaces, .. } = &self.format else {
+            return None;
+        };
+        if len < 32 {
+            return None;
+        }
+        let at = self.start;
+        let block = self.bytes().get(at..at + len)?;
+        let u32_at = |i: usize| -> Option<u32> {
+            let b: [u8; 4] = block.get(i..i + 4)?.try_into().ok()?;
+            Some(if big_endian {
+                u32::from_be_bytes(b)
+            } else {
+                u32::from_le_bytes(b)
+            })
+        };
+        let caplen = u32_at(20)?;
+        let padded = usize::try_from(caplen).ok()?.checked_next_multiple_of(4)?;
+        // Exactly the packet data: no options, nothing to check.
+        if caplen >= u32::MAX - 4
+            || padded.checked_add(32)? != len
+            || u32_at(len - 4)? as usize != len
+        {
+            return None;
+        }
+        let iface = interfaces.get(u32_at(8)? as usize)?;
+        let ticks = (u64::from(u32_at(12)?) << 32) | u64::from(u32_at(16)?);
+        let data = at + 28;
+        Some(Current {
+            ts: Timestamp::from_ticks(ticks, iface.units_per_sec, iface.offset_secs),
+            linktype: Some(iface.linktype),
+            origlen: u32_at(24)?,
+            data: data..data + caplen as usize,
+        })
+    }
+
     /// Handles one pcapng block. `Ok(Some(true))` when it was a packet.
     fn advance_ng(&mut self) -> Result<bool, CaptureError> {
         loop {
@@ -497,6 +540,13 @@ impl<R: Read> FileSource<R> {
             }
             if !self.fill(len)? {
                 return self.end_of_file("pcapng block", len);
+            }
+            if block_type == PCAPNG_EPB
+                && let Some(p) = self.plain_epb(len, big_endian)
+            {
+                self.start += len;
+                self.current = p;
+                return Ok(true);
             }
             let bytes: &[u8] = match &self.map {
                 Some(m) => m,

@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{Common, EXIT_OK, EXIT_USAGE, TrackingArgs, stderr_is_terminal, usage_error};
 use crate::capture::{CaptureError, FileSource, MergedSource, PacketSource, ThreadedSource};
-use crate::net::Observer;
+use crate::net::{Observer, shard};
 use crate::pipeline::{Pipeline, Summary};
 use crate::view::svg::{self, Lang, Theme};
 use crate::view::{ElectionView, EventsView, FlowsView, Format, RpcView, TlsView};
@@ -89,8 +89,8 @@ pub struct PcapArgs {
     #[arg(long)]
     pub show_secrets: bool,
     /// Threads: 1 reads and tracks on one thread; 2 or more read files on a
-    /// thread of their own beside connection tracking (same output either
-    /// way). Default: the number of cores, at most 2
+    /// thread of their own and track connections on two more, split by
+    /// endpoints (same output either way). Default: the number of cores, at most 2
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub threads: Option<u32>,
 }
@@ -112,6 +112,11 @@ pub(super) trait PcapView: Observer {
         Self: Sized;
     fn done_boxed(self: Box<Self>, summary: &Summary) -> io::Result<()>;
     fn as_observer(&mut self) -> &mut dyn Observer;
+    /// True when the view needs [`Observer::packet`] (connection tracking
+    /// then stays on one thread).
+    fn wants_packets(&self) -> bool {
+        false
+    }
 }
 
 macro_rules! pcap_view {
@@ -199,21 +204,11 @@ pub(super) fn drive_with(
         Ok(s) => s,
         Err(e) => return usage_error(e),
     };
-    let mut source: Box<dyn PacketSource> = if args.threads() >= 2 {
-        match ThreadedSource::spawn(source) {
-            Ok(t) => Box::new(t),
-            Err(Some(s)) => Box::new(s),
-            Err(None) => return usage_error("cannot start the reader thread"),
-        }
-    } else {
-        Box::new(source)
-    };
     let mut config = args.tracking.flow_config(common);
     config.context = match common.dissector_context(args.show_secrets, dissect) {
         Ok(c) => c,
         Err(e) => return usage_error(e),
     };
-    let mut pipeline = Pipeline::new(config);
     let bar = progress_bar();
     let mut on_progress = |done: u64, total: Option<u64>| {
         if let Some(b) = &bar {
@@ -223,6 +218,31 @@ pub(super) fn drive_with(
             b.set_position(done);
         }
     };
+    // Two threads: connections tracked on two threads beside the reader.
+    let source = if args.threads() >= 2 && !view.wants_packets() && shard::can_shard(&config) {
+        match shard::run(source, config.clone(), &mut view, &mut on_progress) {
+            Ok((summary, error)) => {
+                let write_result = view.done(&summary);
+                if let Some(b) = bar {
+                    b.finish_and_clear();
+                }
+                return finish(common.output, &summary, write_result, error);
+            }
+            Err(source) => source,
+        }
+    } else {
+        source
+    };
+    let mut source: Box<dyn PacketSource> = if args.threads() >= 2 {
+        match ThreadedSource::spawn(source) {
+            Ok(t) => Box::new(t),
+            Err(Some(s)) => Box::new(s),
+            Err(None) => return usage_error("cannot start the reader thread"),
+        }
+    } else {
+        Box::new(source)
+    };
+    let mut pipeline = Pipeline::new(config);
     let error = pipeline
         .run(&mut *source, &mut view, &mut on_progress)
         .err();

@@ -128,6 +128,9 @@ impl PcapView for ReportFile {
     fn as_observer(&mut self) -> &mut dyn Observer {
         self
     }
+    fn wants_packets(&self) -> bool {
+        true
+    }
 }
 
 pub fn report(args: &ReportArgs, common: &Common) -> i32 {

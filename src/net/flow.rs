@@ -112,9 +112,53 @@ pub struct FlowRecord {
     pub handshake: bool,
 }
 
+/// Where an output of the table stands in the order of a single-threaded
+/// run: every event and flow record the table produces after
+/// [`Observer::order`] was called with a key, up to the next call, sorts
+/// there (in the order produced). Keys only grow within one table, and
+/// outputs of two tables that saw the same packets (each tracking its own
+/// connections, see [`crate::net::shard`]) interleave by key into exactly
+/// the output of one table tracking them all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct OrderKey {
+    /// Index of the TCP packet being handled (`u64::MAX` at the end).
+    pub packet: u64,
+    /// 0: a sweep finishing closed connections, 1: a sweep finishing idle
+    /// ones, 2: the packet's own connection, 3: the end of the capture.
+    pub phase: u8,
+    /// Phase 3: the connection's start time.
+    pub a: i64,
+    /// Phase 0: the packet that closed the connection; 1: its last touch;
+    /// 3: the packet that opened it.
+    pub b: u64,
+}
+
 /// Receives what the table produces.
 pub trait Observer {
     fn event(&mut self, event: &Event);
+    /// An event the caller no longer needs (an observer that keeps events
+    /// takes it without a copy).
+    fn event_owned(&mut self, event: Event) {
+        self.event(&event);
+    }
+    /// Where the next outputs stand (see [`OrderKey`]); most observers
+    /// ignore it.
+    fn order(&mut self, key: OrderKey) {
+        let _ = key;
+    }
+    /// The events this observer acts on, when it ignores most: a run on
+    /// several threads drops the others where they are made (keeping only
+    /// their earliest and latest time, see [`Observer::times_seen`]) instead
+    /// of handing them over. `None`: every event.
+    fn event_filter(&self) -> Option<fn(&Event) -> bool> {
+        None
+    }
+    /// The earliest and latest time of events [`Observer::event_filter`]
+    /// turned away (in a run on several threads; called once per batch,
+    /// in no particular order with the events).
+    fn times_seen(&mut self, first: Timestamp, last: Timestamp) {
+        let _ = (first, last);
+    }
     fn flow(&mut self, flow: &FlowRecord);
     /// Every TCP packet, before it is tracked (the report's traffic over
     /// time); most views ignore it.
@@ -202,7 +246,7 @@ impl EventSink for Sink<'_> {
             Direction::ClientToServer => (self.info.client, self.info.server),
             Direction::ServerToClient => (self.info.server, self.info.client),
         };
-        self.obs.event(&Event {
+        self.obs.event_owned(Event {
             ts,
             src,
             dst,
@@ -356,10 +400,14 @@ pub struct FlowTable {
     /// table time of the touch). An entry is live when the connection
     /// under `key` has that id and touch.
     recent: VecDeque<(Key, u64, u64, Timestamp)>,
-    /// Closed connections by close time: (key, connection id, closed_at).
-    closed: VecDeque<(Key, u64, Timestamp)>,
-    next_id: u64,
-    next_touch: u64,
+    /// Closed connections by close time: (key, connection id, closed_at,
+    /// index of the packet that closed it).
+    closed: VecDeque<(Key, u64, Timestamp, u64)>,
+    /// TCP packets seen ([`FlowTable::tcp`] and [`FlowTable::tick`]); the
+    /// packet being handled has index `seen - 1`. A connection's id is the
+    /// index of the packet that opened it; a touch is twice the packet's
+    /// index (plus one when a sweep queues it again).
+    seen: u64,
     config: FlowConfig,
     now: Timestamp,
     next_sweep: Option<Timestamp>,
@@ -374,8 +422,7 @@ impl FlowTable {
             conns: HashMap::with_hasher(FxBuildHasher),
             recent: VecDeque::new(),
             closed: VecDeque::new(),
-            next_id: 0,
-            next_touch: 0,
+            seen: 0,
             config,
             now: Timestamp(i64::MIN),
             next_sweep: None,
@@ -402,6 +449,30 @@ impl FlowTable {
         self.conns.is_empty()
     }
 
+    /// A TCP packet of a connection another table tracks (see
+    /// [`crate::net::shard`]): the clock advances and sweeps run exactly
+    /// as if this table had handled the packet.
+    pub fn tick(&mut self, ts: Timestamp, obs: &mut dyn Observer) {
+        self.begin(ts, obs);
+    }
+
+    /// The start of every TCP packet: the table's clock and the sweep.
+    fn begin(&mut self, ts: Timestamp, obs: &mut dyn Observer) -> (Timestamp, u64) {
+        let index = self.seen;
+        self.seen += 1;
+        if ts > self.now {
+            self.now = ts;
+        }
+        // Events carry `now`, never earlier than an event already emitted.
+        let now = self.now;
+        match self.next_sweep {
+            Some(t) if now >= t => self.sweep(index, obs),
+            None => self.next_sweep = Some(Timestamp(now.0.saturating_add(SWEEP_EVERY_NS))),
+            _ => {}
+        }
+        (now, index)
+    }
+
     /// Feeds one TCP segment.
     pub fn tcp(
         &mut self,
@@ -412,22 +483,18 @@ impl FlowTable {
         seg: &TcpSegment<'_>,
         obs: &mut dyn Observer,
     ) {
-        if ts > self.now {
-            self.now = ts;
-        }
-        // Events carry `now`, never earlier than an event already emitted.
-        let now = self.now;
-        match self.next_sweep {
-            Some(t) if now >= t => self.sweep(obs),
-            None => self.next_sweep = Some(Timestamp(now.0.saturating_add(SWEEP_EVERY_NS))),
-            _ => {}
-        }
+        let (now, index) = self.begin(ts, obs);
+        obs.order(OrderKey {
+            packet: index,
+            phase: 2,
+            a: 0,
+            b: 0,
+        });
         let s = SocketAddr::new(src, seg.src_port);
         let d = SocketAddr::new(dst, seg.dst_port);
         let k = key(s, d);
-        let touch = self.next_touch;
-        self.next_touch += 1;
-        let id = self.next_id;
+        let touch = index << 1;
+        let id = index;
         // One hash lookup for a packet of a known connection; a new one
         // costs a second (after making room).
         let conn = if let Some(c) = self.conns.get_mut(&k) {
@@ -439,7 +506,6 @@ impl FlowTable {
                 None => starts_new_connection(c, s, seg),
             };
             if replace {
-                self.next_id += 1;
                 let old = std::mem::replace(c, open(&self.config, id, ts, s, d, seg));
                 finalize(&mut self.stats, old, now, obs);
                 announce(&mut self.stats, c, now, obs);
@@ -451,7 +517,6 @@ impl FlowTable {
                     break;
                 }
             }
-            self.next_id += 1;
             let c = match self.conns.entry(k) {
                 Entry::Occupied(o) => o.into_mut(),
                 Entry::Vacant(v) => v.insert(open(&self.config, id, ts, s, d, seg)),
@@ -527,7 +592,7 @@ impl FlowTable {
             report_close(conn, now, obs);
         }
         if !was_closed && conn.closed_at.is_some() {
-            self.closed.push_back((k, conn.id, now));
+            self.closed.push_back((k, conn.id, now, index));
         }
         if self.recent.len() > 2 * self.conns.len() + 1024 {
             self.compact();
@@ -562,12 +627,12 @@ impl FlowTable {
     }
 
     /// Finishes connections that closed a while ago or went idle.
-    fn sweep(&mut self, obs: &mut dyn Observer) {
+    fn sweep(&mut self, index: u64, obs: &mut dyn Observer) {
         let now = self.now;
         self.next_sweep = Some(Timestamp(now.0.saturating_add(SWEEP_EVERY_NS)));
         // Closed connections whose linger is over.
         let linger = self.config.linger_ns;
-        while let Some(&(k, id, at)) = self.closed.front() {
+        while let Some(&(k, id, at, closed_by)) = self.closed.front() {
             if now.0.saturating_sub(at.0) < linger {
                 break;
             }
@@ -577,6 +642,12 @@ impl FlowTable {
                 .get(&k)
                 .is_some_and(|c| c.id == id && c.closed_at == Some(at));
             if live && let Some(c) = self.conns.remove(&k) {
+                obs.order(OrderKey {
+                    packet: index,
+                    phase: 0,
+                    a: 0,
+                    b: closed_by,
+                });
                 finalize(&mut self.stats, c, now, obs);
             }
         }
@@ -602,6 +673,12 @@ impl FlowTable {
             {
                 Some(was_idle) => {
                     if let Some(c) = self.conns.remove(&k) {
+                        obs.order(OrderKey {
+                            packet: index,
+                            phase: 1,
+                            a: 0,
+                            b: t,
+                        });
                         self.stats.evicted_idle += u64::from(was_idle);
                         finalize(&mut self.stats, c, now, obs);
                     }
@@ -610,8 +687,7 @@ impl FlowTable {
                 // timestamps than the table time of the touch): queue it
                 // again.
                 None => {
-                    let touch = self.next_touch;
-                    self.next_touch += 1;
+                    let touch = (index << 1) | 1;
                     if let Some(c) = self.conns.get_mut(&k) {
                         c.touch = touch;
                     }
@@ -627,11 +703,60 @@ impl FlowTable {
         self.recent.clear();
         self.closed.clear();
         let mut rest: Vec<(Key, Conn)> = self.conns.drain().collect();
-        rest.sort_by_key(|(_, c)| c.start);
+        // By start time, then in the order they opened.
+        rest.sort_unstable_by_key(|(_, c)| (c.start, c.id));
         for (_, c) in rest {
+            obs.order(OrderKey {
+                packet: u64::MAX,
+                phase: 3,
+                a: c.start.0,
+                b: c.id,
+            });
             finalize(&mut self.stats, c, now, obs);
         }
     }
+
+    /// Takes over every connection of `other`, a table that saw the same
+    /// packets (its own connections through [`FlowTable::tcp`], the others
+    /// through [`FlowTable::tick`]) while this one tracked the rest: from
+    /// here on this table behaves as one table that tracked them all. Only
+    /// valid while no sweep has queued a connection again (the idle timeout
+    /// is at least the linger), which keeps both queues ordered by packet.
+    pub fn absorb(&mut self, other: FlowTable) {
+        let FlowTable {
+            conns,
+            recent,
+            closed,
+            now,
+            stats,
+            ..
+        } = other;
+        self.conns.extend(conns);
+        self.recent = merge_by(std::mem::take(&mut self.recent), recent, |e| e.2);
+        self.closed = merge_by(std::mem::take(&mut self.closed), closed, |e| e.3);
+        self.now = self.now.max(now);
+        self.stats.connections += stats.connections;
+        self.stats.evicted_idle += stats.evicted_idle;
+        self.stats.evicted_limit += stats.evicted_limit;
+        self.stats.gap_bytes += stats.gap_bytes;
+    }
+}
+
+/// Two queues ordered by `by`, as one.
+fn merge_by<T, K: Ord>(a: VecDeque<T>, b: VecDeque<T>, by: impl Fn(&T) -> K) -> VecDeque<T> {
+    let mut out = VecDeque::with_capacity(a.len() + b.len());
+    let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
+    loop {
+        let take_a = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) => by(x) <= by(y),
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => break,
+        };
+        let next = if take_a { a.next() } else { b.next() };
+        out.extend(next);
+    }
+    out
 }
 
 /// A new connection's entry, for the segment `s` → `d` that opens it.
@@ -679,7 +804,7 @@ fn open(
 fn announce(stats: &mut TableStats, c: &Conn, now: Timestamp, obs: &mut dyn Observer) {
     stats.connections += 1;
     let (src, dst, component) = (c.info.client, c.info.server, c.info.component);
-    obs.event(&Event {
+    obs.event_owned(Event {
         ts: now,
         src,
         dst,
@@ -690,7 +815,7 @@ fn announce(stats: &mut TableStats, c: &Conn, now: Timestamp, obs: &mut dyn Obse
     });
     // Decided before any byte arrived: forced by `--decode-as`.
     if c.app.decided {
-        obs.event(&Event {
+        obs.event_owned(Event {
             ts: now,
             src,
             dst,
@@ -825,7 +950,7 @@ fn end_of(c: &Conn) -> End {
 
 fn report_close(c: &mut Conn, ts: Timestamp, obs: &mut dyn Observer) {
     c.close_reported = true;
-    obs.event(&Event {
+    obs.event_owned(Event {
         ts,
         src: c.info.client,
         dst: c.info.server,

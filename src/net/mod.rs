@@ -1,8 +1,10 @@
 //! From captured frames to connections: header decoding ([`decode`]), TCP
-//! stream reassembly ([`tcp`]) and the connection table ([`flow`]).
+//! stream reassembly ([`tcp`]), the connection table ([`flow`]) and its
+//! split over two threads ([`shard`]).
 
 pub mod decode;
 pub mod flow;
+pub mod shard;
 pub mod tcp;
 
 pub use decode::{Decoded, TcpFlags, TcpSegment, Transport, Undecodable, decode};

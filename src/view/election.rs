@@ -759,6 +759,14 @@ fn member_name(summary: &str) -> Option<(MemberId, String)> {
 }
 
 impl<W: Write> Observer for ElectionView<W> {
+    /// Only raft events count; the others only stretch the time span.
+    fn event_filter(&self) -> Option<fn(&Event) -> bool> {
+        Some(|e| matches!(e.kind, EventKind::Raft(_)))
+    }
+    fn times_seen(&mut self, first: Timestamp, last: Timestamp) {
+        self.marks.seen(first);
+        self.marks.seen(last);
+    }
     fn event(&mut self, e: &Event) {
         self.marks.seen(e.ts);
         let EventKind::Raft(r) = &e.kind else {

@@ -93,6 +93,10 @@ impl<W: Write> FlowsView<W> {
 impl<W: Write> Observer for FlowsView<W> {
     fn event(&mut self, _event: &Event) {}
 
+    fn event_filter(&self) -> Option<fn(&Event) -> bool> {
+        Some(|_| false)
+    }
+
     fn flow(&mut self, f: &FlowRecord) {
         self.rows += 1;
         match self.format {

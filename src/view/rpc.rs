@@ -430,6 +430,9 @@ impl<W: Write> RpcView<W> {
 }
 
 impl<W: Write> Observer for RpcView<W> {
+    fn event_filter(&self) -> Option<fn(&Event) -> bool> {
+        Some(|e| call_of(e).is_some())
+    }
     fn event(&mut self, e: &Event) {
         if let Some(call) = call_of(e) {
             self.table.add(&call);

@@ -189,6 +189,9 @@ impl<W: Write> TlsView<W> {
 }
 
 impl<W: Write> Observer for TlsView<W> {
+    fn event_filter(&self) -> Option<fn(&Event) -> bool> {
+        Some(|e| matches!(e.kind, EventKind::Tls(TlsEvent::TlsSession(_))))
+    }
     fn event(&mut self, e: &Event) {
         let EventKind::Tls(TlsEvent::TlsSession(s)) = &e.kind else {
             return;

@@ -18,6 +18,7 @@
 
 mod event;
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
@@ -579,12 +580,13 @@ impl Http1Dissector {
         let text = String::from_utf8_lossy(head);
         let mut lines = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
         let start = lines.next().unwrap_or("");
-        let mut headers: Vec<(String, String)> = Vec::new();
+        // Borrowed from the head: no allocation per header.
+        let mut headers: Vec<Header<'_>> = Vec::new();
         for l in lines {
             if l.is_empty() {
                 break;
             }
-            if let Some(h) = split_header(l.as_bytes()) {
+            if let Some(h) = split_header_str(l) {
                 headers.push(h);
             }
         }
@@ -598,7 +600,7 @@ impl Http1Dissector {
         &mut self,
         ts: Timestamp,
         start: &str,
-        headers: &[(String, String)],
+        headers: &[Header<'_>],
         sink: &mut dyn EventSink,
     ) -> Result<(), &'static str> {
         let mut parts = start.split(' ').filter(|s| !s.is_empty());
@@ -676,7 +678,7 @@ impl Http1Dissector {
         &mut self,
         ts: Timestamp,
         start: &str,
-        headers: &[(String, String)],
+        headers: &[Header<'_>],
         sink: &mut dyn EventSink,
     ) -> Result<(), &'static str> {
         let mut parts = start.splitn(3, ' ');
@@ -1113,14 +1115,27 @@ fn split_header(line: &[u8]) -> Option<(String, String)> {
     (!name.is_empty()).then_some((name, value))
 }
 
-fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
+/// A header of a head: lower-case name (borrowed when it already was),
+/// trimmed value.
+type Header<'a> = (Cow<'a, str>, &'a str);
+
+/// [`split_header`] on a head already made text, borrowing from it.
+fn split_header_str(line: &str) -> Option<Header<'_>> {
+    let (name, value) = line.split_once(':')?;
+    let name = name.trim();
+    let name = if name.bytes().any(|c| c.is_ascii_uppercase()) {
+        Cow::Owned(name.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(name)
+    };
+    (!name.is_empty()).then_some((name, value.trim()))
 }
 
-fn is_chunked(headers: &[(String, String)]) -> bool {
+fn header<'a>(headers: &'a [Header<'_>], name: &str) -> Option<&'a str> {
+    headers.iter().find(|(k, _)| k == name).map(|(_, v)| *v)
+}
+
+fn is_chunked(headers: &[Header<'_>]) -> bool {
     header(headers, "transfer-encoding").is_some_and(|te| {
         te.rsplit(',')
             .next()
@@ -1129,7 +1144,7 @@ fn is_chunked(headers: &[(String, String)]) -> bool {
 }
 
 /// A request's body framing; None when it has no body.
-fn request_framing(headers: &[(String, String)]) -> Result<Option<Framing>, &'static str> {
+fn request_framing(headers: &[Header<'_>]) -> Result<Option<Framing>, &'static str> {
     if is_chunked(headers) {
         return Ok(Some(Framing::Chunked(Chunk::Size)));
     }
@@ -1142,11 +1157,11 @@ fn request_framing(headers: &[(String, String)]) -> Result<Option<Framing>, &'st
     }
 }
 
-fn selected(headers: &[(String, String)]) -> BTreeMap<String, String> {
+fn selected(headers: &[Header<'_>]) -> BTreeMap<String, String> {
     headers
         .iter()
-        .filter(|(k, _)| SELECTED_HEADERS.contains(&k.as_str()))
-        .map(|(k, v)| (k.clone(), v.clone()))
+        .filter(|(k, _)| SELECTED_HEADERS.contains(&k.as_ref()))
+        .map(|(k, v)| (k.to_string(), (*v).to_string()))
         .collect()
 }
 

@@ -1,0 +1,765 @@
+//! Connection tracking on two threads, with the output of one.
+//!
+//! [`run`] reads a source on a reader thread that decodes every packet's
+//! headers and sends the TCP segments, in batches, to two workers. Each
+//! connection belongs to one worker (by a hash of its two endpoints, the
+//! same both ways), which tracks it in a [`FlowTable`] of its own with its
+//! dissectors; the other worker only [`FlowTable::tick`]s on the packet, so
+//! both tables keep the clock and run the sweeps exactly as one table would.
+//! Every event and flow record is tagged with its [`OrderKey`], and the
+//! calling thread merges the two workers' outputs by key, batch by batch,
+//! before handing them to the observer: the observer sees exactly what a
+//! single [`crate::pipeline::Pipeline`] would have shown it, in the same
+//! order.
+//!
+//! Two things a single table decides from every connection are kept exact:
+//! - the connection limit: the reader thread bounds the connections open in
+//!   both tables from what the workers last reported plus every segment
+//!   sent since; when that bound could reach the limit, the second worker
+//!   hands its table to the first ([`FlowTable::absorb`]) and the first
+//!   tracks everything from there on (one table, as in a serial run);
+//! - key logs from pcapng secrets blocks: both workers stop where the block
+//!   was, the first adds it, and both go on.
+//!
+//! Memory is bounded: at most [`IN_FLIGHT`] batches of about
+//! [`BATCH_BYTES`] of payload wait for each worker, and as many batches of
+//! output wait for the merge.
+
+use std::collections::VecDeque;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Barrier};
+use std::thread::JoinHandle;
+
+use super::decode::{TcpFlags, TcpSegment};
+use super::flow::{FlowConfig, FlowRecord, FlowTable, Observer, OrderKey, TableStats};
+use crate::capture::{CaptureError, PacketSource};
+use crate::event::Event;
+use crate::pipeline::{Counts, Summary, add_secrets};
+use crate::timestamp::Timestamp;
+
+/// Payload bytes per batch ...
+pub const BATCH_BYTES: usize = 256 << 10;
+/// ... or TCP segments per batch.
+const BATCH_SEGMENTS: usize = 4096;
+/// Batches queued for each worker, and outputs queued for the merge.
+pub const IN_FLIGHT: usize = 4;
+
+/// pcapng Decryption Secrets Blocks: (secrets type, data).
+type Secrets = Vec<(u32, Vec<u8>)>;
+
+/// True when a run with `config` can be split: the sweeps never queue a
+/// connection again (which keeps both tables' queues ordered by packet, so
+/// they can be merged when the connection limit comes near).
+pub fn can_shard(config: &FlowConfig) -> bool {
+    config.idle_timeout_ns >= config.linger_ns
+}
+
+/// Which worker tracks the connection between two endpoints (the same for
+/// both directions): a hash of the two endpoints in a fixed order.
+fn shard_of(src: IpAddr, dst: IpAddr, src_port: u16, dst_port: u16) -> u8 {
+    let word = |ip: IpAddr, port: u16| -> u64 {
+        let ip = match ip {
+            IpAddr::V4(a) => u64::from(u32::from(a)),
+            IpAddr::V6(a) => {
+                let v = u128::from(a);
+                (v as u64) ^ ((v >> 64) as u64).rotate_left(29)
+            }
+        };
+        ip.rotate_left(16) ^ u64::from(port)
+    };
+    let (a, b) = (word(src, src_port), word(dst, dst_port));
+    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let h = (lo.wrapping_mul(K).rotate_left(31) ^ hi).wrapping_mul(K);
+    (h >> 63) as u8
+}
+
+/// One TCP segment, its payload in the batch's `data`.
+struct Rec {
+    ts: Timestamp,
+    origlen: u32,
+    src: IpAddr,
+    dst: IpAddr,
+    src_port: u16,
+    dst_port: u16,
+    seq: u32,
+    ack: u32,
+    flags: TcpFlags,
+    wire_len: u32,
+    start: u32,
+    end: u32,
+    shard: u8,
+}
+
+#[derive(Default)]
+struct Batch {
+    data: Vec<u8>,
+    recs: Vec<Rec>,
+    /// Secrets read just before segment `.0` of this batch.
+    secrets: Vec<(usize, Secrets)>,
+    /// The second worker hands its table to the first before this batch;
+    /// every segment from here on is the first worker's.
+    merge_before: bool,
+    last: bool,
+    progress: (u64, Option<u64>),
+}
+
+/// What a table produced for a batch: events and flow records, and in
+/// `order` where each stands (its key, whether it is a flow, its index in
+/// `events` or `flows`). Lists are handed back to the worker that filled
+/// them, which clears them (its own allocations are freed on its own
+/// thread) and reuses their room.
+#[derive(Default)]
+struct Outs {
+    events: Vec<Event>,
+    flows: Vec<FlowRecord>,
+    order: Vec<(OrderKey, bool, u32)>,
+    /// Earliest and latest time of the events the filter turned away.
+    times: Option<(Timestamp, Timestamp)>,
+}
+
+impl Outs {
+    fn clear(&mut self) {
+        self.events.clear();
+        self.flows.clear();
+        self.order.clear();
+        self.times = None;
+    }
+}
+
+enum FromWorker {
+    /// The outputs of one batch.
+    Batch(Outs, (u64, Option<u64>)),
+    /// The second worker handed its table over (instead of this batch's
+    /// outputs); it sends nothing more.
+    Gone,
+    /// The outputs of the last batch and of the end of the capture.
+    Done {
+        outs: Outs,
+        stats: TableStats,
+        warnings_soft: Vec<String>,
+    },
+}
+
+/// How reading ended: the per-packet counts, and the source's end.
+struct ReadEnd {
+    counts: Counts,
+    result: Result<(), CaptureError>,
+    warnings: Vec<CaptureError>,
+}
+
+/// An observer that keeps everything with its order key.
+struct Recorder {
+    key: OrderKey,
+    outs: Outs,
+    /// The observer's [`Observer::event_filter`].
+    filter: Option<fn(&Event) -> bool>,
+}
+
+impl Observer for Recorder {
+    fn event(&mut self, event: &Event) {
+        self.event_owned(event.clone());
+    }
+    fn event_owned(&mut self, event: Event) {
+        if let Some(keep) = self.filter
+            && !keep(&event)
+        {
+            let t = event.ts;
+            self.outs.times = Some(match self.outs.times {
+                Some((a, b)) => (a.min(t), b.max(t)),
+                None => (t, t),
+            });
+            return;
+        }
+        let i = self.outs.events.len() as u32;
+        self.outs.events.push(event);
+        self.outs.order.push((self.key, false, i));
+    }
+    fn flow(&mut self, flow: &FlowRecord) {
+        let i = self.outs.flows.len() as u32;
+        self.outs.flows.push(flow.clone());
+        self.outs.order.push((self.key, true, i));
+    }
+    fn order(&mut self, key: OrderKey) {
+        self.key = key;
+    }
+}
+
+/// The workers' reports to the reader thread: (batches done << 32) |
+/// connections open.
+struct Published([AtomicU64; 2]);
+
+impl Published {
+    fn set(&self, worker: usize, batches: u64, open: usize) {
+        let open = u64::try_from(open)
+            .unwrap_or(u64::MAX)
+            .min(u64::from(u32::MAX));
+        self.0[worker].store((batches << 32) | open, Ordering::Release);
+    }
+    fn get(&self, worker: usize) -> (u64, u64) {
+        let v = self.0[worker].load(Ordering::Acquire);
+        (v >> 32, v & u64::from(u32::MAX))
+    }
+}
+
+/// Runs a whole source through two connection tables and feeds `obs` what
+/// one table would have fed it (see the module documentation). Returns the
+/// run's summary and how the source ended (as
+/// [`crate::pipeline::Pipeline::run`] would). If a thread cannot be
+/// started, the source is handed back.
+pub fn run<S: PacketSource + Send + 'static>(
+    source: S,
+    config: FlowConfig,
+    obs: &mut dyn Observer,
+    progress: impl FnMut(u64, Option<u64>),
+) -> Result<(Summary, Option<CaptureError>), S> {
+    run_batched(source, config, obs, progress, BATCH_SEGMENTS)
+}
+
+/// [`run`] with at most `batch_segments` segments per batch (small batches
+/// let tests and the fuzzer reach the handover and the sweeps across
+/// batches on small captures).
+pub fn run_batched<S: PacketSource + Send + 'static>(
+    source: S,
+    config: FlowConfig,
+    obs: &mut dyn Observer,
+    mut progress: impl FnMut(u64, Option<u64>),
+    batch_segments: usize,
+) -> Result<(Summary, Option<CaptureError>), S> {
+    let max_connections = config.max_connections;
+    let published = Arc::new(Published([AtomicU64::new(0), AtomicU64::new(0)]));
+    let barrier = Arc::new(Barrier::new(2));
+    let (handover_tx, handover_rx) = sync_channel::<FlowTable>(1);
+    let mut to_workers = Vec::new();
+    let mut from_workers = Vec::new();
+    let mut handles: Vec<JoinHandle<()>> = Vec::new();
+    let mut handover_rx = Some(handover_rx);
+    let mut handover_tx = Some(handover_tx);
+    let filter = obs.event_filter();
+    let (recycle_tx, recycle_rx) = sync_channel::<Batch>(2 * IN_FLIGHT + 2);
+    for me in 0..2usize {
+        let (tx, rx) = sync_channel::<Arc<Batch>>(IN_FLIGHT);
+        let (out_tx, out_rx) = sync_channel::<FromWorker>(IN_FLIGHT);
+        let (back_tx, back_rx) = sync_channel::<Outs>(IN_FLIGHT + 2);
+        let worker = Worker {
+            me,
+            table: FlowTable::new(config.clone()),
+            published: published.clone(),
+            barrier: barrier.clone(),
+            recycle: recycle_tx.clone(),
+            outs_back: back_rx,
+            handover_rx: if me == 0 { handover_rx.take() } else { None },
+            handover_tx: if me == 1 { handover_tx.take() } else { None },
+        };
+        let spawned = std::thread::Builder::new()
+            .name(format!("kinspect-track{me}"))
+            .spawn(move || worker.run(filter, &rx, &out_tx));
+        match spawned {
+            Ok(h) => handles.push(h),
+            // Dropping the senders ends the worker already started.
+            Err(_) => return Err(source),
+        }
+        to_workers.push(tx);
+        from_workers.push((out_rx, back_tx));
+    }
+    drop(recycle_tx);
+    let (end_tx, end_rx) = sync_channel::<ReadEnd>(1);
+    let slot = Arc::new(std::sync::Mutex::new(Some(source)));
+    let theirs = slot.clone();
+    let reader = {
+        let published = published.clone();
+        std::thread::Builder::new()
+            .name("kinspect-read".into())
+            .spawn(move || {
+                let source = theirs.lock().ok().and_then(|mut s| s.take());
+                if let Some(mut source) = source {
+                    let end = read(
+                        &mut source,
+                        batch_segments.max(1),
+                        &to_workers,
+                        &recycle_rx,
+                        &published,
+                        max_connections,
+                    );
+                    let _ = end_tx.send(end);
+                }
+            })
+    };
+    let reader = match reader {
+        Ok(h) => h,
+        Err(_) => {
+            drop(from_workers);
+            for h in handles {
+                let _ = h.join();
+            }
+            return match slot.lock().ok().and_then(|mut s| s.take()) {
+                Some(s) => Err(s),
+                // Unreachable: the closure never ran.
+                None => Ok((
+                    Summary::default(),
+                    Some(thread_error("the reader thread did not start")),
+                )),
+            };
+        }
+    };
+    handles.push(reader);
+
+    let (stats, warnings_soft, failure) = merge(&from_workers, obs, &mut progress);
+    drop(from_workers);
+    let end = end_rx.recv().ok();
+    for h in handles {
+        let _ = h.join();
+    }
+    let Some(end) = end else {
+        return Ok((
+            Summary::default(),
+            Some(thread_error("the reader thread stopped")),
+        ));
+    };
+    let mut counts = end.counts;
+    counts.summary.warnings_soft.extend(warnings_soft);
+    counts
+        .summary
+        .warnings
+        .extend(end.warnings.iter().map(ToString::to_string));
+    let summary = counts.finish(&stats, max_connections);
+    let error = failure.or(end.result.err());
+    Ok((summary, error))
+}
+
+fn thread_error(what: &str) -> CaptureError {
+    CaptureError::Read {
+        path: "<worker thread>".into(),
+        offset: 0,
+        source: std::io::Error::other(what.to_string()),
+    }
+}
+
+/// The reader thread: decodes every packet, counts it, and sends the TCP
+/// segments to both workers in batches.
+fn read<S: PacketSource>(
+    source: &mut S,
+    batch_segments: usize,
+    to_workers: &[SyncSender<Arc<Batch>>],
+    recycled: &Receiver<Batch>,
+    published: &Published,
+    max_connections: usize,
+) -> ReadEnd {
+    let mut counts = Counts::default();
+    // Segments in the batches sent and not yet done by both workers.
+    let mut pending: VecDeque<(u64, u64)> = VecDeque::new();
+    let mut merged = false;
+    let mut sent: u64 = 0;
+    let result = loop {
+        let mut batch = match recycled.try_recv() {
+            Ok(mut b) => {
+                b.data.clear();
+                b.recs.clear();
+                b.secrets.clear();
+                b
+            }
+            Err(_) => Batch {
+                data: Vec::with_capacity(BATCH_BYTES + 65_536),
+                recs: Vec::with_capacity(batch_segments),
+                ..Batch::default()
+            },
+        };
+        batch.merge_before = false;
+        let mut end = None;
+        while batch.data.len() < BATCH_BYTES && batch.recs.len() < batch_segments {
+            match source.advance() {
+                Ok(true) => {
+                    let secrets = source.take_secrets();
+                    if !secrets.is_empty() {
+                        batch.secrets.push((batch.recs.len(), secrets));
+                    }
+                    let p = source.current();
+                    let Some((src, dst, seg)) = counts.packet(&p) else {
+                        continue;
+                    };
+                    let start = batch.data.len();
+                    batch.data.extend_from_slice(seg.payload);
+                    let (Ok(start), Ok(end)) =
+                        (u32::try_from(start), u32::try_from(batch.data.len()))
+                    else {
+                        // A batch is far below 4 GiB: unreachable.
+                        continue;
+                    };
+                    batch.recs.push(Rec {
+                        ts: p.ts,
+                        origlen: p.origlen,
+                        src,
+                        dst,
+                        src_port: seg.src_port,
+                        dst_port: seg.dst_port,
+                        seq: seg.seq,
+                        ack: seg.ack,
+                        flags: seg.flags,
+                        wire_len: seg.wire_len,
+                        start,
+                        end,
+                        shard: shard_of(src, dst, seg.src_port, seg.dst_port),
+                    });
+                }
+                Ok(false) => {
+                    end = Some(Ok(()));
+                    break;
+                }
+                Err(e) => {
+                    end = Some(Err(e));
+                    break;
+                }
+            }
+        }
+        let last = end.is_some();
+        batch.last = last;
+        batch.progress = source.progress();
+        let segments = batch.recs.len() as u64;
+        if !merged {
+            // Connections open in both tables at any point of this batch
+            // are at most what the workers last reported plus one per
+            // segment sent since.
+            let (d0, c0) = published.get(0);
+            let (d1, c1) = published.get(1);
+            let done = d0.min(d1);
+            while pending.front().is_some_and(|&(i, _)| i < done) {
+                pending.pop_front();
+            }
+            let bound = c0 + c1 + pending.iter().map(|&(_, n)| n).sum::<u64>() + segments;
+            if bound >= u64::try_from(max_connections).unwrap_or(u64::MAX) {
+                merged = true;
+                batch.merge_before = true;
+            } else {
+                pending.push_back((sent, segments));
+            }
+        }
+        if merged {
+            for r in &mut batch.recs {
+                r.shard = 0;
+            }
+        }
+        let batch = Arc::new(batch);
+        for tx in to_workers {
+            // A worker gone away (it handed its table over) needs no more.
+            let _ = tx.send(batch.clone());
+        }
+        sent += 1;
+        if let Some(result) = end {
+            break result;
+        }
+    };
+    ReadEnd {
+        counts,
+        result,
+        warnings: source.take_warnings(),
+    }
+}
+
+struct Worker {
+    me: usize,
+    table: FlowTable,
+    published: Arc<Published>,
+    barrier: Arc<Barrier>,
+    handover_rx: Option<Receiver<FlowTable>>,
+    handover_tx: Option<SyncSender<FlowTable>>,
+    /// Batches both workers are done with go back to the reader thread.
+    recycle: SyncSender<Batch>,
+    /// Output lists the merge is done with come back here.
+    outs_back: Receiver<Outs>,
+}
+
+impl Worker {
+    fn run(
+        mut self,
+        filter: Option<fn(&Event) -> bool>,
+        rx: &Receiver<Arc<Batch>>,
+        out: &SyncSender<FromWorker>,
+    ) {
+        let mut alone = false;
+        let mut done: u64 = 0;
+        let mut warnings_soft = Vec::new();
+        let mut rec = Recorder {
+            key: OrderKey::default(),
+            outs: Outs::default(),
+            filter,
+        };
+        while let Ok(batch) = rx.recv() {
+            if batch.merge_before && !alone {
+                alone = true;
+                if let Some(tx) = self.handover_tx.take() {
+                    // The second worker: hand the table over and stop.
+                    let table =
+                        std::mem::replace(&mut self.table, FlowTable::new(FlowConfig::default()));
+                    let _ = tx.send(table);
+                    let _ = out.send(FromWorker::Gone);
+                    return;
+                }
+                match self.handover_rx.take().map(|r| r.recv()) {
+                    Some(Ok(other)) => self.table.absorb(other),
+                    // The second worker died: its connections are lost.
+                    _ => return,
+                }
+            }
+            let mut secrets = batch.secrets.iter().peekable();
+            for (i, r) in batch.recs.iter().enumerate() {
+                while let Some((_, s)) = secrets.next_if(|(at, _)| *at == i) {
+                    self.add_secrets(alone, s, &mut warnings_soft);
+                }
+                if usize::from(r.shard) == self.me {
+                    let seg = TcpSegment {
+                        src_port: r.src_port,
+                        dst_port: r.dst_port,
+                        seq: r.seq,
+                        ack: r.ack,
+                        flags: r.flags,
+                        payload: batch
+                            .data
+                            .get(r.start as usize..r.end as usize)
+                            .unwrap_or_default(),
+                        wire_len: r.wire_len,
+                    };
+                    self.table
+                        .tcp(r.ts, r.origlen, r.src, r.dst, &seg, &mut rec);
+                } else {
+                    self.table.tick(r.ts, &mut rec);
+                }
+            }
+            // Secrets after the last segment of the batch.
+            for (_, s) in secrets {
+                self.add_secrets(alone, s, &mut warnings_soft);
+            }
+            done += 1;
+            self.published.set(self.me, done, self.table.len());
+            if batch.last {
+                self.table.finish(&mut rec);
+                let _ = out.send(FromWorker::Done {
+                    outs: rec.outs,
+                    stats: self.table.stats.clone(),
+                    warnings_soft,
+                });
+                return;
+            }
+            let progress = batch.progress;
+            if let Some(b) = Arc::into_inner(batch) {
+                // A full queue only means a fresh batch gets allocated.
+                let _ = self.recycle.try_send(b);
+            }
+            let next = match self.outs_back.try_recv() {
+                Ok(mut o) => {
+                    o.clear();
+                    o
+                }
+                Err(_) => Outs::default(),
+            };
+            let outs = std::mem::replace(&mut rec.outs, next);
+            if out.send(FromWorker::Batch(outs, progress)).is_err() {
+                return;
+            }
+        }
+    }
+
+    /// Adds a secrets block where both workers stand at the same packet.
+    fn add_secrets(&self, alone: bool, secrets: &Secrets, warnings_soft: &mut Vec<String>) {
+        if !alone {
+            self.barrier.wait();
+        }
+        if self.me == 0 {
+            add_secrets(&self.table.context(), secrets.clone(), warnings_soft);
+        }
+        if !alone {
+            self.barrier.wait();
+        }
+    }
+}
+
+/// The calling thread: merges the workers' outputs batch by batch and
+/// feeds them to the observer. Returns the tables' totals, the secrets
+/// blocks' warnings, and an error if a worker died.
+fn merge(
+    from: &[(Receiver<FromWorker>, SyncSender<Outs>)],
+    obs: &mut dyn Observer,
+    progress: &mut dyn FnMut(u64, Option<u64>),
+) -> (TableStats, Vec<String>, Option<CaptureError>) {
+    let mut second = true;
+    let mut stats = TableStats::default();
+    let mut soft = Vec::new();
+    let mut finished = [false, false];
+    loop {
+        let a = from[0].0.recv();
+        let b = if second { Some(from[1].0.recv()) } else { None };
+        let mut outs: [Outs; 2] = [Outs::default(), Outs::default()];
+        for (i, msg) in [Some(a), b].into_iter().enumerate() {
+            match msg {
+                None => {}
+                Some(Err(_)) => {
+                    return (stats, soft, Some(thread_error("a tracking thread stopped")));
+                }
+                Some(Ok(FromWorker::Gone)) => second = false,
+                Some(Ok(FromWorker::Batch(o, (done, total)))) => {
+                    outs[i] = o;
+                    if i == 0 {
+                        progress(done, total);
+                    }
+                }
+                Some(Ok(FromWorker::Done {
+                    outs: o,
+                    stats: s,
+                    warnings_soft,
+                })) => {
+                    outs[i] = o;
+                    finished[i] = true;
+                    stats.connections += s.connections;
+                    stats.evicted_idle += s.evicted_idle;
+                    stats.evicted_limit += s.evicted_limit;
+                    stats.gap_bytes += s.gap_bytes;
+                    if i == 0 {
+                        soft = warnings_soft;
+                    }
+                }
+            }
+        }
+        feed(&outs[0], &outs[1], obs);
+        for (first, last) in outs.iter().filter_map(|o| o.times) {
+            obs.times_seen(first, last);
+        }
+        if finished[0] {
+            return (stats, soft, None);
+        }
+        for (o, (_, back)) in outs.into_iter().zip(from) {
+            // A full queue only means the worker allocates fresh lists.
+            let _ = back.try_send(o);
+        }
+    }
+}
+
+/// Hands two key-ordered output lists to the observer as one.
+fn feed(x: &Outs, y: &Outs, obs: &mut dyn Observer) {
+    let give = |o: &Outs, flow: bool, i: u32, obs: &mut dyn Observer| {
+        if flow {
+            if let Some(f) = o.flows.get(i as usize) {
+                obs.flow(f);
+            }
+        } else if let Some(e) = o.events.get(i as usize) {
+            obs.event(e);
+        }
+    };
+    let (mut i, mut j) = (0, 0);
+    while let (Some(a), Some(b)) = (x.order.get(i), y.order.get(j)) {
+        if a.0 <= b.0 {
+            give(x, a.1, a.2, obs);
+            i += 1;
+        } else {
+            give(y, b.1, b.2, obs);
+            j += 1;
+        }
+    }
+    for a in x.order.get(i..).unwrap_or_default() {
+        give(x, a.1, a.2, obs);
+    }
+    for b in y.order.get(j..).unwrap_or_default() {
+        give(y, b.1, b.2, obs);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::{FileSource, MergedSource};
+    use crate::pipeline::Pipeline;
+    use std::path::Path;
+
+    /// Everything an observer was told, in order.
+    #[derive(Default)]
+    struct Log(Vec<String>);
+    impl Observer for Log {
+        fn event(&mut self, e: &Event) {
+            self.0.push(format!("{e:?}"));
+        }
+        fn flow(&mut self, f: &FlowRecord) {
+            self.0.push(format!("{f:?}"));
+        }
+    }
+
+    fn source() -> MergedSource {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures");
+        MergedSource::new(
+            ["etcd-3node-leader-kill.pcapng", "etcd-rpc-election.pcapng"]
+                .iter()
+                .map(|f| FileSource::open(&dir.join(f)).expect("capture"))
+                .collect(),
+        )
+    }
+
+    fn config(max_connections: usize, idle_s: i64) -> FlowConfig {
+        FlowConfig {
+            max_connections,
+            idle_timeout_ns: idle_s * 1_000_000_000,
+            ..FlowConfig::default()
+        }
+    }
+
+    /// Small batches make the second table hand over a full table in the
+    /// middle of the run (not an empty one at the first batch), and put
+    /// sweeps and both tables' outputs in many batches.
+    #[test]
+    fn two_tables_tell_the_observer_what_one_table_tells_it() {
+        let mut limited = 0;
+        for (max, idle, batch) in [
+            (100_000, 300, 4096),
+            (100_000, 10, 1),
+            (100_000, 10, 7),
+            (12, 300, 1),
+            (25, 10, 3),
+            (40, 300, 5),
+            (3, 300, 64),
+        ] {
+            let mut one = Log::default();
+            let mut p = Pipeline::new(config(max, idle));
+            let mut src = source();
+            p.run(&mut src, &mut one, |_, _| {}).expect("read");
+            let serial = p.finish(&mut one);
+            let mut two = Log::default();
+            let Ok((sharded, error)) =
+                run_batched(source(), config(max, idle), &mut two, |_, _| {}, batch)
+            else {
+                panic!("threads did not start")
+            };
+            assert!(error.is_none(), "{error:?}");
+            assert!(one.0.len() > 1000, "{}", one.0.len());
+            assert_eq!(
+                one.0.len(),
+                two.0.len(),
+                "max={max} idle={idle} batch={batch}"
+            );
+            for (i, (a, b)) in one.0.iter().zip(&two.0).enumerate() {
+                assert_eq!(a, b, "output {i}, max={max} idle={idle} batch={batch}");
+            }
+            assert_eq!(serial.line(), sharded.line());
+            assert_eq!(serial.evicted_limit, sharded.evicted_limit);
+            assert_eq!(serial.evicted_idle, sharded.evicted_idle);
+            if serial.evicted_limit > 0 {
+                limited += 1;
+            }
+        }
+        assert!(limited >= 3, "the limit was reached in {limited} runs");
+    }
+
+    #[test]
+    fn both_directions_of_a_connection_go_to_one_worker() {
+        let a: IpAddr = "10.0.0.1".parse().unwrap();
+        let b: IpAddr = "10.0.0.2".parse().unwrap();
+        let mut seen = [0usize; 2];
+        for port in 30000..30200u16 {
+            let s = shard_of(a, b, port, 2379);
+            assert_eq!(s, shard_of(b, a, 2379, port));
+            seen[usize::from(s)] += 1;
+        }
+        // Ports alone spread connections over both workers.
+        assert!(seen[0] > 60 && seen[1] > 60, "{seen:?}");
+        let c: IpAddr = "fd00::1".parse().unwrap();
+        let d: IpAddr = "fd00::2".parse().unwrap();
+        assert_eq!(shard_of(c, d, 1, 2), shard_of(d, c, 2, 1));
+    }
+}
