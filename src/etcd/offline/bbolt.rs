@@ -535,11 +535,7 @@ impl<'a> Bolt<'a> {
         if id != pgid {
             return Err(self.err(pgid, format!("header says page {id}")));
         }
-        let flags = u16_at(bytes, 8).unwrap_or(0);
-        let count = usize::from(u16_at(bytes, 10).unwrap_or(0));
-        if count.saturating_mul(ELEM).saturating_add(PAGE_HEADER) > bytes.len() {
-            return Err(self.page_err(&p, format!("{count} elements do not fit the page")));
-        }
+        let (flags, count) = self.node_header(&p)?;
         if flags & FLAG_LEAF == 0 {
             return Err(BoltError::NotLeaf { pgid });
         }
@@ -612,11 +608,7 @@ impl<'a> Bolt<'a> {
                         "visited twice: the tree has a cycle or shared pages".into(),
                     ));
                 }
-                let flags = u16_at(p.bytes, 8).unwrap_or(0);
-                let count = usize::from(u16_at(p.bytes, 10).unwrap_or(0));
-                if count.saturating_mul(ELEM).saturating_add(PAGE_HEADER) > p.bytes.len() {
-                    return Err(self.page_err(&p, format!("{count} elements do not fit the page")));
-                }
+                let (flags, count) = self.node_header(&p)?;
                 if flags & FLAG_LEAF != 0 {
                     if on_leaf(p)?.is_break() {
                         return Ok(());
@@ -668,11 +660,7 @@ impl<'a> Bolt<'a> {
             None => self.page(bucket.root)?,
         };
         for _ in 0..=MAX_DEPTH {
-            let flags = u16_at(p.bytes, 8).unwrap_or(0);
-            let count = usize::from(u16_at(p.bytes, 10).unwrap_or(0));
-            if count.saturating_mul(ELEM).saturating_add(PAGE_HEADER) > p.bytes.len() {
-                return Err(self.page_err(&p, format!("{count} elements do not fit the page")));
-            }
+            let (flags, count) = self.node_header(&p)?;
             if count == 0 {
                 return Ok(None);
             }
