@@ -608,7 +608,7 @@ impl<'a> Bolt<'a> {
                         "visited twice: the tree has a cycle or shared pages".into(),
                     ));
                 }
-                let (flags, count) = self.node_header(&p)?;
+                let (flags, _) = self.node_header(&p)?;
                 if flags & FLAG_LEAF != 0 {
                     if on_leaf(p)?.is_break() {
                         return Ok(());
