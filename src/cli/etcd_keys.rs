@@ -757,6 +757,25 @@ pub(crate) fn print_kv<W: Write, K: KvLike>(
     raw: bool,
 ) {
     let deleted = event.as_ref().is_some_and(|(e, _)| e.deleted);
+    // `-o yaml`'s fast path: a stored object written straight from its
+    // protobuf. What it does not take (damage, Secrets to redact, other
+    // formats) goes through the decoded tree below, which writes the same
+    // bytes for what it does take.
+    if matches!(format, Format::Yaml)
+        && !deleted
+        && (dopts.show_secrets || !k8s::is_secret_key(kv.key()))
+        && let Some(yaml) = k8s::direct_yaml::stored_object(kv.value(), dopts.show_secrets)
+    {
+        out.line("---");
+        out.line(&format!(
+            "# {}  mod_revision {}  version {}",
+            display_key(kv.key()),
+            kv.mod_revision(),
+            kv.version()
+        ));
+        out.raw(yaml.as_bytes());
+        return;
+    }
     let decoded = (!deleted).then(|| k8s::decode_value(Some(kv.key()), kv.value(), dopts));
     let redacted = matches!(decoded, Some(Decoded::Redacted { .. }))
         || (!dopts.show_secrets && k8s::is_secret_key(kv.key()));

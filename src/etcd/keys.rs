@@ -199,7 +199,11 @@ impl Pager {
             if self.spec.adaptive && !kvs.is_empty() {
                 let bytes: usize = kvs.iter().map(|kv| kv.key().len() + kv.value().len()).sum();
                 let mean = (bytes / kvs.len()).max(1);
-                self.spec.page_size = ((VALUES_PAGE_BYTES / mean) as i64).clamp(1, MAX_VALUES_PAGE);
+                // Pages double up to the target weight, so that the
+                // first values reach the printer soon and it is never
+                // left waiting for one large page.
+                let target = ((VALUES_PAGE_BYTES / mean) as i64).clamp(1, MAX_VALUES_PAGE);
+                self.spec.page_size = target.min(self.spec.page_size.saturating_mul(2));
             }
             self.keys += kvs.len() as u64;
             match kvs.last() {

@@ -23,6 +23,7 @@
 
 pub mod cbor;
 pub mod day2;
+pub mod direct_yaml;
 pub mod dump;
 pub mod encode;
 pub mod encryption;

@@ -603,8 +603,17 @@ fn read_fields(buf: &[u8], base: usize) -> Result<Vec<(u32, WireValue<'_>)>, Par
     Ok(out)
 }
 
+/// The JSON value of a message with a form of its own (Time, Quantity,
+/// IntOrString, ...) read from `buf`, or `None` when reading it met a
+/// problem (the caller then renders the whole object with the tree).
+pub(super) fn special_value(sp: Special, buf: &[u8], depth: u32) -> Option<ApiValue> {
+    let mut ctx = Ctx::default();
+    let v = ctx.special(sp, buf, 0, depth);
+    (ctx.problems.is_empty() && ctx.dropped == 0).then_some(v)
+}
+
 /// A scalar from its wire value; `None` on a wire type mismatch.
-fn scalar(s: Scalar, wire: WireValue<'_>) -> Option<ApiValue> {
+pub(super) fn scalar(s: Scalar, wire: WireValue<'_>) -> Option<ApiValue> {
     Some(match (s, wire) {
         (Scalar::Str, WireValue::Len(b)) => ApiValue::Str(lossy_string(b)),
         (Scalar::Bytes, WireValue::Len(b)) => {
@@ -624,7 +633,7 @@ fn scalar(s: Scalar, wire: WireValue<'_>) -> Option<ApiValue> {
 }
 
 /// What Go writes for an unset non-pointer scalar without `omitempty`.
-fn zero_scalar(s: Scalar) -> ApiValue {
+pub(super) fn zero_scalar(s: Scalar) -> ApiValue {
     match s {
         Scalar::Str => ApiValue::Str(String::new()),
         // A nil []byte is `null`.
@@ -637,7 +646,7 @@ fn zero_scalar(s: Scalar) -> ApiValue {
 }
 
 /// Whether `omitempty` leaves the value out.
-fn is_zero(v: &ApiValue) -> bool {
+pub(super) fn is_zero(v: &ApiValue) -> bool {
     match v {
         ApiValue::Null => true,
         ApiValue::Bool(b) => !b,

@@ -33,7 +33,20 @@ pub const MAX_FIELD_NUMBER: u64 = (1 << 29) - 1;
 
 /// Reads a varint at `*pos`, advancing it. At most 10 bytes; the 10th may
 /// only carry the top bit of a u64.
+#[inline]
 pub fn read_varint(buf: &[u8], pos: &mut usize) -> Result<u64, DecodeError> {
+    // Tags and short lengths are one byte: most varints end here.
+    if let Some(&b) = buf.get(*pos)
+        && b < 0x80
+    {
+        *pos += 1;
+        return Ok(u64::from(b));
+    }
+    read_varint_long(buf, pos)
+}
+
+/// [`read_varint`] past its one-byte case.
+fn read_varint_long(buf: &[u8], pos: &mut usize) -> Result<u64, DecodeError> {
     let start = *pos;
     let mut value: u64 = 0;
     for i in 0..10 {
@@ -169,6 +182,78 @@ impl<'a> Iterator for Fields<'a> {
     }
 }
 
+/// The fields of one message, for readers that only need to know that
+/// something is wrong, not where: no offsets, and the first error (a
+/// unit) ends the walk. Accepts exactly what [`Fields`] accepts.
+#[derive(Debug, Clone)]
+pub struct QuickFields<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+/// [`QuickFields`]' error: the bytes are not a well-formed message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Malformed;
+
+impl<'a> QuickFields<'a> {
+    pub fn new(buf: &'a [u8]) -> Self {
+        QuickFields { buf, pos: 0 }
+    }
+
+    #[inline]
+    fn take(&mut self, n: u64) -> Result<&'a [u8], Malformed> {
+        let n = usize::try_from(n).map_err(|_| Malformed)?;
+        let end = self.pos.checked_add(n).filter(|&e| e <= self.buf.len());
+        let end = end.ok_or(Malformed)?;
+        let s = &self.buf[self.pos..end];
+        self.pos = end;
+        Ok(s)
+    }
+
+    #[inline]
+    fn field(&mut self) -> Result<(u32, WireValue<'a>), Malformed> {
+        let tag = read_varint(self.buf, &mut self.pos).map_err(|_| Malformed)?;
+        let number = tag >> 3;
+        if number == 0 || number > MAX_FIELD_NUMBER {
+            return Err(Malformed);
+        }
+        let value = match tag & 7 {
+            0 => WireValue::Varint(read_varint(self.buf, &mut self.pos).map_err(|_| Malformed)?),
+            1 => {
+                let b: [u8; 8] = self.take(8)?.try_into().map_err(|_| Malformed)?;
+                WireValue::Fixed64(u64::from_le_bytes(b))
+            }
+            2 => {
+                let len = read_varint(self.buf, &mut self.pos).map_err(|_| Malformed)?;
+                WireValue::Len(self.take(len)?)
+            }
+            5 => {
+                let b: [u8; 4] = self.take(4)?.try_into().map_err(|_| Malformed)?;
+                WireValue::Fixed32(u32::from_le_bytes(b))
+            }
+            _ => return Err(Malformed),
+        };
+        Ok((number as u32, value))
+    }
+}
+
+impl<'a> Iterator for QuickFields<'a> {
+    type Item = Result<(u32, WireValue<'a>), Malformed>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.pos >= self.buf.len() {
+            return None;
+        }
+        let r = self.field();
+        if r.is_err() {
+            // Nothing after the damage is read.
+            self.pos = self.buf.len();
+        }
+        Some(r)
+    }
+}
+
 /// True when `buf` is a well-formed, non-empty sequence of fields (nested
 /// payloads are not looked into). Allocation-free; linear in `buf`.
 pub fn is_message(buf: &[u8]) -> bool {
@@ -178,6 +263,39 @@ pub fn is_message(buf: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// QuickFields reads what Fields reads and fails where it fails, on
+    /// every prefix and every one-byte change of a message with each wire
+    /// type (and on bytes that are no message at all).
+    #[test]
+    fn quick_fields_agree_with_fields() {
+        let msg: &[u8] = &[
+            0x08, 0x96, 0x01, // 1: varint 150
+            0x11, 1, 2, 3, 4, 5, 6, 7, 8, // 2: fixed64
+            0x1a, 0x03, b'a', b'b', b'c', // 3: len 3
+            0x25, 9, 9, 9, 9, // 4: fixed32
+            0xf8, 0xff, 0xff, 0xff, 0x0f, 0x01, // 2^29-1: varint 1
+        ];
+        let mut inputs = vec![msg.to_vec()];
+        for cut in 0..msg.len() {
+            inputs.push(msg[..cut].to_vec());
+        }
+        for at in 0..msg.len() {
+            for v in [0x00, 0x07, 0x80, 0xff, 0x0e, 0x03] {
+                let mut m = msg.to_vec();
+                m[at] = v;
+                inputs.push(m);
+            }
+        }
+        for input in inputs {
+            let slow: Vec<Option<(u32, WireValue)>> = Fields::new(&input)
+                .map(|f| f.ok().map(|f| (f.number, f.value)))
+                .collect();
+            let quick: Vec<Option<(u32, WireValue)>> =
+                QuickFields::new(&input).map(Result::ok).collect();
+            assert_eq!(quick, slow, "{input:02x?}");
+        }
+    }
 
     #[test]
     fn varints() {

@@ -26,9 +26,15 @@ pub fn to_yaml(v: &ApiValue) -> String {
     out
 }
 
-fn indent(out: &mut String, n: usize) {
-    for _ in 0..n {
-        out.push(' ');
+pub(super) fn indent(out: &mut String, n: usize) {
+    const SPACES: &str = "                                                                ";
+    match SPACES.get(..n) {
+        Some(s) => out.push_str(s),
+        None => {
+            for _ in 0..n {
+                out.push(' ');
+            }
+        }
     }
 }
 
@@ -56,9 +62,16 @@ fn write_map(out: &mut String, m: &[(Key, ApiValue)], ind: usize) {
     }
 }
 
-/// `key: value`; a key too long for YAML's implicit keys (1024
-/// characters) is written as an explicit `? key` entry, as go-yaml does.
+/// `key: value`.
 fn write_entry(out: &mut String, k: &str, v: &ApiValue, ind: usize) {
+    write_key(out, k, ind);
+    write_value_after_key(out, v, ind);
+}
+
+/// `key:` (the caller has indented); a key too long for YAML's implicit
+/// keys (1024 characters) is written as an explicit `? key` entry, as
+/// go-yaml does.
+pub(super) fn write_key(out: &mut String, k: &str, ind: usize) {
     let start = out.len();
     write_string(out, k);
     if out.len() - start > 1000 {
@@ -69,11 +82,31 @@ fn write_entry(out: &mut String, k: &str, v: &ApiValue, ind: usize) {
         indent(out, ind);
     }
     out.push(':');
-    write_value_after_key(out, v, ind);
+}
+
+/// A string after `key:` at indentation `ind`.
+pub(super) fn write_str_after_key(out: &mut String, s: &str, ind: usize) {
+    out.push(' ');
+    if is_block(s) {
+        block(out, s, ind + 2);
+    } else {
+        write_string(out, s);
+        out.push('\n');
+    }
+}
+
+/// A string after `- ` of a sequence indented to `ind`.
+pub(super) fn write_str_item(out: &mut String, s: &str, ind: usize) {
+    if is_block(s) {
+        block(out, s, ind + 2);
+    } else {
+        write_string(out, s);
+        out.push('\n');
+    }
 }
 
 /// A value after `key:` at indentation `ind`.
-fn write_value_after_key(out: &mut String, v: &ApiValue, ind: usize) {
+pub(super) fn write_value_after_key(out: &mut String, v: &ApiValue, ind: usize) {
     match v {
         ApiValue::Obj(m) if !m.is_empty() => {
             out.push('\n');
@@ -104,14 +137,19 @@ fn write_seq(out: &mut String, a: &[ApiValue], ind: usize) {
             indent(out, ind);
         }
         out.push_str("- ");
-        match v {
-            ApiValue::Obj(m) if !m.is_empty() => write_map(out, m, ind + 2),
-            ApiValue::Arr(inner) if !inner.is_empty() => write_seq(out, inner, ind + 2),
-            ApiValue::Str(s) if is_block(s) => block(out, s, ind + 2),
-            other => {
-                write_scalar(out, other);
-                out.push('\n');
-            }
+        write_item(out, v, ind);
+    }
+}
+
+/// One item of a sequence indented to `ind`, after its `- `.
+pub(super) fn write_item(out: &mut String, v: &ApiValue, ind: usize) {
+    match v {
+        ApiValue::Obj(m) if !m.is_empty() => write_map(out, m, ind + 2),
+        ApiValue::Arr(inner) if !inner.is_empty() => write_seq(out, inner, ind + 2),
+        ApiValue::Str(s) if is_block(s) => block(out, s, ind + 2),
+        other => {
+            write_scalar(out, other);
+            out.push('\n');
         }
     }
 }
@@ -153,7 +191,7 @@ fn block(out: &mut String, s: &str, ind: usize) {
 }
 
 /// A scalar (or an empty collection) on one line.
-fn write_scalar(out: &mut String, v: &ApiValue) {
+pub(super) fn write_scalar(out: &mut String, v: &ApiValue) {
     match v {
         ApiValue::Null => out.push_str("null"),
         ApiValue::Bool(true) => out.push_str("true"),
@@ -209,7 +247,7 @@ pub fn string(s: &str) -> String {
 
 /// [`string`], appended to `out` (the hot path: no allocation for the
 /// common plain string).
-fn write_string(out: &mut String, s: &str) {
+pub(super) fn write_string(out: &mut String, s: &str) {
     // One pass over the bytes for the common case: ASCII, no control
     // characters, no YAML syntax inside, no word YAML would read as
     // something else.
@@ -326,6 +364,35 @@ fn double_quoted(s: &str) -> String {
 /// Whether plain `s` would be read back by YAML 1.1 (go-yaml v2's
 /// resolver) as something other than this string.
 fn resolves_as_other(s: &str) -> bool {
+    // Every word below, number and timestamp starts with one of these
+    // bytes; most strings (names, images, paths) start with another.
+    match s.as_bytes().first() {
+        None => return true,
+        Some(
+            b'~'
+            | b'n'
+            | b'N'
+            | b'y'
+            | b'Y'
+            | b't'
+            | b'T'
+            | b'f'
+            | b'F'
+            | b'o'
+            | b'O'
+            | b'.'
+            | b'+'
+            | b'-'
+            | b'<'
+            | b'0'..=b'9',
+        ) => {}
+        Some(_) => return false,
+    }
+    // Past five characters only numbers and timestamps remain, and both
+    // start with a digit, a dot or a sign.
+    if s.len() > 5 && s.as_bytes()[0].is_ascii_alphabetic() {
+        return false;
+    }
     // YAML 1.1's null, bool, infinity and NaN words and the merge key, as
     // go-yaml v2 resolves them (a match compiles to a length check before
     // any byte compare; a list of words compared each time was a tenth of

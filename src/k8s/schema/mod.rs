@@ -16,7 +16,7 @@
 #[rustfmt::skip]
 mod table;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use std::collections::HashMap;
 use std::sync::OnceLock;

@@ -122,28 +122,28 @@ fn table_is_sorted_and_nearly_complete() {
 /// with k8s-pb again is the same object. This checks the table's wire
 /// facts against k8s-pb (a wrong type or tag fails k8s-pb's decoding)
 /// and the renderer and encoder against each other.
-mod roundtrip {
+pub(crate) mod roundtrip {
     use super::super::*;
     use crate::k8s::encode::encode_object;
     use crate::k8s::envelope::{put_len, put_uint, put_varint};
     use crate::k8s::render::{RenderOptions, render_object};
 
     /// xorshift64*: reproducible, no dependency.
-    struct Rng(u64);
+    pub(crate) struct Rng(pub(crate) u64);
     impl Rng {
-        fn next(&mut self) -> u64 {
+        pub(crate) fn next(&mut self) -> u64 {
             self.0 ^= self.0 >> 12;
             self.0 ^= self.0 << 25;
             self.0 ^= self.0 >> 27;
             self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
         }
-        fn below(&mut self, n: u64) -> u64 {
+        pub(crate) fn below(&mut self, n: u64) -> u64 {
             self.next() % n
         }
-        fn chance(&mut self, percent: u64) -> bool {
+        pub(crate) fn chance(&mut self, percent: u64) -> bool {
             self.below(100) < percent
         }
-        fn word(&mut self) -> String {
+        pub(crate) fn word(&mut self) -> String {
             const W: &[&str] = &[
                 "a",
                 "web",
@@ -189,7 +189,7 @@ mod roundtrip {
         }
     }
 
-    fn message_bytes(index: u16, depth: u32, rng: &mut Rng) -> Vec<u8> {
+    pub(crate) fn message_bytes(index: u16, depth: u32, rng: &mut Rng) -> Vec<u8> {
         let mut out = Vec::new();
         if let Some(sp) = special(index) {
             match sp {
