@@ -764,17 +764,29 @@ pub(crate) fn print_kv<W: Write, K: KvLike>(
     if matches!(format, Format::Yaml)
         && !deleted
         && (dopts.show_secrets || !k8s::is_secret_key(kv.key()))
-        && let Some(yaml) = k8s::direct_yaml::stored_object(kv.value(), dopts.show_secrets)
     {
-        out.line("---");
-        out.line(&format!(
-            "# {}  mod_revision {}  version {}",
-            display_key(kv.key()),
-            kv.mod_revision(),
-            kv.version()
-        ));
-        out.raw(yaml.as_bytes());
-        return;
+        thread_local! {
+            /// One object's YAML, the buffer kept from object to object.
+            static YAML: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+        }
+        let written = YAML.with_borrow_mut(|yaml| {
+            yaml.clear();
+            if !k8s::direct_yaml::write_stored(kv.value(), dopts.show_secrets, yaml) {
+                return false;
+            }
+            out.line("---");
+            out.line(&format!(
+                "# {}  mod_revision {}  version {}",
+                display_key(kv.key()),
+                kv.mod_revision(),
+                kv.version()
+            ));
+            out.raw(yaml.as_bytes());
+            true
+        });
+        if written {
+            return;
+        }
     }
     let decoded = (!deleted).then(|| k8s::decode_value(Some(kv.key()), kv.value(), dopts));
     let redacted = matches!(decoded, Some(Decoded::Redacted { .. }))

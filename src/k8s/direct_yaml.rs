@@ -236,6 +236,17 @@ pub fn write_object(out: &mut String, api_version: &str, kind: &str, raw: &[u8])
 /// kind, and is no Secret unless `show_secrets` (this writer does not
 /// redact; the tree does).
 pub fn stored_object(value: &[u8], show_secrets: bool) -> Option<String> {
+    let mut out = String::new();
+    write_stored(value, show_secrets, &mut out).then_some(out)
+}
+
+/// [`stored_object`] appended to `out` (a buffer kept across objects);
+/// `false`, with `out` unchanged, when the direct path does not take it.
+pub fn write_stored(value: &[u8], show_secrets: bool, out: &mut String) -> bool {
+    write_stored_inner(value, show_secrets, out).is_some()
+}
+
+fn write_stored_inner(value: &[u8], show_secrets: bool, out: &mut String) -> Option<()> {
     let body = value.strip_prefix(MAGIC.as_slice())?;
     let mut type_meta = None;
     let mut raw = None;
@@ -261,8 +272,7 @@ pub fn stored_object(value: &[u8], show_secrets: bool) -> Option<String> {
     if !show_secrets && api_version == "v1" && kind == "Secret" {
         return None;
     }
-    let mut out = String::with_capacity(raw.len() * 2 + 64);
-    write_object(&mut out, &api_version, &kind, raw).then_some(out)
+    write_object(out, &api_version, &kind, raw).then_some(())
 }
 
 struct Writer<'a> {

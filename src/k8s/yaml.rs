@@ -87,17 +87,17 @@ pub(super) fn write_key(out: &mut String, k: &str, ind: usize) {
 /// A string after `key:` at indentation `ind`.
 pub(super) fn write_str_after_key(out: &mut String, s: &str, ind: usize) {
     out.push(' ');
-    if is_block(s) {
-        block(out, s, ind + 2);
-    } else {
-        write_string(out, s);
-        out.push('\n');
-    }
+    write_str_item(out, s, ind);
 }
 
 /// A string after `- ` of a sequence indented to `ind`.
 pub(super) fn write_str_item(out: &mut String, s: &str, ind: usize) {
-    if is_block(s) {
+    // Most strings are plain text on one line (no line break, so no
+    // block): written as they are.
+    if simple_plain(s) && !resolves_as_other(s) {
+        out.push_str(s);
+        out.push('\n');
+    } else if is_block(s) {
         block(out, s, ind + 2);
     } else {
         write_string(out, s);
@@ -304,15 +304,18 @@ fn simple_plain(s: &str) -> bool {
     {
         return false;
     }
-    let mut prev = 0u8;
-    for &c in b {
-        if !(0x20..0x7f).contains(&c) || (prev == b':' && c == b' ') || (prev == b' ' && c == b'#')
-        {
-            return false;
-        }
-        prev = c;
+    // Printable ASCII only (one pass without an early exit, which the
+    // compiler vectorizes), then `: ` and ` #` only where there is a space.
+    if b.iter()
+        .fold(0u8, |bad, &c| bad | u8::from(c.wrapping_sub(0x20) >= 0x5f))
+        != 0
+    {
+        return false;
     }
-    true
+    !b.contains(&b' ')
+        || !b
+            .windows(2)
+            .any(|w| (w[0] == b':' && w[1] == b' ') || (w[0] == b' ' && w[1] == b'#'))
 }
 
 /// YAML's printable set (`nb-char` of YAML 1.1/1.2, less the BOM and
@@ -364,8 +367,9 @@ fn double_quoted(s: &str) -> String {
 /// Whether plain `s` would be read back by YAML 1.1 (go-yaml v2's
 /// resolver) as something other than this string.
 fn resolves_as_other(s: &str) -> bool {
-    // Every word below, number and timestamp starts with one of these
-    // bytes; most strings (names, images, paths) start with another.
+    // Every YAML word ([`is_yaml_word`]), number and timestamp starts
+    // with one of these bytes; most strings (names, images, paths) start
+    // with another.
     match s.as_bytes().first() {
         None => return true,
         Some(
@@ -393,55 +397,50 @@ fn resolves_as_other(s: &str) -> bool {
     if s.len() > 5 && s.as_bytes()[0].is_ascii_alphabetic() {
         return false;
     }
-    // YAML 1.1's null, bool, infinity and NaN words and the merge key, as
-    // go-yaml v2 resolves them (a match compiles to a length check before
-    // any byte compare; a list of words compared each time was a tenth of
-    // writing a Pod).
-    if matches!(
-        s,
-        "" | "~"
-            | "null"
-            | "Null"
-            | "NULL"
-            | "y"
-            | "Y"
-            | "yes"
-            | "Yes"
-            | "YES"
-            | "n"
-            | "N"
-            | "no"
-            | "No"
-            | "NO"
-            | "true"
-            | "True"
-            | "TRUE"
-            | "false"
-            | "False"
-            | "FALSE"
-            | "on"
-            | "On"
-            | "ON"
-            | "off"
-            | "Off"
-            | "OFF"
-            | ".inf"
-            | ".Inf"
-            | ".INF"
-            | "+.inf"
-            | "+.Inf"
-            | "+.INF"
-            | "-.inf"
-            | "-.Inf"
-            | "-.INF"
-            | ".nan"
-            | ".NaN"
-            | ".NAN"
-            | "<<"
-    ) {
+    if is_yaml_word(s.as_bytes()) {
         return true;
     }
     is_number(s) || is_timestamp(s)
+}
+
+/// YAML 1.1's null, bool, infinity and NaN words and the merge key, as
+/// go-yaml v2 resolves them, matched by length first (a list of words
+/// compared in turn was a tenth of writing a Pod).
+fn is_yaml_word(s: &[u8]) -> bool {
+    match s.len() {
+        0 => true,
+        1 => matches!(s[0], b'~' | b'y' | b'Y' | b'n' | b'N'),
+        2 => matches!(s, b"no" | b"No" | b"NO" | b"on" | b"On" | b"ON" | b"<<"),
+        3 => matches!(s, b"yes" | b"Yes" | b"YES" | b"off" | b"Off" | b"OFF"),
+        4 => matches!(
+            s,
+            b"null"
+                | b"Null"
+                | b"NULL"
+                | b"true"
+                | b"True"
+                | b"TRUE"
+                | b".inf"
+                | b".Inf"
+                | b".INF"
+                | b".nan"
+                | b".NaN"
+                | b".NAN"
+        ),
+        5 => matches!(
+            s,
+            b"false"
+                | b"False"
+                | b"FALSE"
+                | b"+.inf"
+                | b"+.Inf"
+                | b"+.INF"
+                | b"-.inf"
+                | b"-.Inf"
+                | b"-.INF"
+        ),
+        _ => false,
+    }
 }
 
 fn is_number(s: &str) -> bool {
