@@ -947,27 +947,7 @@ async fn get_async(args: GetArgs, opts: &EtcdOptions, format: Format) -> i32 {
                 }
             };
             if limit == u64::MAX && matches!(format, Format::Yaml | Format::Json) {
-                // Both cores: of each two runs of values, a second thread
-                // decodes and writes the later into memory while this one
-                // writes the earlier out; then its bytes follow, in order.
-                // Short runs keep the memory this holds small.
-                for pair in kvs.chunks(2 * PARALLEL_RUN) {
-                    let (first, second) = pair.split_at(pair.len().min(PARALLEL_RUN));
-                    let later = std::thread::scope(|scope| {
-                        let h = scope.spawn(|| {
-                            let mut o = Out::new(Vec::new());
-                            for kv in second {
-                                print_kv(&mut o, format, kv, None, &dopts, args.raw);
-                            }
-                            o.finish().unwrap_or_default()
-                        });
-                        for kv in first {
-                            print_kv(&mut out, format, kv, None, &dopts, args.raw);
-                        }
-                        h.join().unwrap_or_default()
-                    });
-                    out.raw(&later);
-                }
+                print_page_on_two_threads(&mut out, &kvs, format, &dopts, args.raw);
                 shown += kvs.len() as u64;
             } else {
                 for kv in &kvs {
@@ -1014,9 +994,127 @@ async fn get_async(args: GetArgs, opts: &EtcdOptions, format: Format) -> i32 {
     }
 }
 
-/// Values `etcd get --prefix -o yaml|json` hands its second decoding
-/// thread at a time (a few hundred kB of output).
-const PARALLEL_RUN: usize = 128;
+/// Values one thread of `etcd get --prefix -o yaml|json` decodes at a
+/// time (about 100 kB of YAML).
+const PARALLEL_RUN: usize = 32;
+
+/// Most runs the second thread may have decoded ahead of the one being
+/// written, so memory stays at a few MB however slow stdout is.
+const PARALLEL_LEAD: usize = 16;
+
+/// Prints a page of values on both cores, in order: this thread and a
+/// second one take runs of [`PARALLEL_RUN`] values in turn from a shared
+/// counter; this one writes each run as soon as it and every run before it
+/// are done (its own run straight to `out` when it is the next to write).
+/// Whichever thread is slower (descheduled, or writing), the other keeps
+/// decoding. The bytes are those of printing the values one by one.
+fn print_page_on_two_threads<W: Write>(
+    out: &mut Out<W>,
+    kvs: &[KeyValue],
+    format: Format,
+    dopts: &DecodeOptions,
+    raw: bool,
+) {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::{Condvar, Mutex};
+    let runs: Vec<&[KeyValue]> = kvs.chunks(PARALLEL_RUN).collect();
+    let render = |run: &[KeyValue]| {
+        let mut o = Out::new(Vec::with_capacity(run.len() * 4096));
+        for kv in run {
+            print_kv(&mut o, format, kv, None, dopts, raw);
+        }
+        o.finish().unwrap_or_default()
+    };
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    // Runs decoded ahead of the writer, and how many are written.
+    let state = Mutex::new((vec![None::<Vec<u8>>; runs.len()], 0usize));
+    let changed = Condvar::new();
+    // Set when the second thread ends, however it ends (a panic too), so
+    // that this one never waits for a run nobody will decode.
+    let gone = AtomicBool::new(false);
+    struct Gone<'a>(&'a AtomicBool, &'a Condvar);
+    impl Drop for Gone<'_> {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Release);
+            self.1.notify_all();
+        }
+    }
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let _gone = Gone(&gone, &changed);
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(run) = runs.get(i) else { break };
+                {
+                    let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
+                    while i >= st.1 + PARALLEL_LEAD && !stop.load(Ordering::Relaxed) {
+                        st = changed.wait(st).unwrap_or_else(|e| e.into_inner());
+                    }
+                }
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let bytes = render(run);
+                let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
+                st.0[i] = Some(bytes);
+                changed.notify_all();
+            }
+        });
+        let mut written = 0;
+        while written < runs.len() && !out.failed() {
+            // Everything ready, in order.
+            loop {
+                let ready = {
+                    let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
+                    st.0.get_mut(written).and_then(Option::take)
+                };
+                let Some(bytes) = ready else { break };
+                out.raw(&bytes);
+                written += 1;
+                state.lock().unwrap_or_else(|e| e.into_inner()).1 = written;
+                changed.notify_all();
+            }
+            if written == runs.len() {
+                break;
+            }
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            match runs.get(i) {
+                // Next in line: straight out, no copy.
+                Some(run) if i == written => {
+                    for kv in *run {
+                        print_kv(out, format, kv, None, dopts, raw);
+                    }
+                    written += 1;
+                    state.lock().unwrap_or_else(|e| e.into_inner()).1 = written;
+                    changed.notify_all();
+                }
+                Some(run) => {
+                    let bytes = render(run);
+                    state.lock().unwrap_or_else(|e| e.into_inner()).0[i] = Some(bytes);
+                }
+                // Nothing left to take: wait for the other thread's run
+                // (or decode it here, should that thread be gone).
+                None => {
+                    let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
+                    while st.0[written].is_none() && !gone.load(Ordering::Acquire) {
+                        st = changed.wait(st).unwrap_or_else(|e| e.into_inner());
+                    }
+                    if st.0[written].is_none() {
+                        drop(st);
+                        for kv in runs[written] {
+                            print_kv(out, format, kv, None, dopts, raw);
+                        }
+                        written += 1;
+                    }
+                }
+            }
+        }
+        // stdout closed: the other thread stops at its next run.
+        stop.store(true, Ordering::Relaxed);
+        changed.notify_all();
+    });
+}
 
 /// What the fetching half of `etcd get --prefix` hands the printing half.
 enum Fetched {

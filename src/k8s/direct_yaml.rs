@@ -57,10 +57,10 @@ struct Plan {
     /// By output slot: whether YAML writes the field's name as it is
     /// (nearly always), so it need not be checked each time.
     plain: Box<[bool]>,
-    /// By output slot: whether Go writes the field when it is not stored
-    /// (`null` for a list or map without `omitempty`, a zero scalar, a
-    /// non-pointer struct); most fields it leaves out.
-    written_unset: Box<[bool]>,
+    /// The output slots Go writes when the field is not stored (`null`
+    /// for a list or map without `omitempty`, a zero scalar, a
+    /// non-pointer struct), in order; most fields it leaves out.
+    written_unset: Box<[u16]>,
     /// By field position in the schema's message.
     routes: Box<[Route]>,
     /// Field position by protobuf tag; `u16::MAX` for tags not in the
@@ -169,13 +169,15 @@ fn make_plan(i: usize, built: &mut [Option<Option<Plan>>], depth: usize) -> Opti
         .collect();
     let written_unset = order
         .iter()
-        .map(|f| match (f.card, f.go, f.ty) {
+        .enumerate()
+        .filter(|(_, f)| match (f.card, f.go, f.ty) {
             (Card::Map | Card::Rep, go, _) => go == Go::Always,
             (Card::One, Go::Always, _) => true,
             (Card::One, Go::OmitEmpty, Ty::Msg(_)) => true,
             (Card::One, _, _) => false,
         })
-        .collect();
+        .map(|(r, _)| u16::try_from(r).ok())
+        .collect::<Option<_>>()?;
     Some(Plan {
         plain,
         written_unset,
@@ -307,28 +309,43 @@ impl<'a> Writer<'a> {
         let end = self.found.len();
         // Stable: values of one field keep their stored order.
         self.found[mark..end].sort_by_key(|f| f.rank);
+        // An extra entry named like a field: the tree would write both.
+        if extras
+            .iter()
+            .any(|(n, _)| plan.order.binary_search_by(|f| f.json.cmp(n)).is_ok())
+        {
+            return Err(GiveUp);
+        }
         let mut written = 0;
         let mut extras = extras.iter().peekable();
+        // Only the slots that write something: the stored fields (sorted
+        // above) merged with the fields Go writes when unset; the rest of
+        // a message's fields (most of them) are never looked at.
         let mut j = mark;
-        for (rank, &f) in plan.order.iter().enumerate() {
-            while let Some((name, text)) = extras.next_if(|(n, _)| *n < f.json) {
-                extra_entry(out, name, text, ind, &mut written);
-            }
-            if extras.peek().is_some_and(|(n, _)| *n == f.json) {
-                return Err(GiveUp);
-            }
+        let mut unset = plan.written_unset.iter().copied().peekable();
+        loop {
+            let next_found = self.found.get(j).filter(|_| j < end).map(|f| f.rank);
+            let rank = match (next_found, unset.peek().copied()) {
+                (None, None) => break,
+                (Some(a), Some(b)) => a.min(b),
+                (Some(a), None) => a,
+                (None, Some(b)) => b,
+            };
+            unset.next_if_eq(&rank);
             let from = j;
-            while j < end && usize::from(self.found[j].rank) == rank {
+            while j < end && self.found[j].rank == rank {
                 j += 1;
             }
-            if from == j && !plan.written_unset[rank] {
-                continue;
+            let r = usize::from(rank);
+            let f = plan.order[r];
+            while let Some((name, text)) = extras.next_if(|(n, _)| *n < f.json) {
+                extra_entry(out, name, text, ind, &mut written);
             }
             let start = out.len();
             if written > 0 {
                 yaml::indent(out, ind);
             }
-            if self.field(out, Name(f, plan.plain[rank]), from..j, depth, ind)? {
+            if self.field(out, Name(f, plan.plain[r]), from..j, depth, ind)? {
                 written += 1;
             } else {
                 out.truncate(start);

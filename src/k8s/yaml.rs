@@ -450,9 +450,11 @@ fn is_number(s: &str) -> bool {
     if !t.starts_with(|c: char| c.is_ascii_digit() || c == '.') {
         return false;
     }
+    // Hex digits (with `0x` and `0b`), `_`, `.`, signs and `e` are all a
+    // number can hold (`250m`, `64Mi` stop here).
     if !t
         .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'+' || b == b'-')
+        .all(|b| b.is_ascii_hexdigit() || matches!(b, b'x' | b'_' | b'.' | b'+' | b'-'))
     {
         return false;
     }
