@@ -339,11 +339,12 @@ fn bad_manifest_objects_are_named_and_the_rest_shown() {
     let _ = Path::new(FIXTURE);
 }
 
-/// `etcd get --prefix -o yaml|json` decodes on two threads (runs of 128
-/// values in turn): the output is byte-for-byte the one-thread output
+/// `etcd get --prefix -o yaml|json` decodes on two threads (runs of 32
+/// values shared out): the output is byte-for-byte the one-thread output
 /// (`--limit` keeps one thread), in key order, over 700 objects of
-/// several kinds, a Secret redacted among them, and a value that is not
-/// a Kubernetes object.
+/// several kinds, a Secret redacted among them, a value that is not a
+/// Kubernetes object, and two damaged or newer Pods the fast YAML path
+/// leaves to the decoded tree.
 #[test]
 fn get_prefix_on_two_threads_equals_one_thread() {
     let ip = "127.0.63.7";
@@ -384,6 +385,23 @@ fn get_prefix_on_two_threads_equals_one_thread() {
     assert_eq!(r.code, Some(0), "{}", r.describe());
     let put = etcd.etcdctl(&["put", "/registry/zz-not-an-object", "plain text"]);
     assert!(put.status.success());
+    // Two Pods the fast YAML path leaves to the decoded tree: one cut
+    // short inside its metadata, one with a field Kubernetes 1.35 does not
+    // have (field 99).
+    let envelope = |raw: &[u8]| {
+        let mut v = b"k8s\0\x0a\x09\x0a\x02v1\x12\x03Pod\x12".to_vec();
+        v.push(u8::try_from(raw.len()).expect("short"));
+        v.extend_from_slice(raw);
+        v
+    };
+    let cut = envelope(b"\x0a\x10\x0a\x06zz-cut");
+    let newer = envelope(b"\x0a\x08\x0a\x06zz-new\x9a\x06\x01x");
+    for (key, value) in [
+        ("/registry/pods/ns-0/zz-cut", cut),
+        ("/registry/pods/ns-0/zz-new", newer),
+    ] {
+        put_raw(&ep, key, &value);
+    }
     for format in ["yaml", "json"] {
         let two = kinspect(&[
             "etcd",
@@ -415,6 +433,31 @@ fn get_prefix_on_two_threads_equals_one_thread() {
             "a Secret value printed"
         );
     }
+    // The YAML says where reading stopped and what it skipped.
+    let yaml = ok(kinspect(&[
+        "etcd",
+        "get",
+        "/registry/pods/ns-0/zz-",
+        "--prefix",
+        "-o",
+        "yaml",
+        "--endpoints",
+        &ep,
+    ]));
+    assert!(
+        yaml.contains("# /registry/pods/ns-0/zz-cut  mod_revision")
+            && yaml.contains(
+                "\n# !! object: Pod stops: field 1 at offset 18: length 16 runs past the end (8 bytes left)\n"
+            ),
+        "{yaml}"
+    );
+    assert!(
+        yaml.contains(
+            "\n# offset 27: field 99 of Pod is not in Kubernetes 1.35's schema: skipped\n"
+        ),
+        "{yaml}"
+    );
+    assert!(yaml.contains("\n  name: zz-new\n"), "{yaml}");
     // Every stored key, once, in etcd's (key) order.
     let keys = etcd.etcdctl(&["get", "/registry/", "--prefix", "--keys-only"]);
     let want: Vec<String> = String::from_utf8_lossy(&keys.stdout)
@@ -422,7 +465,7 @@ fn get_prefix_on_two_threads_equals_one_thread() {
         .filter(|l| !l.is_empty())
         .map(str::to_string)
         .collect();
-    assert_eq!(want.len(), 701);
+    assert_eq!(want.len(), 703);
     let json = kinspect(&[
         "etcd",
         "get",
@@ -440,4 +483,23 @@ fn get_prefix_on_two_threads_equals_one_thread() {
         .filter_map(|v| v["key"].as_str().map(str::to_string))
         .collect();
     assert_eq!(got, want);
+}
+
+/// Puts a binary value (etcdctl reads it from stdin when no value is given).
+fn put_raw(ep: &str, key: &str, value: &[u8]) {
+    use std::io::Write as _;
+    let mut child = std::process::Command::new("etcdctl")
+        .env("ETCDCTL_API", "3")
+        .args(["--endpoints", ep, "put", key])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("etcdctl");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(value)
+        .expect("write");
+    assert!(child.wait().expect("etcdctl").success(), "put {key}");
 }

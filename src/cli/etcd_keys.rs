@@ -817,6 +817,16 @@ pub(crate) fn print_kv<W: Write, K: KvLike>(
                         kv.mod_revision(),
                         kv.version()
                     ));
+                    // Where reading stopped and what was skipped, as
+                    // comments: the YAML below is what decoded.
+                    if let Some(Decoded::Protobuf(p)) = &decoded {
+                        for problem in p.object_problems() {
+                            out.line(&format!("# !! {problem}"));
+                        }
+                        for unknown in &p.unknown_fields {
+                            out.line(&format!("# {unknown}"));
+                        }
+                    }
                     out.raw(k8s::yaml::to_yaml(o).as_bytes());
                 }
                 (_, None) => {

@@ -4,9 +4,10 @@
 //! [`render::render_object`] followed by [`yaml::to_yaml`] stays the
 //! definition of the output; this writer gives the same bytes for the
 //! objects it takes. It takes what stored objects nearly always are:
-//! well-formed fields of the right wire types, string map keys, each
-//! inlined struct at most once, nesting within [`MAX_DEPTH`]. On anything
-//! else (damage, a wrong wire type, a message the plan cannot lay out) it
+//! well-formed fields of Kubernetes 1.35's schema with the right wire
+//! types, string map keys, each inlined struct at most once, nesting within
+//! [`MAX_DEPTH`]. On anything else (damage, a wrong wire type, a field the
+//! schema does not know, a message the plan cannot lay out) it
 //! gives up, leaves `out` as it was and returns `false`, and the caller
 //! renders that object through the tree, which knows how to show damage.
 //! Secrets are left to the tree, which redacts them.
@@ -64,7 +65,7 @@ struct Plan {
     /// By field position in the schema's message.
     routes: Box<[Route]>,
     /// Field position by protobuf tag; `u16::MAX` for tags not in the
-    /// schema (skipped, as the tree skips them).
+    /// schema.
     by_tag: Box<[u16]>,
 }
 
@@ -370,8 +371,9 @@ impl<'a> Writer<'a> {
                 .copied()
                 .unwrap_or(u16::MAX);
             let Some(route) = plan.routes.get(usize::from(pos)) else {
-                // Not in the schema: skipped, as the tree skips it.
-                continue;
+                // Not in the schema (a newer Kubernetes): the tree skips
+                // it and says so in a comment.
+                return Err(GiveUp);
             };
             match route {
                 Route::Skip => {}

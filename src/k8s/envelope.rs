@@ -54,6 +54,27 @@ pub struct ProtoObject {
     pub unknown_fields: Vec<String>,
 }
 
+impl ProtoObject {
+    /// What got in the way of reading a rendered object, a line each:
+    /// the envelope's error, then where rendering stopped (its first
+    /// problem not repeated when the error already names it).
+    pub fn object_problems(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = self.error.as_deref().into_iter().collect();
+        for (i, problem) in self.problems.iter().enumerate() {
+            let repeated = i == 0
+                && self
+                    .error
+                    .as_deref()
+                    .and_then(|e| e.strip_prefix("object: "))
+                    == Some(problem.as_str());
+            if !repeated {
+                out.push(problem);
+            }
+        }
+        out
+    }
+}
+
 /// Decodes a value that starts with [`MAGIC`]. Never fails: problems are
 /// in `error`, with everything read before them kept.
 pub fn decode(value: &[u8]) -> ProtoObject {

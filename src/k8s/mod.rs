@@ -460,12 +460,12 @@ impl Decoded {
                 }
                 if let Some(object) = &p.object {
                     // The envelope's error is already out (above).
-                    for (i, problem) in p.problems.iter().enumerate() {
-                        let shown = i == 0
-                            && p.error.as_deref() == Some(format!("object: {problem}").as_str());
-                        if !shown {
-                            out.push(format!("!! {problem}"));
-                        }
+                    for problem in p
+                        .object_problems()
+                        .into_iter()
+                        .skip(usize::from(p.error.is_some()))
+                    {
+                        out.push(format!("!! {problem}"));
                     }
                     for u in &p.unknown_fields {
                         out.push(format!("# {u}"));
