@@ -1028,17 +1028,30 @@ fn print_page_on_two_threads<W: Write>(
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     use std::sync::{Condvar, Mutex};
     let runs: Vec<&[KeyValue]> = kvs.chunks(PARALLEL_RUN).collect();
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    // Runs decoded ahead of the writer, how many are written, and written
+    // runs' buffers to decode into again (fresh memory costs a page fault
+    // per 4 KiB: reusing them saved a tenth of the time).
+    let state = Mutex::new((
+        vec![None::<Vec<u8>>; runs.len()],
+        0usize,
+        Vec::<Vec<u8>>::new(),
+    ));
     let render = |run: &[KeyValue]| {
-        let mut o = Out::new(Vec::with_capacity(run.len() * 4096));
+        let mut buf = state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .2
+            .pop()
+            .unwrap_or_default();
+        buf.clear();
+        let mut o = Out::new(buf);
         for kv in run {
             print_kv(&mut o, format, kv, None, dopts, raw);
         }
         o.finish().unwrap_or_default()
     };
-    let next = AtomicUsize::new(0);
-    let stop = AtomicBool::new(false);
-    // Runs decoded ahead of the writer, and how many are written.
-    let state = Mutex::new((vec![None::<Vec<u8>>; runs.len()], 0usize));
     let changed = Condvar::new();
     // Set when the second thread ends, however it ends (a panic too), so
     // that this one never waits for a run nobody will decode.
@@ -1082,7 +1095,10 @@ fn print_page_on_two_threads<W: Write>(
                 let Some(bytes) = ready else { break };
                 out.raw(&bytes);
                 written += 1;
-                state.lock().unwrap_or_else(|e| e.into_inner()).1 = written;
+                let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
+                st.1 = written;
+                st.2.push(bytes);
+                drop(st);
                 changed.notify_all();
             }
             if written == runs.len() {
