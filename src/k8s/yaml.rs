@@ -450,12 +450,11 @@ fn is_number(s: &str) -> bool {
     if !t.starts_with(|c: char| c.is_ascii_digit() || c == '.') {
         return false;
     }
-    // Hex digits (with `0x` and `0b`), `_`, `.`, signs and `e` are all a
+    // Hex digits, the 0x/0o prefixes, `_`, `.`, signs and `e` are all a
     // number can hold (`250m`, `64Mi` stop here).
-    if !t
-        .bytes()
-        .all(|b| b.is_ascii_hexdigit() || matches!(b, b'x' | b'_' | b'.' | b'+' | b'-'))
-    {
+    if !t.bytes().all(|b| {
+        b.is_ascii_hexdigit() || matches!(b, b'x' | b'X' | b'o' | b'O' | b'_' | b'.' | b'+' | b'-')
+    }) {
         return false;
     }
     let owned;
@@ -465,10 +464,15 @@ fn is_number(s: &str) -> bool {
     } else {
         t
     };
-    if let Some(h) = t.strip_prefix("0x") {
+    // go-yaml v2 tries Go's strconv.ParseInt(s, 0, 64), which takes the
+    // 0x, 0o and 0b prefixes in either case (`0o17` is an int to kubectl).
+    if let Some(h) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
         return !h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit());
     }
-    if let Some(b) = t.strip_prefix("0b") {
+    if let Some(o) = t.strip_prefix("0o").or_else(|| t.strip_prefix("0O")) {
+        return !o.is_empty() && o.bytes().all(|c| (b'0'..=b'7').contains(&c));
+    }
+    if let Some(b) = t.strip_prefix("0b").or_else(|| t.strip_prefix("0B")) {
         return !b.is_empty() && b.bytes().all(|c| c == b'0' || c == b'1');
     }
     if t.bytes().all(|b| b.is_ascii_digit()) {
@@ -585,6 +589,14 @@ mod tests {
         assert_eq!(string("100m"), "100m");
         assert_eq!(string("perl:latest"), "perl:latest");
         assert_eq!(string("-Mbignum=bpi"), "-Mbignum=bpi");
+        // Integers to Go's strconv.ParseInt(s, 0, 64), which go-yaml v2
+        // tries first (found by the k8s_render fuzz target: `0o0`).
+        for n in ["0o0", "0O17", "0x1F", "0X1f", "0b101", "0B1", "1_000"] {
+            assert_eq!(string(n), format!("\"{n}\""), "{n}");
+        }
+        for s in ["0o8", "0x", "0b2", "0oo1", "250m", "64Mi"] {
+            assert_eq!(string(s), s, "{s}");
+        }
         assert_eq!(string("a: b"), "'a: b'");
         assert_eq!(string("it's: x"), "'it''s: x'");
         assert_eq!(string("*"), "'*'");
