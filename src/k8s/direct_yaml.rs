@@ -29,7 +29,7 @@ use super::envelope::MAGIC;
 use super::render::{self, MAX_DEPTH};
 use super::schema::{self, Card, Field, Go, Scalar, Special, Ty};
 use super::value::ApiValue;
-use super::wire::{QuickFields, WireValue, read_varint};
+use super::wire::{QuickFields, WireValue};
 use super::yaml;
 
 /// The direct path cannot write this object as the tree would; the
@@ -847,35 +847,11 @@ fn scalar_item(out: &mut String, s: Scalar, wire: WireValue<'_>, ind: usize) -> 
     Ok(())
 }
 
-/// Each value of a packed list, as the tree reads them (a short fixed
-/// value at the end ends the list; a broken varint is left to the tree).
+/// Each value of a packed list, as the tree reads them (a broken varint
+/// is left to the tree).
 fn packed(b: &[u8], s: Scalar, mut each: impl FnMut(ApiValue)) -> Res<()> {
-    let mut pos = 0;
-    while pos < b.len() {
-        let wire = match s {
-            Scalar::F64 => match b
-                .get(pos..pos + 8)
-                .and_then(|x| <[u8; 8]>::try_from(x).ok())
-            {
-                Some(a) => {
-                    pos += 8;
-                    WireValue::Fixed64(u64::from_le_bytes(a))
-                }
-                None => break,
-            },
-            Scalar::F32 => match b
-                .get(pos..pos + 4)
-                .and_then(|x| <[u8; 4]>::try_from(x).ok())
-            {
-                Some(a) => {
-                    pos += 4;
-                    WireValue::Fixed32(u32::from_le_bytes(a))
-                }
-                None => break,
-            },
-            _ => WireValue::Varint(read_varint(b, &mut pos).map_err(|_| GiveUp)?),
-        };
-        if let Some(v) = render::scalar(s, wire) {
+    for wire in render::packed_values(b, s) {
+        if let Some(v) = render::scalar(s, wire.map_err(|_| GiveUp)?) {
             each(v);
         }
     }

@@ -415,37 +415,13 @@ impl Ctx {
 
     /// Packed repeated scalars.
     fn packed(&mut self, b: &[u8], base: usize, s: Scalar, values: &mut Vec<ApiValue>) {
-        let mut pos = 0;
-        while pos < b.len() {
-            let wire = match s {
-                Scalar::F64 => match b.get(pos..pos + 8) {
-                    Some(x) => {
-                        pos += 8;
-                        let mut a = [0u8; 8];
-                        a.copy_from_slice(x);
-                        WireValue::Fixed64(u64::from_le_bytes(a))
-                    }
-                    None => break,
-                },
-                Scalar::F32 => match b.get(pos..pos + 4) {
-                    Some(x) => {
-                        pos += 4;
-                        let mut a = [0u8; 4];
-                        a.copy_from_slice(x);
-                        WireValue::Fixed32(u32::from_le_bytes(a))
-                    }
-                    None => break,
-                },
-                _ => match read_varint(b, &mut pos) {
-                    Ok(v) => WireValue::Varint(v),
-                    Err(e) => {
-                        self.problem(format!("packed list: {}", e.shifted(base)));
-                        return;
-                    }
-                },
-            };
-            if let Some(v) = scalar(s, wire) {
-                values.push(v);
+        for wire in packed_values(b, s) {
+            match wire {
+                Ok(wire) => values.extend(scalar(s, wire)),
+                Err(e) => {
+                    self.problem(format!("packed list: {}", e.shifted(base)));
+                    return;
+                }
             }
         }
     }
@@ -603,6 +579,40 @@ fn read_fields(buf: &[u8], base: usize) -> Result<Vec<(u32, WireValue<'_>)>, Par
     Ok(out)
 }
 
+/// The values of a packed list of scalars of type `s`, as wire values: a
+/// broken varint is an error (and the end); a short fixed-size value at
+/// the end just ends the list.
+pub(super) fn packed_values(
+    b: &[u8],
+    s: Scalar,
+) -> impl Iterator<Item = Result<WireValue<'_>, DecodeError>> {
+    let mut pos = 0;
+    let mut failed = false;
+    std::iter::from_fn(move || {
+        if failed || pos >= b.len() {
+            return None;
+        }
+        let fixed = |pos: &mut usize, n: usize| {
+            let x = b.get(*pos..*pos + n)?;
+            *pos += n;
+            Some(x)
+        };
+        Some(match s {
+            Scalar::F64 => {
+                let x: [u8; 8] = fixed(&mut pos, 8)?.try_into().ok()?;
+                Ok(WireValue::Fixed64(u64::from_le_bytes(x)))
+            }
+            Scalar::F32 => {
+                let x: [u8; 4] = fixed(&mut pos, 4)?.try_into().ok()?;
+                Ok(WireValue::Fixed32(u32::from_le_bytes(x)))
+            }
+            _ => read_varint(b, &mut pos)
+                .map(WireValue::Varint)
+                .inspect_err(|_| failed = true),
+        })
+    })
+}
+
 /// The JSON value of a message with a form of its own (Time, Quantity,
 /// IntOrString, ...) read from `buf`, or `None` when reading it met a
 /// problem (the caller then renders the whole object with the tree).
@@ -747,6 +757,26 @@ mod tests {
         assert_eq!(
             micro_time(1_498_581_334, 0).as_deref(),
             Some("2017-06-27T16:35:34.000000Z")
+        );
+    }
+
+    /// A packed list ends at a short fixed-size tail without a word, and
+    /// at a broken varint with an error naming where it starts.
+    #[test]
+    fn packed_lists_end_as_protobuf_readers_do() {
+        let mut b = 1.5f64.to_le_bytes().to_vec();
+        b.extend_from_slice(&[1, 2, 3]);
+        let v: Vec<_> = packed_values(&b, Scalar::F64).collect();
+        assert_eq!(v, vec![Ok(WireValue::Fixed64(1.5f64.to_bits()))]);
+        let v: Vec<_> = packed_values(&[0x05, 0x96, 0x01, 0x80], Scalar::I64).collect();
+        assert_eq!(v.len(), 3, "{v:?}");
+        assert_eq!(
+            v[..2],
+            [Ok(WireValue::Varint(5)), Ok(WireValue::Varint(150))]
+        );
+        assert!(
+            matches!(v[2], Err(DecodeError::Truncated { offset: 3, .. })),
+            "{v:?}"
         );
     }
 
