@@ -153,6 +153,12 @@ pub trait Observer {
     fn event_filter(&self) -> Option<fn(&Event) -> bool> {
         None
     }
+    /// The optional decoding this observer's events can use: a view whose
+    /// [`Observer::event_filter`] drops every event of a part turns it off
+    /// (see [`proto::Wants`]). Everything by default.
+    fn wants(&self) -> proto::Wants {
+        proto::Wants::ALL
+    }
     /// The earliest and latest time of events [`Observer::event_filter`]
     /// turned away (in a run on several threads; called once per batch,
     /// in no particular order with the events).

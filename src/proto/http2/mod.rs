@@ -620,6 +620,13 @@ impl Http2Dissector {
         if !st.grpc || st.messages[i].broken() {
             return;
         }
+        if !ctx.wants.grpc_messages {
+            // Framed and counted only (for `grpc_call`): with no budget,
+            // no body is kept.
+            let mut none = 0usize;
+            st.messages[i].feed(bytes, &mut none, &mut |_| {});
+            return;
+        }
         let path = st.path.clone().unwrap_or_else(|| "<unknown>".to_string());
         let request = dir == Direction::ClientToServer;
         st.messages[i].feed(bytes, budget, &mut |m| {
