@@ -76,27 +76,34 @@ fn shard_of(src: IpAddr, dst: IpAddr, src_port: u16, dst_port: u16) -> u8 {
     (h >> 63) as u8
 }
 
-/// One TCP segment, its payload in the batch's `data`.
+/// One TCP segment, its payload in the batch's `data`. Kept small (48
+/// bytes: the reader thread writes one per packet and the workers read
+/// it): IPv4 addresses inline, an IPv6 pair in the batch's `v6` list.
 struct Rec {
     ts: Timestamp,
     origlen: u32,
-    src: IpAddr,
-    dst: IpAddr,
+    /// IPv4: the addresses; IPv6 (`v6`): `src` is the index of the pair in
+    /// [`Batch::v6`].
+    src: u32,
+    dst: u32,
     src_port: u16,
     dst_port: u16,
     seq: u32,
     ack: u32,
-    flags: TcpFlags,
     wire_len: u32,
     start: u32,
     end: u32,
+    flags: TcpFlags,
     shard: u8,
+    v6: bool,
 }
 
 #[derive(Default)]
 struct Batch {
     data: Vec<u8>,
     recs: Vec<Rec>,
+    /// The addresses of IPv6 segments ([`Rec::v6`]).
+    v6: Vec<(IpAddr, IpAddr)>,
     /// Secrets read just before segment `.0` of this batch.
     secrets: Vec<(usize, Secrets)>,
     /// The second worker hands its table to the first before this batch;
@@ -357,6 +364,7 @@ fn read<S: PacketSource>(
             Ok(mut b) => {
                 b.data.clear();
                 b.recs.clear();
+                b.v6.clear();
                 b.secrets.clear();
                 b
             }
@@ -387,11 +395,22 @@ fn read<S: PacketSource>(
                         // A batch is far below 4 GiB: unreachable.
                         continue;
                     };
+                    let shard = shard_of(src, dst, seg.src_port, seg.dst_port);
+                    let (src4, dst4, v6) = match (src, dst) {
+                        (IpAddr::V4(a), IpAddr::V4(b)) => (u32::from(a), u32::from(b), false),
+                        _ => {
+                            let Ok(i) = u32::try_from(batch.v6.len()) else {
+                                continue;
+                            };
+                            batch.v6.push((src, dst));
+                            (i, 0, true)
+                        }
+                    };
                     batch.recs.push(Rec {
                         ts: p.ts,
                         origlen: p.origlen,
-                        src,
-                        dst,
+                        src: src4,
+                        dst: dst4,
                         src_port: seg.src_port,
                         dst_port: seg.dst_port,
                         seq: seg.seq,
@@ -400,7 +419,8 @@ fn read<S: PacketSource>(
                         wire_len: seg.wire_len,
                         start,
                         end,
-                        shard: shard_of(src, dst, seg.src_port, seg.dst_port),
+                        shard,
+                        v6,
                     });
                 }
                 Ok(false) => {
@@ -520,8 +540,17 @@ impl Worker {
                             .unwrap_or_default(),
                         wire_len: r.wire_len,
                     };
-                    self.table
-                        .tcp(r.ts, r.origlen, r.src, r.dst, &seg, &mut rec);
+                    let (src, dst) = if r.v6 {
+                        // Always there: the reader put it in this batch.
+                        let none = IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
+                        batch.v6.get(r.src as usize).copied().unwrap_or((none, none))
+                    } else {
+                        (
+                            IpAddr::V4(r.src.into()),
+                            IpAddr::V4(r.dst.into()),
+                        )
+                    };
+                    self.table.tcp(r.ts, r.origlen, src, dst, &seg, &mut rec);
                 } else {
                     self.table.tick(r.ts, &mut rec);
                 }
@@ -703,6 +732,12 @@ mod tests {
     /// Small batches make the second table hand over a full table in the
     /// middle of the run (not an empty one at the first batch), and put
     /// sweeps and both tables' outputs in many batches.
+    /// The reader thread writes one record per TCP packet: keep it small.
+    #[test]
+    fn a_segment_record_is_48_bytes() {
+        assert_eq!(std::mem::size_of::<Rec>(), 48);
+    }
+
     #[test]
     fn two_tables_tell_the_observer_what_one_table_tells_it() {
         let mut limited = 0;
