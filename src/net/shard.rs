@@ -76,11 +76,12 @@ fn shard_of(src: IpAddr, dst: IpAddr, src_port: u16, dst_port: u16) -> u8 {
     (h >> 63) as u8
 }
 
-/// One TCP segment, its payload in the batch's `data`. Kept small (48
-/// bytes: the reader thread writes one per packet and the workers read
-/// it): IPv4 addresses inline, an IPv6 pair in the batch's `v6` list.
+/// One TCP segment, its payload in the batch's `data`. Kept small (the
+/// reader thread writes one per packet, on another core than the worker
+/// that reads it): IPv4 addresses inline, an IPv6 pair in the batch's `v6`
+/// list; its time and worker are in [`Batch::clock`], all the other worker
+/// reads of it.
 struct Rec {
-    ts: Timestamp,
     origlen: u32,
     /// IPv4: the addresses; IPv6 (`v6`): `src` is the index of the pair in
     /// [`Batch::v6`].
@@ -94,7 +95,6 @@ struct Rec {
     start: u32,
     end: u32,
     flags: TcpFlags,
-    shard: u8,
     v6: bool,
 }
 
@@ -102,6 +102,8 @@ struct Rec {
 struct Batch {
     data: Vec<u8>,
     recs: Vec<Rec>,
+    /// Per segment: its time and the worker that tracks its connection.
+    clock: Vec<(Timestamp, u8)>,
     /// The addresses of IPv6 segments ([`Rec::v6`]).
     v6: Vec<(IpAddr, IpAddr)>,
     /// Secrets read just before segment `.0` of this batch.
@@ -364,6 +366,7 @@ fn read<S: PacketSource>(
             Ok(mut b) => {
                 b.data.clear();
                 b.recs.clear();
+                b.clock.clear();
                 b.v6.clear();
                 b.secrets.clear();
                 b
@@ -371,6 +374,7 @@ fn read<S: PacketSource>(
             Err(_) => Batch {
                 data: Vec::with_capacity(BATCH_BYTES + 65_536),
                 recs: Vec::with_capacity(batch_segments),
+                clock: Vec::with_capacity(batch_segments),
                 ..Batch::default()
             },
         };
@@ -406,8 +410,8 @@ fn read<S: PacketSource>(
                             (i, 0, true)
                         }
                     };
+                    batch.clock.push((p.ts, shard));
                     batch.recs.push(Rec {
-                        ts: p.ts,
                         origlen: p.origlen,
                         src: src4,
                         dst: dst4,
@@ -419,7 +423,6 @@ fn read<S: PacketSource>(
                         wire_len: seg.wire_len,
                         start,
                         end,
-                        shard,
                         v6,
                     });
                 }
@@ -456,8 +459,8 @@ fn read<S: PacketSource>(
             }
         }
         if merged {
-            for r in &mut batch.recs {
-                r.shard = 0;
+            for c in &mut batch.clock {
+                c.1 = 0;
             }
         }
         let batch = Arc::new(batch);
@@ -523,11 +526,14 @@ impl Worker {
                 }
             }
             let mut secrets = batch.secrets.iter().peekable();
-            for (i, r) in batch.recs.iter().enumerate() {
+            for (i, &(ts, shard)) in batch.clock.iter().enumerate() {
                 while let Some((_, s)) = secrets.next_if(|(at, _)| *at == i) {
                     self.add_secrets(alone, s, &mut warnings_soft);
                 }
-                if usize::from(r.shard) == self.me {
+                if usize::from(shard) == self.me {
+                    let Some(r) = batch.recs.get(i) else {
+                        break;
+                    };
                     let seg = TcpSegment {
                         src_port: r.src_port,
                         dst_port: r.dst_port,
@@ -550,9 +556,9 @@ impl Worker {
                             IpAddr::V4(r.dst.into()),
                         )
                     };
-                    self.table.tcp(r.ts, r.origlen, src, dst, &seg, &mut rec);
+                    self.table.tcp(ts, r.origlen, src, dst, &seg, &mut rec);
                 } else {
-                    self.table.tick(r.ts, &mut rec);
+                    self.table.tick(ts, &mut rec);
                 }
             }
             // Secrets after the last segment of the batch.
@@ -734,8 +740,8 @@ mod tests {
     /// sweeps and both tables' outputs in many batches.
     /// The reader thread writes one record per TCP packet: keep it small.
     #[test]
-    fn a_segment_record_is_48_bytes() {
-        assert_eq!(std::mem::size_of::<Rec>(), 48);
+    fn a_segment_record_is_44_bytes() {
+        assert_eq!(std::mem::size_of::<Rec>(), 44);
     }
 
     #[test]
