@@ -258,6 +258,14 @@ pub struct Wants {
     /// and responses decoded from them. Off: messages are still framed and
     /// counted (for `grpc_call`), their bytes are not kept.
     pub grpc_messages: bool,
+    /// HTTP/2 events (and gRPC and etcd ones, made from them). Off: HTTP/2
+    /// is only framed, for the times its events would have had (a view
+    /// that drops them may still use their times, as `pcap election` does
+    /// for its time span): a resync where one is found, and one
+    /// `http2_frames` at the connection's end when frames were seen, the
+    /// latest time any of its events could have. Nothing else is decoded
+    /// (no HPACK, no streams).
+    pub http2: bool,
 }
 
 impl Wants {
@@ -265,6 +273,7 @@ impl Wants {
     pub const ALL: Wants = Wants {
         raft: true,
         grpc_messages: true,
+        http2: true,
     };
 }
 

@@ -439,6 +439,7 @@ impl<W: Write> Observer for RpcView<W> {
         crate::proto::Wants {
             raft: false,
             grpc_messages: false,
+            http2: true,
         }
     }
     fn event(&mut self, e: &Event) {

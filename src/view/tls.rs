@@ -198,6 +198,7 @@ impl<W: Write> Observer for TlsView<W> {
         crate::proto::Wants {
             raft: false,
             grpc_messages: false,
+            http2: false,
         }
     }
     fn event(&mut self, e: &Event) {

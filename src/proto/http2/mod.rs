@@ -482,11 +482,14 @@ pub struct Http2Dissector {
     /// What is left of [`MAX_GRPC_BUFFERED`].
     grpc_budget: usize,
     finished: bool,
+    /// Framing only ([`crate::proto::Wants::http2`] off).
+    light: bool,
 }
 
 impl Http2Dissector {
     pub fn new(conn: ConnInfo, ctx: Arc<Context>) -> Self {
         Http2Dissector {
+            light: !ctx.wants.http2,
             conn,
             ctx,
             sides: [Side::new(true), Side::new(false)],
@@ -531,6 +534,10 @@ impl Http2Dissector {
         sink: &mut dyn EventSink,
     ) {
         let i = dir.index();
+        if self.light {
+            self.light_piece(ts, dir, piece, sink);
+            return;
+        }
         match piece {
             Piece::Preface => self.sides[i].from_start = true,
             Piece::Resynced { skipped } => {
@@ -592,6 +599,39 @@ impl Http2Dissector {
                     self.end_stream(ts, dir, h.stream_id, sink);
                 }
             }
+        }
+    }
+
+    /// A piece in framing-only mode: frames are counted, resyncs
+    /// reported, and SETTINGS_MAX_FRAME_SIZE applied (it changes the
+    /// framing of the other direction); nothing else is decoded.
+    fn light_piece(&mut self, ts: Timestamp, dir: Direction, piece: Piece<'_>, sink: &mut dyn EventSink) {
+        let i = dir.index();
+        match piece {
+            Piece::Resynced { skipped } => {
+                self.sides[i].resynced = true;
+                sink.emit(
+                    ts,
+                    dir,
+                    EventKind::Http2(Http2Event::Http2Resync {
+                        skipped_bytes: skipped,
+                    }),
+                );
+            }
+            Piece::Frame(h, p) => {
+                self.sides[i].counts.add(h.kind);
+                if h.kind == FrameType::Settings && h.flags & FLAG_ACK == 0 {
+                    for pair in p.chunks_exact(6) {
+                        if u16::from_be_bytes([pair[0], pair[1]]) == 5 {
+                            let value = u32::from_be_bytes([pair[2], pair[3], pair[4], pair[5]]);
+                            self.sides[dir.reverse().index()].reader.max_frame =
+                                value.clamp(frame::DEFAULT_MAX_FRAME_SIZE, (1 << 24) - 1);
+                        }
+                    }
+                }
+            }
+            Piece::Oversized(h) | Piece::DataStart(h) => self.sides[i].counts.add(h.kind),
+            Piece::Preface | Piece::DataChunk(..) | Piece::DataEnd(_) => {}
         }
     }
 
