@@ -387,11 +387,11 @@ impl Http1Dissector {
     }
 
     fn body_data(&mut self, ts: Timestamp, dir: Direction, bytes: &[u8], sink: &mut dyn EventSink) {
-        let ctx = self.ctx.clone();
-        if let Some(b) = self.sides[dir.index()].body.as_mut() {
+        let Self { sides, ctx, .. } = self;
+        if let Some(b) = sides[dir.index()].body.as_mut() {
             b.bytes += bytes.len() as u64;
             if let Some(p) = b.peer.as_mut() {
-                p.data(ts, dir, bytes, &ctx, sink);
+                p.data(ts, dir, bytes, ctx, sink);
             }
         }
     }
