@@ -146,6 +146,17 @@ pub trait Observer {
     fn order(&mut self, key: OrderKey) {
         let _ = key;
     }
+    /// [`Observer::order`] for the outputs of TCP packet `packet`'s own
+    /// connection (phase 2), called for every packet: the index alone is
+    /// passed (in a register, not a 32-byte key through memory).
+    fn order_packet(&mut self, packet: u64) {
+        self.order(OrderKey {
+            packet,
+            phase: 2,
+            a: 0,
+            b: 0,
+        });
+    }
     /// The events this observer acts on, when it ignores most: a run on
     /// several threads drops the others where they are made (keeping only
     /// their earliest and latest time, see [`Observer::times_seen`]) instead
@@ -513,12 +524,7 @@ impl FlowTable {
         obs: &mut dyn Observer,
     ) {
         let (now, index) = self.begin(ts, obs);
-        obs.order(OrderKey {
-            packet: index,
-            phase: 2,
-            a: 0,
-            b: 0,
-        });
+        obs.order_packet(index);
         let s = SocketAddr::new(src, seg.src_port);
         let d = SocketAddr::new(dst, seg.dst_port);
         let k = key(s, d);

@@ -194,6 +194,14 @@ impl Observer for Recorder {
     fn order(&mut self, key: OrderKey) {
         self.key = key;
     }
+    fn order_packet(&mut self, packet: u64) {
+        self.key = OrderKey {
+            packet,
+            phase: 2,
+            a: 0,
+            b: 0,
+        };
+    }
 }
 
 /// The workers' reports to the reader thread: (batches done << 32) |
