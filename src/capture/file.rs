@@ -856,7 +856,10 @@ mod tests {
     fn microsecond_ticks_as_the_general_conversion() {
         let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
         for k in 0..100_000u64 {
-            x = x.rotate_left(13).wrapping_mul(0x2545_F491_4F6C_DD1D).wrapping_add(k);
+            x = x
+                .rotate_left(13)
+                .wrapping_mul(0x2545_F491_4F6C_DD1D)
+                .wrapping_add(k);
             let ticks = match k % 4 {
                 0 => x,
                 1 => x >> 12,

@@ -557,12 +557,13 @@ impl Worker {
                     let (src, dst) = if r.v6 {
                         // Always there: the reader put it in this batch.
                         let none = IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
-                        batch.v6.get(r.src as usize).copied().unwrap_or((none, none))
+                        batch
+                            .v6
+                            .get(r.src as usize)
+                            .copied()
+                            .unwrap_or((none, none))
                     } else {
-                        (
-                            IpAddr::V4(r.src.into()),
-                            IpAddr::V4(r.dst.into()),
-                        )
+                        (IpAddr::V4(r.src.into()), IpAddr::V4(r.dst.into()))
                     };
                     self.table.tcp(ts, r.origlen, src, dst, &seg, &mut rec);
                 } else {
@@ -743,15 +744,103 @@ mod tests {
         }
     }
 
-    /// Small batches make the second table hand over a full table in the
-    /// middle of the run (not an empty one at the first batch), and put
-    /// sweeps and both tables' outputs in many batches.
     /// The reader thread writes one record per TCP packet: keep it small.
     #[test]
     fn a_segment_record_is_44_bytes() {
         assert_eq!(std::mem::size_of::<Rec>(), 44);
     }
 
+    /// What a view's [`Observer::wants`] turns off changes only events it
+    /// drops, and never the earliest or latest time of a connection's
+    /// events (which `pcap election` keeps for its time span): every
+    /// event of another kind is the same, in the same order.
+    #[test]
+    fn turned_off_decoding_keeps_other_events_and_every_connections_time_span() {
+        use crate::event::EventKind;
+        use crate::proto::{Context, Wants};
+        use std::collections::BTreeMap;
+
+        #[derive(Default)]
+        struct Events(Vec<Event>);
+        impl Observer for Events {
+            fn event(&mut self, e: &Event) {
+                self.0.push(e.clone());
+            }
+            fn flow(&mut self, _: &FlowRecord) {}
+        }
+        let run = |file: &str, wants: Wants| {
+            let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures");
+            let mut src = FileSource::open(&dir.join(file)).expect("capture");
+            let config = FlowConfig {
+                context: std::sync::Arc::new(Context {
+                    wants,
+                    ..Context::default()
+                }),
+                ..FlowConfig::default()
+            };
+            let mut p = Pipeline::new(config);
+            let mut obs = Events::default();
+            p.run(&mut src, &mut obs, |_, _| {}).expect("read");
+            p.finish(&mut obs);
+            obs.0
+        };
+        let dropped_by = |w: Wants, k: &EventKind| match k {
+            EventKind::Raft(_) => !w.raft,
+            EventKind::Http2(_) | EventKind::Etcd(_) => !w.http2 || !w.grpc_messages,
+            EventKind::Grpc(crate::proto::grpc::GrpcEvent::GrpcMessage { .. }) => {
+                !w.grpc_messages || !w.http2
+            }
+            EventKind::Grpc(_) => !w.http2,
+            _ => false,
+        };
+        let span = |events: &[Event]| {
+            let mut m: BTreeMap<(std::net::SocketAddr, std::net::SocketAddr), (i64, i64)> =
+                BTreeMap::new();
+            for e in events {
+                let k = if e.src <= e.dst { (e.src, e.dst) } else { (e.dst, e.src) };
+                let v = m.entry(k).or_insert((e.ts.0, e.ts.0));
+                v.0 = v.0.min(e.ts.0);
+                v.1 = v.1.max(e.ts.0);
+            }
+            m
+        };
+        let election = Wants {
+            raft: true,
+            grpc_messages: false,
+            http2: false,
+        };
+        let rpc = Wants {
+            raft: false,
+            grpc_messages: false,
+            http2: true,
+        };
+        let mut turned_off = 0;
+        for file in [
+            "etcd-3node-leader-kill.pcapng",
+            "etcd-rpc-election.pcapng",
+            "etcd-rpc-election.client.pcapng",
+            "etcd-tls13-keylog-dsb.pcapng",
+        ] {
+            let all = run(file, Wants::ALL);
+            for wants in [election, rpc] {
+                let some = run(file, wants);
+                turned_off += all.len() - some.len();
+                let kept = |v: &[Event]| -> Vec<String> {
+                    v.iter()
+                        .filter(|e| !dropped_by(wants, &e.kind))
+                        .map(|e| format!("{e:?}"))
+                        .collect()
+                };
+                assert_eq!(kept(&all), kept(&some), "{file} {wants:?}");
+                assert_eq!(span(&all), span(&some), "{file} {wants:?}");
+            }
+        }
+        assert!(turned_off > 1000, "{turned_off}");
+    }
+
+    /// Small batches make the second table hand over a full table in the
+    /// middle of the run (not an empty one at the first batch), and put
+    /// sweeps and both tables' outputs in many batches.
     #[test]
     fn two_tables_tell_the_observer_what_one_table_tells_it() {
         let mut limited = 0;

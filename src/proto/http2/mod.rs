@@ -605,7 +605,13 @@ impl Http2Dissector {
     /// A piece in framing-only mode: frames are counted, resyncs
     /// reported, and SETTINGS_MAX_FRAME_SIZE applied (it changes the
     /// framing of the other direction); nothing else is decoded.
-    fn light_piece(&mut self, ts: Timestamp, dir: Direction, piece: Piece<'_>, sink: &mut dyn EventSink) {
+    fn light_piece(
+        &mut self,
+        ts: Timestamp,
+        dir: Direction,
+        piece: Piece<'_>,
+        sink: &mut dyn EventSink,
+    ) {
         let i = dir.index();
         match piece {
             Piece::Resynced { skipped } => {

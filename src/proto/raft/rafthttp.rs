@@ -610,7 +610,11 @@ mod tests {
         let whole = frames(StreamKind::MsgAppV2, &s, s.len());
         assert_eq!(whole.len(), 10, "{whole:?}");
         for step in 1..40 {
-            assert_eq!(frames(StreamKind::MsgAppV2, &s, step), whole, "split {step}");
+            assert_eq!(
+                frames(StreamKind::MsgAppV2, &s, step),
+                whole,
+                "split {step}"
+            );
         }
     }
 }
