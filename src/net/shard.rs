@@ -797,7 +797,11 @@ mod tests {
             let mut m: BTreeMap<(std::net::SocketAddr, std::net::SocketAddr), (i64, i64)> =
                 BTreeMap::new();
             for e in events {
-                let k = if e.src <= e.dst { (e.src, e.dst) } else { (e.dst, e.src) };
+                let k = if e.src <= e.dst {
+                    (e.src, e.dst)
+                } else {
+                    (e.dst, e.src)
+                };
                 let v = m.entry(k).or_insert((e.ts.0, e.ts.0));
                 v.0 = v.0.min(e.ts.0);
                 v.1 = v.1.max(e.ts.0);
