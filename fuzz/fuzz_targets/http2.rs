@@ -5,6 +5,9 @@
 //! unless one of our bounds was hit; and the bounds hold (decoded size per
 //! block, table size within what SETTINGS allowed).
 //!
+//! With HTTP/2 turned off (`Wants::http2`, framing only) it reports the
+//! same resyncs and its last event comes at the same time.
+//!
 //! Input: byte 0 picks the chunk size, byte 1 how much goes to the client
 //! side; the rest is split between the two directions.
 
@@ -13,30 +16,46 @@
 use std::sync::Arc;
 
 use kinspect::event::EventKind;
-use kinspect::proto::http2::Http2Dissector;
+use kinspect::proto::http2::{Http2Dissector, Http2Event};
 use kinspect::proto::http2::hpack::{
     HpackDecoder, MAX_DECODED_BLOCK, MAX_TABLE_SIZE, reference_decode,
 };
-use kinspect::proto::{Component, ConnInfo, Context, Direction, Dissector, EventSink};
+use kinspect::proto::{Component, ConnInfo, Context, Direction, Dissector, EventSink, Wants};
 use kinspect::timestamp::Timestamp;
 use libfuzzer_sys::fuzz_target;
 
 #[derive(Default)]
-struct Collect(Vec<(Direction, EventKind)>);
+struct Collect(Vec<(Timestamp, Direction, EventKind)>);
 
 impl EventSink for Collect {
-    fn emit(&mut self, _ts: Timestamp, dir: Direction, kind: EventKind) {
-        self.0.push((dir, kind));
+    fn emit(&mut self, ts: Timestamp, dir: Direction, kind: EventKind) {
+        self.0.push((ts, dir, kind));
     }
 }
 
 fn run(client: &[u8], server: &[u8], chunk: usize) -> Vec<(Direction, EventKind)> {
+    run_with(client, server, chunk, Wants::ALL)
+        .into_iter()
+        .map(|(_, d, k)| (d, k))
+        .collect()
+}
+
+fn run_with(
+    client: &[u8],
+    server: &[u8],
+    chunk: usize,
+    wants: Wants,
+) -> Vec<(Timestamp, Direction, EventKind)> {
     let conn = ConnInfo {
         client: "10.0.0.1:40000".parse().unwrap(),
         server: "10.0.0.2:2379".parse().unwrap(),
         component: Component::EtcdClient,
     };
-    let mut d = Http2Dissector::new(conn, Arc::new(Context::default()));
+    let ctx = Context {
+        wants,
+        ..Context::default()
+    };
+    let mut d = Http2Dissector::new(conn, Arc::new(ctx));
     let mut sink = Collect::default();
     // Client bytes first, then server bytes: the same order for every
     // chunk size, so the events must be the same.
@@ -69,6 +88,29 @@ fuzz_target!(|data: &[u8]| {
     let whole = run(client, server, usize::MAX);
     let pieces = run(client, server, chunk);
     assert_eq!(whole, pieces, "events depend on the split (chunk {chunk})");
+
+    // Framing only (`Wants::http2` off, for views that drop HTTP/2 events
+    // but keep their times): the same resyncs, and events up to the same
+    // latest time as the full dissector.
+    let off = Wants {
+        http2: false,
+        ..Wants::ALL
+    };
+    let full = run_with(client, server, chunk, Wants::ALL);
+    let light = run_with(client, server, chunk, off);
+    let resyncs = |v: &[(Timestamp, Direction, EventKind)]| -> Vec<String> {
+        v.iter()
+            .filter(|(_, _, k)| matches!(k, EventKind::Http2(Http2Event::Http2Resync { .. })))
+            .map(|e| format!("{e:?}"))
+            .collect()
+    };
+    assert_eq!(resyncs(&full), resyncs(&light));
+    let latest = |v: &[(Timestamp, Direction, EventKind)]| v.iter().map(|e| e.0).max();
+    assert_eq!(latest(&full), latest(&light), "framing only ends elsewhere");
+    assert!(light.iter().all(|(_, _, k)| matches!(
+        k,
+        EventKind::Http2(Http2Event::Http2Resync { .. } | Http2Event::Http2Frames { .. })
+    )));
 
     // HPACK bounds, on any block and any SETTINGS value: what is kept
     // stays within the block cap, what is dropped is counted, and a size

@@ -48,6 +48,30 @@ impl MergedSource {
 
 impl PacketSource for MergedSource {
     fn advance(&mut self) -> Result<bool, CaptureError> {
+        if let [only] = self.sources.as_mut_slice() {
+            // One file: nothing to merge (what the heap would do, without it).
+            if self.started && self.current.is_none() {
+                return Ok(false);
+            }
+            self.started = true;
+            let result = only.advance();
+            let secrets = only.take_secrets();
+            if !secrets.is_empty() {
+                self.secrets.extend(secrets);
+            }
+            self.current = None;
+            return match result {
+                Ok(true) => {
+                    self.current = Some(0);
+                    Ok(true)
+                }
+                Ok(false) => Ok(false),
+                Err(e) => {
+                    self.warnings.push(e);
+                    Ok(false)
+                }
+            };
+        }
         if !self.started {
             self.started = true;
             for idx in 0..self.sources.len() {

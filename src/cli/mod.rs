@@ -235,6 +235,7 @@ impl Common {
             keylog: std::sync::RwLock::new(keylog),
             show_secrets,
             dissect,
+            wants: crate::proto::Wants::ALL,
         }))
     }
 }

@@ -209,6 +209,10 @@ pub(super) fn drive_with(
         Ok(c) => c,
         Err(e) => return usage_error(e),
     };
+    // Decode only what the view's events can use.
+    if let Some(c) = std::sync::Arc::get_mut(&mut config.context) {
+        c.wants = view.wants();
+    }
     let bar = progress_bar();
     let mut on_progress = |done: u64, total: Option<u64>| {
         if let Some(b) = &bar {

@@ -146,12 +146,29 @@ pub trait Observer {
     fn order(&mut self, key: OrderKey) {
         let _ = key;
     }
+    /// [`Observer::order`] for the outputs of TCP packet `packet`'s own
+    /// connection (phase 2), called for every packet: the index alone is
+    /// passed (in a register, not a 32-byte key through memory).
+    fn order_packet(&mut self, packet: u64) {
+        self.order(OrderKey {
+            packet,
+            phase: 2,
+            a: 0,
+            b: 0,
+        });
+    }
     /// The events this observer acts on, when it ignores most: a run on
     /// several threads drops the others where they are made (keeping only
     /// their earliest and latest time, see [`Observer::times_seen`]) instead
     /// of handing them over. `None`: every event.
     fn event_filter(&self) -> Option<fn(&Event) -> bool> {
         None
+    }
+    /// The optional decoding this observer's events can use: a view whose
+    /// [`Observer::event_filter`] drops every event of a part turns it off
+    /// (see [`proto::Wants`]). Everything by default.
+    fn wants(&self) -> proto::Wants {
+        proto::Wants::ALL
     }
     /// The earliest and latest time of events [`Observer::event_filter`]
     /// turned away (in a run on several threads; called once per batch,
@@ -167,10 +184,33 @@ pub trait Observer {
     }
 }
 
-type Key = (SocketAddr, SocketAddr);
+/// A connection's two endpoints, the same both ways: each endpoint's
+/// address as 128 bits (an IPv4 address in the low 32), the lower endpoint
+/// first, and in `ports` both ports and which addresses are IPv6. Smaller
+/// than two `SocketAddr`s (48 bytes, not 64) and hashed as three words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Key {
+    lo: u128,
+    hi: u128,
+    /// `lo` port << 32 | `hi` port << 16 | `lo` is IPv6 << 1 | `hi` is IPv6.
+    ports: u64,
+}
 
 fn key(a: SocketAddr, b: SocketAddr) -> Key {
-    if a <= b { (a, b) } else { (b, a) }
+    let word = |s: SocketAddr| match s.ip() {
+        IpAddr::V4(ip) => (u128::from(u32::from(ip)), s.port(), false),
+        IpAddr::V6(ip) => (u128::from(ip), s.port(), true),
+    };
+    let (x, y) = (word(a), word(b));
+    let (lo, hi) = if x <= y { (x, y) } else { (y, x) };
+    Key {
+        lo: lo.0,
+        hi: hi.0,
+        ports: u64::from(lo.1) << 32
+            | u64::from(hi.1) << 16
+            | u64::from(lo.2) << 1
+            | u64::from(hi.2),
+    }
 }
 
 /// Builds a connection's dissector for a protocol ([`proto::dissector_for`]).
@@ -484,12 +524,7 @@ impl FlowTable {
         obs: &mut dyn Observer,
     ) {
         let (now, index) = self.begin(ts, obs);
-        obs.order(OrderKey {
-            packet: index,
-            phase: 2,
-            a: 0,
-            b: 0,
-        });
+        obs.order_packet(index);
         let s = SocketAddr::new(src, seg.src_port);
         let d = SocketAddr::new(dst, seg.dst_port);
         let k = key(s, d);
@@ -1007,6 +1042,34 @@ mod tests {
 
     thread_local! {
         static LOG: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// A connection's key is the same both ways and tells apart what two
+    /// `SocketAddr` pairs tell apart (swapped ports, an IPv4 address and
+    /// the same address IPv4-mapped, other addresses).
+    #[test]
+    fn connection_keys() {
+        let sa = |s: &str| s.parse::<SocketAddr>().expect("address");
+        let all = [
+            ("10.0.0.1:2379", "10.0.0.2:40000"),
+            ("10.0.0.1:40000", "10.0.0.2:2379"),
+            ("10.0.0.2:2379", "10.0.0.1:40000"),
+            ("[::ffff:10.0.0.1]:2379", "[::ffff:10.0.0.2]:40000"),
+            ("[fe80::1]:2379", "[fe80::2]:40000"),
+            ("10.0.0.1:2379", "10.0.0.1:2380"),
+            ("10.0.0.1:2380", "10.0.0.1:2379"),
+        ];
+        for (i, (a, b)) in all.iter().enumerate() {
+            let (a, b) = (sa(a), sa(b));
+            assert_eq!(key(a, b), key(b, a));
+            for (j, (c, d)) in all.iter().enumerate() {
+                let (c, d) = (sa(c), sa(d));
+                let same_pair = (a, b) == (c, d) || (a, b) == (d, c);
+                assert_eq!(key(a, b) == key(c, d), same_pair, "{i} {j}");
+                let twins = [(1, 2), (2, 1), (5, 6), (6, 5)];
+                assert_eq!(same_pair, i == j || twins.contains(&(i, j)));
+            }
+        }
     }
 
     /// Logs what it is given.

@@ -76,27 +76,36 @@ fn shard_of(src: IpAddr, dst: IpAddr, src_port: u16, dst_port: u16) -> u8 {
     (h >> 63) as u8
 }
 
-/// One TCP segment, its payload in the batch's `data`.
+/// One TCP segment, its payload in the batch's `data`. Kept small (the
+/// reader thread writes one per packet, on another core than the worker
+/// that reads it): IPv4 addresses inline, an IPv6 pair in the batch's `v6`
+/// list; its time and worker are in [`Batch::clock`], all the other worker
+/// reads of it.
 struct Rec {
-    ts: Timestamp,
     origlen: u32,
-    src: IpAddr,
-    dst: IpAddr,
+    /// IPv4: the addresses; IPv6 (`v6`): `src` is the index of the pair in
+    /// [`Batch::v6`].
+    src: u32,
+    dst: u32,
     src_port: u16,
     dst_port: u16,
     seq: u32,
     ack: u32,
-    flags: TcpFlags,
     wire_len: u32,
     start: u32,
     end: u32,
-    shard: u8,
+    flags: TcpFlags,
+    v6: bool,
 }
 
 #[derive(Default)]
 struct Batch {
     data: Vec<u8>,
     recs: Vec<Rec>,
+    /// Per segment: its time and the worker that tracks its connection.
+    clock: Vec<(Timestamp, u8)>,
+    /// The addresses of IPv6 segments ([`Rec::v6`]).
+    v6: Vec<(IpAddr, IpAddr)>,
     /// Secrets read just before segment `.0` of this batch.
     secrets: Vec<(usize, Secrets)>,
     /// The second worker hands its table to the first before this batch;
@@ -184,6 +193,14 @@ impl Observer for Recorder {
     }
     fn order(&mut self, key: OrderKey) {
         self.key = key;
+    }
+    fn order_packet(&mut self, packet: u64) {
+        self.key = OrderKey {
+            packet,
+            phase: 2,
+            a: 0,
+            b: 0,
+        };
     }
 }
 
@@ -357,12 +374,15 @@ fn read<S: PacketSource>(
             Ok(mut b) => {
                 b.data.clear();
                 b.recs.clear();
+                b.clock.clear();
+                b.v6.clear();
                 b.secrets.clear();
                 b
             }
             Err(_) => Batch {
                 data: Vec::with_capacity(BATCH_BYTES + 65_536),
                 recs: Vec::with_capacity(batch_segments),
+                clock: Vec::with_capacity(batch_segments),
                 ..Batch::default()
             },
         };
@@ -387,11 +407,22 @@ fn read<S: PacketSource>(
                         // A batch is far below 4 GiB: unreachable.
                         continue;
                     };
+                    let shard = shard_of(src, dst, seg.src_port, seg.dst_port);
+                    let (src4, dst4, v6) = match (src, dst) {
+                        (IpAddr::V4(a), IpAddr::V4(b)) => (u32::from(a), u32::from(b), false),
+                        _ => {
+                            let Ok(i) = u32::try_from(batch.v6.len()) else {
+                                continue;
+                            };
+                            batch.v6.push((src, dst));
+                            (i, 0, true)
+                        }
+                    };
+                    batch.clock.push((p.ts, shard));
                     batch.recs.push(Rec {
-                        ts: p.ts,
                         origlen: p.origlen,
-                        src,
-                        dst,
+                        src: src4,
+                        dst: dst4,
                         src_port: seg.src_port,
                         dst_port: seg.dst_port,
                         seq: seg.seq,
@@ -400,7 +431,7 @@ fn read<S: PacketSource>(
                         wire_len: seg.wire_len,
                         start,
                         end,
-                        shard: shard_of(src, dst, seg.src_port, seg.dst_port),
+                        v6,
                     });
                 }
                 Ok(false) => {
@@ -436,8 +467,8 @@ fn read<S: PacketSource>(
             }
         }
         if merged {
-            for r in &mut batch.recs {
-                r.shard = 0;
+            for c in &mut batch.clock {
+                c.1 = 0;
             }
         }
         let batch = Arc::new(batch);
@@ -503,11 +534,14 @@ impl Worker {
                 }
             }
             let mut secrets = batch.secrets.iter().peekable();
-            for (i, r) in batch.recs.iter().enumerate() {
+            for (i, &(ts, shard)) in batch.clock.iter().enumerate() {
                 while let Some((_, s)) = secrets.next_if(|(at, _)| *at == i) {
                     self.add_secrets(alone, s, &mut warnings_soft);
                 }
-                if usize::from(r.shard) == self.me {
+                if usize::from(shard) == self.me {
+                    let Some(r) = batch.recs.get(i) else {
+                        break;
+                    };
                     let seg = TcpSegment {
                         src_port: r.src_port,
                         dst_port: r.dst_port,
@@ -520,10 +554,20 @@ impl Worker {
                             .unwrap_or_default(),
                         wire_len: r.wire_len,
                     };
-                    self.table
-                        .tcp(r.ts, r.origlen, r.src, r.dst, &seg, &mut rec);
+                    let (src, dst) = if r.v6 {
+                        // Always there: the reader put it in this batch.
+                        let none = IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
+                        batch
+                            .v6
+                            .get(r.src as usize)
+                            .copied()
+                            .unwrap_or((none, none))
+                    } else {
+                        (IpAddr::V4(r.src.into()), IpAddr::V4(r.dst.into()))
+                    };
+                    self.table.tcp(ts, r.origlen, src, dst, &seg, &mut rec);
                 } else {
-                    self.table.tick(r.ts, &mut rec);
+                    self.table.tick(ts, &mut rec);
                 }
             }
             // Secrets after the last segment of the batch.
@@ -698,6 +742,104 @@ mod tests {
             idle_timeout_ns: idle_s * 1_000_000_000,
             ..FlowConfig::default()
         }
+    }
+
+    /// The reader thread writes one record per TCP packet: keep it small.
+    #[test]
+    fn a_segment_record_is_44_bytes() {
+        assert_eq!(std::mem::size_of::<Rec>(), 44);
+    }
+
+    /// What a view's [`Observer::wants`] turns off changes only events it
+    /// drops, and never the earliest or latest time of a connection's
+    /// events (which `pcap election` keeps for its time span): every
+    /// event of another kind is the same, in the same order.
+    #[test]
+    fn turned_off_decoding_keeps_other_events_and_every_connections_time_span() {
+        use crate::event::EventKind;
+        use crate::proto::{Context, Wants};
+        use std::collections::BTreeMap;
+
+        #[derive(Default)]
+        struct Events(Vec<Event>);
+        impl Observer for Events {
+            fn event(&mut self, e: &Event) {
+                self.0.push(e.clone());
+            }
+            fn flow(&mut self, _: &FlowRecord) {}
+        }
+        let run = |file: &str, wants: Wants| {
+            let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures");
+            let mut src = FileSource::open(&dir.join(file)).expect("capture");
+            let config = FlowConfig {
+                context: std::sync::Arc::new(Context {
+                    wants,
+                    ..Context::default()
+                }),
+                ..FlowConfig::default()
+            };
+            let mut p = Pipeline::new(config);
+            let mut obs = Events::default();
+            p.run(&mut src, &mut obs, |_, _| {}).expect("read");
+            p.finish(&mut obs);
+            obs.0
+        };
+        let dropped_by = |w: Wants, k: &EventKind| match k {
+            EventKind::Raft(_) => !w.raft,
+            EventKind::Http2(_) | EventKind::Etcd(_) => !w.http2 || !w.grpc_messages,
+            EventKind::Grpc(crate::proto::grpc::GrpcEvent::GrpcMessage { .. }) => {
+                !w.grpc_messages || !w.http2
+            }
+            EventKind::Grpc(_) => !w.http2,
+            _ => false,
+        };
+        let span = |events: &[Event]| {
+            let mut m: BTreeMap<(std::net::SocketAddr, std::net::SocketAddr), (i64, i64)> =
+                BTreeMap::new();
+            for e in events {
+                let k = if e.src <= e.dst {
+                    (e.src, e.dst)
+                } else {
+                    (e.dst, e.src)
+                };
+                let v = m.entry(k).or_insert((e.ts.0, e.ts.0));
+                v.0 = v.0.min(e.ts.0);
+                v.1 = v.1.max(e.ts.0);
+            }
+            m
+        };
+        let election = Wants {
+            raft: true,
+            grpc_messages: false,
+            http2: false,
+        };
+        let rpc = Wants {
+            raft: false,
+            grpc_messages: false,
+            http2: true,
+        };
+        let mut turned_off = 0;
+        for file in [
+            "etcd-3node-leader-kill.pcapng",
+            "etcd-rpc-election.pcapng",
+            "etcd-rpc-election.client.pcapng",
+            "etcd-tls13-keylog-dsb.pcapng",
+        ] {
+            let all = run(file, Wants::ALL);
+            for wants in [election, rpc] {
+                let some = run(file, wants);
+                turned_off += all.len() - some.len();
+                let kept = |v: &[Event]| -> Vec<String> {
+                    v.iter()
+                        .filter(|e| !dropped_by(wants, &e.kind))
+                        .map(|e| format!("{e:?}"))
+                        .collect()
+                };
+                assert_eq!(kept(&all), kept(&some), "{file} {wants:?}");
+                assert_eq!(span(&all), span(&some), "{file} {wants:?}");
+            }
+        }
+        assert!(turned_off > 1000, "{turned_off}");
     }
 
     /// Small batches make the second table hand over a full table in the

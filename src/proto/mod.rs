@@ -237,6 +237,50 @@ pub struct Context {
     /// does the watch for TLS after a plaintext prefix on connections
     /// nothing recognised.
     pub dissect: bool,
+    /// The optional decoding the run's view can use ([`Wants`]); what it
+    /// cannot use is not decoded at all.
+    pub wants: Wants,
+}
+
+/// Decoding a view may do without: a view whose events never include
+/// what a part yields (its [`crate::net::Observer::wants`]) turns that part
+/// off, and the dissectors skip it instead of making events that would be
+/// dropped. Only parts that feed no other event, and whose events always
+/// fall between events that are still made (the connection's open and
+/// its end), can be turned off: the output stays the same to the byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wants {
+    /// Raft messages in etcd peer bodies (`EventKind::Raft`: messages,
+    /// streams, peers, heartbeats). Off: the HTTP/1.1 dissector reads
+    /// those bodies as any other body.
+    pub raft: bool,
+    /// gRPC message bodies: `grpc_message` events and the etcd requests
+    /// and responses decoded from them. Off: messages are still framed and
+    /// counted (for `grpc_call`), their bytes are not kept.
+    pub grpc_messages: bool,
+    /// HTTP/2 events (and gRPC and etcd ones, made from them). Off: HTTP/2
+    /// is only framed, for the times its events would have had (a view
+    /// that drops them may still use their times, as `pcap election` does
+    /// for its time span): a resync where one is found, and one
+    /// `http2_frames` at the connection's end when frames were seen, the
+    /// latest time any of its events could have. Nothing else is decoded
+    /// (no HPACK, no streams).
+    pub http2: bool,
+}
+
+impl Wants {
+    /// Everything (the default).
+    pub const ALL: Wants = Wants {
+        raft: true,
+        grpc_messages: true,
+        http2: true,
+    };
+}
+
+impl Default for Wants {
+    fn default() -> Self {
+        Wants::ALL
+    }
 }
 
 impl Default for Context {
@@ -245,6 +289,7 @@ impl Default for Context {
             keylog: RwLock::default(),
             show_secrets: false,
             dissect: true,
+            wants: Wants::ALL,
         }
     }
 }

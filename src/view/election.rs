@@ -763,6 +763,17 @@ impl<W: Write> Observer for ElectionView<W> {
     fn event_filter(&self) -> Option<fn(&Event) -> bool> {
         Some(|e| matches!(e.kind, EventKind::Raft(_)))
     }
+    /// No HTTP/2 beyond its framing: the events it would make (HTTP/2,
+    /// gRPC, etcd) fall between the connection's open and the
+    /// `http2_frames` summary at its end, both still made (see
+    /// [`crate::proto::Wants::http2`]), so the time span stays the same.
+    fn wants(&self) -> crate::proto::Wants {
+        crate::proto::Wants {
+            raft: true,
+            grpc_messages: false,
+            http2: false,
+        }
+    }
     fn times_seen(&mut self, first: Timestamp, last: Timestamp) {
         self.marks.seen(first);
         self.marks.seen(last);

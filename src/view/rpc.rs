@@ -433,6 +433,15 @@ impl<W: Write> Observer for RpcView<W> {
     fn event_filter(&self) -> Option<fn(&Event) -> bool> {
         Some(|e| call_of(e).is_some())
     }
+    /// Calls come from HTTP heads and gRPC framing: no Raft bodies, no
+    /// gRPC message bodies.
+    fn wants(&self) -> crate::proto::Wants {
+        crate::proto::Wants {
+            raft: false,
+            grpc_messages: false,
+            http2: true,
+        }
+    }
     fn event(&mut self, e: &Event) {
         if let Some(call) = call_of(e) {
             self.table.add(&call);

@@ -192,6 +192,15 @@ impl<W: Write> Observer for TlsView<W> {
     fn event_filter(&self) -> Option<fn(&Event) -> bool> {
         Some(|e| matches!(e.kind, EventKind::Tls(TlsEvent::TlsSession(_))))
     }
+    /// Sessions come from the handshake: nothing decrypted inside is
+    /// decoded further than its protocol needs.
+    fn wants(&self) -> crate::proto::Wants {
+        crate::proto::Wants {
+            raft: false,
+            grpc_messages: false,
+            http2: false,
+        }
+    }
     fn event(&mut self, e: &Event) {
         let EventKind::Tls(TlsEvent::TlsSession(s)) = &e.kind else {
             return;

@@ -387,11 +387,11 @@ impl Http1Dissector {
     }
 
     fn body_data(&mut self, ts: Timestamp, dir: Direction, bytes: &[u8], sink: &mut dyn EventSink) {
-        let ctx = self.ctx.clone();
-        if let Some(b) = self.sides[dir.index()].body.as_mut() {
+        let Self { sides, ctx, .. } = self;
+        if let Some(b) = sides[dir.index()].body.as_mut() {
             b.bytes += bytes.len() as u64;
             if let Some(p) = b.peer.as_mut() {
-                p.data(ts, dir, bytes, &ctx, sink);
+                p.data(ts, dir, bytes, ctx, sink);
             }
         }
     }
@@ -549,8 +549,8 @@ impl Http1Dissector {
         size: u64,
         sink: &mut dyn EventSink,
     ) {
-        let peer = PeerBody::stream(kind);
-        if let Some(ev) = peer.stream_event(true) {
+        let peer = self.ctx.wants.raft.then(|| PeerBody::stream(kind));
+        if let Some(ev) = peer.as_ref().and_then(|p| p.stream_event(true)) {
             sink.emit(ts, dir, EventKind::Raft(ev));
         }
         let kind_name = match kind {
@@ -565,7 +565,7 @@ impl Http1Dissector {
             bytes: 0,
             report_end: true,
             trailers: BTreeMap::new(),
-            peer: Some(peer),
+            peer,
         });
         side.state = State::Body(Framing::Chunked(Chunk::Data(size)));
     }
@@ -638,7 +638,8 @@ impl Http1Dissector {
                 body_bytes,
             }),
         );
-        if let Some(from) = header(headers, "x-server-from")
+        if self.ctx.wants.raft
+            && let Some(from) = header(headers, "x-server-from")
             && self.announced_peer.as_deref() != Some(from)
             && let Some(ev) = raft::peer_from_headers(from, header(headers, "x-peerurls"))
         {
@@ -666,7 +667,11 @@ impl Http1Dissector {
                     bytes: 0,
                     report_end: matches!(f, Framing::Chunked(_)),
                     trailers: BTreeMap::new(),
-                    peer: PeerBody::for_request(method, path),
+                    peer: if self.ctx.wants.raft {
+                        PeerBody::for_request(method, path)
+                    } else {
+                        None
+                    },
                 });
                 side.state = State::Body(f);
             }
@@ -790,12 +795,16 @@ impl Http1Dissector {
         if self.sides[c].state == State::Hold {
             self.sides[c].state = State::Head;
         }
-        let peer = PeerBody::for_response(
-            &method,
-            &path,
-            status,
-            req.as_ref().and_then(|r| r.raft_to.as_deref()),
-        );
+        let peer = if self.ctx.wants.raft {
+            PeerBody::for_response(
+                &method,
+                &path,
+                status,
+                req.as_ref().and_then(|r| r.raft_to.as_deref()),
+            )
+        } else {
+            None
+        };
         if let Some(ev) = peer.as_ref().and_then(|p| p.stream_event(false)) {
             sink.emit(ts, Direction::ServerToClient, EventKind::Raft(ev));
         }

@@ -482,11 +482,14 @@ pub struct Http2Dissector {
     /// What is left of [`MAX_GRPC_BUFFERED`].
     grpc_budget: usize,
     finished: bool,
+    /// Framing only ([`crate::proto::Wants::http2`] off).
+    light: bool,
 }
 
 impl Http2Dissector {
     pub fn new(conn: ConnInfo, ctx: Arc<Context>) -> Self {
         Http2Dissector {
+            light: !ctx.wants.http2,
             conn,
             ctx,
             sides: [Side::new(true), Side::new(false)],
@@ -531,6 +534,10 @@ impl Http2Dissector {
         sink: &mut dyn EventSink,
     ) {
         let i = dir.index();
+        if self.light {
+            self.light_piece(ts, dir, piece, sink);
+            return;
+        }
         match piece {
             Piece::Preface => self.sides[i].from_start = true,
             Piece::Resynced { skipped } => {
@@ -595,6 +602,45 @@ impl Http2Dissector {
         }
     }
 
+    /// A piece in framing-only mode: frames are counted, resyncs
+    /// reported, and SETTINGS_MAX_FRAME_SIZE applied (it changes the
+    /// framing of the other direction); nothing else is decoded.
+    fn light_piece(
+        &mut self,
+        ts: Timestamp,
+        dir: Direction,
+        piece: Piece<'_>,
+        sink: &mut dyn EventSink,
+    ) {
+        let i = dir.index();
+        match piece {
+            Piece::Resynced { skipped } => {
+                self.sides[i].resynced = true;
+                sink.emit(
+                    ts,
+                    dir,
+                    EventKind::Http2(Http2Event::Http2Resync {
+                        skipped_bytes: skipped,
+                    }),
+                );
+            }
+            Piece::Frame(h, p) => {
+                self.sides[i].counts.add(h.kind);
+                if h.kind == FrameType::Settings && h.flags & FLAG_ACK == 0 {
+                    for pair in p.chunks_exact(6) {
+                        if u16::from_be_bytes([pair[0], pair[1]]) == 5 {
+                            let value = u32::from_be_bytes([pair[2], pair[3], pair[4], pair[5]]);
+                            self.sides[dir.reverse().index()].reader.max_frame =
+                                value.clamp(frame::DEFAULT_MAX_FRAME_SIZE, (1 << 24) - 1);
+                        }
+                    }
+                }
+            }
+            Piece::Oversized(h) | Piece::DataStart(h) => self.sides[i].counts.add(h.kind),
+            Piece::Preface | Piece::DataChunk(..) | Piece::DataEnd(_) => {}
+        }
+    }
+
     fn note_first_frame(&mut self, i: usize, h: &FrameHeader) {
         let side = &mut self.sides[i];
         if side.counts.total() == 0 && !side.resynced && h.kind == FrameType::Settings {
@@ -618,6 +664,13 @@ impl Http2Dissector {
         };
         st.body[i] += bytes.len() as u64;
         if !st.grpc || st.messages[i].broken() {
+            return;
+        }
+        if !ctx.wants.grpc_messages {
+            // Framed and counted only (for `grpc_call`): with no budget,
+            // no body is kept.
+            let mut none = 0usize;
+            st.messages[i].feed(bytes, &mut none, &mut |_| {});
             return;
         }
         let path = st.path.clone().unwrap_or_else(|| "<unknown>".to_string());

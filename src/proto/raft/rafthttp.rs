@@ -141,6 +141,12 @@ impl StreamDecoder {
                 data = data.get(n..).unwrap_or(&[]);
                 continue;
             }
+            if self.buf.is_empty() {
+                // Nothing held: frames are parsed straight from `data`,
+                // and only an incomplete one's bytes are kept.
+                data = self.parse_unbuffered(data, out);
+                continue;
+            }
             // Take only what the current frame can use, so the buffer
             // never holds more than one frame.
             let want = if self.need > self.buf.len() {
@@ -155,16 +161,71 @@ impl StreamDecoder {
         }
     }
 
+    /// One step of parsing `buf` (the held bytes, or new bytes when
+    /// nothing is held).
+    fn step(&mut self, buf: &[u8]) -> Step {
+        match self.kind {
+            StreamKind::Message => parse_message_frame(buf),
+            StreamKind::MsgAppV2 => self.parse_msgapp_frame(buf),
+        }
+    }
+
+    /// [`Self::drain`] on `data` itself while nothing is held (no copy):
+    /// decodes its complete frames, keeps an incomplete one in the buffer,
+    /// and returns what is left to read (bytes after an error, which the
+    /// caller drops, or nothing).
+    fn parse_unbuffered<'a>(
+        &mut self,
+        mut data: &'a [u8],
+        out: &mut Vec<Result<Frame, FrameError>>,
+    ) -> &'a [u8] {
+        while !data.is_empty() {
+            match self.step(data) {
+                Step::Need(n) => {
+                    self.buf.extend_from_slice(data);
+                    self.need = n;
+                    return &[];
+                }
+                Step::Skip { header, len } => {
+                    out.push(Ok(Frame::Oversized { len }));
+                    data = data.get(header..).unwrap_or(&[]);
+                    let dropped = len.min(data.len() as u64);
+                    self.skip = len - dropped;
+                    data = data.get(dropped as usize..).unwrap_or(&[]);
+                    self.need = 0;
+                    if self.kind == StreamKind::MsgAppV2 {
+                        self.term = None;
+                        self.index = None;
+                    }
+                    if self.skip > 0 {
+                        return data;
+                    }
+                }
+                Step::Done(used, frame) => {
+                    data = data.get(used..).unwrap_or(&[]);
+                    self.need = 0;
+                    let frame = self.track(frame);
+                    out.push(Ok(frame));
+                }
+                Step::Error(e) => {
+                    out.push(Err(e));
+                    self.lost();
+                    return data;
+                }
+            }
+        }
+        data
+    }
+
     /// Decodes every complete frame in the buffer.
     fn drain(&mut self, out: &mut Vec<Result<Frame, FrameError>>) {
         loop {
             if self.buf.is_empty() || self.buf.len() < self.need {
                 return;
             }
-            let step = match self.kind {
-                StreamKind::Message => parse_message_frame(&self.buf),
-                StreamKind::MsgAppV2 => self.parse_msgapp_frame(),
-            };
+            let buf = std::mem::take(&mut self.buf);
+            let step = self.step(&buf);
+            self.buf = buf;
             match step {
                 Step::Need(n) => {
                     self.need = n;
@@ -227,14 +288,14 @@ impl StreamDecoder {
         frame
     }
 
-    fn parse_msgapp_frame(&mut self) -> Step {
-        let Some(&tag) = self.buf.first() else {
+    fn parse_msgapp_frame(&mut self, buf: &[u8]) -> Step {
+        let Some(&tag) = buf.first() else {
             return Step::Need(1);
         };
         match tag {
             0 => Step::Done(1, Frame::LinkHeartbeat),
             1 => {
-                let body = self.buf.get(1..).unwrap_or(&[]);
+                let body = buf.get(1..).unwrap_or(&[]);
                 let Some(count) = be_u64(body, 0) else {
                     return Step::Need(9);
                 };
@@ -306,7 +367,7 @@ impl StreamDecoder {
                     },
                 )
             }
-            2 => match parse_message_frame(self.buf.get(1..).unwrap_or(&[])) {
+            2 => match parse_message_frame(buf.get(1..).unwrap_or(&[])) {
                 Step::Need(n) => Step::Need(n + 1),
                 Step::Skip { header, len } => Step::Skip {
                     header: header + 1,
@@ -489,5 +550,71 @@ mod tests {
         assert_eq!(out.len(), 2);
         assert_eq!(out[0], Ok(Frame::Oversized { len }));
         assert!(matches!(out[1], Ok(Frame::Message { .. })));
+    }
+
+    /// Frames parsed straight from the pushed bytes (nothing held) and
+    /// frames assembled in the buffer come out the same: a stream of
+    /// messages (one empty), an oversized frame in the middle and
+    /// a bad frame at the end gives the same frames pushed a byte at a
+    /// time, in odd pieces, or whole.
+    #[test]
+    fn any_split_gives_the_same_frames() {
+        let message = |term: u64, entries: usize| {
+            let m = msg(MSG_APP, term, 10 * term, entries).encode_to_vec();
+            let mut f = (m.len() as u64).to_be_bytes().to_vec();
+            f.extend_from_slice(&m);
+            f
+        };
+        let mut s = Vec::new();
+        for term in 1..6 {
+            s.extend(message(term, term as usize));
+        }
+        s.extend(0u64.to_be_bytes()); // an empty message
+        let big = MAX_FRAME as u64 + 3;
+        s.extend(big.to_be_bytes());
+        s.extend(vec![5u8; MAX_FRAME + 3]);
+        s.extend(message(7, 3));
+        s.extend(4u64.to_be_bytes());
+        s.extend([0xff, 0xff, 0xff, 0xff]); // not a raftpb.Message
+        s.extend(message(8, 1)); // after the error: dropped
+        let whole = frames(StreamKind::Message, &s, s.len());
+        assert_eq!(whole.len(), 9, "{whole:?}");
+        assert!(matches!(whole[5], Ok(Frame::Message { .. })));
+        assert_eq!(whole[6], Ok(Frame::Oversized { len: big }));
+        assert!(whole[8].is_err());
+        for step in [1, 2, 5, 13, 64, 1000, 70_000] {
+            assert_eq!(frames(StreamKind::Message, &s, step), whole, "split {step}");
+        }
+
+        // msgappv2: a full message, then heartbeats and derived appends.
+        let full = msg(MSG_APP, 3, 10, 2).encode_to_vec();
+        let mut s = vec![2];
+        s.extend((full.len() as u64).to_be_bytes());
+        s.extend(&full);
+        for k in 0..4u64 {
+            s.push(0);
+            s.push(1);
+            s.extend(1u64.to_be_bytes());
+            let e = Entry {
+                term: 3,
+                index: 13 + k,
+                r#type: 0,
+                data: vec![b'x'; k as usize],
+            }
+            .encode_to_vec();
+            s.extend((e.len() as u64).to_be_bytes());
+            s.extend(&e);
+            s.extend((12 + k).to_be_bytes());
+        }
+        s.push(9); // unknown tag
+        let whole = frames(StreamKind::MsgAppV2, &s, s.len());
+        assert_eq!(whole.len(), 10, "{whole:?}");
+        for step in 1..40 {
+            assert_eq!(
+                frames(StreamKind::MsgAppV2, &s, step),
+                whole,
+                "split {step}"
+            );
+        }
     }
 }
