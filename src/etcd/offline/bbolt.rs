@@ -408,6 +408,18 @@ impl<'a> Bolt<'a> {
         })
     }
 
+    /// A bucket's root: its inline page, or page `root` of the file.
+    fn root_page(&self, bucket: BucketRef<'a>) -> Result<PageRef<'a>, BoltError> {
+        Ok(match bucket.inline {
+            Some((bytes, off)) => PageRef {
+                bytes,
+                pgid: 0,
+                offset: off,
+            },
+            None => self.page(bucket.root)?,
+        })
+    }
+
     /// A bucket's leaf pages in key order, found by reading only its
     /// branch pages, so that several threads can each read a share of the
     /// leaves ([`Bolt::leaf_items`]) and the first touch of each leaf page
@@ -418,14 +430,7 @@ impl<'a> Bolt<'a> {
     /// [`Bolt::leaf_items`] fail with [`BoltError::NotLeaf`];
     /// [`Bolt::leaves_read`] reads every page instead.
     pub fn leaves(&self, bucket: BucketRef<'a>) -> Result<Vec<Leaf<'a>>, BoltError> {
-        let first = match bucket.inline {
-            Some((bytes, off)) => PageRef {
-                bytes,
-                pgid: 0,
-                offset: off,
-            },
-            None => self.page(bucket.root)?,
-        };
+        let first = self.root_page(bucket)?;
         let mut depth = 0usize;
         let mut p = first;
         loop {
@@ -585,14 +590,7 @@ impl<'a> Bolt<'a> {
         bucket: BucketRef<'a>,
         on_leaf: &mut dyn FnMut(PageRef<'a>) -> Result<ControlFlow<()>, BoltError>,
     ) -> Result<(), BoltError> {
-        let first = match bucket.inline {
-            Some((bytes, off)) => PageRef {
-                bytes,
-                pgid: 0,
-                offset: off,
-            },
-            None => self.page(bucket.root)?,
-        };
+        let first = self.root_page(bucket)?;
         // Explicit stack of (branch page, next element index).
         let mut stack: Vec<(PageRef<'a>, usize)> = Vec::with_capacity(8);
         let mut cur = Some(first);

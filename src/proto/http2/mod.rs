@@ -547,13 +547,7 @@ impl Http2Dissector {
                 if let Some(h) = side.hpack.as_mut() {
                     h.lose_sync();
                 }
-                sink.emit(
-                    ts,
-                    dir,
-                    EventKind::Http2(Http2Event::Http2Resync {
-                        skipped_bytes: skipped,
-                    }),
-                );
+                emit_resync(sink, ts, dir, skipped);
             }
             Piece::Frame(h, payload) => {
                 self.note_first_frame(i, &h);
@@ -616,13 +610,7 @@ impl Http2Dissector {
         match piece {
             Piece::Resynced { skipped } => {
                 self.sides[i].resynced = true;
-                sink.emit(
-                    ts,
-                    dir,
-                    EventKind::Http2(Http2Event::Http2Resync {
-                        skipped_bytes: skipped,
-                    }),
-                );
+                emit_resync(sink, ts, dir, skipped);
             }
             Piece::Frame(h, p) => {
                 self.sides[i].counts.add(h.kind);
@@ -1211,4 +1199,15 @@ impl super::Dissector for Http2Dissector {
             );
         }
     }
+}
+
+/// The event for bytes skipped to find the next frame after a gap.
+fn emit_resync(sink: &mut dyn EventSink, ts: Timestamp, dir: Direction, skipped: u64) {
+    sink.emit(
+        ts,
+        dir,
+        EventKind::Http2(Http2Event::Http2Resync {
+            skipped_bytes: skipped,
+        }),
+    );
 }
