@@ -254,6 +254,15 @@ fn count_limit_flows_and_file_agree() {
     let mut complete = 0;
     let mut packets = 0;
     for (i, f) in flows.iter().enumerate() {
+        // A first connection the capture joined after its handshake has
+        // no SYN to say who connected: its ends are guessed by port
+        // (src/net/flow.rs), so either may be ours.
+        if i == 0 && f["handshake"] == false && f["client"] == server_addr.as_str() {
+            assert_eq!(f["component"], "other", "flow {f}");
+            assert_eq!(f["gap_bytes"], 0, "flow {f}");
+            packets += f["packets"].as_u64().expect("packets");
+            continue;
+        }
         assert_eq!(f["server"], server_addr.as_str(), "flow {f}");
         assert_eq!(f["component"], "other", "flow {f}");
         assert_eq!(f["gap_bytes"], 0, "flow {f}");
