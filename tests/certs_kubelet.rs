@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -311,14 +311,6 @@ impl Drop for Server {
     }
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// `openssl s_server` presenting the scenario's kubelet.crt (leaf and its
 /// CA) with kubelet.key; `None` (a recorded skip) when openssl is missing.
 fn serve(scenario: &str, dir: &std::path::Path) -> Option<(Server, u16)> {
@@ -331,7 +323,7 @@ fn serve(scenario: &str, dir: &std::path::Path) -> Option<(Server, u16)> {
     let cut = pem.find(end).unwrap() + end.len();
     std::fs::write(dir.join("leaf.pem"), &pem[..cut]).unwrap();
     std::fs::write(dir.join("ca.pem"), pem[cut..].trim_start()).unwrap();
-    let port = free_port();
+    let port = common::free_port();
     let child = Command::new("openssl")
         .args(["s_server", "-quiet", "-www", "-accept"])
         .arg(format!("127.0.0.1:{port}"))
@@ -393,7 +385,7 @@ fn probe_sees_the_same_serving_certificate() {
 
 #[test]
 fn probe_of_nothing_listening() {
-    let port = free_port();
+    let port = common::free_port();
     let target = format!("127.0.0.1:{port}");
     let (code, _, _, probe) = kubelet("healthy", AT, &["--probe", &target]);
     let p = probe.unwrap();

@@ -199,13 +199,6 @@ fn issue(dir: &Path, c: &Chain, ca_crt: &Path, ca_key: &Path) {
     );
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
 fn s_server(dir: &Path, name: &str, port: u16) -> Child {
     let child = Command::new("openssl")
         .args([
@@ -396,7 +389,7 @@ fn four_commands_one_verdict() {
     }
 
     // Probe each chain once, under one capture.
-    let ports: Vec<u16> = CHAINS.iter().map(|_| free_port()).collect();
+    let ports: Vec<u16> = CHAINS.iter().map(|_| common::free_port()).collect();
     let cap = dir.join("probes.pcap");
     let filter = ports
         .iter()

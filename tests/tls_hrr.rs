@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::kinspect;
-use common::lo_capture::{LoCapture, self_signed_server, wait_for};
+use common::lo_capture::{LoCapture, self_signed_server};
 
 fn have(tool: &str) -> bool {
     Command::new("sh")
@@ -73,6 +73,48 @@ fn tshark_hellos(cap: &Path, port: u16) -> Vec<(u32, String, String)> {
         .collect()
 }
 
+/// `openssl s_server` offering only P-256 with TLS 1.3, listening on a
+/// port the kernel just handed out. A port can be taken again between our
+/// probe and openssl's bind (other tests run beside this one), so a server
+/// that exits before it listens is started again on a new port.
+fn start_s_server(dir: &std::path::Path) -> (std::process::Child, u16) {
+    let mut last = String::new();
+    for _ in 0..5 {
+        let port = common::free_port();
+        let mut server = Command::new("openssl")
+            .args(["s_server", "-accept", &port.to_string()])
+            .args(["-cert", "c.pem", "-key", "k.pem"])
+            .args(["-groups", "P-256", "-tls1_3", "-quiet"])
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("s_server");
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(20) {
+            if listening(port) {
+                return (server, port);
+            }
+            if let Ok(Some(status)) = server.try_wait() {
+                let mut err = String::new();
+                if let Some(mut e) = server.stderr.take() {
+                    let _ = std::io::Read::read_to_string(&mut e, &mut err);
+                }
+                last = format!("port {port}: s_server exited ({status}): {err}");
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        if server.try_wait().ok().flatten().is_none() {
+            let _ = server.kill();
+            let _ = server.wait();
+            last = format!("port {port}: s_server not listening after 20 s");
+        }
+    }
+    panic!("openssl s_server did not start: {last}");
+}
+
 /// The HelloRetryRequest random (RFC 8446 §4.1.3).
 const HRR_RANDOM: &str = "cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c";
 
@@ -92,30 +134,10 @@ fn hello_retry_request_is_decoded_end_to_end() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     self_signed_server(&dir, "/CN=hrr.test", &[]);
-    let port = 20_000 + (std::process::id() % 20_000) as u16;
+    let (mut server, port) = start_s_server(&dir);
     let cap = dir.join("hrr.pcap");
     let keylog = dir.join("keys.log");
-
     let tcpdump = LoCapture::start(&cap, &format!("tcp port {port}"));
-
-    let mut server = Command::new("openssl")
-        .args([
-            "s_server",
-            "-accept",
-            &port.to_string(),
-            "-cert",
-            "c.pem",
-            "-key",
-            "k.pem",
-        ])
-        .args(["-groups", "P-256", "-tls1_3", "-quiet"])
-        .current_dir(&dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("s_server");
-    wait_for("s_server", || listening(port));
 
     let mut client = Command::new("openssl")
         .args(["s_client", "-connect", &format!("127.0.0.1:{port}")])

@@ -310,13 +310,6 @@ fn pki() -> &'static Pki {
 /// How long any server waits for its port before the test gives up.
 const START_LIMIT: Duration = Duration::from_secs(10);
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
 /// `openssl s_server`, killed when dropped.
 struct OpensslServer {
     child: Child,
@@ -333,7 +326,7 @@ impl Drop for OpensslServer {
 fn s_server(cert: &str, chain: Option<&str>, extra: &[&str]) -> OpensslServer {
     let p = pki();
     for _attempt in 0..3 {
-        let port = free_port();
+        let port = common::free_port();
         let accept = format!("127.0.0.1:{port}");
         let cert_path = p.path(cert);
         let key_path = p.path(&cert.replace(".pem", ".key"));
@@ -910,7 +903,7 @@ fn insecure_shows_chain_and_says_verification_skipped() {
 
 #[test]
 fn nothing_listening() {
-    let port = free_port();
+    let port = common::free_port();
     let run = probe(port, &[]);
     assert_exit(&run, 2);
     assert_line(

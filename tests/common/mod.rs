@@ -516,3 +516,13 @@ pub fn is_root() -> bool {
         })
         .unwrap_or(false)
 }
+
+/// A loopback TCP port the kernel has just handed out and released. Another
+/// process may take it before the caller binds it; callers that start an
+/// outside server retry on bind failure.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
