@@ -483,6 +483,28 @@ fn get_prefix_on_two_threads_equals_one_thread() {
         .filter_map(|v| v["key"].as_str().map(str::to_string))
         .collect();
     assert_eq!(got, want);
+    // Pages after the first are read at the walk's revision without a
+    // round of consensus, and asked again linearizably when the member
+    // answers that the revision is in its future: etcd's own words for
+    // that, which src/etcd/keys.rs matches.
+    let future = kinspect(&[
+        "etcd",
+        "get",
+        "/registry/",
+        "--prefix",
+        "--rev",
+        "99999999",
+        "--endpoints",
+        &ep,
+    ]);
+    assert_ne!(future.code, Some(0), "{}", future.describe());
+    assert!(
+        future
+            .stderr
+            .contains("mvcc: required revision is a future revision"),
+        "{}",
+        future.describe()
+    );
 }
 
 /// Puts a binary value (etcdctl reads it from stdin when no value is given).

@@ -774,13 +774,28 @@ pub(crate) fn print_kv<W: Write, K: KvLike>(
             if !k8s::direct_yaml::write_stored(kv.value(), dopts.show_secrets, yaml) {
                 return false;
             }
-            out.line("---");
-            out.line(&format!(
-                "# {}  mod_revision {}  version {}",
-                display_key(kv.key()),
-                kv.mod_revision(),
-                kv.version()
-            ));
+            let key = kv.key();
+            // A printable ASCII key needs no escaping, and a line is cut
+            // only on a terminal: written in pieces, without formatting
+            // (the same bytes as `out.line` would write).
+            if crate::view::fit::limit().is_none() && key.iter().all(|b| (0x20..0x7f).contains(b)) {
+                let mut n = itoa::Buffer::new();
+                out.raw(b"---\n# ");
+                out.raw(key);
+                out.raw(b"  mod_revision ");
+                out.raw(n.format(kv.mod_revision()).as_bytes());
+                out.raw(b"  version ");
+                out.raw(n.format(kv.version()).as_bytes());
+                out.raw(b"\n");
+            } else {
+                out.line("---");
+                out.line(&format!(
+                    "# {}  mod_revision {}  version {}",
+                    display_key(key),
+                    kv.mod_revision(),
+                    kv.version()
+                ));
+            }
             out.raw(yaml.as_bytes());
             true
         });
@@ -953,6 +968,7 @@ async fn get_async(args: GetArgs, opts: &EtcdOptions, format: Format) -> i32 {
         let mut out = stdout_out();
         let mut shown: u64 = 0;
         let mut rev = 0;
+        let mut pool = Vec::new();
         'pages: for fetched in rx {
             let kvs = match fetched {
                 Fetched::Page(kvs, r) => {
@@ -965,7 +981,7 @@ async fn get_async(args: GetArgs, opts: &EtcdOptions, format: Format) -> i32 {
                 }
             };
             if limit == u64::MAX && matches!(format, Format::Yaml | Format::Json) {
-                print_page_on_two_threads(&mut out, &kvs, format, &dopts, args.raw);
+                print_page_on_two_threads(&mut out, &kvs, format, &dopts, args.raw, &mut pool);
                 shown += kvs.len() as u64;
             } else {
                 for kv in &kvs {
@@ -1032,6 +1048,7 @@ fn print_page_on_two_threads<W: Write>(
     format: Format,
     dopts: &DecodeOptions,
     raw: bool,
+    pool: &mut Vec<Vec<u8>>,
 ) {
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     use std::sync::{Condvar, Mutex};
@@ -1040,11 +1057,12 @@ fn print_page_on_two_threads<W: Write>(
     let stop = AtomicBool::new(false);
     // Runs decoded ahead of the writer, how many are written, and written
     // runs' buffers to decode into again (fresh memory costs a page fault
-    // per 4 KiB; a run's buffer grows to about 100 KiB).
+    // per 4 KiB; a run's buffer grows to about 100 KiB). The buffers are
+    // the caller's, kept from page to page.
     let state = Mutex::new((
         vec![None::<Vec<u8>>; runs.len()],
         0usize,
-        Vec::<Vec<u8>>::new(),
+        std::mem::take(pool),
     ));
     let render = |run: &[KeyValue]| {
         let mut buf = state
@@ -1157,6 +1175,9 @@ fn print_page_on_two_threads<W: Write>(
         stop.store(true, Ordering::Relaxed);
         changed.notify_all();
     });
+    let (_, _, mut kept) = state.into_inner().unwrap_or_else(|e| e.into_inner());
+    kept.truncate(PARALLEL_LEAD + 2);
+    *pool = kept;
 }
 
 /// What the fetching half of `etcd get --prefix` hands the printing half.

@@ -158,6 +158,14 @@ impl Pager {
         if self.done {
             return Ok(None);
         }
+        // After the first page the walk reads at a fixed revision, whose
+        // contents never change: a member that has applied it answers from
+        // its own store (serializable) what a linearizable read would, and
+        // the round of consensus each linearizable read costs (ReadIndex)
+        // is saved on every page but the first. A member that has not yet
+        // applied the revision says so, and the page is asked again
+        // linearizably.
+        let mut pinned = self.pages > 0 && self.spec.revision != 0;
         loop {
             let mut o = GetOptions::new().with_revision(self.spec.revision);
             if !self.spec.end.is_empty() {
@@ -168,7 +176,7 @@ impl Pager {
             if self.spec.keys_only {
                 o = o.with_keys_only();
             }
-            if self.spec.consistency.is_serializable() {
+            if self.spec.consistency.is_serializable() || pinned {
                 o = o.with_serializable();
             }
             let key = self.next.clone();
@@ -182,6 +190,10 @@ impl Pager {
                 .await;
             let mut resp = match r {
                 Ok(r) => r,
+                Err(e) if pinned && is_future_revision(&e) => {
+                    pinned = false;
+                    continue;
+                }
                 Err(e) if is_too_large(&e) && self.spec.page_size > 1 => {
                     self.spec.page_size = (self.spec.page_size / 2).max(1);
                     continue;
@@ -216,6 +228,12 @@ impl Pager {
             return Ok(Some(kvs));
         }
     }
+}
+
+/// etcd's answer to a read at a revision the member has not applied yet
+/// (`mvcc: required revision is a future revision`).
+fn is_future_revision(e: &ClientError) -> bool {
+    e.to_string().contains("future revision")
 }
 
 fn is_too_large(e: &ClientError) -> bool {

@@ -53,8 +53,11 @@ enum Route {
 /// How one message is written.
 struct Plan {
     /// The fields in output order (sorted by JSON name), the fields of
-    /// inlined structs among them.
-    order: Box<[&'static Field]>,
+    /// inlined structs among them. Copies, side by side, rather than
+    /// pointers into the schema's table: a Pod's fields are spread over
+    /// it, and loading each was a cache miss (a sixth of this writer's
+    /// time in `body`).
+    order: Box<[Field]>,
     /// By output slot: whether YAML writes the field's name as it is
     /// (nearly always), so it need not be checked each time.
     plain: Box<[bool]>,
@@ -104,7 +107,7 @@ fn make_plan(i: usize, built: &mut [Option<Option<Plan>>], depth: usize) -> Opti
         return None;
     }
     let msg = schema::message(index);
-    let mut order: Vec<&'static Field> = Vec::with_capacity(msg.fields.len());
+    let mut order: Vec<Field> = Vec::with_capacity(msg.fields.len());
     for f in msg.fields {
         if f.json == "-" {
             continue;
@@ -117,7 +120,7 @@ fn make_plan(i: usize, built: &mut [Option<Option<Plan>>], depth: usize) -> Opti
             let child_plan = built[usize::from(child)].as_ref()?.as_ref()?;
             order.extend(child_plan.order.iter().copied());
         } else {
-            order.push(f);
+            order.push(*f);
         }
     }
     order.sort_by(|a, b| a.json.cmp(b.json));
@@ -338,7 +341,7 @@ impl<'a> Writer<'a> {
                 j += 1;
             }
             let r = usize::from(rank);
-            let f = plan.order[r];
+            let f = &plan.order[r];
             while let Some((name, text)) = extras.next_if(|(n, _)| *n < f.json) {
                 extra_entry(out, name, text, ind, &mut written);
             }
