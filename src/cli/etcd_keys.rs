@@ -969,6 +969,10 @@ async fn get_async(args: GetArgs, opts: &EtcdOptions, format: Format) -> i32 {
         let mut shown: u64 = 0;
         let mut rev = 0;
         let mut pool = Vec::new();
+        if matches!(format, Format::Yaml) {
+            // While the first page is on its way.
+            k8s::direct_yaml::prepare();
+        }
         'pages: for fetched in rx {
             let kvs = match fetched {
                 Fetched::Page(kvs, r) => {

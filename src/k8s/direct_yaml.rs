@@ -94,6 +94,13 @@ fn plans() -> &'static [Option<Plan>] {
     })
 }
 
+/// Lays out every message's plan now (about a millisecond) rather than at
+/// the first object: a caller that waits for its first values anyway
+/// calls this meanwhile.
+pub fn prepare() {
+    plans();
+}
+
 fn build(i: usize, built: &mut [Option<Option<Plan>>], depth: usize) {
     if built[i].is_none() {
         let plan = make_plan(i, built, depth);
@@ -665,7 +672,8 @@ enum Small<'a> {
     Null,
     /// Seconds since 1970 and, for MicroTime, microseconds.
     Time(i64, Option<u32>),
-    Text(Cow<'a, str>),
+    /// Stored text (UTF-8 checked when written).
+    Text(&'a [u8]),
     Int(i64),
 }
 
@@ -705,10 +713,10 @@ impl<'a> Small<'a> {
                     .then(|| (varint[2].unwrap_or(0) as u32 % 1_000_000_000) / 1000);
                 Small::Time(secs, micros)
             }
-            Special::Quantity => Small::Text(bytes[1].map_or(Cow::Borrowed("0"), text)),
+            Special::Quantity => Small::Text(bytes[1].unwrap_or(b"0")),
             _ => {
                 if varint[1] == Some(1) {
-                    Small::Text(bytes[3].map_or(Cow::Borrowed(""), text))
+                    Small::Text(bytes[3].unwrap_or(b""))
                 } else {
                     Small::Int(i64::from(varint[2].unwrap_or(0) as i32))
                 }
@@ -736,7 +744,13 @@ impl<'a> Small<'a> {
                 false
             }
             Small::Text(t) => {
-                yaml::write_str_item(out, t, ind);
+                match yaml::plain_text(t) {
+                    Some(s) => {
+                        out.push_str(s);
+                        out.push('\n');
+                    }
+                    None => yaml::write_str_item(out, &text(t), ind),
+                }
                 t.is_empty()
             }
             Small::Int(i) => {
@@ -815,7 +829,14 @@ fn extra_entry(out: &mut String, name: &str, text: &str, ind: usize, written: &m
 fn scalar_after_key(out: &mut String, s: Scalar, wire: WireValue<'_>, ind: usize) -> Res<bool> {
     match (s, wire) {
         (Scalar::Str, WireValue::Len(b)) => {
-            yaml::write_str_after_key(out, &text(b), ind);
+            match yaml::plain_text(b) {
+                Some(s) => {
+                    out.push(' ');
+                    out.push_str(s);
+                    out.push('\n');
+                }
+                None => yaml::write_str_after_key(out, &text(b), ind),
+            }
             Ok(b.is_empty())
         }
         (Scalar::Bytes, WireValue::Len(b)) => {
@@ -836,7 +857,13 @@ fn scalar_after_key(out: &mut String, s: Scalar, wire: WireValue<'_>, ind: usize
 /// A scalar as an item of a sequence at `ind`, after its `- `.
 fn scalar_item(out: &mut String, s: Scalar, wire: WireValue<'_>, ind: usize) -> Res<()> {
     match (s, wire) {
-        (Scalar::Str, WireValue::Len(b)) => yaml::write_str_item(out, &text(b), ind),
+        (Scalar::Str, WireValue::Len(b)) => match yaml::plain_text(b) {
+            Some(s) => {
+                out.push_str(s);
+                out.push('\n');
+            }
+            None => yaml::write_str_item(out, &text(b), ind),
+        },
         (Scalar::Bytes, WireValue::Len(b)) => {
             let text = base64::engine::general_purpose::STANDARD.encode(b);
             yaml::write_str_item(out, &text, ind);

@@ -274,7 +274,25 @@ pub(super) fn write_string(out: &mut String, s: &str) {
 /// ASCII text that go-yaml writes plain: printable, not starting with an
 /// indicator or a space, no `: ` or ` #` inside, no trailing space or colon.
 fn simple_plain(s: &str) -> bool {
-    let b = s.as_bytes();
+    simple_plain_bytes(s.as_bytes())
+}
+
+/// Stored bytes YAML writes as they are, as text: [`simple_plain`] bytes
+/// (printable ASCII, so valid UTF-8 without a second pass over them) that
+/// read back as this string.
+pub(super) fn plain_text(b: &[u8]) -> Option<&str> {
+    if !simple_plain_bytes(b) {
+        return None;
+    }
+    // SAFETY: `simple_plain_bytes` accepts only bytes 0x20..=0x7e, which
+    // are ASCII and so valid UTF-8.
+    let s = unsafe { std::str::from_utf8_unchecked(b) };
+    (!resolves_as_other(s)).then_some(s)
+}
+
+/// [`simple_plain`] on bytes.
+#[inline]
+fn simple_plain_bytes(b: &[u8]) -> bool {
     let (Some(&first), Some(&last)) = (b.first(), b.last()) else {
         return false;
     };
