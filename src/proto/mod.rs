@@ -266,6 +266,14 @@ pub struct Wants {
     /// latest time any of its events could have. Nothing else is decoded
     /// (no HPACK, no streams).
     pub http2: bool,
+    /// A one-line summary of each of the first Raft log entries of a
+    /// `raft_message` (`entry_summaries`). Off: only entries whose data
+    /// names a member's attributes (`/members/<id>/attributes`, the member
+    /// names a view may learn from them) are described, the others left
+    /// out; a view that reads nothing else from the summaries sees the
+    /// same. Decoding every entry's etcd request costs more than the rest
+    /// of the Raft message.
+    pub raft_entries: bool,
 }
 
 impl Wants {
@@ -274,6 +282,7 @@ impl Wants {
         raft: true,
         grpc_messages: true,
         http2: true,
+        raft_entries: true,
     };
 }
 

@@ -440,6 +440,7 @@ impl<W: Write> Observer for RpcView<W> {
             raft: false,
             grpc_messages: false,
             http2: true,
+            raft_entries: false,
         }
     }
     fn event(&mut self, e: &Event) {

@@ -199,6 +199,7 @@ impl<W: Write> Observer for TlsView<W> {
             raft: false,
             grpc_messages: false,
             http2: false,
+            raft_entries: false,
         }
     }
     fn event(&mut self, e: &Event) {
