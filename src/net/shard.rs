@@ -792,6 +792,7 @@ mod tests {
                 !w.grpc_messages || !w.http2
             }
             EventKind::Grpc(_) => !w.http2,
+            EventKind::Http(_) => !w.http1,
             _ => false,
         };
         let span = |events: &[Event]| {
@@ -814,12 +815,14 @@ mod tests {
             grpc_messages: false,
             http2: false,
             raft_entries: false,
+            http1: false,
         };
         let rpc = Wants {
             raft: false,
             grpc_messages: false,
             http2: true,
             raft_entries: false,
+            http1: true,
         };
         let mut turned_off = 0;
         for file in [

@@ -274,6 +274,11 @@ pub struct Wants {
     /// same. Decoding every entry's etcd request costs more than the rest
     /// of the Raft message.
     pub raft_entries: bool,
+    /// HTTP/1.1 request and response events. Off: each is made as an
+    /// empty `http_omitted` at the same time (a view that drops HTTP/1.1
+    /// events may still use their times); heads are still read for their
+    /// framing and the Raft headers.
+    pub http1: bool,
 }
 
 impl Wants {
@@ -283,6 +288,7 @@ impl Wants {
         grpc_messages: true,
         http2: true,
         raft_entries: true,
+        http1: true,
     };
 }
 

@@ -441,6 +441,7 @@ impl<W: Write> Observer for RpcView<W> {
             grpc_messages: false,
             http2: true,
             raft_entries: false,
+            http1: true,
         }
     }
     fn event(&mut self, e: &Event) {

@@ -200,6 +200,7 @@ impl<W: Write> Observer for TlsView<W> {
             grpc_messages: false,
             http2: false,
             raft_entries: false,
+            http1: true,
         }
     }
     fn event(&mut self, e: &Event) {

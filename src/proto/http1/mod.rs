@@ -626,18 +626,19 @@ impl Http1Dissector {
             None => Some(0),
             _ => None,
         };
-        sink.emit(
-            ts,
-            Direction::ClientToServer,
-            EventKind::Http(HttpEvent::HttpRequest {
+        let event = if self.ctx.wants.http1 {
+            HttpEvent::HttpRequest {
                 method: method.to_string(),
                 path: path.to_string(),
                 version: version.to_string(),
                 host: get("host"),
                 headers: selected(headers),
                 body_bytes,
-            }),
-        );
+            }
+        } else {
+            HttpEvent::HttpOmitted {}
+        };
+        sink.emit(ts, Direction::ClientToServer, EventKind::Http(event));
         if self.ctx.wants.raft
             && let Some(from) = header(headers, "x-server-from")
             && self.announced_peer.as_deref() != Some(from)
@@ -721,10 +722,8 @@ impl Http1Dissector {
             Framing::ToClose
         };
         let streaming = matches!(framing, Framing::Chunked(_) | Framing::ToClose);
-        sink.emit(
-            ts,
-            Direction::ServerToClient,
-            EventKind::Http(HttpEvent::HttpResponse {
+        let event = if self.ctx.wants.http1 {
+            HttpEvent::HttpResponse {
                 status,
                 reason,
                 version: version.to_string(),
@@ -739,8 +738,11 @@ impl Http1Dissector {
                 streaming,
                 interim,
                 headers: selected(headers),
-            }),
-        );
+            }
+        } else {
+            HttpEvent::HttpOmitted {}
+        };
+        sink.emit(ts, Direction::ServerToClient, EventKind::Http(event));
         if interim {
             return Ok(());
         }
