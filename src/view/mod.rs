@@ -165,9 +165,9 @@ pub fn write_human_bytes(buf: &mut Vec<u8>, n: u64) {
     // float, which is never closer than 1e-5 of a tenth to a rounding
     // boundary here unless exactly on one (left to the float).
     let (unit, step) = match n {
-        ..1_000_000 => (&b" kB"[..], 100),
-        ..1_000_000_000 => (&b" MB"[..], 100_000),
-        ..1_000_000_000_000 => (&b" GB"[..], 100_000_000),
+        1_000..1_000_000 => (&b" kB"[..], 100),
+        1_000_000..1_000_000_000 => (&b" MB"[..], 100_000),
+        1_000_000_000..1_000_000_000_000 => (&b" GB"[..], 100_000_000),
         _ => (&b""[..], 0),
     };
     if step > 0 && write_tenths(buf, n, step) {
@@ -286,7 +286,7 @@ mod tests {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            v.push(x % 2_000_000_000_000 >> (x % 40));
+            v.push((x % 2_000_000_000_000) >> (x % 40));
         }
         v
     }

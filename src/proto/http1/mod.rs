@@ -1239,7 +1239,7 @@ mod tests {
         assert_eq!(parse_chunk_size(b"1aF"), Some(0x1af));
         assert_eq!(
             parse_chunk_size(b"123456789abcdef"),
-            Some(0x1234_5678_9abc_def)
+            Some(0x0123_4567_89ab_cdef)
         );
         assert_eq!(parse_chunk_size(b"0123456789ABCDEF"), None);
     }
