@@ -669,10 +669,89 @@ impl<R: Read> FileSource<R> {
     }
 }
 
+impl<R: Read> FileSource<R> {
+    /// The next record read straight from the mapping, when it is the
+    /// plain kind nearly every record is (a classic record, or an
+    /// enhanced packet block that [`FileSource::plain_epb`] takes) and
+    /// lies whole in the file: the same checks and values as the general
+    /// path, without its buffer bookkeeping. False leaves everything to
+    /// the general path (which also words every error).
+    #[inline]
+    fn next_mapped(&mut self) -> bool {
+        let Some(map) = self.map.as_deref() else {
+            return false;
+        };
+        let at = self.start;
+        let Some(head) = map.get(at..).and_then(|b| b.get(..16)) else {
+            return false;
+        };
+        let u32_at = |i: usize, big_endian: bool| -> u32 {
+            let b = [head[i], head[i + 1], head[i + 2], head[i + 3]];
+            if big_endian {
+                u32::from_be_bytes(b)
+            } else {
+                u32::from_le_bytes(b)
+            }
+        };
+        match self.format {
+            Format::Ng { big_endian, .. } => {
+                if u32_at(0, big_endian) != PCAPNG_EPB {
+                    return false;
+                }
+                let len = u32_at(4, big_endian) as usize;
+                if len < 12 || len % 4 != 0 || len > MAX_RECORD || map.len() - at < len {
+                    return false;
+                }
+                match self.plain_epb(len, big_endian) {
+                    Some(p) => {
+                        self.start += len;
+                        self.current = p;
+                        true
+                    }
+                    None => false,
+                }
+            }
+            Format::Legacy {
+                big_endian,
+                modified: false,
+                units_per_sec,
+                linktype,
+                lengths,
+            } => {
+                let (mut caplen, mut origlen) = (u32_at(8, big_endian), u32_at(12, big_endian));
+                if lengths == LengthOrder::Swapped
+                    || (lengths == LengthOrder::MaybeSwapped && caplen > origlen)
+                {
+                    std::mem::swap(&mut caplen, &mut origlen);
+                }
+                let caplen = caplen as usize;
+                if caplen > MAX_RECORD || map.len() - at < 16 + caplen {
+                    return false;
+                }
+                let (ts_sec, ts_frac) = (u32_at(0, big_endian), u32_at(4, big_endian));
+                let data_at = at + 16;
+                self.current = Current {
+                    ts: Timestamp::from_parts(i64::from(ts_sec), u64::from(ts_frac), units_per_sec),
+                    linktype: Some(linktype),
+                    origlen,
+                    data: data_at..data_at + caplen,
+                };
+                self.start += 16 + caplen;
+                true
+            }
+            Format::Legacy { .. } => false,
+        }
+    }
+}
+
 impl<R: Read> PacketSource for FileSource<R> {
     fn advance(&mut self) -> Result<bool, CaptureError> {
         if self.map.is_some() {
             self.release_behind();
+            if self.next_mapped() {
+                self.packets += 1;
+                return Ok(true);
+            }
         }
         let more = match self.format {
             Format::Legacy {
@@ -1118,35 +1197,52 @@ mod tests {
             .collect();
         let refs: Vec<(u32, u32, &[u8])> =
             records.iter().map(|(a, b, d)| (*a, *b, &d[..])).collect();
-        let whole = legacy(0xa1b2_c3d4, false, &refs);
-        assert!(whole.len() as u64 > MMAP_MIN + RELEASE_STEP as u64);
+        // The four classic variants (microseconds and nanoseconds, both
+        // byte orders), and a pcapng of plain enhanced packet blocks with
+        // one block with options among them (the general path).
+        let flags: &[u8] = &[2, 0, 4, 0, 1, 0, 0, 0, 0, 0, 0, 0];
+        let epbs: Vec<&[u8]> = (0..120_000)
+            .map(|i| if i == 60_000 { flags } else { &[][..] })
+            .collect();
+        let mut files = Vec::new();
+        for magic in [0xa1b2_c3d4, 0xa1b2_3c4d] {
+            for be in [false, true] {
+                files.push((legacy(magic, be, &refs), 8000));
+            }
+        }
+        files.push((ng(&[], &epbs).0, 120_000));
         let dir = tempfile::tempdir().unwrap();
-        // Whole, and cut inside the last record: same packets, same error.
-        for cut in [0usize, 5] {
-            let bytes = whole[..whole.len() - cut].to_vec();
-            let path = dir.path().join(format!("cut{cut}.pcap"));
-            std::fs::write(&path, &bytes).unwrap();
-            let mut mapped = FileSource::open(&path).unwrap();
-            assert!(mapped.is_mapped());
-            let mut got = Vec::new();
-            let err = loop {
-                match mapped.advance() {
-                    Ok(true) => {
-                        let p = mapped.current();
-                        got.push((p.ts.0, p.data.to_vec(), p.origlen));
+        for (n, (whole, count)) in files.into_iter().enumerate() {
+            assert!(whole.len() as u64 > MMAP_MIN + RELEASE_STEP as u64);
+            // Whole, cut inside the last record's data, and inside its
+            // header: same packets, same error.
+            let last = if n < 4 { 16 + refs[7999].2.len() } else { 48 };
+            for cut in [0usize, 5, last - 6] {
+                let bytes = whole[..whole.len() - cut].to_vec();
+                let path = dir.path().join(format!("f{n}cut{cut}.pcap"));
+                std::fs::write(&path, &bytes).unwrap();
+                let mut mapped = FileSource::open(&path).unwrap();
+                assert!(mapped.is_mapped());
+                let mut got = Vec::new();
+                let err = loop {
+                    match mapped.advance() {
+                        Ok(true) => {
+                            let p = mapped.current();
+                            got.push((p.ts.0, p.data.to_vec(), p.origlen));
+                        }
+                        Ok(false) => break None,
+                        Err(e) => break Some(e.to_string()),
                     }
-                    Ok(false) => break None,
-                    Err(e) => break Some(e.to_string()),
-                }
-            };
-            let (want, want_err) = read_all(bytes);
-            assert_eq!(got.len(), if cut == 0 { 8000 } else { 7999 });
-            assert_eq!(got, want, "cut {cut}");
-            assert_eq!(
-                err.map(|e| e.replace(&path.display().to_string(), "t.pcap")),
-                want_err.map(|e| e.to_string()),
-                "cut {cut}"
-            );
+                };
+                let (want, want_err) = read_all(bytes);
+                assert_eq!(got.len(), if cut == 0 { count } else { count - 1 });
+                assert_eq!(got, want, "file {n} cut {cut}");
+                assert_eq!(
+                    err.map(|e| e.replace(&path.display().to_string(), "t.pcap")),
+                    want_err.map(|e| e.to_string()),
+                    "file {n} cut {cut}"
+                );
+            }
         }
     }
 }

@@ -266,6 +266,19 @@ pub struct Wants {
     /// latest time any of its events could have. Nothing else is decoded
     /// (no HPACK, no streams).
     pub http2: bool,
+    /// A one-line summary of each of the first Raft log entries of a
+    /// `raft_message` (`entry_summaries`). Off: only entries whose data
+    /// names a member's attributes (`/members/<id>/attributes`, the member
+    /// names a view may learn from them) are described, the others left
+    /// out; a view that reads nothing else from the summaries sees the
+    /// same. Decoding every entry's etcd request costs more than the rest
+    /// of the Raft message.
+    pub raft_entries: bool,
+    /// HTTP/1.1 request and response events. Off: each is made as an
+    /// empty `http_omitted` at the same time (a view that drops HTTP/1.1
+    /// events may still use their times); heads are still read for their
+    /// framing and the Raft headers.
+    pub http1: bool,
 }
 
 impl Wants {
@@ -274,6 +287,8 @@ impl Wants {
         raft: true,
         grpc_messages: true,
         http2: true,
+        raft_entries: true,
+        http1: true,
     };
 }
 

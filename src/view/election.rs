@@ -767,11 +767,17 @@ impl<W: Write> Observer for ElectionView<W> {
     /// gRPC, etcd) fall between the connection's open and the
     /// `http2_frames` summary at its end, both still made (see
     /// [`crate::proto::Wants::http2`]), so the time span stays the same.
+    /// Of the Raft entries' summaries only the member names are read, so
+    /// only entries that may hold one are described
+    /// ([`crate::proto::Wants::raft_entries`]). HTTP/1.1 heads give only
+    /// their times ([`crate::proto::Wants::http1`]).
     fn wants(&self) -> crate::proto::Wants {
         crate::proto::Wants {
             raft: true,
             grpc_messages: false,
             http2: false,
+            raft_entries: false,
+            http1: false,
         }
     }
     fn times_seen(&mut self, first: Timestamp, last: Timestamp) {

@@ -4,11 +4,10 @@
 use std::io::Write;
 
 use super::json::{JsonObject, write_addr};
-use super::{Format, Out, pad, write_human_bytes};
+use super::{Format, Out, pad, write_duration, write_human_bytes};
 use crate::event::Event;
 use crate::net::{FlowRecord, Observer};
 use crate::pipeline::Summary;
-use crate::timestamp::write_human_duration;
 
 pub struct FlowsView<W: Write> {
     out: Out<W>,
@@ -156,9 +155,7 @@ pub fn table_row(f: &FlowRecord, buf: &mut Vec<u8>) {
         f.start.format_into(&mut t);
         b.extend_from_slice(&t);
     });
-    cell(buf, &|b| {
-        write_human_duration(b, (f.duration_ms * 1e6) as i64)
-    });
+    cell(buf, &|b| write_duration(b, (f.duration_ms * 1e6) as i64));
     cell(buf, &|b| b.extend_from_slice(f.end.name().as_bytes()));
     cell(buf, &|b| {
         if f.gap_bytes > 0 {

@@ -161,6 +161,19 @@ pub fn write_human_bytes(buf: &mut Vec<u8>, n: u64) {
         buf.extend_from_slice(b" B");
         return;
     }
+    // kB, MB and GB in integers: the same digits as formatting the
+    // float, which is never closer than 1e-5 of a tenth to a rounding
+    // boundary here unless exactly on one (left to the float).
+    let (unit, step) = match n {
+        1_000..1_000_000 => (&b" kB"[..], 100),
+        1_000_000..1_000_000_000 => (&b" MB"[..], 100_000),
+        1_000_000_000..1_000_000_000_000 => (&b" GB"[..], 100_000_000),
+        _ => (&b""[..], 0),
+    };
+    if step > 0 && write_tenths(buf, n, step) {
+        buf.extend_from_slice(unit);
+        return;
+    }
     const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
     let mut v = n as f64;
     let mut u = 0;
@@ -170,6 +183,46 @@ pub fn write_human_bytes(buf: &mut Vec<u8>, n: u64) {
     }
     // Writing to a Vec cannot fail.
     let _ = write!(buf, "{v:.1} {}", UNITS[u]);
+}
+
+/// `n / (10 * step)` with one decimal, rounded to nearest, as `{:.1}`
+/// prints the float quotient; false (nothing written) when `n` lies
+/// exactly halfway between two tenths, where the float's own rounding
+/// decides.
+fn write_tenths(buf: &mut Vec<u8>, n: u64, step: u64) -> bool {
+    let (mut tenths, rest) = (n / step, n % step);
+    if rest * 2 == step {
+        return false;
+    }
+    if rest * 2 > step {
+        tenths += 1;
+    }
+    buf.extend_from_slice(itoa::Buffer::new().format(tenths / 10).as_bytes());
+    buf.push(b'.');
+    buf.push(b'0' + (tenths % 10) as u8);
+    true
+}
+
+/// A duration as [`crate::timestamp::write_human_duration`] writes it,
+/// with milliseconds and seconds (the durations of most rows) in
+/// integers.
+pub fn write_duration(buf: &mut Vec<u8>, nanos: i64) {
+    let n = nanos.unsigned_abs();
+    let (unit, step) = match n {
+        1_000_000..1_000_000_000 => (&b"ms"[..], 100_000),
+        1_000_000_000..60_000_000_000 => (&b"s"[..], 100_000_000),
+        _ => (&b""[..], 0),
+    };
+    let at = buf.len();
+    if nanos < 0 {
+        buf.push(b'-');
+    }
+    if step > 0 && write_tenths(buf, n, step) {
+        buf.extend_from_slice(unit);
+        return;
+    }
+    buf.truncate(at);
+    crate::timestamp::write_human_duration(buf, nanos);
 }
 
 /// `1.2 kB`-style sizes for tables (decimal units, like tshark).
@@ -197,6 +250,72 @@ mod tests {
         assert_eq!(human_bytes(999), "999 B");
         assert_eq!(human_bytes(6_993_000), "7.0 MB");
         assert_eq!(human_bytes(1_500), "1.5 kB");
+    }
+
+    /// Values around every rounding boundary and unit change of the
+    /// integer paths, and a spread of others.
+    fn samples() -> Vec<u64> {
+        let mut v = Vec::new();
+        for scale in [
+            1u64,
+            10,
+            100,
+            1_000,
+            10_000,
+            100_000,
+            1_000_000,
+            10_000_000,
+            100_000_000,
+        ] {
+            for base in [
+                1_000u64,
+                1_000_000,
+                1_000_000_000,
+                60_000_000_000,
+                1_000_000_000_000,
+            ] {
+                for k in 0..=20u64 {
+                    let centre = base + k * scale * 5;
+                    v.extend(centre.saturating_sub(3)..centre + 3);
+                }
+                v.extend(base.saturating_sub(scale * 60)..base.saturating_sub(scale * 60) + 3);
+            }
+        }
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            v.push((x % 2_000_000_000_000) >> (x % 40));
+        }
+        v
+    }
+
+    /// The integer digits are those of `{:.1}` on the float (std's float
+    /// formatting is the oracle).
+    #[test]
+    fn integer_sizes_print_what_the_float_prints() {
+        for n in samples() {
+            let mut fast = Vec::new();
+            write_human_bytes(&mut fast, n);
+            assert_eq!(String::from_utf8(fast).unwrap(), human_bytes(n), "{n}");
+        }
+    }
+
+    #[test]
+    fn integer_durations_print_what_the_float_prints() {
+        for n in samples() {
+            for nanos in [n as i64, -(n as i64)] {
+                let (mut fast, mut float) = (Vec::new(), Vec::new());
+                write_duration(&mut fast, nanos);
+                crate::timestamp::write_human_duration(&mut float, nanos);
+                assert_eq!(fast, float, "{nanos}");
+            }
+        }
+        let mut b = Vec::new();
+        write_duration(&mut b, 1_250_000);
+        write_duration(&mut b, 999_960_000);
+        assert_eq!(b, "1.2ms1000.0ms".as_bytes());
     }
 
     #[test]

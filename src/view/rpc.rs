@@ -440,6 +440,8 @@ impl<W: Write> Observer for RpcView<W> {
             raft: false,
             grpc_messages: false,
             http2: true,
+            raft_entries: false,
+            http1: true,
         }
     }
     fn event(&mut self, e: &Event) {

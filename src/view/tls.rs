@@ -199,6 +199,8 @@ impl<W: Write> Observer for TlsView<W> {
             raft: false,
             grpc_messages: false,
             http2: false,
+            raft_entries: false,
+            http1: true,
         }
     }
     fn event(&mut self, e: &Event) {

@@ -69,6 +69,10 @@ pub enum HttpEvent {
         protocol: String,
         path: String,
     },
+    /// A request or response head whose event the view turned off
+    /// ([`crate::proto::Wants::http1`]): only its time is kept. Never made
+    /// when HTTP/1.1 events are wanted.
+    HttpOmitted {},
     /// Bytes that are not HTTP/1.1 were skipped to find the next request
     /// or status line (capture started mid-stream, gap, malformed data).
     HttpResync {
@@ -87,6 +91,7 @@ impl HttpEvent {
             HttpEvent::HttpBodyEnd { .. } => "http_body_end",
             HttpEvent::HttpUpgrade { .. } => "http_upgrade",
             HttpEvent::HttpResync { .. } => "http_resync",
+            HttpEvent::HttpOmitted {} => "http_omitted",
         }
     }
 
@@ -149,6 +154,7 @@ impl HttpEvent {
                 skipped_bytes,
                 reason,
             } => format!("{side} stream: skipped {skipped_bytes} bytes ({reason})"),
+            HttpEvent::HttpOmitted {} => "omitted".to_string(),
         }
     }
 }

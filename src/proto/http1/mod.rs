@@ -626,18 +626,19 @@ impl Http1Dissector {
             None => Some(0),
             _ => None,
         };
-        sink.emit(
-            ts,
-            Direction::ClientToServer,
-            EventKind::Http(HttpEvent::HttpRequest {
+        let event = if self.ctx.wants.http1 {
+            HttpEvent::HttpRequest {
                 method: method.to_string(),
                 path: path.to_string(),
                 version: version.to_string(),
                 host: get("host"),
                 headers: selected(headers),
                 body_bytes,
-            }),
-        );
+            }
+        } else {
+            HttpEvent::HttpOmitted {}
+        };
+        sink.emit(ts, Direction::ClientToServer, EventKind::Http(event));
         if self.ctx.wants.raft
             && let Some(from) = header(headers, "x-server-from")
             && self.announced_peer.as_deref() != Some(from)
@@ -721,10 +722,8 @@ impl Http1Dissector {
             Framing::ToClose
         };
         let streaming = matches!(framing, Framing::Chunked(_) | Framing::ToClose);
-        sink.emit(
-            ts,
-            Direction::ServerToClient,
-            EventKind::Http(HttpEvent::HttpResponse {
+        let event = if self.ctx.wants.http1 {
+            HttpEvent::HttpResponse {
                 status,
                 reason,
                 version: version.to_string(),
@@ -739,8 +738,11 @@ impl Http1Dissector {
                 streaming,
                 interim,
                 headers: selected(headers),
-            }),
-        );
+            }
+        } else {
+            HttpEvent::HttpOmitted {}
+        };
+        sink.emit(ts, Direction::ServerToClient, EventKind::Http(event));
         if interim {
             return Ok(());
         }
@@ -1105,6 +1107,24 @@ fn take_line(b: &[u8]) -> Line<'_> {
 }
 
 fn parse_chunk_size(line: &[u8]) -> Option<u64> {
+    // The usual line, hex digits only (one per Raft message of a stream):
+    // read at once, to the same value as the general path below.
+    if (1..=15).contains(&line.len()) && line.iter().all(u8::is_ascii_hexdigit) {
+        return Some(line.iter().fold(0u64, |n, &c| {
+            let d = match c {
+                b'0'..=b'9' => c - b'0',
+                b'a'..=b'f' => c - b'a' + 10,
+                _ => c.wrapping_sub(b'A').wrapping_add(10),
+            };
+            (n << 4) | u64::from(d)
+        }));
+    }
+    chunk_size_text(line)
+}
+
+/// A chunk-size line read as text: hex digits before any `;` extension,
+/// trimmed, at most 15 of them.
+fn chunk_size_text(line: &[u8]) -> Option<u64> {
     let s = std::str::from_utf8(line).ok()?;
     let hex = s.split(';').next()?.trim();
     if hex.is_empty() || hex.len() > 15 {
@@ -1178,5 +1198,49 @@ fn side_name(dir: Direction) -> &'static str {
     match dir {
         Direction::ClientToServer => "request",
         Direction::ServerToClient => "response",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The digits-only path reads what the text path reads, on every
+    /// length and case of digits and on the lines it leaves to the text
+    /// path.
+    #[test]
+    fn chunk_sizes_read_as_the_text_path_reads_them() {
+        let mut lines: Vec<Vec<u8>> = Vec::new();
+        for digits in [
+            "0",
+            "1",
+            "a",
+            "F",
+            "10",
+            "fF",
+            "7fffffff",
+            "123456789abcdef",
+            "0123456789ABCDEF",
+        ] {
+            for cut in 0..=digits.len() {
+                let d = &digits.as_bytes()[..cut];
+                lines.push(d.to_vec());
+                lines.push([d, b";ext=1"].concat());
+                lines.push([b" ", d, b" "].concat());
+                lines.push([b"+", d].concat());
+                lines.push([d, b"g"].concat());
+                lines.push([d, "\u{e9}".as_bytes()].concat());
+            }
+        }
+        lines.push(vec![0xff, b'1']);
+        for line in &lines {
+            assert_eq!(parse_chunk_size(line), chunk_size_text(line), "{line:?}");
+        }
+        assert_eq!(parse_chunk_size(b"1aF"), Some(0x1af));
+        assert_eq!(
+            parse_chunk_size(b"123456789abcdef"),
+            Some(0x0123_4567_89ab_cdef)
+        );
+        assert_eq!(parse_chunk_size(b"0123456789ABCDEF"), None);
     }
 }

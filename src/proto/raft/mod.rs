@@ -258,6 +258,7 @@ pub fn message_event(m: &Message, transport: Transport, derived: bool, ctx: &Con
             .entries
             .iter()
             .take(SUMMARISED_ENTRIES)
+            .filter(|e| ctx.wants.raft_entries || may_name_a_member(e))
             .map(|e| describe_entry(e, ctx))
             .collect(),
         snapshot_index: m
@@ -269,6 +270,18 @@ pub fn message_event(m: &Message, transport: Transport, derived: bool, ctx: &Con
         transport,
         derived,
     }
+}
+
+/// True when an entry's summary may name a member (see
+/// [`crate::proto::Wants::raft_entries`]): a normal entry whose data holds
+/// `/members/`, or a backslash. A summary shows the entry's keys, values
+/// and the names in them as their bytes are in the data (protobuf and CBOR
+/// strings are whole; non-printable bytes are shown as `\xNN`), so
+/// `/members/` in a summary comes from those bytes in the data, or from a
+/// JSON escape (`\/`, `\u002f`), which needs a backslash.
+fn may_name_a_member(e: &raftpb::Entry) -> bool {
+    const NEEDLE: &[u8] = b"/members/";
+    e.r#type == 0 && (e.data.contains(&b'\\') || e.data.windows(NEEDLE.len()).any(|w| w == NEEDLE))
 }
 
 /// One line for a log entry: `#15 Put /registry/...`, `#3 ConfChange

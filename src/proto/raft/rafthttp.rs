@@ -426,7 +426,7 @@ fn parse_message_frame(buf: &[u8]) -> Step {
 
 /// Decodes one raftpb.Message (the body of `POST /raft`).
 pub fn decode_message(bytes: &[u8]) -> Result<Message, FrameError> {
-    Message::decode(bytes).map_err(|e| FrameError::BadMessage(e.to_string()))
+    super::raftpb::decode(bytes).map_err(|e| FrameError::BadMessage(e.to_string()))
 }
 
 fn be_u64(buf: &[u8], at: usize) -> Option<u64> {

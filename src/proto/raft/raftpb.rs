@@ -161,11 +161,261 @@ pub fn is_link_heartbeat(m: &Message) -> bool {
 }
 
 /// Decodes one raftpb.Message.
+/// Decodes a `raftpb.Message`: [`decode_plain`] when it can, prost
+/// otherwise (the same message either way; prost words every error).
 pub fn decode(bytes: &[u8]) -> Result<Message, prost::DecodeError> {
+    match decode_plain(bytes) {
+        Some(m) => Ok(m),
+        None => decode_prost(bytes),
+    }
+}
+
+/// Decodes a `raftpb.Message` with prost alone.
+pub fn decode_prost(bytes: &[u8]) -> Result<Message, prost::DecodeError> {
     <Message as prost::Message>::decode(bytes)
+}
+
+/// A varint as prost reads it: at most ten bytes, the tenth at most 1
+/// (longer encodings of a value are accepted, as prost accepts them).
+#[inline(always)]
+fn varint(b: &[u8], pos: &mut usize) -> Option<u64> {
+    // One byte: most keys and small values.
+    if let Some(&byte) = b.get(*pos)
+        && byte < 0x80
+    {
+        *pos += 1;
+        return Some(u64::from(byte));
+    }
+    let mut v: u64 = 0;
+    for i in 0..10 {
+        let byte = *b.get(*pos)?;
+        *pos += 1;
+        if i == 9 && byte > 1 {
+            return None;
+        }
+        v |= u64::from(byte & 0x7f) << (7 * i);
+        if byte < 0x80 {
+            return Some(v);
+        }
+    }
+    None
+}
+
+/// The next field: (number, wire type, the varint value or the
+/// length-delimited bytes). None at anything prost would refuse and at the
+/// wire types these messages do not use (fixed-width, groups).
+#[inline(always)]
+fn field<'a>(b: &'a [u8], pos: &mut usize) -> Option<(u64, Field<'a>)> {
+    let key = varint(b, pos)?;
+    let number = key >> 3;
+    if number == 0 || key > u64::from(u32::MAX) {
+        return None;
+    }
+    match key & 7 {
+        0 => Some((number, Field::Varint(varint(b, pos)?))),
+        2 => {
+            let len = usize::try_from(varint(b, pos)?).ok()?;
+            let end = pos.checked_add(len)?;
+            let bytes = b.get(*pos..end)?;
+            *pos = end;
+            Some((number, Field::Bytes(bytes)))
+        }
+        _ => None,
+    }
+}
+
+enum Field<'a> {
+    Varint(u64),
+    Bytes(&'a [u8]),
+}
+
+/// A `raftpb.Message` read by hand, to the value prost gives, when it is
+/// made of the fields etcd writes (each with its own wire type) and
+/// nothing prost would refuse; None leaves it to prost (unknown fields,
+/// `responses`, any doubt). Several times cheaper than prost's general
+/// merge on the messages of a Raft stream; the `raftpb` fuzz target
+/// checks it against prost on any bytes.
+pub fn decode_plain(b: &[u8]) -> Option<Message> {
+    use prost::Message as _;
+    let mut m = Message::default();
+    let mut pos = 0;
+    while pos < b.len() {
+        match field(b, &mut pos)? {
+            (1, Field::Varint(v)) => m.r#type = v as i32,
+            (2, Field::Varint(v)) => m.to = v,
+            (3, Field::Varint(v)) => m.from = v,
+            (4, Field::Varint(v)) => m.term = v,
+            (5, Field::Varint(v)) => m.log_term = v,
+            (6, Field::Varint(v)) => m.index = v,
+            (7, Field::Bytes(e)) => m.entries.push(entry(e)?),
+            (8, Field::Varint(v)) => m.commit = v,
+            (9, Field::Bytes(s)) => match &mut m.snapshot {
+                // etcd up to 3.6 writes one in every message (gogoproto
+                // writes non-nullable fields even when empty).
+                None => {
+                    m.snapshot = Some(match snapshot(s) {
+                        Some(snap) => snap,
+                        None => Snapshot::decode(s).ok()?,
+                    })
+                }
+                // Again: merged into the first, as prost merges it.
+                Some(snap) => snap.merge(s).ok()?,
+            },
+            (10, Field::Varint(v)) => m.reject = v != 0,
+            (11, Field::Varint(v)) => m.reject_hint = v,
+            (12, Field::Bytes(c)) => m.context = c.to_vec(),
+            (13, Field::Varint(v)) => m.vote = v,
+            _ => return None,
+        }
+    }
+    Some(m)
+}
+
+/// A snapshot whose metadata and conf_state come once each, and whose
+/// conf_state lists no nodes (what every message but a MsgSnap carries).
+fn snapshot(b: &[u8]) -> Option<Snapshot> {
+    let mut s = Snapshot::default();
+    let mut pos = 0;
+    while pos < b.len() {
+        match field(b, &mut pos)? {
+            (1, Field::Bytes(d)) => s.data = d.to_vec(),
+            (2, Field::Bytes(md)) if s.metadata.is_none() => s.metadata = Some(metadata(md)?),
+            _ => return None,
+        }
+    }
+    Some(s)
+}
+
+fn metadata(b: &[u8]) -> Option<SnapshotMetadata> {
+    let mut md = SnapshotMetadata::default();
+    let mut pos = 0;
+    while pos < b.len() {
+        match field(b, &mut pos)? {
+            (1, Field::Bytes(cs)) if md.conf_state.is_none() => {
+                let mut c = ConfState::default();
+                let mut at = 0;
+                while at < cs.len() {
+                    match field(cs, &mut at)? {
+                        (5, Field::Varint(v)) => c.auto_leave = v != 0,
+                        _ => return None,
+                    }
+                }
+                md.conf_state = Some(c);
+            }
+            (2, Field::Varint(v)) => md.index = v,
+            (3, Field::Varint(v)) => md.term = v,
+            _ => return None,
+        }
+    }
+    Some(md)
+}
+
+fn entry(b: &[u8]) -> Option<Entry> {
+    let mut e = Entry::default();
+    let mut pos = 0;
+    while pos < b.len() {
+        match field(b, &mut pos)? {
+            (1, Field::Varint(v)) => e.r#type = v as i32,
+            (2, Field::Varint(v)) => e.term = v,
+            (3, Field::Varint(v)) => e.index = v,
+            (4, Field::Bytes(d)) => e.data = d.to_vec(),
+            _ => return None,
+        }
+    }
+    Some(e)
 }
 
 /// Encodes a raftpb.Message (zero fields omitted, as newer etcd does).
 pub fn encode(m: &Message) -> Vec<u8> {
     prost::Message::encode_to_vec(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A message as etcd up to 3.6 writes it (gogoproto: every
+    /// non-nullable field, zeros included, and an empty snapshot whose
+    /// conf_state carries auto_leave), with two entries.
+    fn gogo_bytes() -> Vec<u8> {
+        let mut entry = vec![0x08, 0x00, 0x10, 0x05, 0x18, 0x07, 0x22, 0x03];
+        entry.extend_from_slice(b"abc");
+        let snapshot = [0x12, 0x08, 0x0a, 0x02, 0x28, 0x00, 0x10, 0x00, 0x18, 0x00];
+        let mut m = vec![
+            0x08, 0x03, 0x10, 0x02, 0x18, 0x01, 0x20, 0x05, 0x28, 0x04, 0x30, 0x06,
+        ];
+        for _ in 0..2 {
+            m.push(0x3a);
+            m.push(entry.len() as u8);
+            m.extend_from_slice(&entry);
+        }
+        m.extend_from_slice(&[0x40, 0x06, 0x4a, snapshot.len() as u8]);
+        m.extend_from_slice(&snapshot);
+        m.extend_from_slice(&[0x50, 0x00, 0x58, 0x00, 0x68, 0x00]);
+        m
+    }
+
+    /// The hand decoder takes the usual encodings, and whatever it takes
+    /// prost (the oracle) decodes to the same message: on etcd's own
+    /// encoding, on prost's, and on every cut and every one-byte change of
+    /// them.
+    #[test]
+    fn the_plain_decoder_agrees_with_prost() {
+        let prost_one = encode(&Message {
+            r#type: MSG_APP,
+            to: 0x8e9e_05c5_2164_694d,
+            from: 2,
+            term: 300,
+            entries: vec![
+                Entry {
+                    r#type: 0,
+                    term: 3,
+                    index: 1 << 40,
+                    data: vec![7; 200],
+                },
+                Entry::default(),
+            ],
+            snapshot: Some(Snapshot {
+                data: vec![1, 2],
+                metadata: Some(SnapshotMetadata {
+                    conf_state: Some(ConfState {
+                        voters: vec![1, 2, 3],
+                        ..ConfState::default()
+                    }),
+                    index: 9,
+                    term: 2,
+                }),
+            }),
+            reject: true,
+            reject_hint: u64::MAX,
+            context: b"ctx".to_vec(),
+            ..Message::default()
+        });
+        let seeds = [gogo_bytes(), prost_one, Vec::new()];
+        let mut taken = 0;
+        for seed in &seeds {
+            let want = decode_prost(seed).unwrap();
+            assert_eq!(decode(seed).unwrap(), want);
+            let mut variants = Vec::new();
+            for cut in 0..seed.len() {
+                variants.push(seed[..cut].to_vec());
+            }
+            for at in 0..seed.len() {
+                for v in 0..=255u8 {
+                    let mut b = seed.clone();
+                    b[at] = v;
+                    variants.push(b);
+                }
+            }
+            for b in variants {
+                let prost = decode_prost(&b);
+                if let Some(m) = decode_plain(&b) {
+                    taken += 1;
+                    assert_eq!(Ok(&m), prost.as_ref(), "{b:02x?}");
+                }
+            }
+        }
+        assert!(decode_plain(&gogo_bytes()).is_some());
+        assert!(taken > 10_000, "{taken}");
+    }
 }
