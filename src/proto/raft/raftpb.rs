@@ -160,7 +160,6 @@ pub fn is_link_heartbeat(m: &Message) -> bool {
     m.r#type == MSG_HEARTBEAT && m.from == 0 && m.to == 0
 }
 
-/// Decodes one raftpb.Message.
 /// Decodes a `raftpb.Message`: [`decode_plain`] when it can, prost
 /// otherwise (the same message either way; prost words every error).
 pub fn decode(bytes: &[u8]) -> Result<Message, prost::DecodeError> {
