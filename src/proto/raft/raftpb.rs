@@ -5,6 +5,8 @@
 //! non-nullable field written, zeros included) and newer releases (zero
 //! fields omitted).
 
+use crate::k8s::wire::{QuickFields, WireValue};
+
 /// `raftpb.Entry`.
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct Entry {
@@ -174,60 +176,6 @@ pub fn decode_prost(bytes: &[u8]) -> Result<Message, prost::DecodeError> {
     <Message as prost::Message>::decode(bytes)
 }
 
-/// A varint as prost reads it: at most ten bytes, the tenth at most 1
-/// (longer encodings of a value are accepted, as prost accepts them).
-#[inline(always)]
-fn varint(b: &[u8], pos: &mut usize) -> Option<u64> {
-    // One byte: most keys and small values.
-    if let Some(&byte) = b.get(*pos)
-        && byte < 0x80
-    {
-        *pos += 1;
-        return Some(u64::from(byte));
-    }
-    let mut v: u64 = 0;
-    for i in 0..10 {
-        let byte = *b.get(*pos)?;
-        *pos += 1;
-        if i == 9 && byte > 1 {
-            return None;
-        }
-        v |= u64::from(byte & 0x7f) << (7 * i);
-        if byte < 0x80 {
-            return Some(v);
-        }
-    }
-    None
-}
-
-/// The next field: (number, wire type, the varint value or the
-/// length-delimited bytes). None at anything prost would refuse and at the
-/// wire types these messages do not use (fixed-width, groups).
-#[inline(always)]
-fn field<'a>(b: &'a [u8], pos: &mut usize) -> Option<(u64, Field<'a>)> {
-    let key = varint(b, pos)?;
-    let number = key >> 3;
-    if number == 0 || key > u64::from(u32::MAX) {
-        return None;
-    }
-    match key & 7 {
-        0 => Some((number, Field::Varint(varint(b, pos)?))),
-        2 => {
-            let len = usize::try_from(varint(b, pos)?).ok()?;
-            let end = pos.checked_add(len)?;
-            let bytes = b.get(*pos..end)?;
-            *pos = end;
-            Some((number, Field::Bytes(bytes)))
-        }
-        _ => None,
-    }
-}
-
-enum Field<'a> {
-    Varint(u64),
-    Bytes(&'a [u8]),
-}
-
 /// A `raftpb.Message` read by hand, to the value prost gives, when it is
 /// made of the fields etcd writes (each with its own wire type) and
 /// nothing prost would refuse; None leaves it to prost (unknown fields,
@@ -237,18 +185,19 @@ enum Field<'a> {
 pub fn decode_plain(b: &[u8]) -> Option<Message> {
     use prost::Message as _;
     let mut m = Message::default();
-    let mut pos = 0;
-    while pos < b.len() {
-        match field(b, &mut pos)? {
-            (1, Field::Varint(v)) => m.r#type = v as i32,
-            (2, Field::Varint(v)) => m.to = v,
-            (3, Field::Varint(v)) => m.from = v,
-            (4, Field::Varint(v)) => m.term = v,
-            (5, Field::Varint(v)) => m.log_term = v,
-            (6, Field::Varint(v)) => m.index = v,
-            (7, Field::Bytes(e)) => m.entries.push(entry(e)?),
-            (8, Field::Varint(v)) => m.commit = v,
-            (9, Field::Bytes(s)) => match &mut m.snapshot {
+    // The crate's field reader accepts and refuses what prost does; the
+    // fixed-width wire types it also reads are none of these fields'.
+    for f in QuickFields::new(b) {
+        match f.ok()? {
+            (1, WireValue::Varint(v)) => m.r#type = v as i32,
+            (2, WireValue::Varint(v)) => m.to = v,
+            (3, WireValue::Varint(v)) => m.from = v,
+            (4, WireValue::Varint(v)) => m.term = v,
+            (5, WireValue::Varint(v)) => m.log_term = v,
+            (6, WireValue::Varint(v)) => m.index = v,
+            (7, WireValue::Len(e)) => m.entries.push(entry(e)?),
+            (8, WireValue::Varint(v)) => m.commit = v,
+            (9, WireValue::Len(s)) => match &mut m.snapshot {
                 // etcd up to 3.6 writes one in every message (gogoproto
                 // writes non-nullable fields even when empty).
                 None => {
@@ -260,10 +209,10 @@ pub fn decode_plain(b: &[u8]) -> Option<Message> {
                 // Again: merged into the first, as prost merges it.
                 Some(snap) => snap.merge(s).ok()?,
             },
-            (10, Field::Varint(v)) => m.reject = v != 0,
-            (11, Field::Varint(v)) => m.reject_hint = v,
-            (12, Field::Bytes(c)) => m.context = c.to_vec(),
-            (13, Field::Varint(v)) => m.vote = v,
+            (10, WireValue::Varint(v)) => m.reject = v != 0,
+            (11, WireValue::Varint(v)) => m.reject_hint = v,
+            (12, WireValue::Len(c)) => m.context = c.to_vec(),
+            (13, WireValue::Varint(v)) => m.vote = v,
             _ => return None,
         }
     }
@@ -274,11 +223,10 @@ pub fn decode_plain(b: &[u8]) -> Option<Message> {
 /// conf_state lists no nodes (what every message but a MsgSnap carries).
 fn snapshot(b: &[u8]) -> Option<Snapshot> {
     let mut s = Snapshot::default();
-    let mut pos = 0;
-    while pos < b.len() {
-        match field(b, &mut pos)? {
-            (1, Field::Bytes(d)) => s.data = d.to_vec(),
-            (2, Field::Bytes(md)) if s.metadata.is_none() => s.metadata = Some(metadata(md)?),
+    for f in QuickFields::new(b) {
+        match f.ok()? {
+            (1, WireValue::Len(d)) => s.data = d.to_vec(),
+            (2, WireValue::Len(md)) if s.metadata.is_none() => s.metadata = Some(metadata(md)?),
             _ => return None,
         }
     }
@@ -287,22 +235,20 @@ fn snapshot(b: &[u8]) -> Option<Snapshot> {
 
 fn metadata(b: &[u8]) -> Option<SnapshotMetadata> {
     let mut md = SnapshotMetadata::default();
-    let mut pos = 0;
-    while pos < b.len() {
-        match field(b, &mut pos)? {
-            (1, Field::Bytes(cs)) if md.conf_state.is_none() => {
+    for f in QuickFields::new(b) {
+        match f.ok()? {
+            (1, WireValue::Len(cs)) if md.conf_state.is_none() => {
                 let mut c = ConfState::default();
-                let mut at = 0;
-                while at < cs.len() {
-                    match field(cs, &mut at)? {
-                        (5, Field::Varint(v)) => c.auto_leave = v != 0,
+                for f in QuickFields::new(cs) {
+                    match f.ok()? {
+                        (5, WireValue::Varint(v)) => c.auto_leave = v != 0,
                         _ => return None,
                     }
                 }
                 md.conf_state = Some(c);
             }
-            (2, Field::Varint(v)) => md.index = v,
-            (3, Field::Varint(v)) => md.term = v,
+            (2, WireValue::Varint(v)) => md.index = v,
+            (3, WireValue::Varint(v)) => md.term = v,
             _ => return None,
         }
     }
@@ -311,13 +257,12 @@ fn metadata(b: &[u8]) -> Option<SnapshotMetadata> {
 
 fn entry(b: &[u8]) -> Option<Entry> {
     let mut e = Entry::default();
-    let mut pos = 0;
-    while pos < b.len() {
-        match field(b, &mut pos)? {
-            (1, Field::Varint(v)) => e.r#type = v as i32,
-            (2, Field::Varint(v)) => e.term = v,
-            (3, Field::Varint(v)) => e.index = v,
-            (4, Field::Bytes(d)) => e.data = d.to_vec(),
+    for f in QuickFields::new(b) {
+        match f.ok()? {
+            (1, WireValue::Varint(v)) => e.r#type = v as i32,
+            (2, WireValue::Varint(v)) => e.term = v,
+            (3, WireValue::Varint(v)) => e.index = v,
+            (4, WireValue::Len(d)) => e.data = d.to_vec(),
             _ => return None,
         }
     }
