@@ -676,6 +676,36 @@ fn tls_lab_cluster() {
     assert_eq!(r.code, Some(0), "{r:#?}");
     assert_eq!(r.json().len(), 3);
 
+    // Reads over mutual TLS (the values' own Range call and its buffered
+    // socket, etcd::range): what etcdctl put, in pages of two.
+    for (k, v) in [("a", "alpha"), ("b", "beta"), ("c", "gamma")] {
+        let out = lab.etcdctl(&["put", &format!("/tls-read/{k}"), v]);
+        assert!(out.status.success(), "etcdctl put: {out:?}");
+    }
+    let r = lab.etcd(&["get", "--prefix", "/tls-read/", "-o", "json"]);
+    assert_eq!(r.code, Some(0), "{r:#?}");
+    let got: Vec<(String, String)> = r
+        .json()
+        .iter()
+        .map(|v| (s(v, "key").to_string(), s(&v["value"], "text").to_string()))
+        .collect();
+    let want: Vec<(String, String)> = [("a", "alpha"), ("b", "beta"), ("c", "gamma")]
+        .iter()
+        .map(|(k, v)| (format!("/tls-read/{k}"), v.to_string()))
+        .collect();
+    assert_eq!(got, want, "{r:#?}");
+    let r = lab.etcd(&[
+        "keys",
+        "--prefix",
+        "/tls-read/",
+        "--page-size",
+        "2",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(r.code, Some(0), "{r:#?}");
+    assert!(r.stderr.contains("2 range requests"), "{r:#?}");
+
     // No certificate given anywhere: kubeadm's etcd client files are used
     // (here the lab's pki/etcd, which kubeadm's layout), and it is said.
     let mut c = kinspect(&["etcd", "status", "-o", "json", "--endpoints", ep]);

@@ -14,7 +14,7 @@
 use std::io::{BufWriter, Write};
 use std::time::Duration;
 
-use etcd_client::KeyValue;
+use crate::etcd::range::KeyValue;
 use serde::Serialize;
 
 use super::{Common, EXIT_OK, EXIT_PROBLEM, parse_duration, usage_error};
@@ -162,7 +162,8 @@ pub(crate) fn plural(n: u64, word: &str) -> String {
 }
 
 /// A stored key-value as the printers need it: from a live range
-/// (`etcd_client::KeyValue`) or from etcd's files
+/// ([`crate::etcd::range::KeyValue`]), a watch (`etcd_client::KeyValue`)
+/// or from etcd's files
 /// ([`crate::etcd::offline::StoredKv`]).
 pub(crate) trait KvLike {
     fn key(&self) -> &[u8];
@@ -173,26 +174,32 @@ pub(crate) trait KvLike {
     fn lease(&self) -> i64;
 }
 
-impl KvLike for KeyValue {
-    fn key(&self) -> &[u8] {
-        KeyValue::key(self)
-    }
-    fn value(&self) -> &[u8] {
-        KeyValue::value(self)
-    }
-    fn create_revision(&self) -> i64 {
-        KeyValue::create_revision(self)
-    }
-    fn mod_revision(&self) -> i64 {
-        KeyValue::mod_revision(self)
-    }
-    fn version(&self) -> i64 {
-        KeyValue::version(self)
-    }
-    fn lease(&self) -> i64 {
-        KeyValue::lease(self)
-    }
+/// Both live types name their fields with the same methods.
+macro_rules! kv_like_by_methods {
+    ($($t:ty),*) => {$(
+        impl KvLike for $t {
+            fn key(&self) -> &[u8] {
+                <$t>::key(self)
+            }
+            fn value(&self) -> &[u8] {
+                <$t>::value(self)
+            }
+            fn create_revision(&self) -> i64 {
+                <$t>::create_revision(self)
+            }
+            fn mod_revision(&self) -> i64 {
+                <$t>::mod_revision(self)
+            }
+            fn version(&self) -> i64 {
+                <$t>::version(self)
+            }
+            fn lease(&self) -> i64 {
+                <$t>::lease(self)
+            }
+        }
+    )*};
 }
+kv_like_by_methods!(KeyValue, etcd_client::KeyValue);
 
 impl KvLike for crate::etcd::offline::StoredKv<'_> {
     fn key(&self) -> &[u8] {

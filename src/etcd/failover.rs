@@ -21,6 +21,7 @@
 use std::future::Future;
 
 use etcd_client::Client;
+use tonic::transport::Channel;
 
 use super::client::{ClientError, EtcdOptions};
 use super::cluster;
@@ -56,7 +57,9 @@ impl Consistency {
 pub struct Failover {
     opts: EtcdOptions,
     pos: usize,
-    client: Option<Client>,
+    /// The endpoint in use: etcd-client over our channel, and the channel
+    /// itself for calls made without etcd-client ([`super::range`]).
+    conn: Option<(Client, Channel)>,
     /// Endpoints given up on, with why (in the order tried).
     pub skipped: Vec<ClientError>,
 }
@@ -71,7 +74,7 @@ impl Failover {
         Failover {
             opts,
             pos: 0,
-            client: None,
+            conn: None,
             skipped: Vec::new(),
         }
     }
@@ -89,14 +92,23 @@ impl Failover {
         &self.opts
     }
 
-    async fn client(&mut self) -> Result<Client, ClientError> {
-        if let Some(c) = &self.client {
+    async fn conn(&mut self) -> Result<(Client, Channel), ClientError> {
+        if let Some(c) = &self.conn {
             return Ok(c.clone());
         }
         let ep = self.endpoint().to_string();
-        let c = self.opts.connect_to(std::slice::from_ref(&ep)).await?;
-        self.client = Some(c.clone());
+        let c = self.opts.connect_one(&ep).await?;
+        self.conn = Some(c.clone());
         Ok(c)
+    }
+
+    /// [`run`](Self::run) for a call made on the channel itself.
+    pub async fn run_on_channel<T, F, Fut>(&mut self, mut call: F) -> Result<T, ClientError>
+    where
+        F: FnMut(Channel) -> Fut,
+        Fut: Future<Output = Result<T, etcd_client::Error>>,
+    {
+        self.run_conn(|(_, channel)| call(channel)).await
     }
 
     /// Runs `call` against the endpoint in use, then against the next
@@ -108,12 +120,20 @@ impl Failover {
         F: FnMut(Client) -> Fut,
         Fut: Future<Output = Result<T, etcd_client::Error>>,
     {
+        self.run_conn(|(client, _)| call(client)).await
+    }
+
+    async fn run_conn<T, F, Fut>(&mut self, mut call: F) -> Result<T, ClientError>
+    where
+        F: FnMut((Client, Channel)) -> Fut,
+        Fut: Future<Output = Result<T, etcd_client::Error>>,
+    {
         if self.opts.endpoints.is_empty() {
             return Err(ClientError::NoEndpoints);
         }
         loop {
             let ep = self.endpoint().to_string();
-            let r = match self.client().await {
+            let r = match self.conn().await {
                 Ok(c) => self.opts.call(&ep, call(c)).await,
                 Err(e) => Err(e),
             };
@@ -127,7 +147,7 @@ impl Failover {
                 Ok(v) => return Ok(v),
                 Err(e) if e.is_no_answer() => {
                     self.skipped.push(e);
-                    self.client = None;
+                    self.conn = None;
                     if self.pos + 1 >= self.opts.endpoints.len() {
                         let skipped = std::mem::take(&mut self.skipped);
                         self.pos = 0;

@@ -15,10 +15,9 @@
 
 use std::collections::BTreeMap;
 
-use etcd_client::{GetOptions, KeyValue};
-
 use super::client::{ClientError, EtcdOptions};
 use super::failover::{Consistency, Failover};
+use super::range::{self, KeyValue, RangeRequest};
 use crate::k8s::key::{self, prefix_end};
 
 /// Largest gRPC message a page may be (etcd-client's default is 4 MiB;
@@ -167,28 +166,21 @@ impl Pager {
         // linearizably.
         let mut pinned = self.pages > 0 && self.spec.revision != 0;
         loop {
-            let mut o = GetOptions::new().with_revision(self.spec.revision);
-            if !self.spec.end.is_empty() {
-                o = o
-                    .with_range(self.spec.end.clone())
-                    .with_limit(self.spec.page_size);
-            }
-            if self.spec.keys_only {
-                o = o.with_keys_only();
-            }
-            if self.spec.consistency.is_serializable() || pinned {
-                o = o.with_serializable();
-            }
-            let key = self.next.clone();
+            let single = self.spec.end.is_empty();
+            let request = RangeRequest {
+                key: self.next.clone(),
+                range_end: self.spec.end.clone(),
+                limit: if single { 0 } else { self.spec.page_size },
+                revision: self.spec.revision,
+                serializable: self.spec.consistency.is_serializable() || pinned,
+                keys_only: self.spec.keys_only,
+                ..RangeRequest::default()
+            };
             let r = self
                 .conn
-                .run(|c| {
-                    let mut kv = c.kv_client().max_decoding_message_size(MAX_PAGE_BYTES);
-                    let (key, o) = (key.clone(), o.clone());
-                    async move { kv.get(key, Some(o)).await }
-                })
+                .run_on_channel(|channel| range::range(channel, request.clone(), MAX_PAGE_BYTES))
                 .await;
-            let mut resp = match r {
+            let resp = match r {
                 Ok(r) => r,
                 Err(e) if pinned && is_future_revision(&e) => {
                     pinned = false;
@@ -202,12 +194,12 @@ impl Pager {
             };
             self.pages += 1;
             if self.spec.revision == 0
-                && let Some(h) = resp.header()
+                && let Some(h) = &resp.header
             {
-                self.spec.revision = h.revision();
+                self.spec.revision = h.revision;
             }
-            let more = resp.more();
-            let kvs = resp.take_kvs();
+            let more = resp.more;
+            let kvs = resp.kvs;
             if self.spec.adaptive && !kvs.is_empty() {
                 let bytes: usize = kvs.iter().map(|kv| kv.key().len() + kv.value().len()).sum();
                 let mean = (bytes / kvs.len()).max(1);

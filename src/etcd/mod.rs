@@ -8,7 +8,8 @@
 //! - [`table`]: boxed tables like `etcdctl -w table`;
 //! - [`failover`]: reads that move on to the next endpoint when one does not
 //!   answer, and the quorum-lost diagnosis;
-//! - [`keys`], [`watch`]: paged key walks and prefix watches.
+//! - [`keys`], [`watch`]: paged key walks and prefix watches;
+//! - [`range`]: the Range call whose values stay in the received buffer.
 
 pub mod client;
 pub mod cluster;
@@ -17,6 +18,7 @@ pub mod keys;
 pub mod leader;
 pub mod leader_picture;
 pub mod offline;
+pub mod range;
 pub mod table;
 pub mod watch;
 
