@@ -7,33 +7,14 @@
 
 mod common;
 
-use std::io::Read;
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use serde_json::Value;
+use common::{Run, etcd_processes_under};
 
 const KINSPECT: &str = env!("CARGO_BIN_EXE_kinspect");
-
-#[derive(Debug)]
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> Vec<Value> {
-        self.stdout
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
-            .collect()
-    }
-}
 
 fn kinspect(args: &[&str]) -> Command {
     let mut c = Command::new(KINSPECT);
@@ -43,43 +24,10 @@ fn kinspect(args: &[&str]) -> Command {
     c
 }
 
-fn run_cmd(mut cmd: Command) -> Run {
-    let limit = Duration::from_secs(45);
-    let t0 = Instant::now();
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn kinspect");
-    let mut out = child.stdout.take().expect("stdout");
-    let mut err = child.stderr.take().expect("stderr");
-    let t_out = thread::spawn(move || {
-        let mut s = String::new();
-        let _ = out.read_to_string(&mut s);
-        s
-    });
-    let t_err = thread::spawn(move || {
-        let mut s = String::new();
-        let _ = err.read_to_string(&mut s);
-        s
-    });
-    let code = loop {
-        if let Some(st) = child.try_wait().expect("wait") {
-            break st.code();
-        }
-        if t0.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{cmd:?} did not finish within {limit:?}");
-        }
-        thread::sleep(Duration::from_millis(20));
-    };
-    Run {
-        code,
-        stdout: t_out.join().unwrap_or_default(),
-        stderr: t_err.join().unwrap_or_default(),
-    }
+fn run_cmd(cmd: Command) -> Run {
+    let r = common::run_command(cmd, Duration::from_secs(45));
+    assert!(!r.timed_out, "did not finish within 45 s: {}", r.describe());
+    r
 }
 
 fn run(args: &[&str]) -> Run {
@@ -88,25 +36,6 @@ fn run(args: &[&str]) -> Run {
 
 fn have_etcd() -> bool {
     common::have_etcd()
-}
-
-/// Live etcd processes whose arguments mention `dir`.
-fn etcd_processes_under(dir: &Path) -> Vec<i32> {
-    let needle = dir.to_string_lossy().into_owned();
-    let Ok(rd) = std::fs::read_dir("/proc") else {
-        return vec![];
-    };
-    rd.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|pid| {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-            let zombie = stat
-                .rsplit_once(')')
-                .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'));
-            let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-            let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
-            !zombie && cmd.contains("etcd") && cmd.contains(&needle)
-        })
-        .collect()
 }
 
 /// Stops whatever lab lives in the folder when dropped.

@@ -156,6 +156,14 @@ pub struct Run {
 }
 
 impl Run {
+    /// stdout as JSON Lines (panics on a line that is not JSON).
+    pub fn json(&self) -> Vec<serde_json::Value> {
+        self.stdout_lines()
+            .into_iter()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
+            .collect()
+    }
+
     pub fn stderr_lines(&self) -> Vec<&str> {
         self.stderr
             .lines()
@@ -200,14 +208,21 @@ fn truncate(s: &str, max: usize) -> &str {
 
 /// Runs the built binary with `args`, killing it after [`TIMEOUT`].
 pub fn kinspect<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kinspect"));
+    cmd.args(args);
+    run_command(cmd, TIMEOUT)
+}
+
+/// Runs `cmd` to its end with stdin closed and both outputs collected,
+/// killing it after `limit` (then `timed_out` is set).
+pub fn run_command(mut cmd: Command, limit: Duration) -> Run {
     let started = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kinspect"))
-        .args(args)
+    let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("cannot start the kinspect binary");
+        .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
     // Drain both pipes on threads so a chatty child never blocks on a full pipe.
     let mut out = child.stdout.take().expect("stdout is piped");
     let mut err = child.stderr.take().expect("stderr is piped");
@@ -223,12 +238,12 @@ pub fn kinspect<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Run {
     });
     let mut timed_out = false;
     let status = loop {
-        match child.try_wait().expect("waiting for kinspect") {
+        match child.try_wait().expect("waiting for the child") {
             Some(status) => break status,
-            None if started.elapsed() > TIMEOUT => {
+            None if started.elapsed() > limit => {
                 timed_out = true;
                 let _ = child.kill();
-                break child.wait().expect("reaping kinspect");
+                break child.wait().expect("reaping the child");
             }
             None => thread::sleep(Duration::from_millis(10)),
         }
@@ -242,6 +257,26 @@ pub fn kinspect<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Run {
         timed_out,
         elapsed: started.elapsed(),
     }
+}
+
+/// Live (not zombie) etcd processes whose command line mentions `dir`:
+/// what a lab in that folder left running.
+pub fn etcd_processes_under(dir: &Path) -> Vec<i32> {
+    let needle = dir.to_string_lossy().into_owned();
+    let Ok(rd) = std::fs::read_dir("/proc") else {
+        return vec![];
+    };
+    rd.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let zombie = stat
+                .rsplit_once(')')
+                .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'));
+            let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+            !zombie && cmd.contains("etcd") && cmd.contains(&needle)
+        })
+        .collect()
 }
 
 /// `kinspect pcap COMMAND [-o json] FILE...`.
