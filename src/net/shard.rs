@@ -79,8 +79,8 @@ fn shard_of(src: IpAddr, dst: IpAddr, src_port: u16, dst_port: u16) -> u8 {
 /// One TCP segment, its payload in the batch's `data`. Kept small (the
 /// reader thread writes one per packet, on another core than the worker
 /// that reads it): IPv4 addresses inline, an IPv6 pair in the batch's `v6`
-/// list; its time and worker are in [`Batch::clock`], all the other worker
-/// reads of it.
+/// list; its time is in [`Batch::clock`] (all the other worker reads of
+/// it) and its worker is which of [`Batch::own`] lists it.
 struct Rec {
     origlen: u32,
     /// IPv4: the addresses; IPv6 (`v6`): `src` is the index of the pair in
@@ -102,8 +102,8 @@ struct Rec {
 struct Batch {
     data: Vec<u8>,
     recs: Vec<Rec>,
-    /// Per segment: its time and the worker that tracks its connection.
-    clock: Vec<(Timestamp, u8)>,
+    /// Per segment, its time (the one thing of it both workers read).
+    clock: Vec<Timestamp>,
     /// Per worker, the segments it tracks (indices into `recs`, ascending):
     /// a worker walks its own list and only ticks through the others'
     /// times in between, without a branch per segment on whose it is.
@@ -427,7 +427,7 @@ fn read<S: PacketSource>(
                     // Below `batch_segments`, itself far below 4 G.
                     let i = batch.clock.len() as u32;
                     batch.own[usize::from(shard)].push(i);
-                    batch.clock.push((p.ts, shard));
+                    batch.clock.push(p.ts);
                     batch.recs.push(Rec {
                         origlen: p.origlen,
                         src: src4,
@@ -476,9 +476,6 @@ fn read<S: PacketSource>(
             }
         }
         if merged {
-            for c in &mut batch.clock {
-                c.1 = 0;
-            }
             let n = batch.clock.len() as u32;
             let [first, second] = &mut batch.own;
             if !second.is_empty() {
@@ -560,7 +557,7 @@ impl Worker {
             for j in own.iter().map(|&j| Some(j as usize)).chain([None]) {
                 let upto = j.unwrap_or(batch.clock.len()).min(batch.clock.len());
                 // The other worker's segments before it: only the clock.
-                for (i, &(ts, _)) in batch.clock.iter().enumerate().take(upto).skip(next) {
+                for (i, &ts) in batch.clock.iter().enumerate().take(upto).skip(next) {
                     while let Some((_, s)) = secrets.next_if(|(at, _)| *at == i) {
                         self.add_secrets(alone, s, &mut warnings_soft);
                     }
@@ -574,7 +571,7 @@ impl Worker {
                     self.add_secrets(alone, s, &mut warnings_soft);
                 }
                 {
-                    let (Some(r), Some(&(ts, _))) = (batch.recs.get(i), batch.clock.get(i)) else {
+                    let (Some(r), Some(&ts)) = (batch.recs.get(i), batch.clock.get(i)) else {
                         break;
                     };
                     let seg = TcpSegment {
