@@ -243,9 +243,11 @@ struct App {
     /// `gap(lost_before)`, `data(detect)`, `gap(lost_after)`, in stream order.
     lost_after: [u64; 2],
     dissector: Option<Box<dyn Dissector>>,
-    /// Builds the dissector once the protocol is known.
+    /// Builds the dissector once the protocol is known (with the table's
+    /// [`FlowConfig::context`], which the [`Sink`] carries: a connection
+    /// holds no reference of its own, so opening and closing one touches
+    /// no count shared with the other tracking thread).
     make: MakeDissector,
-    context: Arc<proto::Context>,
 }
 
 struct Conn {
@@ -273,6 +275,8 @@ struct Conn {
 struct Sink<'a> {
     info: ConnInfo,
     obs: &'a mut dyn Observer,
+    /// The dissectors' shared context.
+    context: &'a Arc<proto::Context>,
     /// The table's current time: an event a dissector dates earlier (a
     /// summary at the end of a connection, dated by its last record) is
     /// dated now, so the event stream stays in time order.
@@ -315,7 +319,6 @@ impl App {
             lost_after: [0, 0],
             dissector: forced.and_then(|p| proto::dissector_for(p, info, context)),
             make: proto::dissector_for,
-            context: context.clone(),
         }
     }
 
@@ -402,7 +405,7 @@ impl App {
                 },
             );
         }
-        self.dissector = (self.make)(protocol, &sink.info, &self.context);
+        self.dissector = (self.make)(protocol, &sink.info, sink.context);
         let detect = std::mem::take(&mut self.detect);
         if let Some(d) = self.dissector.as_mut() {
             // Everything each direction had so far, in stream order.
@@ -492,11 +495,13 @@ impl FlowTable {
     /// A TCP packet of a connection another table tracks (see
     /// [`crate::net::shard`]): the clock advances and sweeps run exactly
     /// as if this table had handled the packet.
+    #[inline]
     pub fn tick(&mut self, ts: Timestamp, obs: &mut dyn Observer) {
         self.begin(ts, obs);
     }
 
     /// The start of every TCP packet: the table's clock and the sweep.
+    #[inline]
     fn begin(&mut self, ts: Timestamp, obs: &mut dyn Observer) -> (Timestamp, u64) {
         let index = self.seen;
         self.seen += 1;
@@ -542,7 +547,7 @@ impl FlowTable {
             };
             if replace {
                 let old = std::mem::replace(c, open(&self.config, id, ts, s, d, seg));
-                finalize(&mut self.stats, old, now, obs);
+                finalize(&mut self.stats, &self.config.context, old, now, obs);
                 announce(&mut self.stats, c, now, obs);
             }
             c
@@ -590,6 +595,7 @@ impl FlowTable {
         let mut sink = Sink {
             info: *info,
             obs,
+            context: &self.config.context,
             floor: now,
         };
         let [to_server, to_client] = streams;
@@ -654,7 +660,7 @@ impl FlowTable {
                 if c.closed_at.is_none() {
                     self.stats.evicted_limit += 1;
                 }
-                finalize(&mut self.stats, c, self.now, obs);
+                finalize(&mut self.stats, &self.config.context, c, self.now, obs);
                 return true;
             }
         }
@@ -662,6 +668,8 @@ impl FlowTable {
     }
 
     /// Finishes connections that closed a while ago or went idle.
+    #[cold]
+    #[inline(never)]
     fn sweep(&mut self, index: u64, obs: &mut dyn Observer) {
         let now = self.now;
         self.next_sweep = Some(Timestamp(now.0.saturating_add(SWEEP_EVERY_NS)));
@@ -683,7 +691,7 @@ impl FlowTable {
                     a: 0,
                     b: closed_by,
                 });
-                finalize(&mut self.stats, c, now, obs);
+                finalize(&mut self.stats, &self.config.context, c, now, obs);
             }
         }
         // Connections with no packet for the idle timeout: their newest
@@ -715,7 +723,7 @@ impl FlowTable {
                             b: t,
                         });
                         self.stats.evicted_idle += u64::from(was_idle);
-                        finalize(&mut self.stats, c, now, obs);
+                        finalize(&mut self.stats, &self.config.context, c, now, obs);
                     }
                 }
                 // Not expired after all (its packets carried later
@@ -747,7 +755,7 @@ impl FlowTable {
                 a: c.start.0,
                 b: c.id,
             });
-            finalize(&mut self.stats, c, now, obs);
+            finalize(&mut self.stats, &self.config.context, c, now, obs);
         }
     }
 
@@ -899,7 +907,13 @@ fn starts_new_connection(c: &Conn, s: SocketAddr, seg: &TcpSegment<'_>) -> bool 
 }
 
 /// Flushes both directions, ends the dissector and reports the flow.
-fn finalize(stats: &mut TableStats, mut c: Conn, now: Timestamp, obs: &mut dyn Observer) {
+fn finalize(
+    stats: &mut TableStats,
+    context: &Arc<proto::Context>,
+    mut c: Conn,
+    now: Timestamp,
+    obs: &mut dyn Observer,
+) {
     {
         let Conn {
             info, app, streams, ..
@@ -907,6 +921,7 @@ fn finalize(stats: &mut TableStats, mut c: Conn, now: Timestamp, obs: &mut dyn O
         let mut sink = Sink {
             info: *info,
             obs,
+            context,
             floor: now,
         };
         for (i, r) in streams.iter_mut().enumerate() {
@@ -1116,12 +1131,14 @@ mod tests {
             server: "10.0.0.2:8080".parse().unwrap(),
             component: Component::Other,
         };
-        let mut app = App::new(None, &info, &proto::Context::shared(), false);
+        let ctx = proto::Context::shared();
+        let mut app = App::new(None, &info, &ctx, false);
         app.make = recording;
         let mut obs = Events(Vec::new());
         let mut sink = Sink {
             info,
             obs: &mut obs,
+            context: &ctx,
             floor: Timestamp(i64::MIN),
         };
         let ts = Timestamp(0);
@@ -1164,12 +1181,14 @@ mod tests {
             server: "10.0.0.2:2380".parse().unwrap(),
             component: Component::EtcdPeer,
         };
-        let mut app = App::new(None, &info, &proto::Context::shared(), true);
+        let ctx = proto::Context::shared();
+        let mut app = App::new(None, &info, &ctx, true);
         app.make = recording;
         let mut obs = Events(Vec::new());
         let mut sink = Sink {
             info,
             obs: &mut obs,
+            context: &ctx,
             floor: Timestamp(i64::MIN),
         };
         let junk = vec![b'q'; 300];
@@ -1188,7 +1207,7 @@ mod tests {
         let log = LOG.with(|l| l.take());
         assert_eq!(log, [format!("data s {}", "q".repeat(300))]);
         // Joined from the SYN, the same bytes wait for the other side.
-        let mut app = App::new(None, &info, &proto::Context::shared(), false);
+        let mut app = App::new(None, &info, &ctx, false);
         app.make = recording;
         app.chunk(
             Timestamp(0),

@@ -79,8 +79,8 @@ fn shard_of(src: IpAddr, dst: IpAddr, src_port: u16, dst_port: u16) -> u8 {
 /// One TCP segment, its payload in the batch's `data`. Kept small (the
 /// reader thread writes one per packet, on another core than the worker
 /// that reads it): IPv4 addresses inline, an IPv6 pair in the batch's `v6`
-/// list; its time and worker are in [`Batch::clock`], all the other worker
-/// reads of it.
+/// list; its time is in [`Batch::clock`] (all the other worker reads of
+/// it) and its worker is which of [`Batch::own`] lists it.
 struct Rec {
     origlen: u32,
     /// IPv4: the addresses; IPv6 (`v6`): `src` is the index of the pair in
@@ -102,8 +102,12 @@ struct Rec {
 struct Batch {
     data: Vec<u8>,
     recs: Vec<Rec>,
-    /// Per segment: its time and the worker that tracks its connection.
-    clock: Vec<(Timestamp, u8)>,
+    /// Per segment, its time (the one thing of it both workers read).
+    clock: Vec<Timestamp>,
+    /// Per worker, the segments it tracks (indices into `recs`, ascending):
+    /// a worker walks its own list and only ticks through the others'
+    /// times in between, without a branch per segment on whose it is.
+    own: [Vec<u32>; 2],
     /// The addresses of IPv6 segments ([`Rec::v6`]).
     v6: Vec<(IpAddr, IpAddr)>,
     /// Secrets read just before segment `.0` of this batch.
@@ -375,6 +379,8 @@ fn read<S: PacketSource>(
                 b.data.clear();
                 b.recs.clear();
                 b.clock.clear();
+                b.own[0].clear();
+                b.own[1].clear();
                 b.v6.clear();
                 b.secrets.clear();
                 b
@@ -418,7 +424,10 @@ fn read<S: PacketSource>(
                             (i, 0, true)
                         }
                     };
-                    batch.clock.push((p.ts, shard));
+                    // Below `batch_segments`, itself far below 4 G.
+                    let i = batch.clock.len() as u32;
+                    batch.own[usize::from(shard)].push(i);
+                    batch.clock.push(p.ts);
                     batch.recs.push(Rec {
                         origlen: p.origlen,
                         src: src4,
@@ -467,8 +476,12 @@ fn read<S: PacketSource>(
             }
         }
         if merged {
-            for c in &mut batch.clock {
-                c.1 = 0;
+            let n = batch.clock.len() as u32;
+            let [first, second] = &mut batch.own;
+            if !second.is_empty() {
+                first.clear();
+                first.extend(0..n);
+                second.clear();
             }
         }
         let batch = Arc::new(batch);
@@ -534,12 +547,31 @@ impl Worker {
                 }
             }
             let mut secrets = batch.secrets.iter().peekable();
-            for (i, &(ts, shard)) in batch.clock.iter().enumerate() {
+            let own = batch
+                .own
+                .get(self.me)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            let mut next = 0usize;
+            // Each segment of this worker, then (`None`) the batch's end.
+            for j in own.iter().map(|&j| Some(j as usize)).chain([None]) {
+                let upto = j.unwrap_or(batch.clock.len()).min(batch.clock.len());
+                // The other worker's segments before it: only the clock.
+                for (i, &ts) in batch.clock.iter().enumerate().take(upto).skip(next) {
+                    while let Some((_, s)) = secrets.next_if(|(at, _)| *at == i) {
+                        self.add_secrets(alone, s, &mut warnings_soft);
+                    }
+                    self.table.tick(ts, &mut rec);
+                }
+                let Some(i) = j else {
+                    break;
+                };
+                next = i + 1;
                 while let Some((_, s)) = secrets.next_if(|(at, _)| *at == i) {
                     self.add_secrets(alone, s, &mut warnings_soft);
                 }
-                if usize::from(shard) == self.me {
-                    let Some(r) = batch.recs.get(i) else {
+                {
+                    let (Some(r), Some(&ts)) = (batch.recs.get(i), batch.clock.get(i)) else {
                         break;
                     };
                     let seg = TcpSegment {
@@ -566,8 +598,6 @@ impl Worker {
                         (IpAddr::V4(r.src.into()), IpAddr::V4(r.dst.into()))
                     };
                     self.table.tcp(ts, r.origlen, src, dst, &seg, &mut rec);
-                } else {
-                    self.table.tick(ts, &mut rec);
                 }
             }
             // Secrets after the last segment of the batch.
