@@ -25,16 +25,9 @@ fn corpus() -> Option<PathBuf> {
 }
 
 fn kinspect(args: &[&str], cwd: &Path) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_kinspect"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("run kinspect");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let run = common::kinspect_in(args, cwd);
+    assert!(!run.timed_out, "hung: {}", run.describe());
+    (run.code.unwrap_or(-1), run.stdout, run.stderr)
 }
 
 /// One certificate as the oracle describes it.

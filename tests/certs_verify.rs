@@ -2,6 +2,8 @@
 //! certs/weak): the verdict, the exact finding and the exit code, compared
 //! with `openssl verify` on the same files where openssl has an opinion.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -16,16 +18,9 @@ fn dir(rel: &str) -> PathBuf {
 }
 
 fn kinspect(args: &[&str], cwd: &Path) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_kinspect"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("run kinspect");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let run = common::kinspect_in(args, cwd);
+    assert!(!run.timed_out, "hung: {}", run.describe());
+    (run.code.unwrap_or(-1), run.stdout, run.stderr)
 }
 
 /// `certs verify ... -o json` in `certs/<scenario>`: (exit code, object).

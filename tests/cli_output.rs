@@ -2,19 +2,14 @@
 //! other command refuses it with a usage error instead of printing
 //! something else.
 
-use std::process::Command;
+mod common;
+
+use std::path::Path;
 
 fn kinspect(args: &[&str]) -> (Option<i32>, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_kinspect"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(args)
-        .output()
-        .expect("run kinspect");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let run = common::kinspect_in(args, Path::new(env!("CARGO_MANIFEST_DIR")));
+    assert!(!run.timed_out, "hung: {}", run.describe());
+    (run.code, run.stdout, run.stderr)
 }
 
 #[test]

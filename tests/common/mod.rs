@@ -213,6 +213,14 @@ pub fn kinspect<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Run {
     run_command(cmd, TIMEOUT)
 }
 
+/// [`kinspect`] run in the folder `cwd` (relative paths in `args` and in
+/// what it prints are then relative to it).
+pub fn kinspect_in<S: AsRef<std::ffi::OsStr>>(args: &[S], cwd: &Path) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kinspect"));
+    cmd.args(args).current_dir(cwd);
+    run_command(cmd, TIMEOUT)
+}
+
 /// Runs `cmd` to its end with stdin closed and both outputs collected,
 /// killing it after `limit` (then `timed_out` is set).
 pub fn run_command(mut cmd: Command, limit: Duration) -> Run {
