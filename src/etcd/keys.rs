@@ -55,8 +55,8 @@ pub const MAX_VALUES_PAGE: i64 = 10_000;
 /// rest) the printer waits less for each page and is left less to do
 /// after the last, and tonic's page-sized receive buffers, freed and
 /// allocated again at one size, fault in fewer fresh pages (2,900-3,200
-/// page faults a run against 4,300-5,400); 0.060-0.063 s against
-/// 0.063-0.078 s in alternating runs.
+/// page faults a run against 4,300-5,400); 0.060-0.065 s against
+/// 0.066-0.069 s in alternating runs.
 pub const PAGES_PER_RANGE: i64 = 8;
 
 /// See [`PAGES_PER_RANGE`].
