@@ -283,12 +283,10 @@ impl<R: Read> FileSource<R> {
 
     fn read_u32(&self, at: usize, big_endian: bool) -> u32 {
         let bytes = self.bytes();
-        let b = [bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]];
-        if big_endian {
-            u32::from_be_bytes(b)
-        } else {
-            u32::from_le_bytes(b)
-        }
+        u32_of(
+            [bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]],
+            big_endian,
+        )
     }
 
     fn read_header(&mut self) -> Result<(), CaptureError> {
@@ -481,12 +479,7 @@ impl<R: Read> FileSource<R> {
         let at = self.start;
         let block = self.bytes().get(at..at + len)?;
         let u32_at = |i: usize| -> Option<u32> {
-            let b: [u8; 4] = block.get(i..i + 4)?.try_into().ok()?;
-            Some(if big_endian {
-                u32::from_be_bytes(b)
-            } else {
-                u32::from_le_bytes(b)
-            })
+            Some(u32_of(block.get(i..i + 4)?.try_into().ok()?, big_endian))
         };
         let caplen = u32_at(20)?;
         let padded = usize::try_from(caplen).ok()?.checked_next_multiple_of(4)?;
@@ -685,13 +678,8 @@ impl<R: Read> FileSource<R> {
         let Some(head) = map.get(at..).and_then(|b| b.get(..16)) else {
             return false;
         };
-        let u32_at = |i: usize, big_endian: bool| -> u32 {
-            let b = [head[i], head[i + 1], head[i + 2], head[i + 3]];
-            if big_endian {
-                u32::from_be_bytes(b)
-            } else {
-                u32::from_le_bytes(b)
-            }
+        let u32_at = |i: usize, big_endian: bool| {
+            u32_of([head[i], head[i + 1], head[i + 2], head[i + 3]], big_endian)
         };
         match self.format {
             Format::Ng { big_endian, .. } => {
@@ -815,6 +803,15 @@ fn map_file(file: &File) -> Option<memmap2::Mmap> {
     let map = unsafe { memmap2::Mmap::map(file) }.ok()?;
     let _ = map.advise(memmap2::Advice::Sequential);
     Some(map)
+}
+
+/// Four bytes as a u32 in the file's byte order.
+fn u32_of(b: [u8; 4], big_endian: bool) -> u32 {
+    if big_endian {
+        u32::from_be_bytes(b)
+    } else {
+        u32::from_le_bytes(b)
+    }
 }
 
 /// Walks a pcapng block's options (code, length, value padded to 4 bytes).

@@ -269,8 +269,8 @@ fn write_stored_inner(value: &[u8], show_secrets: bool, out: &mut String) -> Opt
                 let (mut api_version, mut kind) = (Cow::Borrowed(""), Cow::Borrowed(""));
                 for t in QuickFields::new(b) {
                     match t.ok()? {
-                        (1, WireValue::Len(s)) => api_version = text(s),
-                        (2, WireValue::Len(s)) => kind = text(s),
+                        (1, WireValue::Len(s)) => api_version = yaml::text(s),
+                        (2, WireValue::Len(s)) => kind = yaml::text(s),
                         _ => {}
                     }
                 }
@@ -563,7 +563,7 @@ impl<'a> Writer<'a> {
             let mut value = None;
             for e in QuickFields::new(entry) {
                 match e.map_err(|_| GiveUp)? {
-                    (1, WireValue::Len(k)) => key = text(k),
+                    (1, WireValue::Len(k)) => key = yaml::text(k),
                     (1, _) => return Err(GiveUp),
                     (2, v) => value = Some(v),
                     _ => {}
@@ -744,13 +744,7 @@ impl<'a> Small<'a> {
                 false
             }
             Small::Text(t) => {
-                match yaml::plain_text(t) {
-                    Some(s) => {
-                        out.push_str(s);
-                        out.push('\n');
-                    }
-                    None => yaml::write_str_item(out, &text(t), ind),
-                }
+                yaml::write_bytes_item(out, t, ind);
                 t.is_empty()
             }
             Small::Int(i) => {
@@ -811,15 +805,6 @@ fn push_digits(out: &mut String, v: u64, width: u32) {
     out.push_str(std::str::from_utf8(&t[..w]).unwrap_or_default());
 }
 
-/// Stored text; invalid UTF-8 replaced by U+FFFD as Go's JSON encoder
-/// does (valid text, nearly always, checked by the fast validator).
-fn text(b: &[u8]) -> Cow<'_, str> {
-    match std::str::from_utf8(b) {
-        Ok(s) => Cow::Borrowed(s),
-        Err(_) => String::from_utf8_lossy(b),
-    }
-}
-
 /// `name: text` for an entry that is not a field (`apiVersion`, `kind`).
 fn extra_entry(out: &mut String, name: &str, text: &str, ind: usize, written: &mut usize) {
     if *written > 0 {
@@ -835,14 +820,7 @@ fn extra_entry(out: &mut String, name: &str, text: &str, ind: usize, written: &m
 fn scalar_after_key(out: &mut String, s: Scalar, wire: WireValue<'_>, ind: usize) -> Res<bool> {
     match (s, wire) {
         (Scalar::Str, WireValue::Len(b)) => {
-            match yaml::plain_text(b) {
-                Some(s) => {
-                    out.push(' ');
-                    out.push_str(s);
-                    out.push('\n');
-                }
-                None => yaml::write_str_after_key(out, &text(b), ind),
-            }
+            yaml::write_bytes_after_key(out, b, ind);
             Ok(b.is_empty())
         }
         (Scalar::Bytes, WireValue::Len(b)) => {
@@ -863,13 +841,7 @@ fn scalar_after_key(out: &mut String, s: Scalar, wire: WireValue<'_>, ind: usize
 /// A scalar as an item of a sequence at `ind`, after its `- `.
 fn scalar_item(out: &mut String, s: Scalar, wire: WireValue<'_>, ind: usize) -> Res<()> {
     match (s, wire) {
-        (Scalar::Str, WireValue::Len(b)) => match yaml::plain_text(b) {
-            Some(s) => {
-                out.push_str(s);
-                out.push('\n');
-            }
-            None => yaml::write_str_item(out, &text(b), ind),
-        },
+        (Scalar::Str, WireValue::Len(b)) => yaml::write_bytes_item(out, b, ind),
         (Scalar::Bytes, WireValue::Len(b)) => {
             let text = base64::engine::general_purpose::STANDARD.encode(b);
             yaml::write_str_item(out, &text, ind);

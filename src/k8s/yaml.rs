@@ -10,6 +10,8 @@
 //! 80 columns; we keep each scalar on one line (the value reads back the
 //! same, and a terminal wraps it anyway).
 
+use std::borrow::Cow;
+
 use super::value::{ApiValue, Key};
 
 /// The object as one YAML document (no `---`), ending in a newline.
@@ -88,6 +90,34 @@ pub(super) fn write_key(out: &mut String, k: &str, ind: usize) {
 pub(super) fn write_str_after_key(out: &mut String, s: &str, ind: usize) {
     out.push(' ');
     write_str_item(out, s, ind);
+}
+
+/// [`write_str_after_key`] for stored bytes.
+pub(super) fn write_bytes_after_key(out: &mut String, b: &[u8], ind: usize) {
+    out.push(' ');
+    write_bytes_item(out, b, ind);
+}
+
+/// [`write_str_item`] for stored bytes: plain ASCII text as it is (no
+/// separate UTF-8 check), anything else as text (bytes that are not
+/// UTF-8 replaced, as the tree does).
+pub(super) fn write_bytes_item(out: &mut String, b: &[u8], ind: usize) {
+    match plain_text(b) {
+        Some(s) => {
+            out.push_str(s);
+            out.push('\n');
+        }
+        None => write_str_item(out, &text(b), ind),
+    }
+}
+
+/// Stored text; invalid UTF-8 replaced by U+FFFD as Go's JSON encoder
+/// does (valid text, nearly always, checked by the fast validator).
+pub(super) fn text(b: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(b) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(b),
+    }
 }
 
 /// A string after `- ` of a sequence indented to `ind`.

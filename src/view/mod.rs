@@ -174,15 +174,8 @@ pub fn write_human_bytes(buf: &mut Vec<u8>, n: u64) {
         buf.extend_from_slice(unit);
         return;
     }
-    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1000.0 && u < UNITS.len() - 1 {
-        v /= 1000.0;
-        u += 1;
-    }
-    // Writing to a Vec cannot fail.
-    let _ = write!(buf, "{v:.1} {}", UNITS[u]);
+    // Halfway between two tenths, or terabytes: the float decides.
+    buf.extend_from_slice(human_bytes(n).as_bytes());
 }
 
 /// `n / (10 * step)` with one decimal, rounded to nearest, as `{:.1}`
