@@ -775,12 +775,20 @@ impl<R: Read> PacketSource for FileSource<R> {
     }
 }
 
-/// [`Timestamp::from_ticks`], with microsecond ticks (pcapng's default
-/// resolution) divided by a constant instead of a variable: the same value,
-/// without two 64-bit divisions per packet.
+/// [`Timestamp::from_ticks`], with the two resolutions captures use
+/// (microseconds, pcapng's default, and nanoseconds) handled without a
+/// 64-bit division by a variable: the same value, without two divisions
+/// per packet.
 #[inline]
 fn ticks_to_ts(ticks: u64, units_per_sec: u64, offset_secs: i64) -> Timestamp {
-    if units_per_sec == 1_000_000 {
+    if units_per_sec == 1_000_000_000 {
+        if let Some(t) = i64::try_from(ticks)
+            .ok()
+            .and_then(|n| offset_secs.checked_mul(1_000_000_000)?.checked_add(n))
+        {
+            return Timestamp(t);
+        }
+    } else if units_per_sec == 1_000_000 {
         let secs = ((ticks / 1_000_000) as i64).saturating_add(offset_secs);
         let frac = (ticks % 1_000_000) as i64;
         if let Some(t) = secs
@@ -927,9 +935,10 @@ mod tests {
         }
     }
 
-    /// The fast path for microsecond ticks gives what the general one does.
+    /// The fast paths for microsecond and nanosecond ticks give what the
+    /// general conversion does, overflow and negative offsets included.
     #[test]
-    fn microsecond_ticks_as_the_general_conversion() {
+    fn fast_tick_paths_as_the_general_conversion() {
         let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
         for k in 0..100_000u64 {
             x = x

@@ -556,12 +556,17 @@ impl Worker {
             // Each segment of this worker, then (`None`) the batch's end.
             for j in own.iter().map(|&j| Some(j as usize)).chain([None]) {
                 let upto = j.unwrap_or(batch.clock.len()).min(batch.clock.len());
-                // The other worker's segments before it: only the clock.
-                for (i, &ts) in batch.clock.iter().enumerate().take(upto).skip(next) {
-                    while let Some((_, s)) = secrets.next_if(|(at, _)| *at == i) {
+                // The other worker's segments before it: only the clock,
+                // in runs between the secrets blocks.
+                let mut from = next;
+                while from < upto {
+                    while let Some((_, s)) = secrets.next_if(|(at, _)| *at <= from) {
                         self.add_secrets(alone, s, &mut warnings_soft);
                     }
-                    self.table.tick(ts, &mut rec);
+                    let stop = secrets.peek().map_or(upto, |(at, _)| (*at).min(upto));
+                    let run = batch.clock.get(from..stop).unwrap_or_default();
+                    self.table.tick_run(run, &mut rec);
+                    from = stop;
                 }
                 let Some(i) = j else {
                     break;
@@ -935,6 +940,82 @@ mod tests {
             }
         }
         assert!(limited >= 3, "the limit was reached in {limited} runs");
+    }
+
+    /// Outputs with the order key they came under.
+    #[derive(Default)]
+    struct Keyed {
+        key: OrderKey,
+        log: Vec<(OrderKey, String)>,
+    }
+    impl Observer for Keyed {
+        fn event(&mut self, e: &Event) {
+            self.log.push((self.key, format!("{e:?}")));
+        }
+        fn flow(&mut self, f: &FlowRecord) {
+            self.log.push((self.key, format!("{f:?}")));
+        }
+        fn order(&mut self, key: OrderKey) {
+            self.key = key;
+        }
+    }
+
+    /// `tick_run` over the packets between two of a table's own ones
+    /// sweeps at the same packets as a `tick` per packet: connections that
+    /// closed or went idle are finished under the same keys, in the same
+    /// order.
+    #[test]
+    fn a_run_of_ticks_sweeps_at_the_packets_single_ticks_do() {
+        let (client, server): (IpAddr, IpAddr) =
+            ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
+        let (mut one, mut runs) = (
+            FlowTable::new(config(100_000, 2)),
+            FlowTable::new(config(100_000, 2)),
+        );
+        let (mut log_one, mut log_runs) = (Keyed::default(), Keyed::default());
+        let mut between: Vec<Timestamp> = Vec::new();
+        for k in 0..60u16 {
+            let t0 = i64::from(k) * 700_000_000;
+            for &ts in &between {
+                one.tick(ts, &mut log_one);
+            }
+            // The second table is given them as one run.
+            runs.tick_run(&between, &mut log_runs);
+            between.clear();
+            let flags = TcpFlags {
+                syn: k % 3 != 2,
+                ack: k % 3 == 2,
+                fin: false,
+                rst: k % 5 == 4,
+            };
+            let seg = TcpSegment {
+                src_port: 40_000 + k % 7,
+                dst_port: 2379,
+                seq: 1000 * u32::from(k),
+                ack: 0,
+                flags,
+                payload: &[],
+                wire_len: 0,
+            };
+            one.tcp(Timestamp(t0), 60, client, server, &seg, &mut log_one);
+            runs.tcp(Timestamp(t0), 60, client, server, &seg, &mut log_runs);
+            // Other packets, 90 ms apart, then a pause of a few seconds.
+            between.extend((1..8).map(|i| Timestamp(t0 + i * 90_000_000)));
+            if k % 9 == 8 {
+                between.push(Timestamp(t0 + 4_000_000_000));
+            }
+        }
+        // Tail: a run reaching far past every sweep time.
+        between.extend((0..20).map(|i| Timestamp(60 * 700_000_000 + i * 1_500_000_000)));
+        for &ts in &between {
+            one.tick(ts, &mut log_one);
+        }
+        runs.tick_run(&between, &mut log_runs);
+        one.finish(&mut log_one);
+        runs.finish(&mut log_runs);
+        assert_eq!(log_one.log, log_runs.log);
+        let swept = log_one.log.iter().filter(|(k, _)| k.phase < 2).count();
+        assert!(swept > 20, "{swept} outputs of sweeps");
     }
 
     #[test]
