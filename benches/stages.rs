@@ -97,7 +97,7 @@ fn run(path: &Path, bytes: &[u8], dissect: bool, obs: &mut dyn Observer) -> Summ
 /// [`run`] through `net::shard::run` (reader thread + two tracking threads).
 fn run_sharded(path: &Path, bytes: &Arc<[u8]>, dissect: bool, obs: &mut dyn Observer) -> Summary {
     let src = FileSource::from_reader(path, Cursor::new(bytes.clone())).expect("header");
-    match kinspect::net::shard::run(src, config(dissect), obs, |_, _| {}) {
+    match kinspect::net::shard::run(src, config(dissect), 2, obs, |_, _| {}) {
         Ok((summary, _)) => summary,
         Err(_) => panic!("threads did not start"),
     }

@@ -1,6 +1,8 @@
-//! `--threads 2` (files read on a thread of their own, connections tracked
-//! on two threads by a hash of their endpoints, outputs merged back in
-//! order) must print exactly what `--threads 1` prints: the same bytes in
+//! `--threads 2` and `--threads 3` (files read on a thread of their own,
+//! connections tracked beside it: `pcap flows` on one thread with two
+//! cores, every other view and every view with three cores on two threads by
+//! a hash of their endpoints, outputs merged back in order) must print
+//! exactly what `--threads 1` prints: the same bytes in
 //! the same order on stdout, the same stderr and the same exit code, for
 //! every capture of the third-party corpus (../shared/corpus, read in place)
 //! and the repository's own captures, through `pcap flows`, `pcap events
@@ -42,16 +44,24 @@ fn assert_same(what: &str, files: &[PathBuf]) -> usize {
     let mut with_output = 0;
     for view in VIEWS {
         let one = run(view, "1", files);
-        let two = run(view, "2", files);
-        assert!(!one.timed_out && !two.timed_out, "{what} {view:?}: hung");
-        assert_eq!(
-            one.stdout,
-            two.stdout,
-            "{what} {view:?}: stdout differs between --threads 1 and 2\n{}",
-            two.describe()
-        );
-        assert_eq!(one.stderr, two.stderr, "{what} {view:?}: stderr differs");
-        assert_eq!(one.code, two.code, "{what} {view:?}: exit code differs");
+        for threads in ["2", "3"] {
+            let two = run(view, threads, files);
+            assert!(!one.timed_out && !two.timed_out, "{what} {view:?}: hung");
+            assert_eq!(
+                one.stdout,
+                two.stdout,
+                "{what} {view:?}: stdout differs between --threads 1 and {threads}\n{}",
+                two.describe()
+            );
+            assert_eq!(
+                one.stderr, two.stderr,
+                "{what} {view:?}: stderr differs ({threads})"
+            );
+            assert_eq!(
+                one.code, two.code,
+                "{what} {view:?}: exit code differs ({threads})"
+            );
+        }
         assert_ne!(one.code, Some(101), "{what} {view:?}: panicked");
         if one.stdout.lines().count() > 2 {
             with_output += 1;
@@ -61,7 +71,7 @@ fn assert_same(what: &str, files: &[PathBuf]) -> usize {
 }
 
 #[test]
-fn every_corpus_capture_prints_the_same_with_two_threads() {
+fn every_corpus_capture_prints_the_same_on_more_threads() {
     let corpus = require_corpus!();
     let captures = common::captures_under(&corpus, &corpus);
     assert!(
@@ -82,7 +92,7 @@ fn every_corpus_capture_prints_the_same_with_two_threads() {
 }
 
 #[test]
-fn repository_captures_alone_and_merged_print_the_same_with_two_threads() {
+fn repository_captures_alone_and_merged_print_the_same_on_more_threads() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .expect("captures/ exists")
@@ -108,7 +118,7 @@ fn repository_captures_alone_and_merged_print_the_same_with_two_threads() {
 }
 
 #[test]
-fn connection_limit_idle_sweeps_and_secrets_mid_timeline_print_the_same_with_two_threads() {
+fn connection_limit_idle_sweeps_and_secrets_mid_timeline_print_the_same_on_more_threads() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures");
     let inputs: Vec<(&str, Vec<PathBuf>)> = vec![
         ("rpc-election", vec![dir.join("etcd-rpc-election.pcapng")]),
@@ -140,15 +150,23 @@ fn connection_limit_idle_sweeps_and_secrets_mid_timeline_print_the_same_with_two
                 .enumerate()
             {
                 let one = run_with(view, extra, "1", files);
-                let two = run_with(view, extra, "2", files);
-                assert!(!one.timed_out && !two.timed_out, "{what} {extra:?}: hung");
                 assert!(one.stdout.lines().count() > 5, "{what} {extra:?} {view:?}");
-                assert_eq!(
-                    one.stdout, two.stdout,
-                    "{what} {extra:?} {view:?}: stdout differs between --threads 1 and 2"
-                );
-                assert_eq!(one.stderr, two.stderr, "{what} {extra:?} {view:?}: stderr");
-                assert_eq!(one.code, two.code, "{what} {extra:?} {view:?}: exit code");
+                for threads in ["2", "3"] {
+                    let two = run_with(view, extra, threads, files);
+                    assert!(!one.timed_out && !two.timed_out, "{what} {extra:?}: hung");
+                    assert_eq!(
+                        one.stdout, two.stdout,
+                        "{what} {extra:?} {view:?}: stdout differs between --threads 1 and {threads}"
+                    );
+                    assert_eq!(
+                        one.stderr, two.stderr,
+                        "{what} {extra:?} {view:?}: stderr ({threads})"
+                    );
+                    assert_eq!(
+                        one.code, two.code,
+                        "{what} {extra:?} {view:?}: exit code ({threads})"
+                    );
+                }
                 if one.stderr.contains("connections were finished early") {
                     limit_hit += 1;
                 }

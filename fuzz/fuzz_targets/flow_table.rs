@@ -353,9 +353,10 @@ impl Observer for Log {
     }
 }
 
-/// The connections split over two tables on two threads
-/// (`net::shard`, batches of `batch` segments) tell the observer exactly
-/// what one table tells it, and sum to the same summary.
+/// The connections split over two tables on two threads, or tracked on one
+/// thread beside the reader (`net::shard`, batches of `batch` segments),
+/// tell the observer exactly what one table tells it, and sum to the same
+/// summary.
 fn two_tables_agree(file: &[u8], config: &FlowConfig, batch: usize) {
     if !kinspect::net::shard::can_shard(config) {
         return;
@@ -366,16 +367,26 @@ fn two_tables_agree(file: &[u8], config: &FlowConfig, batch: usize) {
     let mut pipeline = Pipeline::new(config.clone());
     let _ = pipeline.run(&mut src, &mut one, |_, _| {});
     let serial = pipeline.finish(&mut one);
-    let src = FileSource::from_reader(Path::new("fuzz.pcap"), Cursor::new(file.to_vec()))
-        .expect("synthetic pcap header must be accepted");
-    let mut two = Log::default();
-    let Ok((sharded, _)) =
-        kinspect::net::shard::run_batched(src, config.clone(), &mut two, |_, _| {}, batch)
-    else {
-        return;
-    };
-    assert_eq!(one.0, two.0, "two tables told another story (batch {batch})");
-    assert_eq!(serial.line(), sharded.line(), "summaries differ");
+    for trackers in [2, 1] {
+        let src = FileSource::from_reader(Path::new("fuzz.pcap"), Cursor::new(file.to_vec()))
+            .expect("synthetic pcap header must be accepted");
+        let mut two = Log::default();
+        let Ok((sharded, _)) = kinspect::net::shard::run_batched(
+            src,
+            config.clone(),
+            trackers,
+            &mut two,
+            |_, _| {},
+            batch,
+        ) else {
+            return;
+        };
+        assert_eq!(
+            one.0, two.0,
+            "{trackers} tracking threads told another story (batch {batch})"
+        );
+        assert_eq!(serial.line(), sharded.line(), "summaries differ");
+    }
 }
 
 /// The input as a capture file of its own: any link type, timestamps in any

@@ -89,18 +89,20 @@ pub struct PcapArgs {
     #[arg(long)]
     pub show_secrets: bool,
     /// Threads: 1 reads and tracks on one thread; 2 or more read files on a
-    /// thread of their own and track connections on two more, split by
-    /// endpoints (same output either way). Default: the number of cores, at most 2
+    /// thread of their own and track connections beside it (on two threads,
+    /// split by endpoints, from 3 up or when decoding protocols) while this
+    /// thread prints; the output is the same either way. Default: the number
+    /// of cores, at most 3
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub threads: Option<u32>,
 }
 
 impl PcapArgs {
-    /// Threads to use: `--threads`, else the cores available, at most 2
-    /// (the pipeline has two stages that run side by side).
+    /// Threads to use: `--threads`, else the cores available, at most 3
+    /// (reading, tracking on one or two threads, printing).
     pub fn threads(&self) -> u32 {
         self.threads.unwrap_or_else(|| {
-            std::thread::available_parallelism().map_or(1, |n| n.get().min(2) as u32)
+            std::thread::available_parallelism().map_or(1, |n| n.get().min(3) as u32)
         })
     }
 }
@@ -222,9 +224,16 @@ pub(super) fn drive_with(
             b.set_position(done);
         }
     };
-    // Two threads: connections tracked on two threads beside the reader.
+    // Connections tracked on one or two threads beside the reader.
     let source = if args.threads() >= 2 && !view.wants_packets() && shard::can_shard(&config) {
-        match shard::run(source, config.clone(), &mut view, &mut on_progress) {
+        let trackers = shard::trackers_for(&config, args.threads());
+        match shard::run(
+            source,
+            config.clone(),
+            trackers,
+            &mut view,
+            &mut on_progress,
+        ) {
             Ok((summary, error)) => {
                 let write_result = view.done(&summary);
                 if let Some(b) = bar {
