@@ -126,44 +126,56 @@ impl<W: Write> Observer for FlowsView<W> {
 /// its [`HEADER`] width, joining with a space and trimming the end.
 pub fn table_row(f: &FlowRecord, buf: &mut Vec<u8>) {
     let start = buf.len();
-    let mut col = 0;
-    let mut cell = |buf: &mut Vec<u8>, write: &dyn Fn(&mut Vec<u8>)| {
-        if col > 0 {
-            buf.push(b' ');
-        }
-        let at = buf.len();
-        write(buf);
-        let chars = buf[at..].iter().filter(|b| (**b & 0xC0) != 0x80).count();
+    // Pads the cell written since `at` to column `col`'s width and adds the
+    // separator. Only the duration can hold a character of two bytes (µ).
+    let end_cell = |buf: &mut Vec<u8>, at: usize, col: usize| {
+        let cell = buf.get(at..).unwrap_or_default();
+        let chars = if cell.is_ascii() {
+            cell.len()
+        } else {
+            cell.iter().filter(|b| (**b & 0xC0) != 0x80).count()
+        };
         let width = HEADER[col].1;
         if chars < width {
             buf.resize(buf.len() + width - chars, b' ');
         }
-        col += 1;
+        buf.push(b' ');
     };
-    cell(buf, &|b| write_addr(b, f.client));
-    cell(buf, &|b| write_addr(b, f.server));
-    cell(buf, &|b| b.extend_from_slice(f.component.name().as_bytes()));
-    cell(buf, &|b| b.extend_from_slice(f.protocol.name().as_bytes()));
-    cell(buf, &|b| {
-        b.extend_from_slice(itoa::Buffer::new().format(f.packets).as_bytes())
-    });
-    cell(buf, &|b| write_human_bytes(b, f.bytes));
-    cell(buf, &|b| write_human_bytes(b, f.client_bytes));
-    cell(buf, &|b| write_human_bytes(b, f.server_bytes));
-    cell(buf, &|b| {
-        let mut t = [0u8; 27];
-        f.start.format_into(&mut t);
-        b.extend_from_slice(&t);
-    });
-    cell(buf, &|b| write_duration(b, (f.duration_ms * 1e6) as i64));
-    cell(buf, &|b| b.extend_from_slice(f.end.name().as_bytes()));
-    cell(buf, &|b| {
-        if f.gap_bytes > 0 {
-            write_human_bytes(b, f.gap_bytes)
-        } else {
-            b.push(b'-')
-        }
-    });
+    let mut at = buf.len();
+    write_addr(buf, f.client);
+    end_cell(buf, at, 0);
+    at = buf.len();
+    write_addr(buf, f.server);
+    end_cell(buf, at, 1);
+    at = buf.len();
+    buf.extend_from_slice(f.component.name().as_bytes());
+    end_cell(buf, at, 2);
+    at = buf.len();
+    buf.extend_from_slice(f.protocol.name().as_bytes());
+    end_cell(buf, at, 3);
+    at = buf.len();
+    buf.extend_from_slice(itoa::Buffer::new().format(f.packets).as_bytes());
+    end_cell(buf, at, 4);
+    for (col, n) in [(5, f.bytes), (6, f.client_bytes), (7, f.server_bytes)] {
+        at = buf.len();
+        write_human_bytes(buf, n);
+        end_cell(buf, at, col);
+    }
+    let mut t = [0u8; 27];
+    f.start.format_into(&mut t);
+    buf.extend_from_slice(&t);
+    buf.push(b' ');
+    at = buf.len();
+    write_duration(buf, (f.duration_ms * 1e6) as i64);
+    end_cell(buf, at, 9);
+    at = buf.len();
+    buf.extend_from_slice(f.end.name().as_bytes());
+    end_cell(buf, at, 10);
+    if f.gap_bytes > 0 {
+        write_human_bytes(buf, f.gap_bytes);
+    } else {
+        buf.push(b'-');
+    }
     while buf.len() > start && buf.last() == Some(&b' ') {
         buf.pop();
     }
