@@ -583,57 +583,37 @@ impl Worker {
                 .get(self.me)
                 .map(Vec::as_slice)
                 .unwrap_or_default();
-            let mut next = 0usize;
-            // Each segment of this worker, then (`None`) the batch's end.
-            for j in own.iter().map(|&j| Some(j as usize)).chain([None]) {
-                let upto = j.unwrap_or(batch.clock.len()).min(batch.clock.len());
-                // The other worker's segments before it: only the clock,
-                // in runs between the secrets blocks.
-                let mut from = next;
-                while from < upto {
-                    while let Some((_, s)) = secrets.next_if(|(at, _)| *at <= from) {
-                        self.add_secrets(alone, s, &mut warnings_soft);
+            if own.len() == batch.recs.len() && batch.secrets.is_empty() {
+                // Every segment is this worker's (one table): no clock runs
+                // in between.
+                for i in 0..batch.recs.len() {
+                    self.track(&batch, i, &mut rec);
+                }
+            } else {
+                let mut next = 0usize;
+                // Each segment of this worker, then (`None`) the batch's end.
+                for j in own.iter().map(|&j| Some(j as usize)).chain([None]) {
+                    let upto = j.unwrap_or(batch.clock.len()).min(batch.clock.len());
+                    // The other worker's segments before it: only the clock,
+                    // in runs between the secrets blocks.
+                    let mut from = next;
+                    while from < upto {
+                        while let Some((_, s)) = secrets.next_if(|(at, _)| *at <= from) {
+                            self.add_secrets(alone, s, &mut warnings_soft);
+                        }
+                        let stop = secrets.peek().map_or(upto, |(at, _)| (*at).min(upto));
+                        let run = batch.clock.get(from..stop).unwrap_or_default();
+                        self.table.tick_run(run, &mut rec);
+                        from = stop;
                     }
-                    let stop = secrets.peek().map_or(upto, |(at, _)| (*at).min(upto));
-                    let run = batch.clock.get(from..stop).unwrap_or_default();
-                    self.table.tick_run(run, &mut rec);
-                    from = stop;
-                }
-                let Some(i) = j else {
-                    break;
-                };
-                next = i + 1;
-                while let Some((_, s)) = secrets.next_if(|(at, _)| *at == i) {
-                    self.add_secrets(alone, s, &mut warnings_soft);
-                }
-                {
-                    let (Some(r), Some(&ts)) = (batch.recs.get(i), batch.clock.get(i)) else {
+                    let Some(i) = j else {
                         break;
                     };
-                    let seg = TcpSegment {
-                        src_port: r.src_port,
-                        dst_port: r.dst_port,
-                        seq: r.seq,
-                        ack: r.ack,
-                        flags: r.flags,
-                        payload: batch
-                            .data
-                            .get(r.start as usize..r.end as usize)
-                            .unwrap_or_default(),
-                        wire_len: r.wire_len,
-                    };
-                    let (src, dst) = if r.v6 {
-                        // Always there: the reader put it in this batch.
-                        let none = IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
-                        batch
-                            .v6
-                            .get(r.src as usize)
-                            .copied()
-                            .unwrap_or((none, none))
-                    } else {
-                        (IpAddr::V4(r.src.into()), IpAddr::V4(r.dst.into()))
-                    };
-                    self.table.tcp(ts, r.origlen, src, dst, &seg, &mut rec);
+                    next = i + 1;
+                    while let Some((_, s)) = secrets.next_if(|(at, _)| *at == i) {
+                        self.add_secrets(alone, s, &mut warnings_soft);
+                    }
+                    self.track(&batch, i, &mut rec);
                 }
             }
             // Secrets after the last segment of the batch.
@@ -668,6 +648,38 @@ impl Worker {
                 return;
             }
         }
+    }
+
+    /// Tracks segment `i` of the batch.
+    #[inline]
+    fn track(&mut self, batch: &Batch, i: usize, rec: &mut Recorder) {
+        let (Some(r), Some(&ts)) = (batch.recs.get(i), batch.clock.get(i)) else {
+            return;
+        };
+        let seg = TcpSegment {
+            src_port: r.src_port,
+            dst_port: r.dst_port,
+            seq: r.seq,
+            ack: r.ack,
+            flags: r.flags,
+            payload: batch
+                .data
+                .get(r.start as usize..r.end as usize)
+                .unwrap_or_default(),
+            wire_len: r.wire_len,
+        };
+        let (src, dst) = if r.v6 {
+            // Always there: the reader put it in this batch.
+            let none = IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
+            batch
+                .v6
+                .get(r.src as usize)
+                .copied()
+                .unwrap_or((none, none))
+        } else {
+            (IpAddr::V4(r.src.into()), IpAddr::V4(r.dst.into()))
+        };
+        self.table.tcp(ts, r.origlen, src, dst, &seg, rec);
     }
 
     /// Adds a secrets block where both workers stand at the same packet.
