@@ -11,7 +11,9 @@
 //!   rafthttp (peer traffic);
 //! - `*_two_threads`: the same through `net::shard` (a reader thread and
 //!   connections tracked on two threads, outputs merged back in order:
-//!   what `--threads 2` does);
+//!   what `--threads 2` does with dissectors, and `--threads 3`);
+//! - `flow_table/*_one_tracking_thread`: a reader thread and one tracking
+//!   thread (what `--threads 2` does for `pcap flows`);
 //! - `print/*`: each view fed the events and flows a run produced
 //!   (collected beforehand), writing to `io::sink`.
 //!
@@ -94,10 +96,17 @@ fn run(path: &Path, bytes: &[u8], dissect: bool, obs: &mut dyn Observer) -> Summ
     p.finish(obs)
 }
 
-/// [`run`] through `net::shard::run` (reader thread + two tracking threads).
-fn run_sharded(path: &Path, bytes: &Arc<[u8]>, dissect: bool, obs: &mut dyn Observer) -> Summary {
+/// [`run`] through `net::shard::run` (reader thread + `trackers` tracking
+/// threads).
+fn run_sharded(
+    path: &Path,
+    bytes: &Arc<[u8]>,
+    dissect: bool,
+    trackers: usize,
+    obs: &mut dyn Observer,
+) -> Summary {
     let src = FileSource::from_reader(path, Cursor::new(bytes.clone())).expect("header");
-    match kinspect::net::shard::run(src, config(dissect), 2, obs, |_, _| {}) {
+    match kinspect::net::shard::run(src, config(dissect), trackers, obs, |_, _| {}) {
         Ok((summary, _)) => summary,
         Err(_) => panic!("threads did not start"),
     }
@@ -179,10 +188,17 @@ fn read_and_decode(c: &mut Criterion) {
         })
     });
     let shared: Arc<[u8]> = bytes.clone().into();
+    g.bench_function("leader_kill_one_tracking_thread", |b| {
+        b.iter(|| {
+            let mut obs = Count(0);
+            run_sharded(&path, &shared, false, 1, &mut obs);
+            obs.0
+        })
+    });
     g.bench_function("leader_kill_two_threads", |b| {
         b.iter(|| {
             let mut obs = Count(0);
-            run_sharded(&path, &shared, false, &mut obs);
+            run_sharded(&path, &shared, false, 2, &mut obs);
             obs.0
         })
     });
@@ -211,7 +227,7 @@ fn dissectors(c: &mut Criterion) {
         g.bench_function(format!("{name}_two_threads"), |b| {
             b.iter(|| {
                 let mut obs = Count(0);
-                run_sharded(&path, &shared, true, &mut obs);
+                run_sharded(&path, &shared, true, 2, &mut obs);
                 obs.0
             })
         });
