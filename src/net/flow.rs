@@ -25,7 +25,6 @@
 //! in time order even where a capture's timestamps step back; a flow's
 //! `start` and `duration_ms` use the packets' own timestamps.
 
-use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -251,6 +250,8 @@ struct App {
 }
 
 struct Conn {
+    /// Its key in the table's index.
+    key: Key,
     /// Unique per connection of the run (tells a queue entry for an old
     /// connection on the same ports from one for this one).
     id: u64,
@@ -437,15 +438,24 @@ pub struct TableStats {
 }
 
 /// The connection table. See the module documentation.
+///
+/// Connections live in a slab (`slots`, reused through `free`); the hash
+/// index maps a [`Key`] to its slot, so it stays small and hot, and the
+/// queues name a connection by slot and id, so popping or compacting them
+/// needs no hash lookup.
 pub struct FlowTable {
-    conns: HashMap<Key, Conn, FxBuildHasher>,
-    /// Recency queue, oldest first: (key, connection id, touch sequence,
-    /// table time of the touch). An entry is live when the connection
-    /// under `key` has that id and touch.
-    recent: VecDeque<(Key, u64, u64, Timestamp)>,
-    /// Closed connections by close time: (key, connection id, closed_at,
-    /// index of the packet that closed it).
-    closed: VecDeque<(Key, u64, Timestamp, u64)>,
+    /// The slot of each tracked connection.
+    index: HashMap<Key, u32, FxBuildHasher>,
+    /// The connections; `None` is a free slot (listed in `free`).
+    slots: Vec<Option<Conn>>,
+    /// Free slots, the most recently freed last.
+    free: Vec<u32>,
+    /// Recency queue, oldest first. An entry is live when the connection
+    /// in its slot has its id and touch.
+    recent: VecDeque<Recent>,
+    /// Closed connections by close time. An entry is live when the
+    /// connection in its slot has its id and `closed_at`.
+    closed: VecDeque<Closed>,
     /// TCP packets seen ([`FlowTable::tcp`] and [`FlowTable::tick`]); the
     /// packet being handled has index `seen - 1`. A connection's id is the
     /// index of the packet that opened it; a touch is twice the packet's
@@ -457,12 +467,38 @@ pub struct FlowTable {
     pub stats: TableStats,
 }
 
+/// A recency-queue entry: the connection (slot and id), the sequence
+/// number of the touch and the table time of it.
+#[derive(Debug, Clone, Copy)]
+struct Recent {
+    slot: u32,
+    id: u64,
+    touch: u64,
+    at: Timestamp,
+}
+
+/// A closed-queue entry: the connection (slot and id), its `closed_at`
+/// and the index of the packet that closed it.
+#[derive(Debug, Clone, Copy)]
+struct Closed {
+    slot: u32,
+    id: u64,
+    at: Timestamp,
+    by: u64,
+}
+
+/// The slot of an entry whose connection went away before a handover
+/// ([`FlowTable::absorb`]): never live.
+const NO_SLOT: u32 = u32::MAX;
+
 const SWEEP_EVERY_NS: i64 = 1_000_000_000;
 
 impl FlowTable {
     pub fn new(config: FlowConfig) -> Self {
         FlowTable {
-            conns: HashMap::with_hasher(FxBuildHasher),
+            index: HashMap::with_hasher(FxBuildHasher),
+            slots: Vec::new(),
+            free: Vec::new(),
             recent: VecDeque::new(),
             closed: VecDeque::new(),
             seen: 0,
@@ -473,14 +509,14 @@ impl FlowTable {
         }
     }
 
-    /// Connections currently tracked.
     /// The dissectors' shared context.
     pub fn context(&self) -> std::sync::Arc<proto::Context> {
         self.config.context.clone()
     }
 
+    /// Connections currently tracked.
     pub fn len(&self) -> usize {
-        self.conns.len()
+        self.index.len()
     }
 
     /// [`FlowConfig::max_connections`].
@@ -489,7 +525,43 @@ impl FlowTable {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.conns.is_empty()
+        self.index.is_empty()
+    }
+
+    /// The connection in `slot`, if it is connection `id`.
+    #[inline]
+    fn conn(&self, slot: u32, id: u64) -> Option<&Conn> {
+        self.slots
+            .get(slot as usize)
+            .and_then(Option::as_ref)
+            .filter(|c| c.id == id)
+    }
+
+    /// Puts a new connection in a free slot and indexes it.
+    fn insert(&mut self, conn: Conn) -> u32 {
+        let key = conn.key;
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                if let Some(s) = self.slots.get_mut(slot as usize) {
+                    *s = Some(conn);
+                }
+                slot
+            }
+            None => {
+                self.slots.push(Some(conn));
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.index.insert(key, slot);
+        slot
+    }
+
+    /// Takes the connection out of `slot` (and out of the index).
+    fn remove(&mut self, slot: u32) -> Option<Conn> {
+        let c = self.slots.get_mut(slot as usize)?.take()?;
+        self.index.remove(&c.key);
+        self.free.push(slot);
+        Some(c)
     }
 
     /// A TCP packet of a connection another table tracks (see
@@ -537,40 +609,52 @@ impl FlowTable {
         let id = index;
         // One hash lookup for a packet of a known connection; a new one
         // costs a second (after making room).
-        let conn = if let Some(c) = self.conns.get_mut(&k) {
-            let replace = match expired(c, now, &self.config) {
-                Some(idle) => {
-                    self.stats.evicted_idle += u64::from(idle);
-                    true
+        let slot = match self.index.get(&k) {
+            Some(&slot) => {
+                if let Some(c) = self.slots.get_mut(slot as usize).and_then(Option::as_mut) {
+                    let replace = match expired(c, now, &self.config) {
+                        Some(idle) => {
+                            self.stats.evicted_idle += u64::from(idle);
+                            true
+                        }
+                        None => starts_new_connection(c, s, seg),
+                    };
+                    if replace {
+                        let old = std::mem::replace(c, open(&self.config, k, id, ts, s, d, seg));
+                        finalize(&mut self.stats, &self.config.context, old, now, obs);
+                        announce(&mut self.stats, c, now, obs);
+                    }
                 }
-                None => starts_new_connection(c, s, seg),
-            };
-            if replace {
-                let old = std::mem::replace(c, open(&self.config, id, ts, s, d, seg));
-                finalize(&mut self.stats, &self.config.context, old, now, obs);
-                announce(&mut self.stats, c, now, obs);
+                slot
             }
-            c
-        } else {
-            while self.conns.len() >= self.config.max_connections.max(1) {
-                if !self.evict_least_recent(obs) {
-                    break;
+            None => {
+                while self.index.len() >= self.config.max_connections.max(1) {
+                    if !self.evict_least_recent(obs) {
+                        break;
+                    }
                 }
+                let slot = self.insert(open(&self.config, k, id, ts, s, d, seg));
+                if let Some(c) = self.slots.get(slot as usize).and_then(Option::as_ref) {
+                    announce(&mut self.stats, c, now, obs);
+                }
+                slot
             }
-            let c = match self.conns.entry(k) {
-                Entry::Occupied(o) => o.into_mut(),
-                Entry::Vacant(v) => v.insert(open(&self.config, id, ts, s, d, seg)),
-            };
-            announce(&mut self.stats, c, now, obs);
-            c
+        };
+        let Some(conn) = self.slots.get_mut(slot as usize).and_then(Option::as_mut) else {
+            return;
         };
         match self.recent.back_mut() {
             // The same connection again: refresh its entry in place.
-            Some(back) if back.0 == k && back.1 == conn.id && back.2 == conn.touch => {
-                back.2 = touch;
-                back.3 = now;
+            Some(back) if back.slot == slot && back.id == conn.id && back.touch == conn.touch => {
+                back.touch = touch;
+                back.at = now;
             }
-            _ => self.recent.push_back((k, conn.id, touch, now)),
+            _ => self.recent.push_back(Recent {
+                slot,
+                id: conn.id,
+                touch,
+                at: now,
+            }),
         }
         conn.touch = touch;
         let was_closed = conn.closed_at.is_some();
@@ -633,9 +717,14 @@ impl FlowTable {
             report_close(conn, now, obs);
         }
         if !was_closed && conn.closed_at.is_some() {
-            self.closed.push_back((k, conn.id, now, index));
+            self.closed.push_back(Closed {
+                slot,
+                id: conn.id,
+                at: now,
+                by: index,
+            });
         }
-        if self.recent.len() > 2 * self.conns.len() + 1024 {
+        if self.recent.len() > 2 * self.index.len() + 1024 {
             self.compact();
         }
     }
@@ -643,20 +732,21 @@ impl FlowTable {
     /// Drops recency entries whose connection is gone or was touched
     /// since (amortised: runs when they outnumber live ones two to one).
     fn compact(&mut self) {
-        let conns = &self.conns;
-        self.recent
-            .retain(|(k, id, t, _)| conns.get(k).is_some_and(|c| c.id == *id && c.touch == *t));
+        let slots = &self.slots;
+        self.recent.retain(|e| {
+            slots
+                .get(e.slot as usize)
+                .and_then(Option::as_ref)
+                .is_some_and(|c| c.id == e.id && c.touch == e.touch)
+        });
     }
 
     /// Finishes the least recently active connection; false when the
     /// table is empty.
     fn evict_least_recent(&mut self, obs: &mut dyn Observer) -> bool {
-        while let Some((k, id, t, _)) = self.recent.pop_front() {
-            let live = self
-                .conns
-                .get(&k)
-                .is_some_and(|c| c.id == id && c.touch == t);
-            if live && let Some(c) = self.conns.remove(&k) {
+        while let Some(e) = self.recent.pop_front() {
+            let live = self.conn(e.slot, e.id).is_some_and(|c| c.touch == e.touch);
+            if live && let Some(c) = self.remove(e.slot) {
                 if c.closed_at.is_none() {
                     self.stats.evicted_limit += 1;
                 }
@@ -675,21 +765,20 @@ impl FlowTable {
         self.next_sweep = Some(Timestamp(now.0.saturating_add(SWEEP_EVERY_NS)));
         // Closed connections whose linger is over.
         let linger = self.config.linger_ns;
-        while let Some(&(k, id, at, closed_by)) = self.closed.front() {
-            if now.0.saturating_sub(at.0) < linger {
+        while let Some(&e) = self.closed.front() {
+            if now.0.saturating_sub(e.at.0) < linger {
                 break;
             }
             self.closed.pop_front();
             let live = self
-                .conns
-                .get(&k)
-                .is_some_and(|c| c.id == id && c.closed_at == Some(at));
-            if live && let Some(c) = self.conns.remove(&k) {
+                .conn(e.slot, e.id)
+                .is_some_and(|c| c.closed_at == Some(e.at));
+            if live && let Some(c) = self.remove(e.slot) {
                 obs.order(OrderKey {
                     packet: index,
                     phase: 0,
                     a: 0,
-                    b: closed_by,
+                    b: e.by,
                 });
                 finalize(&mut self.stats, &self.config.context, c, now, obs);
             }
@@ -697,30 +786,23 @@ impl FlowTable {
         // Connections with no packet for the idle timeout: their newest
         // touch is at least that old (touch times never step back).
         let idle = self.config.idle_timeout_ns;
-        while let Some(&(k, id, t, at)) = self.recent.front() {
-            if now.0.saturating_sub(at.0) < idle {
+        while let Some(&e) = self.recent.front() {
+            if now.0.saturating_sub(e.at.0) < idle {
                 break;
             }
             self.recent.pop_front();
-            let live = self
-                .conns
-                .get(&k)
-                .is_some_and(|c| c.id == id && c.touch == t);
-            if !live {
-                continue;
-            }
-            match self
-                .conns
-                .get(&k)
-                .and_then(|c| expired(c, now, &self.config))
-            {
+            let expiry = match self.conn(e.slot, e.id) {
+                Some(c) if c.touch == e.touch => expired(c, now, &self.config),
+                _ => continue,
+            };
+            match expiry {
                 Some(was_idle) => {
-                    if let Some(c) = self.conns.remove(&k) {
+                    if let Some(c) = self.remove(e.slot) {
                         obs.order(OrderKey {
                             packet: index,
                             phase: 1,
                             a: 0,
-                            b: t,
+                            b: e.touch,
                         });
                         self.stats.evicted_idle += u64::from(was_idle);
                         finalize(&mut self.stats, &self.config.context, c, now, obs);
@@ -731,10 +813,14 @@ impl FlowTable {
                 // again.
                 None => {
                     let touch = (index << 1) | 1;
-                    if let Some(c) = self.conns.get_mut(&k) {
+                    if let Some(c) = self.slots.get_mut(e.slot as usize).and_then(Option::as_mut) {
                         c.touch = touch;
                     }
-                    self.recent.push_back((k, id, touch, now));
+                    self.recent.push_back(Recent {
+                        touch,
+                        at: now,
+                        ..e
+                    });
                 }
             }
         }
@@ -745,10 +831,12 @@ impl FlowTable {
         let now = self.now;
         self.recent.clear();
         self.closed.clear();
-        let mut rest: Vec<(Key, Conn)> = self.conns.drain().collect();
+        self.index.clear();
+        self.free.clear();
+        let mut rest: Vec<Conn> = self.slots.drain(..).flatten().collect();
         // By start time, then in the order they opened.
-        rest.sort_unstable_by_key(|(_, c)| (c.start, c.id));
-        for (_, c) in rest {
+        rest.sort_unstable_by_key(|c| (c.start, c.id));
+        for c in rest {
             obs.order(OrderKey {
                 packet: u64::MAX,
                 phase: 3,
@@ -767,16 +855,25 @@ impl FlowTable {
     /// is at least the linger), which keeps both queues ordered by packet.
     pub fn absorb(&mut self, other: FlowTable) {
         let FlowTable {
-            conns,
-            recent,
-            closed,
+            slots,
+            mut recent,
+            mut closed,
             now,
             stats,
             ..
         } = other;
-        self.conns.extend(conns);
-        self.recent = merge_by(std::mem::take(&mut self.recent), recent, |e| e.2);
-        self.closed = merge_by(std::mem::take(&mut self.closed), closed, |e| e.3);
+        // Where each of `other`'s slots goes in this table.
+        let mut moved = vec![NO_SLOT; slots.len()];
+        for (old, c) in slots.into_iter().enumerate() {
+            if let (Some(c), Some(m)) = (c, moved.get_mut(old)) {
+                *m = self.insert(c);
+            }
+        }
+        let to = |slot: u32| moved.get(slot as usize).copied().unwrap_or(NO_SLOT);
+        recent.iter_mut().for_each(|e| e.slot = to(e.slot));
+        closed.iter_mut().for_each(|e| e.slot = to(e.slot));
+        self.recent = merge_by(std::mem::take(&mut self.recent), recent, |e| e.touch);
+        self.closed = merge_by(std::mem::take(&mut self.closed), closed, |e| e.by);
         self.now = self.now.max(now);
         self.stats.connections += stats.connections;
         self.stats.evicted_idle += stats.evicted_idle;
@@ -805,6 +902,7 @@ fn merge_by<T, K: Ord>(a: VecDeque<T>, b: VecDeque<T>, by: impl Fn(&T) -> K) -> 
 /// A new connection's entry, for the segment `s` → `d` that opens it.
 fn open(
     config: &FlowConfig,
+    key: Key,
     id: u64,
     ts: Timestamp,
     s: SocketAddr,
@@ -822,6 +920,7 @@ fn open(
     };
     let forced = forced_protocol(&config.decode_as, client, server);
     Conn {
+        key,
         id,
         touch: 0,
         info,
