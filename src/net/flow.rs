@@ -183,32 +183,108 @@ pub trait Observer {
     }
 }
 
-/// A connection's two endpoints, the same both ways: each endpoint's
-/// address as 128 bits (an IPv4 address in the low 32), the lower endpoint
-/// first, and in `ports` both ports and which addresses are IPv6. Smaller
-/// than two `SocketAddr`s (48 bytes, not 64) and hashed as three words.
+/// A connection's two endpoints, the same both ways (the lower endpoint
+/// first). Two IPv4 endpoints, the usual case, fit in 12 bytes hashed as
+/// two words ([`Key4`]); anything else is kept exactly ([`Key6`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Key {
+    V4(Key4),
+    V6(Key6),
+}
+
+/// Both endpoints IPv4: the lower endpoint's address, the other's, and
+/// `lo` port << 16 | `hi` port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Key4 {
+    lo: u32,
+    hi: u32,
+    ports: u32,
+}
+
+impl std::hash::Hash for Key4 {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(u64::from(self.lo) << 32 | u64::from(self.hi));
+        state.write_u32(self.ports);
+    }
+}
+
+/// Any other pair: each endpoint's address as 128 bits (an IPv4 address
+/// in the low 32), the lower endpoint first, and in `ports` both ports and
+/// which addresses are IPv6.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct Key {
+struct Key6 {
     lo: u128,
     hi: u128,
     /// `lo` port << 32 | `hi` port << 16 | `lo` is IPv6 << 1 | `hi` is IPv6.
     ports: u64,
 }
 
+#[inline]
 fn key(a: SocketAddr, b: SocketAddr) -> Key {
+    if let (SocketAddr::V4(a), SocketAddr::V4(b)) = (a, b) {
+        let x = (u32::from(*a.ip()), a.port());
+        let y = (u32::from(*b.ip()), b.port());
+        let (lo, hi) = if x <= y { (x, y) } else { (y, x) };
+        return Key::V4(Key4 {
+            lo: lo.0,
+            hi: hi.0,
+            ports: u32::from(lo.1) << 16 | u32::from(hi.1),
+        });
+    }
     let word = |s: SocketAddr| match s.ip() {
         IpAddr::V4(ip) => (u128::from(u32::from(ip)), s.port(), false),
         IpAddr::V6(ip) => (u128::from(ip), s.port(), true),
     };
     let (x, y) = (word(a), word(b));
     let (lo, hi) = if x <= y { (x, y) } else { (y, x) };
-    Key {
+    Key::V6(Key6 {
         lo: lo.0,
         hi: hi.0,
         ports: u64::from(lo.1) << 32
             | u64::from(hi.1) << 16
             | u64::from(lo.2) << 1
             | u64::from(hi.2),
+    })
+}
+
+/// The slot of each tracked connection, by key: one small map per kind of
+/// key.
+#[derive(Default)]
+struct Index {
+    v4: HashMap<Key4, u32, FxBuildHasher>,
+    v6: HashMap<Key6, u32, FxBuildHasher>,
+}
+
+impl Index {
+    #[inline]
+    fn get(&self, k: &Key) -> Option<u32> {
+        match k {
+            Key::V4(k) => self.v4.get(k).copied(),
+            Key::V6(k) => self.v6.get(k).copied(),
+        }
+    }
+
+    fn insert(&mut self, k: Key, slot: u32) {
+        match k {
+            Key::V4(k) => self.v4.insert(k, slot),
+            Key::V6(k) => self.v6.insert(k, slot),
+        };
+    }
+
+    fn remove(&mut self, k: &Key) {
+        match k {
+            Key::V4(k) => self.v4.remove(k),
+            Key::V6(k) => self.v6.remove(k),
+        };
+    }
+
+    fn len(&self) -> usize {
+        self.v4.len() + self.v6.len()
+    }
+
+    fn clear(&mut self) {
+        self.v4.clear();
+        self.v6.clear();
     }
 }
 
@@ -445,7 +521,7 @@ pub struct TableStats {
 /// needs no hash lookup.
 pub struct FlowTable {
     /// The slot of each tracked connection.
-    index: HashMap<Key, u32, FxBuildHasher>,
+    index: Index,
     /// The connections; `None` is a free slot (listed in `free`).
     slots: Vec<Option<Conn>>,
     /// Free slots, the most recently freed last.
@@ -496,7 +572,7 @@ const SWEEP_EVERY_NS: i64 = 1_000_000_000;
 impl FlowTable {
     pub fn new(config: FlowConfig) -> Self {
         FlowTable {
-            index: HashMap::with_hasher(FxBuildHasher),
+            index: Index::default(),
             slots: Vec::new(),
             free: Vec::new(),
             recent: VecDeque::new(),
@@ -525,7 +601,7 @@ impl FlowTable {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.index.is_empty()
+        self.index.len() == 0
     }
 
     /// The connection in `slot`, if it is connection `id`.
@@ -556,12 +632,19 @@ impl FlowTable {
         slot
     }
 
-    /// Takes the connection out of `slot` (and out of the index).
-    fn remove(&mut self, slot: u32) -> Option<Conn> {
-        let c = self.slots.get_mut(slot as usize)?.take()?;
+    /// Finishes the connection in `slot` where it lies (see [`finalize`])
+    /// and frees the slot.
+    fn finalize_slot(&mut self, slot: u32, now: Timestamp, obs: &mut dyn Observer) {
+        let Some(entry) = self.slots.get_mut(slot as usize) else {
+            return;
+        };
+        let Some(c) = entry.as_mut() else {
+            return;
+        };
+        finalize(&mut self.stats, &self.config.context, c, now, obs);
         self.index.remove(&c.key);
+        *entry = None;
         self.free.push(slot);
-        Some(c)
     }
 
     /// A TCP packet of a connection another table tracks (see
@@ -610,7 +693,7 @@ impl FlowTable {
         // One hash lookup for a packet of a known connection; a new one
         // costs a second (after making room).
         let slot = match self.index.get(&k) {
-            Some(&slot) => {
+            Some(slot) => {
                 if let Some(c) = self.slots.get_mut(slot as usize).and_then(Option::as_mut) {
                     let replace = match expired(c, now, &self.config) {
                         Some(idle) => {
@@ -620,8 +703,9 @@ impl FlowTable {
                         None => starts_new_connection(c, s, seg),
                     };
                     if replace {
-                        let old = std::mem::replace(c, open(&self.config, k, id, ts, s, d, seg));
-                        finalize(&mut self.stats, &self.config.context, old, now, obs);
+                        let mut old =
+                            std::mem::replace(c, open(&self.config, k, id, ts, s, d, seg));
+                        finalize(&mut self.stats, &self.config.context, &mut old, now, obs);
                         announce(&mut self.stats, c, now, obs);
                     }
                 }
@@ -745,12 +829,11 @@ impl FlowTable {
     /// table is empty.
     fn evict_least_recent(&mut self, obs: &mut dyn Observer) -> bool {
         while let Some(e) = self.recent.pop_front() {
-            let live = self.conn(e.slot, e.id).is_some_and(|c| c.touch == e.touch);
-            if live && let Some(c) = self.remove(e.slot) {
+            if let Some(c) = self.conn(e.slot, e.id).filter(|c| c.touch == e.touch) {
                 if c.closed_at.is_none() {
                     self.stats.evicted_limit += 1;
                 }
-                finalize(&mut self.stats, &self.config.context, c, self.now, obs);
+                self.finalize_slot(e.slot, self.now, obs);
                 return true;
             }
         }
@@ -773,14 +856,14 @@ impl FlowTable {
             let live = self
                 .conn(e.slot, e.id)
                 .is_some_and(|c| c.closed_at == Some(e.at));
-            if live && let Some(c) = self.remove(e.slot) {
+            if live {
                 obs.order(OrderKey {
                     packet: index,
                     phase: 0,
                     a: 0,
                     b: e.by,
                 });
-                finalize(&mut self.stats, &self.config.context, c, now, obs);
+                self.finalize_slot(e.slot, now, obs);
             }
         }
         // Connections with no packet for the idle timeout: their newest
@@ -797,16 +880,14 @@ impl FlowTable {
             };
             match expiry {
                 Some(was_idle) => {
-                    if let Some(c) = self.remove(e.slot) {
-                        obs.order(OrderKey {
-                            packet: index,
-                            phase: 1,
-                            a: 0,
-                            b: e.touch,
-                        });
-                        self.stats.evicted_idle += u64::from(was_idle);
-                        finalize(&mut self.stats, &self.config.context, c, now, obs);
-                    }
+                    obs.order(OrderKey {
+                        packet: index,
+                        phase: 1,
+                        a: 0,
+                        b: e.touch,
+                    });
+                    self.stats.evicted_idle += u64::from(was_idle);
+                    self.finalize_slot(e.slot, now, obs);
                 }
                 // Not expired after all (its packets carried later
                 // timestamps than the table time of the touch): queue it
@@ -831,20 +912,24 @@ impl FlowTable {
         let now = self.now;
         self.recent.clear();
         self.closed.clear();
-        self.index.clear();
-        self.free.clear();
-        let mut rest: Vec<Conn> = self.slots.drain(..).flatten().collect();
+        let slots = &self.slots;
+        let mut rest: Vec<(Timestamp, u64, u32)> = (0..slots.len() as u32)
+            .filter_map(|s| slots.get(s as usize)?.as_ref().map(|c| (c.start, c.id, s)))
+            .collect();
         // By start time, then in the order they opened.
-        rest.sort_unstable_by_key(|c| (c.start, c.id));
-        for c in rest {
+        rest.sort_unstable();
+        for (start, id, slot) in rest {
             obs.order(OrderKey {
                 packet: u64::MAX,
                 phase: 3,
-                a: c.start.0,
-                b: c.id,
+                a: start.0,
+                b: id,
             });
-            finalize(&mut self.stats, &self.config.context, c, now, obs);
+            self.finalize_slot(slot, now, obs);
         }
+        self.slots.clear();
+        self.free.clear();
+        self.index.clear();
     }
 
     /// Takes over every connection of `other`, a table that saw the same
@@ -1009,14 +1094,14 @@ fn starts_new_connection(c: &Conn, s: SocketAddr, seg: &TcpSegment<'_>) -> bool 
 fn finalize(
     stats: &mut TableStats,
     context: &Arc<proto::Context>,
-    mut c: Conn,
+    c: &mut Conn,
     now: Timestamp,
     obs: &mut dyn Observer,
 ) {
     {
         let Conn {
             info, app, streams, ..
-        } = &mut c;
+        } = &mut *c;
         let mut sink = Sink {
             info: *info,
             obs,
@@ -1036,7 +1121,7 @@ fn finalize(
         }
     }
     if !c.close_reported {
-        report_close(&mut c, now, obs);
+        report_close(c, now, obs);
     }
     let gap = c.streams[0].stats.gap_bytes + c.streams[1].stats.gap_bytes;
     stats.gap_bytes += gap;
@@ -1075,7 +1160,7 @@ fn finalize(
         server_bytes: c.streams[1].stats.delivered,
         start: c.start,
         duration_ms: c.last.millis_since(c.start),
-        end: end_of(&c),
+        end: end_of(c),
         gap_bytes: gap,
         client_packets: c.packets[0],
         server_packets: c.packets[1],
