@@ -540,6 +540,10 @@ pub struct FlowTable {
     config: FlowConfig,
     now: Timestamp,
     next_sweep: Option<Timestamp>,
+    /// The slot of the previous packet's connection (`NO_SLOT`: none):
+    /// the next packet is often of the same connection, whose key the
+    /// slot then holds, and needs no hash lookup.
+    last_slot: u32,
     pub stats: TableStats,
 }
 
@@ -581,6 +585,7 @@ impl FlowTable {
             config,
             now: Timestamp(i64::MIN),
             next_sweep: None,
+            last_slot: NO_SLOT,
             stats: TableStats::default(),
         }
     }
@@ -692,7 +697,17 @@ impl FlowTable {
         let id = index;
         // One hash lookup for a packet of a known connection; a new one
         // costs a second (after making room).
-        let slot = match self.index.get(&k) {
+        let cached = self
+            .slots
+            .get(self.last_slot as usize)
+            .and_then(Option::as_ref)
+            .is_some_and(|c| c.key == k);
+        let found = if cached {
+            Some(self.last_slot)
+        } else {
+            self.index.get(&k)
+        };
+        let slot = match found {
             Some(slot) => {
                 if let Some(c) = self.slots.get_mut(slot as usize).and_then(Option::as_mut) {
                     let replace = match expired(c, now, &self.config) {
@@ -724,6 +739,7 @@ impl FlowTable {
                 slot
             }
         };
+        self.last_slot = slot;
         let Some(conn) = self.slots.get_mut(slot as usize).and_then(Option::as_mut) else {
             return;
         };
