@@ -84,6 +84,7 @@ pub(crate) struct Counts {
 impl Counts {
     /// Decodes and counts one packet; a TCP segment is returned for the
     /// connection table.
+    #[inline]
     pub fn packet<'a>(&mut self, p: &Packet<'a>) -> Option<(IpAddr, IpAddr, TcpSegment<'a>)> {
         let d = net::decode(p);
         self.count(p, &d);

@@ -350,7 +350,7 @@ struct Conn {
 
 /// Routes dissector and gap events to the observer with endpoints filled in.
 struct Sink<'a> {
-    info: ConnInfo,
+    info: &'a ConnInfo,
     obs: &'a mut dyn Observer,
     /// The dissectors' shared context.
     context: &'a Arc<proto::Context>,
@@ -482,7 +482,7 @@ impl App {
                 },
             );
         }
-        self.dissector = (self.make)(protocol, &sink.info, sink.context);
+        self.dissector = (self.make)(protocol, sink.info, sink.context);
         let detect = std::mem::take(&mut self.detect);
         if let Some(d) = self.dissector.as_mut() {
             // Everything each direction had so far, in stream order.
@@ -777,7 +777,7 @@ impl FlowTable {
             info, app, streams, ..
         } = conn;
         let mut sink = Sink {
-            info: *info,
+            info,
             obs,
             context: &self.config.context,
             floor: now,
@@ -1119,7 +1119,7 @@ fn finalize(
             info, app, streams, ..
         } = &mut *c;
         let mut sink = Sink {
-            info: *info,
+            info,
             obs,
             context,
             floor: now,
@@ -1336,7 +1336,7 @@ mod tests {
         app.make = recording;
         let mut obs = Events(Vec::new());
         let mut sink = Sink {
-            info,
+            info: &info,
             obs: &mut obs,
             context: &ctx,
             floor: Timestamp(i64::MIN),
@@ -1386,7 +1386,7 @@ mod tests {
         app.make = recording;
         let mut obs = Events(Vec::new());
         let mut sink = Sink {
-            info,
+            info: &info,
             obs: &mut obs,
             context: &ctx,
             floor: Timestamp(i64::MIN),
