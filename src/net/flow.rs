@@ -1254,6 +1254,7 @@ mod tests {
     use std::cell::RefCell;
 
     use super::*;
+    use crate::net::decode::TcpFlags;
 
     thread_local! {
         static LOG: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
@@ -1285,6 +1286,75 @@ mod tests {
                 assert_eq!(same_pair, i == j || twins.contains(&(i, j)));
             }
         }
+    }
+
+    /// Finished flows: client, packets, how it ended.
+    #[derive(Default)]
+    struct Flows(Vec<(String, u64, End)>);
+    impl Observer for Flows {
+        fn event(&mut self, _: &Event) {}
+        fn flow(&mut self, f: &FlowRecord) {
+            self.0.push((f.client.to_string(), f.packets, f.end));
+        }
+    }
+
+    /// A slot freed by one connection and taken by another is not
+    /// confused with the first: its stale recency entry is skipped when
+    /// the next connection is evicted, and a packet of the first
+    /// connection's ports right after one of the slot's new connection is
+    /// not counted to it (the previous packet's slot is only a hint).
+    /// The rule — past the limit the least recently active connection is
+    /// finished — is the module's (`FlowConfig::max_connections`).
+    #[test]
+    fn reused_slots_keep_connections_apart() {
+        let config = FlowConfig {
+            max_connections: 2,
+            ..FlowConfig::default()
+        };
+        let mut table = FlowTable::new(config);
+        let mut obs = Flows::default();
+        let server: IpAddr = "10.0.0.9".parse().expect("address");
+        let syn = TcpFlags {
+            syn: true,
+            ..TcpFlags::default()
+        };
+        let ack = TcpFlags {
+            ack: true,
+            ..TcpFlags::default()
+        };
+        let mut send = |table: &mut FlowTable, n: u8, flags: TcpFlags, second: i64| {
+            let client = IpAddr::from([10, 0, 0, n]);
+            let seg = TcpSegment {
+                src_port: 40000,
+                dst_port: 2379,
+                seq: 1000,
+                ack: 1,
+                flags,
+                payload: b"",
+                wire_len: 0,
+            };
+            let ts = Timestamp(second * 1_000_000_000);
+            table.tcp(ts, 60, client, server, &seg, &mut obs);
+        };
+        send(&mut table, 1, syn, 1); // A opens
+        send(&mut table, 2, syn, 2); // B opens
+        send(&mut table, 1, ack, 3); // A again: B is the least recent
+        send(&mut table, 3, syn, 4); // C: B finished, C takes its slot
+        send(&mut table, 2, ack, 5); // B's ports again: a new connection, A finished
+        send(&mut table, 2, ack, 6); // the same new connection
+        table.finish(&mut obs);
+        let want = [
+            ("10.0.0.2:40000", 1, End::Open),
+            ("10.0.0.1:40000", 2, End::Open),
+            ("10.0.0.3:40000", 1, End::Open),
+            ("10.0.0.2:40000", 2, End::Open),
+        ];
+        let got: Vec<(&str, u64, End)> =
+            obs.0.iter().map(|(c, n, e)| (c.as_str(), *n, *e)).collect();
+        assert_eq!(got, want);
+        assert_eq!(table.stats.connections, 4);
+        assert_eq!(table.stats.evicted_limit, 2);
+        assert!(table.is_empty());
     }
 
     /// Logs what it is given.
