@@ -19,7 +19,11 @@
 //! the same connection sends again; stale entries are skipped, and
 //! compacted away once they outnumber live ones two to one) and closed
 //! ones in a queue ordered by close time, so each sweep pops only entries
-//! old enough to expire.
+//! old enough to expire. Connections live in a slab whose hash index
+//! maps a connection's endpoints to its slot (12 bytes for two IPv4
+//! endpoints); the queues name a connection by slot and id, so popping and
+//! compacting them needs no hash lookup, and a packet of the same
+//! connection as the one before it needs none either.
 //!
 //! Events are stamped with the latest capture time seen, so they come out
 //! in time order even where a capture's timestamps step back; a flow's
