@@ -9,7 +9,9 @@ use std::net::IpAddr;
 
 use crate::capture::{CaptureError, Packet, PacketSource};
 use crate::net::flow::TableStats;
-use crate::net::{self, FlowConfig, FlowTable, Observer, TcpSegment, Transport, Undecodable};
+use crate::net::{
+    self, Decoded, FlowConfig, FlowTable, Observer, TcpSegment, Transport, Undecodable,
+};
 
 /// Totals for the summary line.
 #[derive(Debug, Default, Clone, Serialize)]
@@ -82,27 +84,32 @@ pub(crate) struct Counts {
 impl Counts {
     /// Decodes and counts one packet; a TCP segment is returned for the
     /// connection table.
+    #[inline]
     pub fn packet<'a>(&mut self, p: &Packet<'a>) -> Option<(IpAddr, IpAddr, TcpSegment<'a>)> {
+        let d = net::decode(p);
+        self.count(p, &d);
+        match d {
+            Ok(Decoded {
+                src,
+                dst,
+                transport: Transport::Tcp(seg),
+            }) => Some((src, dst, seg)),
+            _ => None,
+        }
+    }
+
+    /// Counts one packet, decoded as `d` (looked at where it lies: moving
+    /// a decode result costs more than counting it).
+    #[inline]
+    fn count(&mut self, p: &Packet<'_>, d: &Result<Decoded<'_>, Undecodable>) {
         self.summary.packets += 1;
         self.summary.bytes += u64::from(p.origlen);
-        match net::decode(p) {
-            Err(reason) => {
-                self.undecodable[reason.index()] += 1;
-                None
-            }
+        match d {
+            Err(reason) => self.undecodable[reason.index()] += 1,
             Ok(d) => match d.transport {
-                Transport::Tcp(seg) => {
-                    self.summary.tcp_packets += 1;
-                    Some((d.src, d.dst, seg))
-                }
-                Transport::Udp { .. } => {
-                    self.summary.udp_packets += 1;
-                    None
-                }
-                Transport::Other(_) => {
-                    self.summary.other_ip_packets += 1;
-                    None
-                }
+                Transport::Tcp(_) => self.summary.tcp_packets += 1,
+                Transport::Udp { .. } => self.summary.udp_packets += 1,
+                Transport::Other(_) => self.summary.other_ip_packets += 1,
             },
         }
     }
@@ -174,9 +181,16 @@ impl Pipeline {
 
     /// Handles one packet.
     pub fn packet(&mut self, p: &Packet<'_>, obs: &mut dyn Observer) {
-        if let Some((src, dst, seg)) = self.counts.packet(p) {
+        let d = net::decode(p);
+        self.counts.count(p, &d);
+        if let Ok(Decoded {
+            src,
+            dst,
+            transport: Transport::Tcp(seg),
+        }) = &d
+        {
             obs.packet(p.ts, p.origlen, seg.src_port, seg.dst_port);
-            self.table.tcp(p.ts, p.origlen, src, dst, &seg, obs);
+            self.table.tcp(p.ts, p.origlen, *src, *dst, seg, obs);
         }
     }
 

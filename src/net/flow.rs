@@ -19,13 +19,16 @@
 //! the same connection sends again; stale entries are skipped, and
 //! compacted away once they outnumber live ones two to one) and closed
 //! ones in a queue ordered by close time, so each sweep pops only entries
-//! old enough to expire.
+//! old enough to expire. Connections live in a slab whose hash index
+//! maps a connection's endpoints to its slot (12 bytes for two IPv4
+//! endpoints); the queues name a connection by slot and id, so popping and
+//! compacting them needs no hash lookup, and a packet of the same
+//! connection as the one before it needs none either.
 //!
 //! Events are stamped with the latest capture time seen, so they come out
 //! in time order even where a capture's timestamps step back; a flow's
 //! `start` and `duration_ms` use the packets' own timestamps.
 
-use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -184,32 +187,108 @@ pub trait Observer {
     }
 }
 
-/// A connection's two endpoints, the same both ways: each endpoint's
-/// address as 128 bits (an IPv4 address in the low 32), the lower endpoint
-/// first, and in `ports` both ports and which addresses are IPv6. Smaller
-/// than two `SocketAddr`s (48 bytes, not 64) and hashed as three words.
+/// A connection's two endpoints, the same both ways (the lower endpoint
+/// first). Two IPv4 endpoints, the usual case, fit in 12 bytes hashed as
+/// two words ([`Key4`]); anything else is kept exactly ([`Key6`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Key {
+    V4(Key4),
+    V6(Key6),
+}
+
+/// Both endpoints IPv4: the lower endpoint's address, the other's, and
+/// `lo` port << 16 | `hi` port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Key4 {
+    lo: u32,
+    hi: u32,
+    ports: u32,
+}
+
+impl std::hash::Hash for Key4 {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(u64::from(self.lo) << 32 | u64::from(self.hi));
+        state.write_u32(self.ports);
+    }
+}
+
+/// Any other pair: each endpoint's address as 128 bits (an IPv4 address
+/// in the low 32), the lower endpoint first, and in `ports` both ports and
+/// which addresses are IPv6.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct Key {
+struct Key6 {
     lo: u128,
     hi: u128,
     /// `lo` port << 32 | `hi` port << 16 | `lo` is IPv6 << 1 | `hi` is IPv6.
     ports: u64,
 }
 
+#[inline]
 fn key(a: SocketAddr, b: SocketAddr) -> Key {
+    if let (SocketAddr::V4(a), SocketAddr::V4(b)) = (a, b) {
+        let x = (u32::from(*a.ip()), a.port());
+        let y = (u32::from(*b.ip()), b.port());
+        let (lo, hi) = if x <= y { (x, y) } else { (y, x) };
+        return Key::V4(Key4 {
+            lo: lo.0,
+            hi: hi.0,
+            ports: u32::from(lo.1) << 16 | u32::from(hi.1),
+        });
+    }
     let word = |s: SocketAddr| match s.ip() {
         IpAddr::V4(ip) => (u128::from(u32::from(ip)), s.port(), false),
         IpAddr::V6(ip) => (u128::from(ip), s.port(), true),
     };
     let (x, y) = (word(a), word(b));
     let (lo, hi) = if x <= y { (x, y) } else { (y, x) };
-    Key {
+    Key::V6(Key6 {
         lo: lo.0,
         hi: hi.0,
         ports: u64::from(lo.1) << 32
             | u64::from(hi.1) << 16
             | u64::from(lo.2) << 1
             | u64::from(hi.2),
+    })
+}
+
+/// The slot of each tracked connection, by key: one small map per kind of
+/// key.
+#[derive(Default)]
+struct Index {
+    v4: HashMap<Key4, u32, FxBuildHasher>,
+    v6: HashMap<Key6, u32, FxBuildHasher>,
+}
+
+impl Index {
+    #[inline]
+    fn get(&self, k: &Key) -> Option<u32> {
+        match k {
+            Key::V4(k) => self.v4.get(k).copied(),
+            Key::V6(k) => self.v6.get(k).copied(),
+        }
+    }
+
+    fn insert(&mut self, k: Key, slot: u32) {
+        match k {
+            Key::V4(k) => self.v4.insert(k, slot),
+            Key::V6(k) => self.v6.insert(k, slot),
+        };
+    }
+
+    fn remove(&mut self, k: &Key) {
+        match k {
+            Key::V4(k) => self.v4.remove(k),
+            Key::V6(k) => self.v6.remove(k),
+        };
+    }
+
+    fn len(&self) -> usize {
+        self.v4.len() + self.v6.len()
+    }
+
+    fn clear(&mut self) {
+        self.v4.clear();
+        self.v6.clear();
     }
 }
 
@@ -251,6 +330,8 @@ struct App {
 }
 
 struct Conn {
+    /// Its key in the table's index.
+    key: Key,
     /// Unique per connection of the run (tells a queue entry for an old
     /// connection on the same ports from one for this one).
     id: u64,
@@ -273,7 +354,7 @@ struct Conn {
 
 /// Routes dissector and gap events to the observer with endpoints filled in.
 struct Sink<'a> {
-    info: ConnInfo,
+    info: &'a ConnInfo,
     obs: &'a mut dyn Observer,
     /// The dissectors' shared context.
     context: &'a Arc<proto::Context>,
@@ -405,7 +486,7 @@ impl App {
                 },
             );
         }
-        self.dissector = (self.make)(protocol, &sink.info, sink.context);
+        self.dissector = (self.make)(protocol, sink.info, sink.context);
         let detect = std::mem::take(&mut self.detect);
         if let Some(d) = self.dissector.as_mut() {
             // Everything each direction had so far, in stream order.
@@ -437,15 +518,24 @@ pub struct TableStats {
 }
 
 /// The connection table. See the module documentation.
+///
+/// Connections live in a slab (`slots`, reused through `free`); the hash
+/// index maps a [`Key`] to its slot, so it stays small and hot, and the
+/// queues name a connection by slot and id, so popping or compacting them
+/// needs no hash lookup.
 pub struct FlowTable {
-    conns: HashMap<Key, Conn, FxBuildHasher>,
-    /// Recency queue, oldest first: (key, connection id, touch sequence,
-    /// table time of the touch). An entry is live when the connection
-    /// under `key` has that id and touch.
-    recent: VecDeque<(Key, u64, u64, Timestamp)>,
-    /// Closed connections by close time: (key, connection id, closed_at,
-    /// index of the packet that closed it).
-    closed: VecDeque<(Key, u64, Timestamp, u64)>,
+    /// The slot of each tracked connection.
+    index: Index,
+    /// The connections; `None` is a free slot (listed in `free`).
+    slots: Vec<Option<Conn>>,
+    /// Free slots, the most recently freed last.
+    free: Vec<u32>,
+    /// Recency queue, oldest first. An entry is live when the connection
+    /// in its slot has its id and touch.
+    recent: VecDeque<Recent>,
+    /// Closed connections by close time. An entry is live when the
+    /// connection in its slot has its id and `closed_at`.
+    closed: VecDeque<Closed>,
     /// TCP packets seen ([`FlowTable::tcp`] and [`FlowTable::tick`]); the
     /// packet being handled has index `seen - 1`. A connection's id is the
     /// index of the packet that opened it; a touch is twice the packet's
@@ -454,33 +544,64 @@ pub struct FlowTable {
     config: FlowConfig,
     now: Timestamp,
     next_sweep: Option<Timestamp>,
+    /// The slot of the previous packet's connection (`NO_SLOT`: none):
+    /// the next packet is often of the same connection, whose key the
+    /// slot then holds, and needs no hash lookup.
+    last_slot: u32,
     pub stats: TableStats,
 }
+
+/// A recency-queue entry: the connection (slot and id), the sequence
+/// number of the touch and the table time of it.
+#[derive(Debug, Clone, Copy)]
+struct Recent {
+    slot: u32,
+    id: u64,
+    touch: u64,
+    at: Timestamp,
+}
+
+/// A closed-queue entry: the connection (slot and id), its `closed_at`
+/// and the index of the packet that closed it.
+#[derive(Debug, Clone, Copy)]
+struct Closed {
+    slot: u32,
+    id: u64,
+    at: Timestamp,
+    by: u64,
+}
+
+/// The slot of an entry whose connection went away before a handover
+/// ([`FlowTable::absorb`]): never live.
+const NO_SLOT: u32 = u32::MAX;
 
 const SWEEP_EVERY_NS: i64 = 1_000_000_000;
 
 impl FlowTable {
     pub fn new(config: FlowConfig) -> Self {
         FlowTable {
-            conns: HashMap::with_hasher(FxBuildHasher),
+            index: Index::default(),
+            slots: Vec::new(),
+            free: Vec::new(),
             recent: VecDeque::new(),
             closed: VecDeque::new(),
             seen: 0,
             config,
             now: Timestamp(i64::MIN),
             next_sweep: None,
+            last_slot: NO_SLOT,
             stats: TableStats::default(),
         }
     }
 
-    /// Connections currently tracked.
     /// The dissectors' shared context.
     pub fn context(&self) -> std::sync::Arc<proto::Context> {
         self.config.context.clone()
     }
 
+    /// Connections currently tracked.
     pub fn len(&self) -> usize {
-        self.conns.len()
+        self.index.len()
     }
 
     /// [`FlowConfig::max_connections`].
@@ -489,7 +610,50 @@ impl FlowTable {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.conns.is_empty()
+        self.index.len() == 0
+    }
+
+    /// The connection in `slot`, if it is connection `id`.
+    #[inline]
+    fn conn(&self, slot: u32, id: u64) -> Option<&Conn> {
+        self.slots
+            .get(slot as usize)
+            .and_then(Option::as_ref)
+            .filter(|c| c.id == id)
+    }
+
+    /// Puts a new connection in a free slot and indexes it.
+    fn insert(&mut self, conn: Conn) -> u32 {
+        let key = conn.key;
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                if let Some(s) = self.slots.get_mut(slot as usize) {
+                    *s = Some(conn);
+                }
+                slot
+            }
+            None => {
+                self.slots.push(Some(conn));
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.index.insert(key, slot);
+        slot
+    }
+
+    /// Finishes the connection in `slot` where it lies (see [`finalize`])
+    /// and frees the slot.
+    fn finalize_slot(&mut self, slot: u32, now: Timestamp, obs: &mut dyn Observer) {
+        let Some(entry) = self.slots.get_mut(slot as usize) else {
+            return;
+        };
+        let Some(c) = entry.as_mut() else {
+            return;
+        };
+        finalize(&mut self.stats, &self.config.context, c, now, obs);
+        self.index.remove(&c.key);
+        *entry = None;
+        self.free.push(slot);
     }
 
     /// A TCP packet of a connection another table tracks (see
@@ -564,40 +728,64 @@ impl FlowTable {
         let id = index;
         // One hash lookup for a packet of a known connection; a new one
         // costs a second (after making room).
-        let conn = if let Some(c) = self.conns.get_mut(&k) {
-            let replace = match expired(c, now, &self.config) {
-                Some(idle) => {
-                    self.stats.evicted_idle += u64::from(idle);
-                    true
-                }
-                None => starts_new_connection(c, s, seg),
-            };
-            if replace {
-                let old = std::mem::replace(c, open(&self.config, id, ts, s, d, seg));
-                finalize(&mut self.stats, &self.config.context, old, now, obs);
-                announce(&mut self.stats, c, now, obs);
-            }
-            c
+        let cached = self
+            .slots
+            .get(self.last_slot as usize)
+            .and_then(Option::as_ref)
+            .is_some_and(|c| c.key == k);
+        let found = if cached {
+            Some(self.last_slot)
         } else {
-            while self.conns.len() >= self.config.max_connections.max(1) {
-                if !self.evict_least_recent(obs) {
-                    break;
+            self.index.get(&k)
+        };
+        let slot = match found {
+            Some(slot) => {
+                if let Some(c) = self.slots.get_mut(slot as usize).and_then(Option::as_mut) {
+                    let replace = match expired(c, now, &self.config) {
+                        Some(idle) => {
+                            self.stats.evicted_idle += u64::from(idle);
+                            true
+                        }
+                        None => starts_new_connection(c, s, seg),
+                    };
+                    if replace {
+                        let mut old =
+                            std::mem::replace(c, open(&self.config, k, id, ts, s, d, seg));
+                        finalize(&mut self.stats, &self.config.context, &mut old, now, obs);
+                        announce(&mut self.stats, c, now, obs);
+                    }
                 }
+                slot
             }
-            let c = match self.conns.entry(k) {
-                Entry::Occupied(o) => o.into_mut(),
-                Entry::Vacant(v) => v.insert(open(&self.config, id, ts, s, d, seg)),
-            };
-            announce(&mut self.stats, c, now, obs);
-            c
+            None => {
+                while self.index.len() >= self.config.max_connections.max(1) {
+                    if !self.evict_least_recent(obs) {
+                        break;
+                    }
+                }
+                let slot = self.insert(open(&self.config, k, id, ts, s, d, seg));
+                if let Some(c) = self.slots.get(slot as usize).and_then(Option::as_ref) {
+                    announce(&mut self.stats, c, now, obs);
+                }
+                slot
+            }
+        };
+        self.last_slot = slot;
+        let Some(conn) = self.slots.get_mut(slot as usize).and_then(Option::as_mut) else {
+            return;
         };
         match self.recent.back_mut() {
             // The same connection again: refresh its entry in place.
-            Some(back) if back.0 == k && back.1 == conn.id && back.2 == conn.touch => {
-                back.2 = touch;
-                back.3 = now;
+            Some(back) if back.slot == slot && back.id == conn.id && back.touch == conn.touch => {
+                back.touch = touch;
+                back.at = now;
             }
-            _ => self.recent.push_back((k, conn.id, touch, now)),
+            _ => self.recent.push_back(Recent {
+                slot,
+                id: conn.id,
+                touch,
+                at: now,
+            }),
         }
         conn.touch = touch;
         let was_closed = conn.closed_at.is_some();
@@ -620,7 +808,7 @@ impl FlowTable {
             info, app, streams, ..
         } = conn;
         let mut sink = Sink {
-            info: *info,
+            info,
             obs,
             context: &self.config.context,
             floor: now,
@@ -660,9 +848,14 @@ impl FlowTable {
             report_close(conn, now, obs);
         }
         if !was_closed && conn.closed_at.is_some() {
-            self.closed.push_back((k, conn.id, now, index));
+            self.closed.push_back(Closed {
+                slot,
+                id: conn.id,
+                at: now,
+                by: index,
+            });
         }
-        if self.recent.len() > 2 * self.conns.len() + 1024 {
+        if self.recent.len() > 2 * self.index.len() + 1024 {
             self.compact();
         }
     }
@@ -670,24 +863,24 @@ impl FlowTable {
     /// Drops recency entries whose connection is gone or was touched
     /// since (amortised: runs when they outnumber live ones two to one).
     fn compact(&mut self) {
-        let conns = &self.conns;
-        self.recent
-            .retain(|(k, id, t, _)| conns.get(k).is_some_and(|c| c.id == *id && c.touch == *t));
+        let slots = &self.slots;
+        self.recent.retain(|e| {
+            slots
+                .get(e.slot as usize)
+                .and_then(Option::as_ref)
+                .is_some_and(|c| c.id == e.id && c.touch == e.touch)
+        });
     }
 
     /// Finishes the least recently active connection; false when the
     /// table is empty.
     fn evict_least_recent(&mut self, obs: &mut dyn Observer) -> bool {
-        while let Some((k, id, t, _)) = self.recent.pop_front() {
-            let live = self
-                .conns
-                .get(&k)
-                .is_some_and(|c| c.id == id && c.touch == t);
-            if live && let Some(c) = self.conns.remove(&k) {
+        while let Some(e) = self.recent.pop_front() {
+            if let Some(c) = self.conn(e.slot, e.id).filter(|c| c.touch == e.touch) {
                 if c.closed_at.is_none() {
                     self.stats.evicted_limit += 1;
                 }
-                finalize(&mut self.stats, &self.config.context, c, self.now, obs);
+                self.finalize_slot(e.slot, self.now, obs);
                 return true;
             }
         }
@@ -702,66 +895,60 @@ impl FlowTable {
         self.next_sweep = Some(Timestamp(now.0.saturating_add(SWEEP_EVERY_NS)));
         // Closed connections whose linger is over.
         let linger = self.config.linger_ns;
-        while let Some(&(k, id, at, closed_by)) = self.closed.front() {
-            if now.0.saturating_sub(at.0) < linger {
+        while let Some(&e) = self.closed.front() {
+            if now.0.saturating_sub(e.at.0) < linger {
                 break;
             }
             self.closed.pop_front();
             let live = self
-                .conns
-                .get(&k)
-                .is_some_and(|c| c.id == id && c.closed_at == Some(at));
-            if live && let Some(c) = self.conns.remove(&k) {
+                .conn(e.slot, e.id)
+                .is_some_and(|c| c.closed_at == Some(e.at));
+            if live {
                 obs.order(OrderKey {
                     packet: index,
                     phase: 0,
                     a: 0,
-                    b: closed_by,
+                    b: e.by,
                 });
-                finalize(&mut self.stats, &self.config.context, c, now, obs);
+                self.finalize_slot(e.slot, now, obs);
             }
         }
         // Connections with no packet for the idle timeout: their newest
         // touch is at least that old (touch times never step back).
         let idle = self.config.idle_timeout_ns;
-        while let Some(&(k, id, t, at)) = self.recent.front() {
-            if now.0.saturating_sub(at.0) < idle {
+        while let Some(&e) = self.recent.front() {
+            if now.0.saturating_sub(e.at.0) < idle {
                 break;
             }
             self.recent.pop_front();
-            let live = self
-                .conns
-                .get(&k)
-                .is_some_and(|c| c.id == id && c.touch == t);
-            if !live {
-                continue;
-            }
-            match self
-                .conns
-                .get(&k)
-                .and_then(|c| expired(c, now, &self.config))
-            {
+            let expiry = match self.conn(e.slot, e.id) {
+                Some(c) if c.touch == e.touch => expired(c, now, &self.config),
+                _ => continue,
+            };
+            match expiry {
                 Some(was_idle) => {
-                    if let Some(c) = self.conns.remove(&k) {
-                        obs.order(OrderKey {
-                            packet: index,
-                            phase: 1,
-                            a: 0,
-                            b: t,
-                        });
-                        self.stats.evicted_idle += u64::from(was_idle);
-                        finalize(&mut self.stats, &self.config.context, c, now, obs);
-                    }
+                    obs.order(OrderKey {
+                        packet: index,
+                        phase: 1,
+                        a: 0,
+                        b: e.touch,
+                    });
+                    self.stats.evicted_idle += u64::from(was_idle);
+                    self.finalize_slot(e.slot, now, obs);
                 }
                 // Not expired after all (its packets carried later
                 // timestamps than the table time of the touch): queue it
                 // again.
                 None => {
                     let touch = (index << 1) | 1;
-                    if let Some(c) = self.conns.get_mut(&k) {
+                    if let Some(c) = self.slots.get_mut(e.slot as usize).and_then(Option::as_mut) {
                         c.touch = touch;
                     }
-                    self.recent.push_back((k, id, touch, now));
+                    self.recent.push_back(Recent {
+                        touch,
+                        at: now,
+                        ..e
+                    });
                 }
             }
         }
@@ -772,18 +959,24 @@ impl FlowTable {
         let now = self.now;
         self.recent.clear();
         self.closed.clear();
-        let mut rest: Vec<(Key, Conn)> = self.conns.drain().collect();
+        let slots = &self.slots;
+        let mut rest: Vec<(Timestamp, u64, u32)> = (0..slots.len() as u32)
+            .filter_map(|s| slots.get(s as usize)?.as_ref().map(|c| (c.start, c.id, s)))
+            .collect();
         // By start time, then in the order they opened.
-        rest.sort_unstable_by_key(|(_, c)| (c.start, c.id));
-        for (_, c) in rest {
+        rest.sort_unstable();
+        for (start, id, slot) in rest {
             obs.order(OrderKey {
                 packet: u64::MAX,
                 phase: 3,
-                a: c.start.0,
-                b: c.id,
+                a: start.0,
+                b: id,
             });
-            finalize(&mut self.stats, &self.config.context, c, now, obs);
+            self.finalize_slot(slot, now, obs);
         }
+        self.slots.clear();
+        self.free.clear();
+        self.index.clear();
     }
 
     /// Takes over every connection of `other`, a table that saw the same
@@ -794,16 +987,25 @@ impl FlowTable {
     /// is at least the linger), which keeps both queues ordered by packet.
     pub fn absorb(&mut self, other: FlowTable) {
         let FlowTable {
-            conns,
-            recent,
-            closed,
+            slots,
+            mut recent,
+            mut closed,
             now,
             stats,
             ..
         } = other;
-        self.conns.extend(conns);
-        self.recent = merge_by(std::mem::take(&mut self.recent), recent, |e| e.2);
-        self.closed = merge_by(std::mem::take(&mut self.closed), closed, |e| e.3);
+        // Where each of `other`'s slots goes in this table.
+        let mut moved = vec![NO_SLOT; slots.len()];
+        for (old, c) in slots.into_iter().enumerate() {
+            if let (Some(c), Some(m)) = (c, moved.get_mut(old)) {
+                *m = self.insert(c);
+            }
+        }
+        let to = |slot: u32| moved.get(slot as usize).copied().unwrap_or(NO_SLOT);
+        recent.iter_mut().for_each(|e| e.slot = to(e.slot));
+        closed.iter_mut().for_each(|e| e.slot = to(e.slot));
+        self.recent = merge_by(std::mem::take(&mut self.recent), recent, |e| e.touch);
+        self.closed = merge_by(std::mem::take(&mut self.closed), closed, |e| e.by);
         self.now = self.now.max(now);
         self.stats.connections += stats.connections;
         self.stats.evicted_idle += stats.evicted_idle;
@@ -832,6 +1034,7 @@ fn merge_by<T, K: Ord>(a: VecDeque<T>, b: VecDeque<T>, by: impl Fn(&T) -> K) -> 
 /// A new connection's entry, for the segment `s` → `d` that opens it.
 fn open(
     config: &FlowConfig,
+    key: Key,
     id: u64,
     ts: Timestamp,
     s: SocketAddr,
@@ -849,6 +1052,7 @@ fn open(
     };
     let forced = forced_protocol(&config.decode_as, client, server);
     Conn {
+        key,
         id,
         touch: 0,
         info,
@@ -937,16 +1141,16 @@ fn starts_new_connection(c: &Conn, s: SocketAddr, seg: &TcpSegment<'_>) -> bool 
 fn finalize(
     stats: &mut TableStats,
     context: &Arc<proto::Context>,
-    mut c: Conn,
+    c: &mut Conn,
     now: Timestamp,
     obs: &mut dyn Observer,
 ) {
     {
         let Conn {
             info, app, streams, ..
-        } = &mut c;
+        } = &mut *c;
         let mut sink = Sink {
-            info: *info,
+            info,
             obs,
             context,
             floor: now,
@@ -964,7 +1168,7 @@ fn finalize(
         }
     }
     if !c.close_reported {
-        report_close(&mut c, now, obs);
+        report_close(c, now, obs);
     }
     let gap = c.streams[0].stats.gap_bytes + c.streams[1].stats.gap_bytes;
     stats.gap_bytes += gap;
@@ -1003,7 +1207,7 @@ fn finalize(
         server_bytes: c.streams[1].stats.delivered,
         start: c.start,
         duration_ms: c.last.millis_since(c.start),
-        end: end_of(&c),
+        end: end_of(c),
         gap_bytes: gap,
         client_packets: c.packets[0],
         server_packets: c.packets[1],
@@ -1081,6 +1285,7 @@ mod tests {
     use std::cell::RefCell;
 
     use super::*;
+    use crate::net::decode::TcpFlags;
 
     thread_local! {
         static LOG: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
@@ -1112,6 +1317,75 @@ mod tests {
                 assert_eq!(same_pair, i == j || twins.contains(&(i, j)));
             }
         }
+    }
+
+    /// Finished flows: client, packets, how it ended.
+    #[derive(Default)]
+    struct Flows(Vec<(String, u64, End)>);
+    impl Observer for Flows {
+        fn event(&mut self, _: &Event) {}
+        fn flow(&mut self, f: &FlowRecord) {
+            self.0.push((f.client.to_string(), f.packets, f.end));
+        }
+    }
+
+    /// A slot freed by one connection and taken by another is not
+    /// confused with the first: its stale recency entry is skipped when
+    /// the next connection is evicted, and a packet of the first
+    /// connection's ports right after one of the slot's new connection is
+    /// not counted to it (the previous packet's slot is only a hint).
+    /// The rule — past the limit the least recently active connection is
+    /// finished — is the module's (`FlowConfig::max_connections`).
+    #[test]
+    fn reused_slots_keep_connections_apart() {
+        let config = FlowConfig {
+            max_connections: 2,
+            ..FlowConfig::default()
+        };
+        let mut table = FlowTable::new(config);
+        let mut obs = Flows::default();
+        let server: IpAddr = "10.0.0.9".parse().expect("address");
+        let syn = TcpFlags {
+            syn: true,
+            ..TcpFlags::default()
+        };
+        let ack = TcpFlags {
+            ack: true,
+            ..TcpFlags::default()
+        };
+        let mut send = |table: &mut FlowTable, n: u8, flags: TcpFlags, second: i64| {
+            let client = IpAddr::from([10, 0, 0, n]);
+            let seg = TcpSegment {
+                src_port: 40000,
+                dst_port: 2379,
+                seq: 1000,
+                ack: 1,
+                flags,
+                payload: b"",
+                wire_len: 0,
+            };
+            let ts = Timestamp(second * 1_000_000_000);
+            table.tcp(ts, 60, client, server, &seg, &mut obs);
+        };
+        send(&mut table, 1, syn, 1); // A opens
+        send(&mut table, 2, syn, 2); // B opens
+        send(&mut table, 1, ack, 3); // A again: B is the least recent
+        send(&mut table, 3, syn, 4); // C: B finished, C takes its slot
+        send(&mut table, 2, ack, 5); // B's ports again: a new connection, A finished
+        send(&mut table, 2, ack, 6); // the same new connection
+        table.finish(&mut obs);
+        let want = [
+            ("10.0.0.2:40000", 1, End::Open),
+            ("10.0.0.1:40000", 2, End::Open),
+            ("10.0.0.3:40000", 1, End::Open),
+            ("10.0.0.2:40000", 2, End::Open),
+        ];
+        let got: Vec<(&str, u64, End)> =
+            obs.0.iter().map(|(c, n, e)| (c.as_str(), *n, *e)).collect();
+        assert_eq!(got, want);
+        assert_eq!(table.stats.connections, 4);
+        assert_eq!(table.stats.evicted_limit, 2);
+        assert!(table.is_empty());
     }
 
     /// Logs what it is given.
@@ -1163,7 +1437,7 @@ mod tests {
         app.make = recording;
         let mut obs = Events(Vec::new());
         let mut sink = Sink {
-            info,
+            info: &info,
             obs: &mut obs,
             context: &ctx,
             floor: Timestamp(i64::MIN),
@@ -1213,7 +1487,7 @@ mod tests {
         app.make = recording;
         let mut obs = Events(Vec::new());
         let mut sink = Sink {
-            info,
+            info: &info,
             obs: &mut obs,
             context: &ctx,
             floor: Timestamp(i64::MIN),
