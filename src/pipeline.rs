@@ -5,13 +5,9 @@
 
 use serde::Serialize;
 
-use std::net::IpAddr;
-
 use crate::capture::{CaptureError, Packet, PacketSource};
 use crate::net::flow::TableStats;
-use crate::net::{
-    self, Decoded, FlowConfig, FlowTable, Observer, TcpSegment, Transport, Undecodable,
-};
+use crate::net::{self, Decoded, FlowConfig, FlowTable, Observer, Transport, Undecodable};
 
 /// Totals for the summary line.
 #[derive(Debug, Default, Clone, Serialize)]
@@ -82,26 +78,10 @@ pub(crate) struct Counts {
 }
 
 impl Counts {
-    /// Decodes and counts one packet; a TCP segment is returned for the
-    /// connection table.
-    #[inline]
-    pub fn packet<'a>(&mut self, p: &Packet<'a>) -> Option<(IpAddr, IpAddr, TcpSegment<'a>)> {
-        let d = net::decode(p);
-        self.count(p, &d);
-        match d {
-            Ok(Decoded {
-                src,
-                dst,
-                transport: Transport::Tcp(seg),
-            }) => Some((src, dst, seg)),
-            _ => None,
-        }
-    }
-
     /// Counts one packet, decoded as `d` (looked at where it lies: moving
     /// a decode result costs more than counting it).
     #[inline]
-    fn count(&mut self, p: &Packet<'_>, d: &Result<Decoded<'_>, Undecodable>) {
+    pub(crate) fn count(&mut self, p: &Packet<'_>, d: &Result<Decoded<'_>, Undecodable>) {
         self.summary.packets += 1;
         self.summary.bytes += u64::from(p.origlen);
         match d {

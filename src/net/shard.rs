@@ -37,7 +37,7 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Barrier};
 use std::thread::JoinHandle;
 
-use super::decode::{TcpFlags, TcpSegment};
+use super::decode::{Decoded, TcpFlags, TcpSegment, Transport};
 use super::flow::{FlowConfig, FlowRecord, FlowTable, Observer, OrderKey, TableStats};
 use crate::capture::{CaptureError, PacketSource};
 use crate::event::Event;
@@ -429,9 +429,19 @@ fn read<S: PacketSource>(
                         batch.secrets.push((batch.recs.len(), secrets));
                     }
                     let p = source.current();
-                    let Some((src, dst, seg)) = counts.packet(&p) else {
+                    // Counted and read where the decode result lies (moving
+                    // it costs more than the rest of this loop).
+                    let d = super::decode(&p);
+                    counts.count(&p, &d);
+                    let Ok(Decoded {
+                        src,
+                        dst,
+                        transport: Transport::Tcp(seg),
+                    }) = &d
+                    else {
                         continue;
                     };
+                    let (src, dst) = (*src, *dst);
                     let start = batch.data.len();
                     batch.data.extend_from_slice(seg.payload);
                     let (Ok(start), Ok(end)) =
