@@ -441,7 +441,6 @@ fn read<S: PacketSource>(
                     else {
                         continue;
                     };
-                    let (src, dst) = (*src, *dst);
                     let start = batch.data.len();
                     batch.data.extend_from_slice(seg.payload);
                     let (Ok(start), Ok(end)) =
@@ -453,15 +452,17 @@ fn read<S: PacketSource>(
                     let shard = if single {
                         0
                     } else {
-                        shard_of(src, dst, seg.src_port, seg.dst_port)
+                        shard_of(*src, *dst, seg.src_port, seg.dst_port)
                     };
+                    // The addresses read field by field: copying the two
+                    // `IpAddr`s whole stalls on the decoder's narrower stores.
                     let (src4, dst4, v6) = match (src, dst) {
-                        (IpAddr::V4(a), IpAddr::V4(b)) => (u32::from(a), u32::from(b), false),
+                        (IpAddr::V4(a), IpAddr::V4(b)) => (u32::from(*a), u32::from(*b), false),
                         _ => {
                             let Ok(i) = u32::try_from(batch.v6.len()) else {
                                 continue;
                             };
-                            batch.v6.push((src, dst));
+                            batch.v6.push((*src, *dst));
                             (i, 0, true)
                         }
                     };
