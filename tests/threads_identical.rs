@@ -39,28 +39,30 @@ fn run_with(view: &[&str], extra: &[&str], threads: &str, files: &[PathBuf]) -> 
     kinspect(&args)
 }
 
+/// The run on more threads printed exactly what the one-thread run did.
+fn assert_same_run(what: &str, one: &Run, more: &Run, threads: &str) {
+    assert!(!one.timed_out && !more.timed_out, "{what}: hung");
+    assert_eq!(
+        one.stdout,
+        more.stdout,
+        "{what}: stdout differs between --threads 1 and {threads}\n{}",
+        more.describe()
+    );
+    assert_eq!(
+        one.stderr, more.stderr,
+        "{what}: stderr differs ({threads})"
+    );
+    assert_eq!(one.code, more.code, "{what}: exit code differs ({threads})");
+}
+
 /// Runs every view both ways on `files`; returns how many runs printed rows.
 fn assert_same(what: &str, files: &[PathBuf]) -> usize {
     let mut with_output = 0;
     for view in VIEWS {
         let one = run(view, "1", files);
         for threads in ["2", "3"] {
-            let two = run(view, threads, files);
-            assert!(!one.timed_out && !two.timed_out, "{what} {view:?}: hung");
-            assert_eq!(
-                one.stdout,
-                two.stdout,
-                "{what} {view:?}: stdout differs between --threads 1 and {threads}\n{}",
-                two.describe()
-            );
-            assert_eq!(
-                one.stderr, two.stderr,
-                "{what} {view:?}: stderr differs ({threads})"
-            );
-            assert_eq!(
-                one.code, two.code,
-                "{what} {view:?}: exit code differs ({threads})"
-            );
+            let more = run(view, threads, files);
+            assert_same_run(&format!("{what} {view:?}"), &one, &more, threads);
         }
         assert_ne!(one.code, Some(101), "{what} {view:?}: panicked");
         if one.stdout.lines().count() > 2 {
@@ -152,20 +154,9 @@ fn connection_limit_idle_sweeps_and_secrets_mid_timeline_print_the_same_on_more_
                 let one = run_with(view, extra, "1", files);
                 assert!(one.stdout.lines().count() > 5, "{what} {extra:?} {view:?}");
                 for threads in ["2", "3"] {
-                    let two = run_with(view, extra, threads, files);
-                    assert!(!one.timed_out && !two.timed_out, "{what} {extra:?}: hung");
-                    assert_eq!(
-                        one.stdout, two.stdout,
-                        "{what} {extra:?} {view:?}: stdout differs between --threads 1 and {threads}"
-                    );
-                    assert_eq!(
-                        one.stderr, two.stderr,
-                        "{what} {extra:?} {view:?}: stderr ({threads})"
-                    );
-                    assert_eq!(
-                        one.code, two.code,
-                        "{what} {extra:?} {view:?}: exit code ({threads})"
-                    );
+                    let more = run_with(view, extra, threads, files);
+                    let what = format!("{what} {extra:?} {view:?}");
+                    assert_same_run(&what, &one, &more, threads);
                 }
                 if one.stderr.contains("connections were finished early") {
                     limit_hit += 1;
