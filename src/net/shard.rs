@@ -385,7 +385,8 @@ fn thread_error(what: &str) -> CaptureError {
 }
 
 /// The reader thread: decodes every packet, counts it, and sends the TCP
-/// segments to both workers in batches.
+/// segments to the workers in batches (`single`: one worker, which owns
+/// every segment).
 fn read<S: PacketSource>(
     source: &mut S,
     single: bool,
