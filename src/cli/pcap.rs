@@ -90,9 +90,9 @@ pub struct PcapArgs {
     pub show_secrets: bool,
     /// Threads: 1 reads and tracks on one thread; 2 or more read files on a
     /// thread of their own and track connections beside it (on two threads,
-    /// split by endpoints, from 3 up or when decoding protocols) while this
-    /// thread prints; the output is the same either way. Default: the number
-    /// of cores, at most 3
+    /// split by endpoints, from 3 up or when decoding protocols) while the
+    /// main thread prints; the output is the same either way. Default: the
+    /// number of cores, at most 3
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub threads: Option<u32>,
 }
