@@ -726,8 +726,9 @@ impl FlowTable {
         let k = key(s, d);
         let touch = index << 1;
         let id = index;
-        // One hash lookup for a packet of a known connection; a new one
-        // costs a second (after making room).
+        // No hash lookup for a packet of the previous packet's connection
+        // (its slot holds the key), one for another known connection; a
+        // new one is inserted after making room.
         let cached = self
             .slots
             .get(self.last_slot as usize)
