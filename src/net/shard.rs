@@ -301,7 +301,10 @@ pub fn run_batched<S: PacketSource + Send + 'static>(
         };
         let spawned = std::thread::Builder::new()
             .name(format!("kinspect-track{me}"))
-            .spawn(move || worker.run(filter, single, &rx, &out_tx));
+            .spawn(move || {
+                let _scheduling = BatchScheduling::enter();
+                worker.run(filter, single, &rx, &out_tx)
+            });
         match spawned {
             Ok(h) => handles.push(h),
             // Dropping the senders ends the worker already started.
@@ -319,6 +322,7 @@ pub fn run_batched<S: PacketSource + Send + 'static>(
         std::thread::Builder::new()
             .name("kinspect-read".into())
             .spawn(move || {
+                let _scheduling = BatchScheduling::enter();
                 let source = theirs.lock().ok().and_then(|mut s| s.take());
                 if let Some(mut source) = source {
                     let end = read(
@@ -353,7 +357,9 @@ pub fn run_batched<S: PacketSource + Send + 'static>(
     };
     handles.push(reader);
 
+    let scheduling = BatchScheduling::enter();
     let (stats, warnings_soft, failure) = merge(&from_workers, obs, &mut progress);
+    drop(scheduling);
     drop(from_workers);
     let end = end_rx.recv().ok();
     for h in handles {
@@ -374,6 +380,51 @@ pub fn run_batched<S: PacketSource + Send + 'static>(
     let summary = counts.finish(&stats, max_connections);
     let error = failure.or(end.result.err());
     Ok((summary, error))
+}
+
+/// The calling thread scheduled as batch work (Linux `SCHED_BATCH`) while
+/// this lives, when it was scheduled normally (`SCHED_OTHER`); dropping it
+/// restores that. Every thread of a run is busy from start to end, and a
+/// batch thread is not run ahead of a busy one when it wakes: without it,
+/// on two cores, the kernel woke the calling thread (which prints) on the
+/// tracking thread's core at every batch, and the two shared that core
+/// while the reader's core stood idle for a quarter of the run (`perf
+/// sched timehist`). Waiting instead, the printing thread is taken by the
+/// core that goes idle. Both policies are open to any unprivileged thread.
+struct BatchScheduling {
+    #[cfg(target_os = "linux")]
+    entered: bool,
+}
+
+impl BatchScheduling {
+    fn enter() -> Self {
+        #[cfg(target_os = "linux")]
+        {
+            // SAFETY: plain system calls on the calling thread (id 0), with
+            // a parameter struct that lives across the call.
+            let entered = unsafe {
+                let param = libc::sched_param { sched_priority: 0 };
+                libc::sched_getscheduler(0) == libc::SCHED_OTHER
+                    && libc::sched_setscheduler(0, libc::SCHED_BATCH, &param) == 0
+            };
+            BatchScheduling { entered }
+        }
+        #[cfg(not(target_os = "linux"))]
+        BatchScheduling {}
+    }
+}
+
+impl Drop for BatchScheduling {
+    fn drop(&mut self) {
+        #[cfg(target_os = "linux")]
+        if self.entered {
+            // SAFETY: as in `enter`.
+            unsafe {
+                let param = libc::sched_param { sched_priority: 0 };
+                libc::sched_setscheduler(0, libc::SCHED_OTHER, &param);
+            }
+        }
+    }
 }
 
 fn thread_error(what: &str) -> CaptureError {
@@ -1115,5 +1166,30 @@ mod tests {
         let c: IpAddr = "fd00::1".parse().unwrap();
         let d: IpAddr = "fd00::2".parse().unwrap();
         assert_eq!(shard_of(c, d, 1, 2), shard_of(d, c, 2, 1));
+    }
+
+    /// A thread of a run is batch work while the guard lives, and back to
+    /// normal scheduling after; a thread scheduled otherwise is left alone.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn batch_scheduling_is_entered_and_restored() {
+        let policy = || unsafe { libc::sched_getscheduler(0) };
+        std::thread::spawn(move || {
+            assert_eq!(policy(), libc::SCHED_OTHER);
+            let guard = BatchScheduling::enter();
+            assert_eq!(policy(), libc::SCHED_BATCH);
+            drop(guard);
+            assert_eq!(policy(), libc::SCHED_OTHER);
+            // Already batch work (not SCHED_OTHER): entered and left as is.
+            let param = libc::sched_param { sched_priority: 0 };
+            assert_eq!(
+                unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) },
+                0
+            );
+            drop(BatchScheduling::enter());
+            assert_eq!(policy(), libc::SCHED_IDLE);
+        })
+        .join()
+        .expect("test thread");
     }
 }
