@@ -17,11 +17,13 @@ pub struct JsonObject<'a> {
 }
 
 impl<'a> JsonObject<'a> {
+    #[inline]
     pub fn start(buf: &'a mut Vec<u8>) -> Self {
         buf.push(b'{');
         JsonObject { buf, first: true }
     }
 
+    #[inline]
     fn key(&mut self, key: &str) {
         if !self.first {
             self.buf.push(b',');
@@ -33,6 +35,7 @@ impl<'a> JsonObject<'a> {
     }
 
     /// A string known to need no escaping (enum names, addresses).
+    #[inline]
     pub fn plain(&mut self, key: &str, value: &str) -> &mut Self {
         debug_assert!(!value.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20));
         self.key(key);
@@ -50,6 +53,7 @@ impl<'a> JsonObject<'a> {
         self
     }
 
+    #[inline]
     pub fn u64(&mut self, key: &str, value: u64) -> &mut Self {
         self.key(key);
         let mut b = itoa::Buffer::new();
@@ -57,6 +61,7 @@ impl<'a> JsonObject<'a> {
         self
     }
 
+    #[inline]
     pub fn f64(&mut self, key: &str, value: f64) -> &mut Self {
         self.key(key);
         if value.is_finite() {
@@ -69,6 +74,7 @@ impl<'a> JsonObject<'a> {
         self
     }
 
+    #[inline]
     pub fn bool(&mut self, key: &str, value: bool) -> &mut Self {
         self.key(key);
         self.buf
@@ -76,6 +82,7 @@ impl<'a> JsonObject<'a> {
         self
     }
 
+    #[inline]
     pub fn ts(&mut self, key: &str, value: Timestamp) -> &mut Self {
         self.key(key);
         let mut b = [0u8; 27];
@@ -86,6 +93,7 @@ impl<'a> JsonObject<'a> {
         self
     }
 
+    #[inline]
     pub fn addr(&mut self, key: &str, value: SocketAddr) -> &mut Self {
         self.key(key);
         self.buf.push(b'"');
@@ -106,6 +114,7 @@ impl<'a> JsonObject<'a> {
         self
     }
 
+    #[inline]
     pub fn end(&mut self) {
         self.buf.extend_from_slice(b"}\n");
     }
@@ -140,6 +149,7 @@ pub fn write_addr(buf: &mut Vec<u8>, addr: SocketAddr) {
 /// Writes `v` (at most 65535) in decimal at the start of `out` (room for
 /// five digits); returns the digits written.
 fn put_decimal(out: &mut [u8], v: u32) -> usize {
+    use crate::timestamp::DIGIT_PAIRS;
     let digits = match v {
         0..10 => 1,
         10..100 => 2,
@@ -147,10 +157,20 @@ fn put_decimal(out: &mut [u8], v: u32) -> usize {
         1000..10000 => 4,
         _ => 5,
     };
-    let mut v = v;
-    for b in out.iter_mut().take(digits).rev() {
-        *b = b'0' + (v % 10) as u8;
-        v /= 10;
+    // Two digits at a time from the end, from a table.
+    let (mut v, mut end) = (v as usize, digits);
+    while end >= 2 {
+        let i = (v % 100) * 2;
+        if let (Some(o), Some(pair)) = (out.get_mut(end - 2..end), DIGIT_PAIRS.get(i..i + 2)) {
+            o.copy_from_slice(pair);
+        }
+        v /= 100;
+        end -= 2;
+    }
+    if end == 1
+        && let Some(o) = out.first_mut()
+    {
+        *o = b'0' + (v % 10) as u8;
     }
     digits
 }
