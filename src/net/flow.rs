@@ -366,6 +366,9 @@ struct Sink<'a> {
 
 impl EventSink for Sink<'_> {
     fn emit(&mut self, ts: Timestamp, dir: Direction, kind: EventKind) {
+        if !self.context.wants.events {
+            return;
+        }
         let ts = ts.max(self.floor);
         let (src, dst) = match dir {
             Direction::ClientToServer => (self.info.client, self.info.server),
@@ -753,7 +756,7 @@ impl FlowTable {
                         let mut old =
                             std::mem::replace(c, open(&self.config, k, id, ts, s, d, seg));
                         finalize(&mut self.stats, &self.config.context, &mut old, now, obs);
-                        announce(&mut self.stats, c, now, obs);
+                        announce(&mut self.stats, &self.config.context, c, now, obs);
                     }
                 }
                 slot
@@ -766,7 +769,7 @@ impl FlowTable {
                 }
                 let slot = self.insert(open(&self.config, k, id, ts, s, d, seg));
                 if let Some(c) = self.slots.get(slot as usize).and_then(Option::as_ref) {
-                    announce(&mut self.stats, c, now, obs);
+                    announce(&mut self.stats, &self.config.context, c, now, obs);
                 }
                 slot
             }
@@ -846,7 +849,7 @@ impl FlowTable {
         }
         if conn.closed_at.is_none() && (conn.rst || (conn.fin[0] && conn.fin[1])) {
             conn.closed_at = Some(now);
-            report_close(conn, now, obs);
+            report_close(&self.config.context, conn, now, obs);
         }
         if !was_closed && conn.closed_at.is_some() {
             self.closed.push_back(Closed {
@@ -1076,8 +1079,17 @@ fn open(
 }
 
 /// Counts a connection just opened and tells the observer.
-fn announce(stats: &mut TableStats, c: &Conn, now: Timestamp, obs: &mut dyn Observer) {
+fn announce(
+    stats: &mut TableStats,
+    context: &proto::Context,
+    c: &Conn,
+    now: Timestamp,
+    obs: &mut dyn Observer,
+) {
     stats.connections += 1;
+    if !context.wants.events {
+        return;
+    }
     let (src, dst, component) = (c.info.client, c.info.server, c.info.component);
     obs.event_owned(Event {
         ts: now,
@@ -1169,7 +1181,7 @@ fn finalize(
         }
     }
     if !c.close_reported {
-        report_close(c, now, obs);
+        report_close(context, c, now, obs);
     }
     let gap = c.streams[0].stats.gap_bytes + c.streams[1].stats.gap_bytes;
     stats.gap_bytes += gap;
@@ -1230,8 +1242,11 @@ fn end_of(c: &Conn) -> End {
     }
 }
 
-fn report_close(c: &mut Conn, ts: Timestamp, obs: &mut dyn Observer) {
+fn report_close(context: &proto::Context, c: &mut Conn, ts: Timestamp, obs: &mut dyn Observer) {
     c.close_reported = true;
+    if !context.wants.events {
+        return;
+    }
     obs.event_owned(Event {
         ts,
         src: c.info.client,

@@ -961,6 +961,7 @@ mod tests {
             http2: false,
             raft_entries: false,
             http1: false,
+            events: true,
         };
         let rpc = Wants {
             raft: false,
@@ -968,6 +969,7 @@ mod tests {
             http2: true,
             raft_entries: false,
             http1: true,
+            events: true,
         };
         let mut turned_off = 0;
         for file in [
@@ -1166,6 +1168,66 @@ mod tests {
         let c: IpAddr = "fd00::1".parse().unwrap();
         let d: IpAddr = "fd00::2".parse().unwrap();
         assert_eq!(shard_of(c, d, 1, 2), shard_of(d, c, 2, 1));
+    }
+
+    /// `Wants::events` off (`pcap flows`): no event is made, on one thread
+    /// or two, and the flow records are the ones made with events, in the
+    /// same order.
+    #[test]
+    fn without_events_the_flow_records_are_the_same() {
+        use crate::proto::{Context, Wants};
+        let config = |events: bool, dissect: bool| FlowConfig {
+            context: std::sync::Arc::new(Context {
+                dissect,
+                wants: Wants {
+                    events,
+                    ..Wants::ALL
+                },
+                ..Context::default()
+            }),
+            ..FlowConfig::default()
+        };
+        let split = |log: &Log| -> (Vec<String>, usize) {
+            let flows: Vec<String> = log
+                .0
+                .iter()
+                .filter(|l| l.starts_with("FlowRecord"))
+                .cloned()
+                .collect();
+            (flows.clone(), log.0.len() - flows.len())
+        };
+        for dissect in [false, true] {
+            let mut with = Log::default();
+            let mut p = Pipeline::new(config(true, dissect));
+            p.run(&mut source(), &mut with, |_, _| {}).expect("read");
+            p.finish(&mut with);
+            let (flows, events) = split(&with);
+            assert!(
+                flows.len() > 300 && events > 1000,
+                "{} {events}",
+                flows.len()
+            );
+            for trackers in [0, 1, 2] {
+                let mut without = Log::default();
+                if trackers == 0 {
+                    let mut p = Pipeline::new(config(false, dissect));
+                    p.run(&mut source(), &mut without, |_, _| {}).expect("read");
+                    p.finish(&mut without);
+                } else {
+                    run_batched(
+                        source(),
+                        config(false, dissect),
+                        trackers,
+                        &mut without,
+                        |_, _| {},
+                        64,
+                    )
+                    .ok()
+                    .expect("threads start");
+                }
+                assert_eq!(split(&without), (flows.clone(), 0), "{dissect} {trackers}");
+            }
+        }
     }
 
     /// A thread of a run is batch work while the guard lives, and back to

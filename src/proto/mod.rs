@@ -279,6 +279,11 @@ pub struct Wants {
     /// events may still use their times); heads are still read for their
     /// framing and the Raft headers.
     pub http1: bool,
+    /// Events at all, the connection table's own included (a connection
+    /// opened, its protocol found, a gap, its end). Off, for a view that
+    /// uses neither events nor their times (`pcap flows`, which prints the
+    /// flow records): none is made; the records are the same.
+    pub events: bool,
 }
 
 impl Wants {
@@ -289,6 +294,7 @@ impl Wants {
         http2: true,
         raft_entries: true,
         http1: true,
+        events: true,
     };
 }
 

@@ -778,6 +778,7 @@ impl<W: Write> Observer for ElectionView<W> {
             http2: false,
             raft_entries: false,
             http1: false,
+            events: true,
         }
     }
     fn times_seen(&mut self, first: Timestamp, last: Timestamp) {

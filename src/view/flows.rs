@@ -130,6 +130,15 @@ impl<W: Write> Observer for FlowsView<W> {
         Some(|_| false)
     }
 
+    /// No events at all, not even their times: the rows come from the
+    /// flow records.
+    fn wants(&self) -> crate::proto::Wants {
+        crate::proto::Wants {
+            events: false,
+            ..crate::proto::Wants::ALL
+        }
+    }
+
     fn flow(&mut self, f: &FlowRecord) {
         self.rows += 1;
         match self.format {

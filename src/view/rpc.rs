@@ -442,6 +442,7 @@ impl<W: Write> Observer for RpcView<W> {
             http2: true,
             raft_entries: false,
             http1: true,
+            events: true,
         }
     }
     fn event(&mut self, e: &Event) {

@@ -201,6 +201,7 @@ impl<W: Write> Observer for TlsView<W> {
             http2: false,
             raft_entries: false,
             http1: true,
+            events: true,
         }
     }
     fn event(&mut self, e: &Event) {
