@@ -551,6 +551,10 @@ pub struct FlowTable {
     /// the next packet is often of the same connection, whose key the
     /// slot then holds, and needs no hash lookup.
     last_slot: u32,
+    /// Whether [`Observer::order_packet`] is called for each packet (off
+    /// where nothing merges outputs by key: it is a call through the
+    /// observer per packet).
+    keyed: bool,
     pub stats: TableStats,
 }
 
@@ -593,8 +597,17 @@ impl FlowTable {
             now: Timestamp(i64::MIN),
             next_sweep: None,
             last_slot: NO_SLOT,
+            keyed: true,
             stats: TableStats::default(),
         }
+    }
+
+    /// No [`Observer::order_packet`] per packet: for a table whose outputs
+    /// are never merged with another's by [`OrderKey`] (the sweeps and the
+    /// end still say where their outputs stand).
+    pub fn without_packet_keys(mut self) -> Self {
+        self.keyed = false;
+        self
     }
 
     /// The dissectors' shared context.
@@ -723,7 +736,9 @@ impl FlowTable {
         obs: &mut dyn Observer,
     ) {
         let (now, index) = self.begin(ts, obs);
-        obs.order_packet(index);
+        if self.keyed {
+            obs.order_packet(index);
+        }
         let s = SocketAddr::new(src, seg.src_port);
         let d = SocketAddr::new(dst, seg.dst_port);
         let k = key(s, d);

@@ -289,9 +289,15 @@ pub fn run_batched<S: PacketSource + Send + 'static>(
         let (tx, rx) = sync_channel::<Arc<Batch>>(IN_FLIGHT);
         let (out_tx, out_rx) = sync_channel::<FromWorker>(IN_FLIGHT);
         let (back_tx, back_rx) = sync_channel::<Outs>(IN_FLIGHT + 2);
+        // One table: nothing merges its outputs by key.
+        let table = if single {
+            FlowTable::new(config.clone()).without_packet_keys()
+        } else {
+            FlowTable::new(config.clone())
+        };
         let worker = Worker {
             me,
-            table: FlowTable::new(config.clone()),
+            table,
             published: published.clone(),
             barrier: barrier.clone(),
             recycle: recycle_tx.clone(),
