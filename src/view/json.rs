@@ -126,7 +126,7 @@ pub fn write_addr(buf: &mut Vec<u8>, addr: SocketAddr) {
         IpAddr::V4(v4) => {
             // Into a stack buffer, then one copy (tables print addresses
             // by the hundred thousand: no call per octet).
-            let mut tmp = [0u8; 21];
+            let mut tmp = [0u8; 24];
             let mut n = 0;
             for (i, o) in v4.octets().into_iter().enumerate() {
                 if i > 0 {
@@ -138,7 +138,11 @@ pub fn write_addr(buf: &mut Vec<u8>, addr: SocketAddr) {
             tmp[n] = b':';
             n += 1;
             n += put_decimal(&mut tmp[n..], u32::from(addr.port()));
-            buf.extend_from_slice(&tmp[..n]);
+            // The whole buffer (a copy of fixed size, not a call), then
+            // cut to the address.
+            let end = buf.len() + n;
+            buf.extend_from_slice(&tmp);
+            buf.truncate(end);
         }
         IpAddr::V6(_) => {
             let _ = write!(buf, "{addr}");
