@@ -143,7 +143,7 @@ impl Reassembler {
 
     /// Maps a 32-bit sequence number onto the 64-bit stream offset closest to
     /// where the stream is now (this is what makes wrap-around invisible).
-    fn unwrap(&self, seq: u32) -> Option<i64> {
+    fn stream_offset(&self, seq: u32) -> Option<i64> {
         let base = self.base?;
         let rel = seq.wrapping_sub(base);
         let delta = rel.wrapping_sub(self.next as u32) as i32;
@@ -174,7 +174,7 @@ impl Reassembler {
             self.base = Some(data_seq);
             self.next = 0;
         }
-        let Some(start) = self.unwrap(data_seq) else {
+        let Some(start) = self.stream_offset(data_seq) else {
             return;
         };
         if fin {
@@ -235,7 +235,7 @@ impl Reassembler {
     /// the capture does not have will never come, so report them as a gap
     /// and move on.
     pub fn peer_ack(&mut self, ack: u32, out: &mut impl FnMut(Chunk<'_>)) {
-        let Some(mut acked) = self.unwrap(ack) else {
+        let Some(mut acked) = self.stream_offset(ack) else {
             return;
         };
         if acked - self.next as i64 > MAX_WINDOW {
