@@ -1093,40 +1093,33 @@ fn open(
     }
 }
 
-/// Counts a connection just opened and tells the observer.
+/// Counts a connection just opened and tells the observer (through a
+/// [`Sink`], which makes no event when the view wants none).
 fn announce(
     stats: &mut TableStats,
-    context: &proto::Context,
+    context: &Arc<proto::Context>,
     c: &Conn,
     now: Timestamp,
     obs: &mut dyn Observer,
 ) {
     stats.connections += 1;
-    if !context.wants.events {
-        return;
-    }
-    let (src, dst, component) = (c.info.client, c.info.server, c.info.component);
-    obs.event_owned(Event {
-        ts: now,
-        src,
-        dst,
-        component,
-        kind: EventKind::ConnectionOpen {
-            handshake: c.handshake,
-        },
-    });
+    let mut sink = Sink {
+        info: &c.info,
+        obs,
+        context,
+        floor: now,
+    };
+    let kind = EventKind::ConnectionOpen {
+        handshake: c.handshake,
+    };
+    sink.emit(now, Direction::ClientToServer, kind);
     // Decided before any byte arrived: forced by `--decode-as`.
     if c.app.decided {
-        obs.event_owned(Event {
-            ts: now,
-            src,
-            dst,
-            component,
-            kind: EventKind::ProtocolDetected {
-                protocol: c.app.protocol,
-                by: "decode-as",
-            },
-        });
+        let kind = EventKind::ProtocolDetected {
+            protocol: c.app.protocol,
+            by: "decode-as",
+        };
+        sink.emit(now, Direction::ClientToServer, kind);
     }
 }
 
@@ -1257,24 +1250,27 @@ fn end_of(c: &Conn) -> End {
     }
 }
 
-fn report_close(context: &proto::Context, c: &mut Conn, ts: Timestamp, obs: &mut dyn Observer) {
+fn report_close(
+    context: &Arc<proto::Context>,
+    c: &mut Conn,
+    ts: Timestamp,
+    obs: &mut dyn Observer,
+) {
     c.close_reported = true;
-    if !context.wants.events {
-        return;
-    }
-    obs.event_owned(Event {
-        ts,
-        src: c.info.client,
-        dst: c.info.server,
-        component: c.info.component,
-        kind: EventKind::ConnectionClose {
-            end: end_of(c),
-            packets: c.packets[0] + c.packets[1],
-            client_bytes: c.streams[0].stats.delivered,
-            server_bytes: c.streams[1].stats.delivered,
-            duration_ms: c.last.millis_since(c.start),
-        },
-    });
+    let kind = EventKind::ConnectionClose {
+        end: end_of(c),
+        packets: c.packets[0] + c.packets[1],
+        client_bytes: c.streams[0].stats.delivered,
+        server_bytes: c.streams[1].stats.delivered,
+        duration_ms: c.last.millis_since(c.start),
+    };
+    let mut sink = Sink {
+        info: &c.info,
+        obs,
+        context,
+        floor: ts,
+    };
+    sink.emit(ts, Direction::ClientToServer, kind);
 }
 
 /// Decides who is the client: the sender of a SYN, the receiver of a
