@@ -198,8 +198,8 @@ enum Key {
 
 /// Both endpoints IPv4: the lower endpoint's address, the other's, and
 /// `lo` port << 16 | `hi` port.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Key4 {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Key4 {
     lo: u32,
     hi: u32,
     ports: u32,
@@ -223,32 +223,125 @@ struct Key6 {
     ports: u64,
 }
 
-#[inline]
-fn key(a: SocketAddr, b: SocketAddr) -> Key {
-    if let (SocketAddr::V4(a), SocketAddr::V4(b)) = (a, b) {
-        let x = (u32::from(*a.ip()), a.port());
-        let y = (u32::from(*b.ip()), b.port());
-        let (lo, hi) = if x <= y { (x, y) } else { (y, x) };
-        return Key::V4(Key4 {
+impl Key4 {
+    /// The key of a packet from `src`:`src_port` to `dst`:`dst_port`, and
+    /// whether its sender is the lower endpoint.
+    #[inline]
+    pub(crate) fn of(src: u32, src_port: u16, dst: u32, dst_port: u16) -> (Key4, bool) {
+        let x = (src, src_port);
+        let y = (dst, dst_port);
+        let sender_lo = x <= y;
+        let (lo, hi) = if sender_lo { (x, y) } else { (y, x) };
+        let key = Key4 {
             lo: lo.0,
             hi: hi.0,
             ports: u32::from(lo.1) << 16 | u32::from(hi.1),
-        });
+        };
+        (key, sender_lo)
+    }
+
+    /// A packet's endpoints as sent (sender first), for [`Key4::ordered`]
+    /// to make the key of later.
+    #[inline]
+    pub(crate) fn as_sent(src: u32, src_port: u16, dst: u32, dst_port: u16) -> Key4 {
+        Key4 {
+            lo: src,
+            hi: dst,
+            ports: u32::from(src_port) << 16 | u32::from(dst_port),
+        }
+    }
+
+    /// The sender's address of endpoints as sent ([`Key4::as_sent`]).
+    #[inline]
+    pub(crate) fn sender_addr(&self) -> u32 {
+        self.lo
+    }
+
+    /// The key of a packet whose endpoints are `self` as sent
+    /// ([`Key4::as_sent`]), and whether its sender is the lower endpoint.
+    #[inline]
+    pub(crate) fn ordered(self) -> (Key4, bool) {
+        Key4::of(
+            self.lo,
+            (self.ports >> 16) as u16,
+            self.hi,
+            self.ports as u16,
+        )
+    }
+
+    /// The sender's port and the receiver's, for a packet whose sender is
+    /// the lower endpoint if `sender_lo`.
+    #[inline]
+    pub(crate) fn ports(&self, sender_lo: bool) -> (u16, u16) {
+        let (lo, hi) = ((self.ports >> 16) as u16, self.ports as u16);
+        if sender_lo { (lo, hi) } else { (hi, lo) }
+    }
+
+    /// The lower endpoint and the other.
+    fn endpoints(&self) -> (SocketAddr, SocketAddr) {
+        let lo = SocketAddr::new(IpAddr::V4(self.lo.into()), (self.ports >> 16) as u16);
+        let hi = SocketAddr::new(IpAddr::V4(self.hi.into()), self.ports as u16);
+        (lo, hi)
+    }
+}
+
+impl Key6 {
+    /// The lower endpoint and the other.
+    fn endpoints(&self) -> (SocketAddr, SocketAddr) {
+        let addr = |bits: u128, v6: bool| {
+            if v6 {
+                IpAddr::V6(bits.into())
+            } else {
+                IpAddr::V4((bits as u32).into())
+            }
+        };
+        let lo = SocketAddr::new(
+            addr(self.lo, self.ports & 2 != 0),
+            (self.ports >> 32) as u16,
+        );
+        let hi = SocketAddr::new(
+            addr(self.hi, self.ports & 1 != 0),
+            (self.ports >> 16) as u16,
+        );
+        (lo, hi)
+    }
+}
+
+impl Key {
+    /// The sender and the receiver of a packet with this key.
+    fn endpoints(&self, sender_lo: bool) -> (SocketAddr, SocketAddr) {
+        let (lo, hi) = match self {
+            Key::V4(k) => k.endpoints(),
+            Key::V6(k) => k.endpoints(),
+        };
+        if sender_lo { (lo, hi) } else { (hi, lo) }
+    }
+}
+
+/// The key of a packet from `a` to `b`, and whether `a` is the lower
+/// endpoint.
+#[inline]
+fn key(a: SocketAddr, b: SocketAddr) -> (Key, bool) {
+    if let (SocketAddr::V4(a), SocketAddr::V4(b)) = (a, b) {
+        let (k, a_lo) = Key4::of(u32::from(*a.ip()), a.port(), u32::from(*b.ip()), b.port());
+        return (Key::V4(k), a_lo);
     }
     let word = |s: SocketAddr| match s.ip() {
         IpAddr::V4(ip) => (u128::from(u32::from(ip)), s.port(), false),
         IpAddr::V6(ip) => (u128::from(ip), s.port(), true),
     };
     let (x, y) = (word(a), word(b));
-    let (lo, hi) = if x <= y { (x, y) } else { (y, x) };
-    Key::V6(Key6 {
+    let a_lo = x <= y;
+    let (lo, hi) = if a_lo { (x, y) } else { (y, x) };
+    let k = Key6 {
         lo: lo.0,
         hi: hi.0,
         ports: u64::from(lo.1) << 32
             | u64::from(hi.1) << 16
             | u64::from(lo.2) << 1
             | u64::from(hi.2),
-    })
+    };
+    (Key::V6(k), a_lo)
 }
 
 /// The slot of each tracked connection, by key: one small map per kind of
@@ -332,6 +425,9 @@ struct App {
 struct Conn {
     /// Its key in the table's index.
     key: Key,
+    /// Whether the client is the key's lower endpoint: a packet goes to
+    /// the server when its sender is on the same side.
+    client_lo: bool,
     /// Unique per connection of the run (tells a queue entry for an old
     /// connection on the same ports from one for this one).
     id: u64,
@@ -735,13 +831,42 @@ impl FlowTable {
         seg: &TcpSegment<'_>,
         obs: &mut dyn Observer,
     ) {
+        let s = SocketAddr::new(src, seg.src_port);
+        let d = SocketAddr::new(dst, seg.dst_port);
+        let (k, sender_lo) = key(s, d);
+        self.tcp_keyed(ts, origlen, k, sender_lo, seg, obs);
+    }
+
+    /// [`FlowTable::tcp`] for a segment between two IPv4 endpoints whose
+    /// key was made beforehand ([`Key4::of`], on the reader thread): the
+    /// segment's ports are not read.
+    #[inline]
+    pub(crate) fn tcp_v4(
+        &mut self,
+        ts: Timestamp,
+        origlen: u32,
+        key: Key4,
+        sender_lo: bool,
+        seg: &TcpSegment<'_>,
+        obs: &mut dyn Observer,
+    ) {
+        self.tcp_keyed(ts, origlen, Key::V4(key), sender_lo, seg, obs);
+    }
+
+    #[inline]
+    fn tcp_keyed(
+        &mut self,
+        ts: Timestamp,
+        origlen: u32,
+        k: Key,
+        sender_lo: bool,
+        seg: &TcpSegment<'_>,
+        obs: &mut dyn Observer,
+    ) {
         let (now, index) = self.begin(ts, obs);
         if self.keyed {
             obs.order_packet(index);
         }
-        let s = SocketAddr::new(src, seg.src_port);
-        let d = SocketAddr::new(dst, seg.dst_port);
-        let k = key(s, d);
         let touch = index << 1;
         let id = index;
         // No hash lookup for a packet of the previous packet's connection
@@ -765,11 +890,11 @@ impl FlowTable {
                             self.stats.evicted_idle += u64::from(idle);
                             true
                         }
-                        None => starts_new_connection(c, s, seg),
+                        None => starts_new_connection(c, c.client_lo == sender_lo, seg),
                     };
                     if replace {
-                        let mut old =
-                            std::mem::replace(c, open(&self.config, k, id, ts, s, d, seg));
+                        let opened = open(&self.config, k, sender_lo, id, ts, seg);
+                        let mut old = std::mem::replace(c, opened);
                         finalize(&mut self.stats, &self.config.context, &mut old, now, obs);
                         announce(&mut self.stats, &self.config.context, c, now, obs);
                     }
@@ -782,7 +907,7 @@ impl FlowTable {
                         break;
                     }
                 }
-                let slot = self.insert(open(&self.config, k, id, ts, s, d, seg));
+                let slot = self.insert(open(&self.config, k, sender_lo, id, ts, seg));
                 if let Some(c) = self.slots.get(slot as usize).and_then(Option::as_ref) {
                     announce(&mut self.stats, &self.config.context, c, now, obs);
                 }
@@ -808,7 +933,7 @@ impl FlowTable {
         }
         conn.touch = touch;
         let was_closed = conn.closed_at.is_some();
-        let dir = if s == conn.info.client {
+        let dir = if sender_lo == conn.client_lo {
             Direction::ClientToServer
         } else {
             Direction::ServerToClient
@@ -1050,17 +1175,20 @@ fn merge_by<T, K: Ord>(a: VecDeque<T>, b: VecDeque<T>, by: impl Fn(&T) -> K) -> 
     out
 }
 
-/// A new connection's entry, for the segment `s` → `d` that opens it.
+/// A new connection's entry, for the segment that opens it (sent by the
+/// key's lower endpoint if `sender_lo`).
 fn open(
     config: &FlowConfig,
     key: Key,
+    sender_lo: bool,
     id: u64,
     ts: Timestamp,
-    s: SocketAddr,
-    d: SocketAddr,
     seg: &TcpSegment<'_>,
 ) -> Conn {
+    let (s, d) = key.endpoints(sender_lo);
     let (client, server) = roles(s, d, seg);
+    // Equal endpoints (a connection to itself) count as the client's.
+    let client_lo = if client == s { sender_lo } else { !sender_lo };
     let component = Component::from_port(server.port())
         .or_else(|| Component::from_port(client.port()))
         .unwrap_or(Component::Other);
@@ -1072,6 +1200,7 @@ fn open(
     let forced = forced_protocol(&config.decode_as, client, server);
     Conn {
         key,
+        client_lo,
         id,
         touch: 0,
         info,
@@ -1136,14 +1265,14 @@ fn expired(c: &Conn, now: Timestamp, config: &FlowConfig) -> Option<bool> {
 /// `c`: a SYN (or SYN-ACK) after the close, or with a sequence number other
 /// than the one this side's stream started with. A retransmitted SYN keeps
 /// its sequence number.
-fn starts_new_connection(c: &Conn, s: SocketAddr, seg: &TcpSegment<'_>) -> bool {
+fn starts_new_connection(c: &Conn, from_client: bool, seg: &TcpSegment<'_>) -> bool {
     if !seg.flags.syn {
         return false;
     }
     if c.closed_at.is_some() {
         return true;
     }
-    let i = if s == c.info.client { 0 } else { 1 };
+    let i = if from_client { 0 } else { 1 };
     if i == 0 && !seg.flags.ack {
         if let Some(isn) = c.client_isn {
             return isn != seg.seq;
@@ -1335,11 +1464,17 @@ mod tests {
         ];
         for (i, (a, b)) in all.iter().enumerate() {
             let (a, b) = (sa(a), sa(b));
-            assert_eq!(key(a, b), key(b, a));
+            let (ab, a_lo) = key(a, b);
+            let (ba, b_lo) = key(b, a);
+            assert_eq!(ab, ba);
+            assert_ne!(a_lo, b_lo, "{i}");
+            // The key gives the endpoints back, each on its side.
+            assert_eq!(ab.endpoints(a_lo), (a, b), "{i}");
+            assert_eq!(ab.endpoints(b_lo), (b, a), "{i}");
             for (j, (c, d)) in all.iter().enumerate() {
                 let (c, d) = (sa(c), sa(d));
                 let same_pair = (a, b) == (c, d) || (a, b) == (d, c);
-                assert_eq!(key(a, b) == key(c, d), same_pair, "{i} {j}");
+                assert_eq!(key(a, b).0 == key(c, d).0, same_pair, "{i} {j}");
                 let twins = [(1, 2), (2, 1), (5, 6), (6, 5)];
                 assert_eq!(same_pair, i == j || twins.contains(&(i, j)));
             }

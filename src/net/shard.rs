@@ -26,6 +26,11 @@
 //! - key logs from pcapng secrets blocks: both workers stop where the block
 //!   was, the first adds it, and both go on.
 //!
+//! The split of work between the reader and the workers moves batch by
+//! batch: while the workers are behind, the reader also makes the
+//! connection keys ([`KeysOn::Adaptive`]), so on two cores the work goes
+//! to whichever has time to spare.
+//!
 //! Memory is bounded: at most [`IN_FLIGHT`] batches of about
 //! [`BATCH_BYTES`] of payload wait for each worker, and as many batches of
 //! output wait for the merge.
@@ -38,7 +43,7 @@ use std::sync::{Arc, Barrier};
 use std::thread::JoinHandle;
 
 use super::decode::{Decoded, TcpFlags, TcpSegment, Transport};
-use super::flow::{FlowConfig, FlowRecord, FlowTable, Observer, OrderKey, TableStats};
+use super::flow::{FlowConfig, FlowRecord, FlowTable, Key4, Observer, OrderKey, TableStats};
 use crate::capture::{CaptureError, PacketSource};
 use crate::event::Event;
 use crate::pipeline::{Counts, Summary, add_secrets};
@@ -88,12 +93,13 @@ fn shard_of(src: IpAddr, dst: IpAddr, src_port: u16, dst_port: u16) -> u8 {
 /// it) and its worker is which of [`Batch::own`] lists it.
 struct Rec {
     origlen: u32,
-    /// IPv4: the addresses; IPv6 (`v6`): `src` is the index of the pair in
-    /// [`Batch::v6`].
-    src: u32,
-    dst: u32,
-    src_port: u16,
-    dst_port: u16,
+    /// IPv4: the connection's key if the batch is [`Batch::keyed`], else
+    /// the endpoints as sent ([`Key4::as_sent`]); IPv6 (`v6`): the
+    /// addresses and ports are the pair in [`Batch::v6`] at the index that
+    /// the sender's address of `key` holds.
+    key: Key4,
+    /// IPv4 in a keyed batch: whether the sender is the key's lower endpoint.
+    sender_lo: bool,
     seq: u32,
     ack: u32,
     wire_len: u32,
@@ -113,8 +119,13 @@ struct Batch {
     /// a worker walks its own list and only ticks through the others'
     /// times in between, without a branch per segment on whose it is.
     own: [Vec<u32>; 2],
-    /// The addresses of IPv6 segments ([`Rec::v6`]).
-    v6: Vec<(IpAddr, IpAddr)>,
+    /// Whether the reader made the connection keys ([`Rec::key`]). It
+    /// does when the workers are behind (their queue full): the key is
+    /// work taken off the busier core. When the reader is the slower one,
+    /// the workers make them.
+    keyed: bool,
+    /// The endpoints (sender first) of IPv6 segments ([`Rec::v6`]).
+    v6: Vec<((IpAddr, u16), (IpAddr, u16))>,
     /// Secrets read just before segment `.0` of this batch.
     secrets: Vec<(usize, Secrets)>,
     /// The second worker hands its table to the first before this batch;
@@ -257,19 +268,52 @@ pub fn run<S: PacketSource + Send + 'static>(
     obs: &mut dyn Observer,
     progress: impl FnMut(u64, Option<u64>),
 ) -> Result<(Summary, Option<CaptureError>), S> {
-    run_batched(source, config, trackers, obs, progress, BATCH_SEGMENTS)
+    run_tuned(source, config, trackers, obs, progress, Tuning::default())
 }
 
-/// [`run`] with at most `batch_segments` segments per batch (small batches
-/// let tests and the fuzzer reach the handover and the sweeps across
-/// batches on small captures).
-pub fn run_batched<S: PacketSource + Send + 'static>(
+/// How a run splits its work. [`run`] takes the default; tests and the
+/// fuzzer choose, to reach every path on small captures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tuning {
+    /// At most this many segments per batch (small batches reach the
+    /// handover and the sweeps across batches on small captures).
+    pub batch_segments: usize,
+    /// Which thread makes the IPv4 connection keys.
+    pub keys: KeysOn,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Tuning {
+            batch_segments: BATCH_SEGMENTS,
+            keys: KeysOn::Adaptive,
+        }
+    }
+}
+
+/// Which thread makes the IPv4 connection keys ([`FlowTable`]'s index key
+/// and which way the packet goes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeysOn {
+    /// The reader, for each batch it makes while the workers are behind
+    /// (every batch their queues hold is waiting); the workers otherwise.
+    /// The work goes to the core with time to spare: on two cores, the
+    /// reader's when the tracking thread shares its core with the printing.
+    Adaptive,
+    /// Always the reader.
+    Reader,
+    /// Always the workers.
+    Workers,
+}
+
+/// [`run`] with its work split as `tuning` says.
+pub fn run_tuned<S: PacketSource + Send + 'static>(
     source: S,
     config: FlowConfig,
     trackers: usize,
     obs: &mut dyn Observer,
     mut progress: impl FnMut(u64, Option<u64>),
-    batch_segments: usize,
+    tuning: Tuning,
 ) -> Result<(Summary, Option<CaptureError>), S> {
     // One table: the second worker's place is never taken, as if it had
     // handed its table over before the first packet.
@@ -334,7 +378,10 @@ pub fn run_batched<S: PacketSource + Send + 'static>(
                     let end = read(
                         &mut source,
                         single,
-                        batch_segments.max(1),
+                        Tuning {
+                            batch_segments: tuning.batch_segments.max(1),
+                            ..tuning
+                        },
                         &to_workers,
                         &recycle_rx,
                         &published,
@@ -448,7 +495,7 @@ fn thread_error(what: &str) -> CaptureError {
 fn read<S: PacketSource>(
     source: &mut S,
     single: bool,
-    batch_segments: usize,
+    tuning: Tuning,
     to_workers: &[SyncSender<Arc<Batch>>],
     recycled: &Receiver<Batch>,
     published: &Published,
@@ -473,14 +520,27 @@ fn read<S: PacketSource>(
             }
             Err(_) => Batch {
                 data: Vec::with_capacity(BATCH_BYTES + 65_536),
-                recs: Vec::with_capacity(batch_segments),
-                clock: Vec::with_capacity(batch_segments),
+                recs: Vec::with_capacity(tuning.batch_segments),
+                clock: Vec::with_capacity(tuning.batch_segments),
                 ..Batch::default()
             },
         };
         batch.merge_before = false;
+        let keyed = match tuning.keys {
+            KeysOn::Reader => true,
+            KeysOn::Workers => false,
+            KeysOn::Adaptive => {
+                let done = if single {
+                    published.get(0).0
+                } else {
+                    published.get(0).0.min(published.get(1).0)
+                };
+                sent.saturating_sub(done) >= IN_FLIGHT as u64
+            }
+        };
+        batch.keyed = keyed;
         let mut end = None;
-        while batch.data.len() < BATCH_BYTES && batch.recs.len() < batch_segments {
+        while batch.data.len() < BATCH_BYTES && batch.recs.len() < tuning.batch_segments {
             match source.advance() {
                 Ok(true) => {
                     let secrets = source.take_secrets();
@@ -515,26 +575,34 @@ fn read<S: PacketSource>(
                     };
                     // The addresses read field by field: copying the two
                     // `IpAddr`s whole stalls on the decoder's narrower stores.
-                    let (src4, dst4, v6) = match (src, dst) {
-                        (IpAddr::V4(a), IpAddr::V4(b)) => (u32::from(*a), u32::from(*b), false),
+                    let (key, sender_lo, v6) = match (src, dst) {
+                        (IpAddr::V4(a), IpAddr::V4(b)) => {
+                            let sent = Key4::as_sent(
+                                u32::from(*a),
+                                seg.src_port,
+                                u32::from(*b),
+                                seg.dst_port,
+                            );
+                            let (key, sender_lo) =
+                                if keyed { sent.ordered() } else { (sent, false) };
+                            (key, sender_lo, false)
+                        }
                         _ => {
                             let Ok(i) = u32::try_from(batch.v6.len()) else {
                                 continue;
                             };
-                            batch.v6.push((*src, *dst));
-                            (i, 0, true)
+                            batch.v6.push(((*src, seg.src_port), (*dst, seg.dst_port)));
+                            (Key4::as_sent(i, 0, 0, 0), false, true)
                         }
                     };
-                    // Below `batch_segments`, itself far below 4 G.
+                    // Below `tuning.batch_segments`, itself far below 4 G.
                     let i = batch.clock.len() as u32;
                     batch.own[usize::from(shard)].push(i);
                     batch.clock.push(p.ts);
                     batch.recs.push(Rec {
                         origlen: p.origlen,
-                        src: src4,
-                        dst: dst4,
-                        src_port: seg.src_port,
-                        dst_port: seg.dst_port,
+                        key,
+                        sender_lo,
                         seq: seg.seq,
                         ack: seg.ack,
                         flags: seg.flags,
@@ -726,30 +794,38 @@ impl Worker {
         let (Some(r), Some(&ts)) = (batch.recs.get(i), batch.clock.get(i)) else {
             return;
         };
-        let seg = TcpSegment {
-            src_port: r.src_port,
-            dst_port: r.dst_port,
+        let payload = batch
+            .data
+            .get(r.start as usize..r.end as usize)
+            .unwrap_or_default();
+        let seg = |(src_port, dst_port)| TcpSegment {
+            src_port,
+            dst_port,
             seq: r.seq,
             ack: r.ack,
             flags: r.flags,
-            payload: batch
-                .data
-                .get(r.start as usize..r.end as usize)
-                .unwrap_or_default(),
+            payload,
             wire_len: r.wire_len,
         };
-        let (src, dst) = if r.v6 {
+        if r.v6 {
             // Always there: the reader put it in this batch.
-            let none = IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
-            batch
+            let none = (IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), 0);
+            let (s, d) = batch
                 .v6
-                .get(r.src as usize)
+                .get(r.key.sender_addr() as usize)
                 .copied()
-                .unwrap_or((none, none))
+                .unwrap_or((none, none));
+            let seg = seg((s.1, d.1));
+            self.table.tcp(ts, r.origlen, s.0, d.0, &seg, rec);
         } else {
-            (IpAddr::V4(r.src.into()), IpAddr::V4(r.dst.into()))
-        };
-        self.table.tcp(ts, r.origlen, src, dst, &seg, rec);
+            let (key, sender_lo) = if batch.keyed {
+                (r.key, r.sender_lo)
+            } else {
+                r.key.ordered()
+            };
+            let seg = seg(key.ports(sender_lo));
+            self.table.tcp_v4(ts, r.origlen, key, sender_lo, &seg, rec);
+        }
     }
 
     /// Adds a secrets block where both workers stand at the same packet.
@@ -1018,7 +1094,8 @@ mod tests {
     /// Small batches make the second table hand over a full table in the
     /// middle of the run (not an empty one at the first batch), and put
     /// sweeps and both tables' outputs in many batches. One tracking thread
-    /// beside the reader tells the same.
+    /// beside the reader tells the same, and so do connection keys made on
+    /// the reader or on the workers.
     #[test]
     fn two_tables_tell_the_observer_what_one_table_tells_it() {
         let mut limited = 0;
@@ -1036,16 +1113,23 @@ mod tests {
             let mut src = source();
             p.run(&mut src, &mut one, |_, _| {}).expect("read");
             let serial = p.finish(&mut one);
-            for trackers in [2, 1] {
-                let what = format!("max={max} idle={idle} batch={batch} trackers={trackers}");
+            let runs = [2, 1].map(|t| [(t, KeysOn::Reader), (t, KeysOn::Workers)]);
+            for (trackers, keys) in runs.into_iter().flatten() {
+                let what = format!(
+                    "max={max} idle={idle} batch={batch} trackers={trackers} keys on {keys:?}"
+                );
                 let mut two = Log::default();
-                let Ok((sharded, error)) = run_batched(
+                let tuning = Tuning {
+                    batch_segments: batch,
+                    keys,
+                };
+                let Ok((sharded, error)) = run_tuned(
                     source(),
                     config(max, idle),
                     trackers,
                     &mut two,
                     |_, _| {},
-                    batch,
+                    tuning,
                 ) else {
                     panic!("threads did not start")
                 };
@@ -1221,13 +1305,17 @@ mod tests {
                     p.run(&mut source(), &mut without, |_, _| {}).expect("read");
                     p.finish(&mut without);
                 } else {
-                    run_batched(
+                    let tuning = Tuning {
+                        batch_segments: 64,
+                        ..Tuning::default()
+                    };
+                    run_tuned(
                         source(),
                         config(false, dissect),
                         trackers,
                         &mut without,
                         |_, _| {},
-                        64,
+                        tuning,
                     )
                     .ok()
                     .expect("threads start");
