@@ -58,9 +58,7 @@ fuzz_target!(|data: &[u8]| {
         if let Some(k) = first {
             let _ = store.history(&k);
         }
-        let _ = store.range(b"/", true, Some(store.revision()), &mut |_| {
-            ControlFlow::Break(())
-        });
+        let _ = store.range(b"/", true, Some(store.revision()), &mut |_| ControlFlow::Break(()));
         let _ = store.tally(b"", None, true, &|k| k.len() as u64, &mut |_, _, _| {});
     }
 });

@@ -52,10 +52,7 @@ fn read_all<R: Read>(data: &[u8], reader: R) -> Outcome {
     };
     let total = data.len() as u64;
     let mut last_offset = src.progress().0;
-    assert!(
-        last_offset <= total,
-        "header offset {last_offset} beyond {total}"
-    );
+    assert!(last_offset <= total, "header offset {last_offset} beyond {total}");
     // Every packet record is at least 12 bytes long, so a file cannot hold
     // more packets than this: anything beyond means advance() is looping.
     let max_packets = total / 12 + 1;
@@ -64,22 +61,13 @@ fn read_all<R: Read>(data: &[u8], reader: R) -> Outcome {
         match src.advance() {
             Ok(true) => {
                 n += 1;
-                assert!(
-                    n <= max_packets,
-                    "more packets ({n}) than the file can hold"
-                );
+                assert!(n <= max_packets, "more packets ({n}) than the file can hold");
                 let p = src.current();
                 assert!(p.data.len() as u64 <= total);
                 let _ = (p.linktype.name(), p.is_truncated(), p.ts.to_string());
                 let off = src.progress().0;
-                assert!(
-                    off > last_offset,
-                    "advance() returned a packet without consuming input"
-                );
-                assert!(
-                    off <= total,
-                    "offset {off} beyond the end of a {total}-byte file"
-                );
+                assert!(off > last_offset, "advance() returned a packet without consuming input");
+                assert!(off <= total, "offset {off} beyond the end of a {total}-byte file");
                 last_offset = off;
                 assert_eq!(src.packets(), n);
                 packets.push((p.ts.0, p.linktype.0, p.origlen, p.data.to_vec()));
@@ -101,11 +89,7 @@ fuzz_target!(|data: &[u8]| {
         calls: 0,
     };
     let pieces = read_all(data, trickle);
-    assert_eq!(
-        whole.0.len(),
-        pieces.0.len(),
-        "packet count depends on read sizes"
-    );
+    assert_eq!(whole.0.len(), pieces.0.len(), "packet count depends on read sizes");
     assert!(whole.0 == pieces.0, "packets depend on read sizes");
     assert_eq!(whole.1, pieces.1, "error depends on read sizes");
 });

@@ -28,11 +28,7 @@ fuzz_target!(|data: &[u8]| {
     let (frame, extra) = if sel & 0x80 != 0 && rest.len() >= 2 {
         let extra = u32::from(u16::from_be_bytes([rest[0], rest[1]]));
         // Bit 6: a wildly larger original length (up to u32::MAX).
-        let extra = if sel & 0x40 != 0 {
-            extra << 16 | 0xFFFF
-        } else {
-            extra
-        };
+        let extra = if sel & 0x40 != 0 { extra << 16 | 0xFFFF } else { extra };
         (&rest[2..], extra)
     } else {
         (rest, 0)
@@ -51,16 +47,9 @@ fuzz_target!(|data: &[u8]| {
     match d.transport {
         Transport::Tcp(t) => {
             assert!(inside(frame, t.payload), "TCP payload outside the frame");
-            assert!(
-                t.wire_len as usize >= t.payload.len(),
-                "wire_len below captured payload"
-            );
+            assert!(t.wire_len as usize >= t.payload.len(), "wire_len below captured payload");
             let bound = u64::from(origlen).max(frame.len() as u64);
-            assert!(
-                u64::from(t.wire_len) <= bound,
-                "wire_len {} beyond frame length {bound}",
-                t.wire_len
-            );
+            assert!(u64::from(t.wire_len) <= bound, "wire_len {} beyond frame length {bound}", t.wire_len);
             let _ = (t.src_port, t.dst_port, t.seq, t.ack, t.flags);
         }
         Transport::Udp { payload, .. } => {

@@ -12,12 +12,7 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     let full = detect(data);
     if data.len() >= DETECT_WINDOW {
-        assert_ne!(
-            full,
-            Detection::NeedMore,
-            "still undecided after {} bytes",
-            data.len()
-        );
+        assert_ne!(full, Detection::NeedMore, "still undecided after {} bytes", data.len());
     }
     if data.is_empty() {
         assert_eq!(full, Detection::NeedMore);
@@ -25,10 +20,7 @@ fuzz_target!(|data: &[u8]| {
     for k in 0..data.len().min(DETECT_WINDOW + 1) {
         let v = detect(&data[..k]);
         if v != Detection::NeedMore {
-            assert_eq!(
-                v, full,
-                "verdict on the first {k} bytes changed with more bytes"
-            );
+            assert_eq!(v, full, "verdict on the first {k} bytes changed with more bytes");
         }
     }
 });

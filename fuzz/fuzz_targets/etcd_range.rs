@@ -23,21 +23,12 @@ fuzz_target!(|data: &[u8]| {
                 assert_eq!(x.key(), y.key.as_slice());
                 assert_eq!(x.value(), y.value.as_slice());
                 assert_eq!(
-                    (
-                        x.create_revision(),
-                        x.mod_revision(),
-                        x.version(),
-                        x.lease()
-                    ),
+                    (x.create_revision(), x.mod_revision(), x.version(), x.lease()),
                     (y.create_revision, y.mod_revision, y.version, y.lease)
                 );
             }
         }
         (Err(_), Err(_)) => {}
-        (a, b) => panic!(
-            "the two decoders disagree: sliced {:?}, copied {:?}",
-            a.err(),
-            b.err()
-        ),
+        (a, b) => panic!("the two decoders disagree: sliced {:?}, copied {:?}", a.err(), b.err()),
     }
 });

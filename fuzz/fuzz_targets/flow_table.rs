@@ -69,8 +69,7 @@ impl<'a> Input<'a> {
         self.take(2).map(|b| u16::from_be_bytes([b[0], b[1]]))
     }
     fn u32(&mut self) -> Option<u32> {
-        self.take(4)
-            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+        self.take(4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
     }
 }
 
@@ -197,22 +196,11 @@ impl Observer for Check {
 
     fn flow(&mut self, f: &FlowRecord) {
         self.flows += 1;
-        assert_eq!(
-            f.packets,
-            f.client_packets + f.server_packets,
-            "flow packets"
-        );
-        assert_eq!(
-            f.bytes,
-            f.client_frame_bytes + f.server_frame_bytes,
-            "flow bytes"
-        );
+        assert_eq!(f.packets, f.client_packets + f.server_packets, "flow packets");
+        assert_eq!(f.bytes, f.client_frame_bytes + f.server_frame_bytes, "flow bytes");
         assert!(f.packets > 0, "flow without packets");
         assert!(f.duration_ms >= 0.0, "negative duration {}", f.duration_ms);
-        assert!(
-            self.closes >= self.flows,
-            "flow reported before its close event"
-        );
+        assert!(self.closes >= self.flows, "flow reported before its close event");
         self.flow_packets += f.packets;
         self.flow_bytes += f.bytes;
         self.flow_gap_bytes += f.gap_bytes;
@@ -221,14 +209,7 @@ impl Observer for Check {
 
 /// Renders the event the way the table view does (no JSON dependency here).
 fn serde_json_free(e: &Event) -> String {
-    format!(
-        "{} {} {} {} {}",
-        e.ts,
-        e.src,
-        e.dst,
-        e.component.name(),
-        e.kind.name()
-    )
+    format!("{} {} {} {} {}", e.ts, e.src, e.dst, e.component.name(), e.kind.name())
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -257,9 +238,7 @@ fuzz_target!(|data: &[u8]| {
         config.max_connections = usize::from(cfg >> 6);
     }
     if cfg & 0x10 != 0 {
-        config
-            .decode_as
-            .push("40000=http1".parse::<DecodeAs>().unwrap());
+        config.decode_as.push("40000=http1".parse::<DecodeAs>().unwrap());
     }
 
     if cfg & 0x20 != 0 {
@@ -343,33 +322,18 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(summary.packets, packets, "packets read back");
     assert_eq!(summary.bytes, wire_bytes, "wire bytes");
     assert_eq!(
-        summary.tcp_packets
-            + summary.udp_packets
-            + summary.other_ip_packets
+        summary.tcp_packets + summary.udp_packets + summary.other_ip_packets
             + summary.undecodable.iter().map(|(_, n)| n).sum::<u64>(),
         summary.packets,
         "every packet counted once"
     );
-    assert_eq!(
-        summary.tcp_packets, packets,
-        "a synthetic frame failed to decode: {:?}",
-        summary.undecodable
-    );
+    assert_eq!(summary.tcp_packets, packets, "a synthetic frame failed to decode: {:?}", summary.undecodable);
     assert_eq!(check.flows, summary.flows, "flow records vs connections");
     assert_eq!(check.opens, summary.flows, "open events vs connections");
     assert_eq!(check.closes, summary.flows, "close events vs connections");
-    assert_eq!(
-        check.flow_packets, summary.tcp_packets,
-        "packets across flows"
-    );
-    assert_eq!(
-        check.flow_gap_bytes, summary.gap_bytes,
-        "gap bytes across flows"
-    );
-    assert!(
-        check.detected <= summary.flows,
-        "protocol detected twice on a connection"
-    );
+    assert_eq!(check.flow_packets, summary.tcp_packets, "packets across flows");
+    assert_eq!(check.flow_gap_bytes, summary.gap_bytes, "gap bytes across flows");
+    assert!(check.detected <= summary.flows, "protocol detected twice on a connection");
     assert_eq!(check.flow_bytes, wire_bytes, "frame bytes across flows");
     assert!(summary.evicted_idle <= summary.flows);
     assert!(summary.evicted_limit <= summary.flows);
@@ -484,16 +448,7 @@ fn raw_capture(data: &[u8], config: FlowConfig) {
     assert_eq!(check.flows, summary.flows, "flow records vs connections");
     assert_eq!(check.opens, summary.flows, "open events vs connections");
     assert_eq!(check.closes, summary.flows, "close events vs connections");
-    assert_eq!(
-        check.flow_packets, summary.tcp_packets,
-        "packets across flows"
-    );
-    assert_eq!(
-        check.flow_gap_bytes, summary.gap_bytes,
-        "gap bytes across flows"
-    );
-    assert!(
-        check.detected <= summary.flows,
-        "protocol detected twice on a connection"
-    );
+    assert_eq!(check.flow_packets, summary.tcp_packets, "packets across flows");
+    assert_eq!(check.flow_gap_bytes, summary.gap_bytes, "gap bytes across flows");
+    assert!(check.detected <= summary.flows, "protocol detected twice on a connection");
 }

@@ -16,10 +16,10 @@
 use std::sync::Arc;
 
 use kinspect::event::EventKind;
+use kinspect::proto::http2::{Http2Dissector, Http2Event};
 use kinspect::proto::http2::hpack::{
     HpackDecoder, MAX_DECODED_BLOCK, MAX_TABLE_SIZE, reference_decode,
 };
-use kinspect::proto::http2::{Http2Dissector, Http2Event};
 use kinspect::proto::{Component, ConnInfo, Context, Direction, Dissector, EventSink, Wants};
 use kinspect::timestamp::Timestamp;
 use libfuzzer_sys::fuzz_target;

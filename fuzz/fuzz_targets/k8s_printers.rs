@@ -42,14 +42,8 @@ const KINDS: [(&str, &str); 39] = [
     ("rbac.authorization.k8s.io/v1", "RoleBinding"),
     ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"),
     ("certificates.k8s.io/v1", "CertificateSigningRequest"),
-    (
-        "admissionregistration.k8s.io/v1",
-        "MutatingWebhookConfiguration",
-    ),
-    (
-        "admissionregistration.k8s.io/v1",
-        "ValidatingWebhookConfiguration",
-    ),
+    ("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration"),
+    ("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration"),
     ("node.k8s.io/v1", "RuntimeClass"),
     ("storage.k8s.io/v1", "CSINode"),
     ("storage.k8s.io/v1", "CSIDriver"),
@@ -59,10 +53,7 @@ const KINDS: [(&str, &str); 39] = [
     ("apps/v1", "ControllerRevision"),
     ("v1", "PodTemplate"),
     ("flowcontrol.apiserver.k8s.io/v1", "FlowSchema"),
-    (
-        "flowcontrol.apiserver.k8s.io/v1",
-        "PriorityLevelConfiguration",
-    ),
+    ("flowcontrol.apiserver.k8s.io/v1", "PriorityLevelConfiguration"),
 ];
 
 fuzz_target!(|data: &[u8]| {
@@ -82,11 +73,7 @@ fuzz_target!(|data: &[u8]| {
     let mut table = Table::for_kind(kind, true);
     for wide in [false, true] {
         let row = printers::print(&typed, now, wide).expect("a printed kind");
-        assert_eq!(
-            row.cells.len(),
-            table.visible_columns(wide).len(),
-            "{kind} wide={wide}"
-        );
+        assert_eq!(row.cells.len(), table.visible_columns(wide).len(), "{kind} wide={wide}");
         table.rows = vec![row];
         let out = k8s_table::render(&table, wide, true);
         assert_eq!(out.lines().count(), 2, "{kind}: {out}");

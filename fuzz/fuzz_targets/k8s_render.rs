@@ -54,26 +54,16 @@ fuzz_target!(|data: &[u8]| {
         if direct_yaml::write_object(&mut direct, api_version, kind, rest) {
             assert_eq!(direct, text, "the direct writer differs from the tree");
         } else {
-            assert!(
-                direct.is_empty(),
-                "a direct writer that gives up writes nothing"
-            );
+            assert!(direct.is_empty(), "a direct writer that gives up writes nothing");
         }
     }
     let back: serde_json::Value = serde_norway::from_str(&text).expect("our YAML parses");
     // A float with no fraction is written `244`, as kubectl writes it, and
     // reads back as an integer: compare numbers by value.
-    assert_eq!(
-        numbers_as_f64(back),
-        numbers_as_f64(json.clone()),
-        "YAML reads back differently:\n{text}"
-    );
+    assert_eq!(numbers_as_f64(back), numbers_as_f64(json.clone()), "YAML reads back differently:\n{text}");
     if !opts.show_secrets && kind == "Secret" {
         if let Some(m) = json["data"].as_object() {
-            assert!(
-                m.values()
-                    .all(|v| v.as_str().is_some_and(|s| s.starts_with("<redacted: ")))
-            );
+            assert!(m.values().all(|v| v.as_str().is_some_and(|s| s.starts_with("<redacted: "))));
         }
     }
     if kind != "Secret" || opts.show_secrets {

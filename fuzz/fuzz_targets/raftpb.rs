@@ -17,11 +17,7 @@ fuzz_target!(|data: &[u8]| {
     let ctx = Context::default();
     if let Some(m) = raftpb::decode_plain(data) {
         let prost = raftpb::decode_prost(data);
-        assert_eq!(
-            Ok(&m),
-            prost.as_ref(),
-            "the hand decoder differs from prost"
-        );
+        assert_eq!(Ok(&m), prost.as_ref(), "the hand decoder differs from prost");
     }
     if let Ok(m) = raftpb::decode(data) {
         let again = raftpb::decode(&raftpb::encode(&m)).expect("re-encoded message decodes");

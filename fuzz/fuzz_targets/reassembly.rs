@@ -53,8 +53,7 @@ impl<'a> Input<'a> {
         self.take(2).map(|b| u16::from_be_bytes([b[0], b[1]]))
     }
     fn u32(&mut self) -> Option<u32> {
-        self.take(4)
-            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+        self.take(4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
     }
 }
 
@@ -101,11 +100,7 @@ impl Checker {
     }
 
     fn after(&self, r: &Reassembler, max_buffered: usize, largest: usize) {
-        assert_eq!(
-            r.next_offset(),
-            self.next,
-            "next_offset disagrees with chunks"
-        );
+        assert_eq!(r.next_offset(), self.next, "next_offset disagrees with chunks");
         assert_eq!(r.stats.delivered, self.data_bytes, "delivered counter");
         assert_eq!(r.stats.gap_bytes, self.gap_bytes, "gap_bytes counter");
         assert_eq!(r.stats.gaps, self.gaps, "gaps counter");
@@ -115,10 +110,7 @@ impl Checker {
             r.buffered()
         );
         if self.patterned {
-            assert_eq!(
-                r.stats.conflicting, 0,
-                "conflicts counted for identical copies"
-            );
+            assert_eq!(r.stats.conflicting, 0, "conflicts counted for identical copies");
         }
     }
 }
@@ -147,9 +139,7 @@ fuzz_target!(|data: &[u8]| {
             0 | 3 => {
                 let seq = if tag % 5 == 0 {
                     let Some(rel) = inp.u16() else { break };
-                    let Some(&flags) = inp.data.first() else {
-                        break;
-                    };
+                    let Some(&flags) = inp.data.first() else { break };
                     let shift = u32::from(flags >> 4);
                     isn.wrapping_add(((rel as i16 as i32) << shift) as u32)
                 } else {
@@ -181,9 +171,7 @@ fuzz_target!(|data: &[u8]| {
                 let wire_len = payload.len() as u32 + extra;
                 // The reassembler learns its base from the first segment.
                 let mut out = Vec::new();
-                r.segment(seq, syn, fin, payload, wire_len, &mut |c| {
-                    out.push(owned(c))
-                });
+                r.segment(seq, syn, fin, payload, wire_len, &mut |c| out.push(owned(c)));
                 let base = r.base();
                 for c in &out {
                     ck.chunk(base, c.borrow());
