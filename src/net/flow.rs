@@ -198,7 +198,7 @@ enum Key {
 
 /// Both endpoints IPv4: the lower endpoint's address, the other's, and
 /// `lo` port << 16 | `hi` port.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Key4 {
     lo: u32,
     hi: u32,
@@ -227,7 +227,7 @@ impl Key4 {
     /// The key of a packet from `src`:`src_port` to `dst`:`dst_port`, and
     /// whether its sender is the lower endpoint.
     #[inline]
-    pub(crate) fn of(src: u32, src_port: u16, dst: u32, dst_port: u16) -> (Key4, bool) {
+    fn of(src: u32, src_port: u16, dst: u32, dst_port: u16) -> (Key4, bool) {
         let x = (src, src_port);
         let y = (dst, dst_port);
         let sender_lo = x <= y;
@@ -838,8 +838,8 @@ impl FlowTable {
     }
 
     /// [`FlowTable::tcp`] for a segment between two IPv4 endpoints whose
-    /// key was made beforehand ([`Key4::of`], on the reader thread): the
-    /// segment's ports are not read.
+    /// key was made beforehand ([`Key4::ordered`], on the reader thread or
+    /// the tracking thread): the segment's ports are not read.
     #[inline]
     pub(crate) fn tcp_v4(
         &mut self,
