@@ -162,10 +162,15 @@ pub fn write_human_duration(buf: &mut Vec<u8>, nanos: i64) {
         buf.push(b'-');
     }
     let n = nanos.unsigned_abs();
+    if n < 1_000_000 {
+        // Most connections of a capture last under a millisecond: their
+        // microseconds without the formatting machinery.
+        buf.extend_from_slice(itoa::Buffer::new().format(n / 1_000).as_bytes());
+        buf.extend_from_slice("µs".as_bytes());
+        return;
+    }
     // Writing to a Vec cannot fail.
-    let _ = if n < 1_000_000 {
-        write!(buf, "{}µs", n / 1_000)
-    } else if n < 1_000_000_000 {
+    let _ = if n < 1_000_000_000 {
         write!(buf, "{:.1}ms", n as f64 / 1e6)
     } else if n < 60_000_000_000 {
         write!(buf, "{:.1}s", n as f64 / 1e9)
@@ -249,6 +254,13 @@ mod tests {
     #[test]
     fn human_durations() {
         assert_eq!(human_duration(850_000), "850µs");
+        // Microseconds: whole ones, cut (not rounded), the sign kept.
+        assert_eq!(human_duration(0), "0µs");
+        assert_eq!(human_duration(999), "0µs");
+        assert_eq!(human_duration(999_999), "999µs");
+        assert_eq!(human_duration(-999_999), "-999µs");
+        assert_eq!(human_duration(i64::MIN), "-292y");
+        assert_eq!(human_duration(1_000_000), "1.0ms");
         assert_eq!(human_duration(12_340_000), "12.3ms");
         assert_eq!(human_duration(4_200_000_000), "4.2s");
         assert_eq!(human_duration(192 * 1_000_000_000), "3m12s");

@@ -192,7 +192,9 @@ pub fn run(cmd: PcapCommand, common: &Common) -> i32 {
     match cmd {
         PcapCommand::Events(a) => drive(&a, common, EventsView::new(stdout, f)),
         // Flows need the detected protocol, not what the dissectors say.
-        PcapCommand::Flows(a) => drive_with(&a, common, false, FlowsView::new(stdout, f)),
+        PcapCommand::Flows(a) => {
+            drive_with(&a, common, false, FlowsView::new(stdout, f).holding_rows())
+        }
         PcapCommand::Tls(a) => drive(&a, common, TlsView::new(stdout, f)),
         PcapCommand::Rpc(a) => drive(&a.pcap, common, RpcView::new(stdout, f, a.by_client)),
         PcapCommand::Election(a) => {

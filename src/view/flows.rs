@@ -13,9 +13,19 @@ pub struct FlowsView<W: Write> {
     out: Out<W>,
     format: Format,
     header_done: bool,
+    /// The row being written, or with [`FlowsView::holding_rows`] every
+    /// row not yet handed to `out`.
     line: Vec<u8>,
+    /// Rows are handed to `out` once this many bytes are held (0: each
+    /// row as it is written).
+    hold: usize,
     pub rows: u64,
 }
+
+/// What [`FlowsView::holding_rows`] holds: more than the largest buffer of
+/// the writers `kinspect pcap` writes through (256 KiB, on a pipe), so a
+/// writer passes the rows straight on without copying them again.
+const HELD_ROWS_BYTES: usize = 256 << 10;
 
 /// One flow as a JSON line (the fields of [`FlowRecord`], in its order).
 ///
@@ -26,54 +36,93 @@ pub struct FlowsView<W: Write> {
 /// to the bytes serde_json writes for the record.
 pub fn flow_json(f: &FlowRecord, buf: &mut Vec<u8>) {
     buf.reserve(512);
-    buf.extend_from_slice(b"{\"client\":\"");
+    put(buf, b"{\"client\":\"");
     write_addr(buf, f.client);
-    buf.extend_from_slice(b"\",\"server\":\"");
+    put(buf, b"\",\"server\":\"");
     write_addr(buf, f.server);
-    buf.extend_from_slice(b"\",\"component\":\"");
+    put(buf, b"\",\"component\":\"");
     buf.extend_from_slice(f.component.name().as_bytes());
-    buf.extend_from_slice(b"\",\"protocol\":\"");
+    put(buf, b"\",\"protocol\":\"");
     buf.extend_from_slice(f.protocol.name().as_bytes());
-    buf.extend_from_slice(b"\",\"protocol_by\":\"");
+    put(buf, b"\",\"protocol_by\":\"");
     buf.extend_from_slice(f.protocol_by.as_bytes());
-    let mut n = itoa::Buffer::new();
-    for (key, v) in [
-        (&b"\",\"packets\":"[..], f.packets),
-        (b",\"bytes\":", f.bytes),
-        (b",\"client_bytes\":", f.client_bytes),
-        (b",\"server_bytes\":", f.server_bytes),
-    ] {
-        buf.extend_from_slice(key);
-        buf.extend_from_slice(n.format(v).as_bytes());
-    }
-    buf.extend_from_slice(b",\"start\":\"");
+    put_number(buf, b"\",\"packets\":", f.packets);
+    put_number(buf, b",\"bytes\":", f.bytes);
+    put_number(buf, b",\"client_bytes\":", f.client_bytes);
+    put_number(buf, b",\"server_bytes\":", f.server_bytes);
+    put(buf, b",\"start\":\"");
     let mut t = [0u8; 27];
     f.start.format_into(&mut t);
     buf.extend_from_slice(&t);
-    buf.extend_from_slice(b"\",\"duration_ms\":");
-    if f.duration_ms.is_finite() {
-        buf.extend_from_slice(ryu::Buffer::new().format_finite(f.duration_ms).as_bytes());
-    } else {
-        buf.extend_from_slice(b"null");
-    }
-    buf.extend_from_slice(b",\"end\":\"");
+    put(buf, b"\",\"duration_ms\":");
+    write_millis(buf, f.duration_ms);
+    put(buf, b",\"end\":\"");
     buf.extend_from_slice(f.end.name().as_bytes());
-    for (key, v) in [
-        (&b"\",\"gap_bytes\":"[..], f.gap_bytes),
-        (b",\"client_packets\":", f.client_packets),
-        (b",\"server_packets\":", f.server_packets),
-        (b",\"client_frame_bytes\":", f.client_frame_bytes),
-        (b",\"server_frame_bytes\":", f.server_frame_bytes),
-        (b",\"retransmitted_bytes\":", f.retransmitted_bytes),
-    ] {
-        buf.extend_from_slice(key);
-        buf.extend_from_slice(n.format(v).as_bytes());
-    }
-    buf.extend_from_slice(if f.handshake {
-        b",\"handshake\":true}\n"
+    put_number(buf, b"\",\"gap_bytes\":", f.gap_bytes);
+    put_number(buf, b",\"client_packets\":", f.client_packets);
+    put_number(buf, b",\"server_packets\":", f.server_packets);
+    put_number(buf, b",\"client_frame_bytes\":", f.client_frame_bytes);
+    put_number(buf, b",\"server_frame_bytes\":", f.server_frame_bytes);
+    put_number(buf, b",\"retransmitted_bytes\":", f.retransmitted_bytes);
+    if f.handshake {
+        put(buf, b",\"handshake\":true}\n");
     } else {
-        b",\"handshake\":false}\n"
-    });
+        put(buf, b",\"handshake\":false}\n");
+    }
+}
+
+/// Fixed text of a known length: inlined, the copy is a few moves instead
+/// of a call.
+#[inline(always)]
+fn put<const N: usize>(buf: &mut Vec<u8>, text: &[u8; N]) {
+    buf.extend_from_slice(text);
+}
+
+/// A key (with the punctuation around it) and an integer value.
+#[inline(always)]
+fn put_number<const N: usize>(buf: &mut Vec<u8>, key: &[u8; N], v: u64) {
+    put(buf, key);
+    buf.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+}
+
+/// A duration in milliseconds as serde_json writes the float (ryu's
+/// shortest form that reads back the same).
+///
+/// A flow's duration is a whole number of nanoseconds over 1e6
+/// ([`crate::timestamp::Timestamp::millis_since`]). When `ms` is exactly
+/// such a quotient `n / 1e6` with `n` of at most 15 digits, the digits of
+/// `n` with the point moved six places are that shortest form: a decimal
+/// of at most 15 significant digits is the only one of that length or
+/// shorter that reads back as its nearest double (`f64::DIGITS` is 15). So
+/// they are written directly, without ryu's search (a quarter of a JSON
+/// row's work). Other values, and those below 10 ns that ryu writes with
+/// an exponent (`1e-6`), go to ryu; `null` for what JSON cannot hold.
+fn write_millis(buf: &mut Vec<u8>, ms: f64) {
+    let ns = (ms * 1e6).round();
+    if (10.0..1e15).contains(&ns) && ns / 1e6 == ms {
+        let mut digits = itoa::Buffer::new();
+        let d = digits.format(ns as u64).as_bytes();
+        // Whole milliseconds, then the six digits after the point.
+        let (whole, frac) = d.split_at(d.len().saturating_sub(6));
+        if whole.is_empty() {
+            buf.push(b'0');
+        } else {
+            buf.extend_from_slice(whole);
+        }
+        buf.push(b'.');
+        let zeros = 6 - frac.len();
+        let kept = frac.len() - frac.iter().rev().take_while(|&&c| c == b'0').count();
+        if kept == 0 {
+            buf.push(b'0');
+        } else {
+            buf.extend_from_slice(&b"000000"[..zeros]);
+            buf.extend_from_slice(&frac[..kept]);
+        }
+    } else if ms.is_finite() {
+        buf.extend_from_slice(ryu::Buffer::new().format_finite(ms).as_bytes());
+    } else {
+        put(buf, b"null");
+    }
 }
 
 const HEADER: [(&str, usize); 12] = [
@@ -99,7 +148,29 @@ impl<W: Write> FlowsView<W> {
             format,
             header_done: false,
             line: Vec::with_capacity(512),
+            hold: 0,
             rows: 0,
+        }
+    }
+
+    /// Gathers the rows and hands them to the writer 256 KiB at a time,
+    /// instead of one by one: a copy less of every row, for reading files
+    /// (`pcap flows` prints hundreds of thousands of rows). Not for live
+    /// capture, where a row should show when its connection ends. No
+    /// effect on a terminal, where each row is fitted to its width.
+    pub fn holding_rows(mut self) -> Self {
+        if super::fit::limit().is_none() {
+            self.hold = HELD_ROWS_BYTES;
+            self.line = Vec::with_capacity(HELD_ROWS_BYTES + 1024);
+        }
+        self
+    }
+
+    /// Hands the held rows to the writer.
+    fn write_held(&mut self) {
+        if !self.line.is_empty() {
+            self.out.raw(&self.line);
+            self.line.clear();
         }
     }
 
@@ -114,6 +185,7 @@ impl<W: Write> FlowsView<W> {
     /// Writes the summary (table: a line after the rows; JSON: nothing on
     /// stdout — the caller prints it to stderr so stdout stays one flow per line).
     pub fn finish(mut self, summary: &Summary) -> std::io::Result<W> {
+        self.write_held();
         self.header();
         if self.format == Format::Table {
             self.out.line("");
@@ -142,24 +214,24 @@ impl<W: Write> Observer for FlowsView<W> {
     fn flow(&mut self, f: &FlowRecord) {
         self.rows += 1;
         match self.format {
-            Format::Json | Format::Prometheus | Format::Yaml => {
-                self.line.clear();
-                flow_json(f, &mut self.line);
-                self.out.raw(&self.line);
-            }
+            Format::Json | Format::Prometheus | Format::Yaml => flow_json(f, &mut self.line),
             Format::Table | Format::Wide => {
                 self.header();
-                self.line.clear();
-                table_row(f, &mut self.line);
                 if super::fit::limit().is_some() {
                     // On a terminal: through Out::line, which fits the
                     // columns to its width.
+                    self.line.clear();
+                    table_row(f, &mut self.line);
                     let text = std::str::from_utf8(&self.line).unwrap_or_default();
                     self.out.line(text.trim_end_matches('\n'));
-                } else {
-                    self.out.raw(&self.line);
+                    self.line.clear();
+                    return;
                 }
+                table_row(f, &mut self.line);
             }
+        }
+        if self.line.len() >= self.hold {
+            self.write_held();
         }
     }
 }
@@ -321,6 +393,119 @@ mod tests {
                 assert_eq!(ours, serde_json::to_value(&huge).unwrap());
             }
         }
+    }
+
+    /// Rows held and written 256 KiB at a time come out as rows written
+    /// one by one: the header first, every row in order across several
+    /// hand-overs, the summary last; in both formats.
+    #[test]
+    fn held_rows_are_the_rows_written_one_by_one() {
+        let summary = Summary {
+            packets: 7,
+            ..Summary::default()
+        };
+        for format in [Format::Table, Format::Json] {
+            let mut one_by_one = FlowsView::new(Vec::new(), format);
+            let mut held = FlowsView::new(Vec::new(), format).holding_rows();
+            assert_eq!(held.hold, HELD_ROWS_BYTES, "no terminal in tests");
+            let rows = 5_000u64;
+            for i in 0..rows {
+                let f = FlowRecord {
+                    client: format!("10.{}.{}.1:{}", i >> 8 & 255, i & 255, 30_000 + i % 9_000)
+                        .parse()
+                        .unwrap(),
+                    server: "10.0.0.1:2379".parse().unwrap(),
+                    component: Component::EtcdClient,
+                    protocol: Protocol::Http2,
+                    protocol_by: "content",
+                    packets: i,
+                    bytes: i * 977,
+                    client_bytes: i * 3,
+                    server_bytes: i * 5,
+                    start: Timestamp(1_795_712_703_000_000_000 + i as i64 * 1_000_003),
+                    duration_ms: i as f64 / 7.0,
+                    end: [End::Fin, End::Rst, End::Open][(i % 3) as usize],
+                    gap_bytes: i % 4,
+                    client_packets: i / 2,
+                    server_packets: i - i / 2,
+                    client_frame_bytes: i * 500,
+                    server_frame_bytes: i * 477,
+                    retransmitted_bytes: 0,
+                    handshake: i % 5 != 0,
+                };
+                one_by_one.flow(&f);
+                held.flow(&f);
+            }
+            let a = one_by_one.finish(&summary).unwrap();
+            let b = held.finish(&summary).unwrap();
+            // Several hand-overs of held rows.
+            assert!(
+                b.len() > 3 * HELD_ROWS_BYTES,
+                "{format:?}: {} bytes",
+                b.len()
+            );
+            assert!(a == b, "{format:?}: held rows differ");
+            let text = String::from_utf8(b).unwrap();
+            let lines: Vec<&str> = text.lines().collect();
+            let expected = rows as usize + if format == Format::Table { 3 } else { 0 };
+            assert_eq!(lines.len(), expected, "{format:?}");
+            if format == Format::Table {
+                assert!(lines[0].starts_with("CLIENT "));
+                assert_eq!(lines[lines.len() - 1], summary.line());
+            }
+        }
+    }
+
+    /// Durations as ryu (and below 1e16, serde_json) writes them, for every kind
+    /// of value: whole nanoseconds over 1e6 from 0 to beyond the 15 digits
+    /// written directly, on both sides of the exponent form (below 10 ns),
+    /// and floats that are no such quotient.
+    #[test]
+    fn millis_are_written_as_serde_json_writes_them() {
+        let mut ns: Vec<i64> = (0..3000).collect();
+        for e in 0..19 {
+            let p = 10i64.pow(e);
+            ns.extend([p - 1, p, p + 1, p * 3 / 2]);
+        }
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // Every magnitude, from one digit to 19.
+            ns.push((x >> (x % 60)) as i64);
+        }
+        let mut floats: Vec<f64> = ns
+            .iter()
+            .map(|&n| Timestamp(n).millis_since(Timestamp(0)))
+            .collect();
+        floats.extend([
+            0.1,
+            1.0 / 3.0,
+            2.5e-7,
+            1e21,
+            -0.5,
+            -1126.761,
+            f64::MIN_POSITIVE,
+            5e-324,
+            f64::MAX,
+            123_456_789.123_456_7,
+        ]);
+        let mut buf = Vec::new();
+        for ms in floats {
+            buf.clear();
+            write_millis(&mut buf, ms);
+            // What this function wrote before it had a shortcut.
+            let ryu = ryu::Buffer::new().format_finite(ms).to_string();
+            assert_eq!(String::from_utf8_lossy(&buf), ryu, "{ms:e}");
+            // serde_json writes an exponent with its sign (`1e+21`).
+            if ms.abs() < 1e16 {
+                assert_eq!(ryu, serde_json::to_string(&ms).unwrap(), "{ms:e}");
+            }
+        }
+        buf.clear();
+        write_millis(&mut buf, f64::NAN);
+        assert_eq!(buf, b"null");
     }
 
     /// The row as the table printed it before it was written in place:
