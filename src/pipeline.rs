@@ -187,9 +187,11 @@ impl Pipeline {
         let result = loop {
             match source.advance() {
                 Ok(true) => {
-                    let secrets = source.take_secrets();
-                    if !secrets.is_empty() {
-                        self.add_secrets(secrets);
+                    if source.may_have_secrets() {
+                        let secrets = source.take_secrets();
+                        if !secrets.is_empty() {
+                            self.add_secrets(secrets);
+                        }
                     }
                     let p = source.current();
                     self.packet(&p, obs);

@@ -675,31 +675,56 @@ impl<R: Read> FileSource<R> {
             return false;
         };
         let at = self.start;
-        let Some(head) = map.get(at..).and_then(|b| b.get(..16)) else {
+        let Some(head) = map.get(at..).and_then(|b| b.first_chunk::<28>()) else {
+            // Under 28 bytes left: no enhanced packet block, and a classic
+            // record of under 12 bytes of data is left to the general path.
             return false;
         };
         let u32_at = |i: usize, big_endian: bool| {
             u32_of([head[i], head[i + 1], head[i + 2], head[i + 3]], big_endian)
         };
-        match self.format {
-            Format::Ng { big_endian, .. } => {
-                if u32_at(0, big_endian) != PCAPNG_EPB {
-                    return false;
-                }
+        match &self.format {
+            &Format::Ng {
+                big_endian,
+                ref interfaces,
+            } => {
+                // What `plain_epb` reads, from the block's fixed 28 bytes
+                // read once (this runs for nearly every packet of a pcapng
+                // file): the block type and length, the interface, the
+                // time, both lengths; the data exactly fills the block.
                 let len = u32_at(4, big_endian) as usize;
-                if len < 12 || len % 4 != 0 || len > MAX_RECORD || map.len() - at < len {
+                let caplen = u32_at(20, big_endian);
+                if u32_at(0, big_endian) != PCAPNG_EPB
+                    || caplen >= u32::MAX - 4
+                    || (caplen as usize).next_multiple_of(4) + 32 != len
+                    || len > MAX_RECORD
+                    || map.len() - at < len
+                {
                     return false;
                 }
-                match self.plain_epb(len, big_endian) {
-                    Some(p) => {
-                        self.start += len;
-                        self.current = p;
-                        true
-                    }
-                    None => false,
+                let Some(trailer) = map.get(at + len - 4..).and_then(|b| b.first_chunk::<4>())
+                else {
+                    return false;
+                };
+                let Some(iface) = interfaces.get(u32_at(8, big_endian) as usize) else {
+                    return false;
+                };
+                if u32_of(*trailer, big_endian) as usize != len {
+                    return false;
                 }
+                let ticks =
+                    (u64::from(u32_at(12, big_endian)) << 32) | u64::from(u32_at(16, big_endian));
+                let data = at + 28;
+                self.current = Current {
+                    ts: ticks_to_ts(ticks, iface.units_per_sec, iface.offset_secs),
+                    linktype: Some(iface.linktype),
+                    origlen: u32_at(24, big_endian),
+                    data: data..data + caplen as usize,
+                };
+                self.start += len;
+                true
             }
-            Format::Legacy {
+            &Format::Legacy {
                 big_endian,
                 modified: false,
                 units_per_sec,
@@ -772,6 +797,10 @@ impl<R: Read> PacketSource for FileSource<R> {
 
     fn take_secrets(&mut self) -> Vec<(u32, Vec<u8>)> {
         std::mem::take(&mut self.secrets)
+    }
+
+    fn may_have_secrets(&self) -> bool {
+        !self.secrets.is_empty()
     }
 }
 
@@ -1188,6 +1217,29 @@ mod tests {
         ));
     }
 
+    /// `may_have_secrets` is false only when there is nothing to take, on
+    /// a capture with Decryption Secrets Blocks (read alone and merged).
+    #[test]
+    fn secrets_are_announced_before_they_are_taken() {
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/etcd-tls13-keylog-dsb.pcapng");
+        let mut alone = FileSource::open(&path).unwrap();
+        let mut merged = crate::capture::MergedSource::new(vec![FileSource::open(&path).unwrap()]);
+        let sources: [&mut dyn PacketSource; 2] = [&mut alone, &mut merged];
+        for source in sources {
+            let (mut taken, mut asked) = (0, 0);
+            while source.advance().unwrap() {
+                asked += 1;
+                if source.may_have_secrets() {
+                    taken += source.take_secrets().len();
+                } else {
+                    assert!(source.take_secrets().is_empty(), "packet {asked}");
+                }
+            }
+            assert!(taken > 0, "the capture's secrets were taken");
+        }
+    }
+
     #[test]
     fn a_mapped_file_reads_exactly_what_read_2_reads() {
         // 8,000 records of up to ~1.5 kB: a few MiB, above MMAP_MIN, and
@@ -1216,7 +1268,16 @@ mod tests {
                 files.push((legacy(magic, be, &refs), 8000));
             }
         }
-        files.push((ng(&[], &epbs).0, 120_000));
+        let (plain, offsets) = ng(&[], &epbs);
+        // Blocks the fast path must leave to the general one: an interface
+        // no block described, a trailing length unlike the leading one.
+        let mut unknown_interface = plain.clone();
+        unknown_interface[offsets[70_000] as usize + 8] = 5;
+        let mut uneven_lengths = plain.clone();
+        uneven_lengths[offsets[80_000] as usize + 44] = 52;
+        files.push((plain, 120_000));
+        files.push((unknown_interface, 70_000));
+        files.push((uneven_lengths, 80_000));
         let dir = tempfile::tempdir().unwrap();
         for (n, (whole, count)) in files.into_iter().enumerate() {
             assert!(whole.len() as u64 > MMAP_MIN + RELEASE_STEP as u64);
@@ -1241,7 +1302,17 @@ mod tests {
                     }
                 };
                 let (want, want_err) = read_all(bytes);
-                assert_eq!(got.len(), if cut == 0 { count } else { count - 1 });
+                let ends_early = n > 4;
+                assert_eq!(
+                    got.len(),
+                    if cut == 0 || ends_early {
+                        count
+                    } else {
+                        count - 1
+                    },
+                    "file {n} cut {cut}"
+                );
+                assert_eq!(err.is_some(), cut > 0 || ends_early, "file {n} cut {cut}");
                 assert_eq!(got, want, "file {n} cut {cut}");
                 assert_eq!(
                     err.map(|e| e.replace(&path.display().to_string(), "t.pcap")),

@@ -34,7 +34,9 @@ impl MergedSource {
 
     fn pull(&mut self, idx: usize) {
         let result = self.sources[idx].advance();
-        self.secrets.extend(self.sources[idx].take_secrets());
+        if self.sources[idx].may_have_secrets() {
+            self.secrets.extend(self.sources[idx].take_secrets());
+        }
         match result {
             Ok(true) => {
                 let ts = self.sources[idx].current().ts;
@@ -55,9 +57,8 @@ impl PacketSource for MergedSource {
             }
             self.started = true;
             let result = only.advance();
-            let secrets = only.take_secrets();
-            if !secrets.is_empty() {
-                self.secrets.extend(secrets);
+            if only.may_have_secrets() {
+                self.secrets.extend(only.take_secrets());
             }
             self.current = None;
             return match result {
@@ -111,5 +112,9 @@ impl PacketSource for MergedSource {
 
     fn take_secrets(&mut self) -> Vec<(u32, Vec<u8>)> {
         std::mem::take(&mut self.secrets)
+    }
+
+    fn may_have_secrets(&self) -> bool {
+        !self.secrets.is_empty()
     }
 }

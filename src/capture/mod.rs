@@ -146,4 +146,10 @@ pub trait PacketSource {
     fn take_secrets(&mut self) -> Vec<(u32, Vec<u8>)> {
         Vec::new()
     }
+    /// False only when [`PacketSource::take_secrets`] would return nothing:
+    /// a check cheaper than taking an empty list at every packet. A source
+    /// that keeps secrets and does not answer this is asked every time.
+    fn may_have_secrets(&self) -> bool {
+        true
+    }
 }

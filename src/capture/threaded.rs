@@ -127,9 +127,11 @@ fn produce<S: PacketSource>(source: &mut S, tx: &SyncSender<Batch>, recycled: &R
         while batch.data.len() < BATCH_BYTES && batch.packets.len() < BATCH_PACKETS {
             match source.advance() {
                 Ok(true) => {
-                    let secrets = source.take_secrets();
-                    if !secrets.is_empty() {
-                        batch.secrets.push((batch.packets.len(), secrets));
+                    if source.may_have_secrets() {
+                        let secrets = source.take_secrets();
+                        if !secrets.is_empty() {
+                            batch.secrets.push((batch.packets.len(), secrets));
+                        }
                     }
                     let p = source.current();
                     let start = batch.data.len();
@@ -240,6 +242,10 @@ impl PacketSource for ThreadedSource {
 
     fn take_secrets(&mut self) -> Vec<(u32, Vec<u8>)> {
         std::mem::take(&mut self.secrets)
+    }
+
+    fn may_have_secrets(&self) -> bool {
+        !self.secrets.is_empty()
     }
 }
 

@@ -543,9 +543,11 @@ fn read<S: PacketSource>(
         while batch.data.len() < BATCH_BYTES && batch.recs.len() < tuning.batch_segments {
             match source.advance() {
                 Ok(true) => {
-                    let secrets = source.take_secrets();
-                    if !secrets.is_empty() {
-                        batch.secrets.push((batch.recs.len(), secrets));
+                    if source.may_have_secrets() {
+                        let secrets = source.take_secrets();
+                        if !secrets.is_empty() {
+                            batch.secrets.push((batch.recs.len(), secrets));
+                        }
                     }
                     let p = source.current();
                     // Counted and read where the decode result lies (moving
