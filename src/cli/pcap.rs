@@ -253,9 +253,12 @@ pub(super) fn drive_with(
             b.set_position(done);
         }
     };
+    // Read once: without --threads it asks the kernel (and the cgroup's
+    // cpu quota files) how many cores there are.
+    let threads = args.threads();
     // Connections tracked on one or two threads beside the reader.
-    let source = if args.threads() >= 2 && !view.wants_packets() && shard::can_shard(&config) {
-        let trackers = shard::trackers_for(&config, args.threads());
+    let source = if threads >= 2 && !view.wants_packets() && shard::can_shard(&config) {
+        let trackers = shard::trackers_for(&config, threads);
         match shard::run(
             source,
             config.clone(),
@@ -275,7 +278,7 @@ pub(super) fn drive_with(
     } else {
         source
     };
-    let mut source: Box<dyn PacketSource> = if args.threads() >= 2 {
+    let mut source: Box<dyn PacketSource> = if threads >= 2 {
         match ThreadedSource::spawn(source) {
             Ok(t) => Box::new(t),
             Err(Some(s)) => Box::new(s),
