@@ -6,14 +6,16 @@
 //! The same bytes are read twice: from a `Cursor` (one read fills the
 //! buffer) and from a reader that hands out a few bytes per call and
 //! sometimes fails with `Interrupted`, as pipes and sockets do. Both must
-//! give the same packets and the same error.
+//! give the same packets and the same error. The bytes are also written to
+//! a file and read through a memory map (the fast path nearly every packet
+//! of a large file takes), which must give them too.
 
 #![no_main]
 
 use std::io::{self, Cursor, Read};
 use std::path::Path;
 
-use kinspect::capture::{FileSource, PacketSource};
+use kinspect::capture::{CaptureError, FileSource, PacketSource};
 use libfuzzer_sys::fuzz_target;
 
 /// A reader returning at most `chunk` bytes per call, and `Interrupted`
@@ -41,8 +43,12 @@ impl Read for Trickle<'_> {
 type Outcome = (Vec<(i64, u32, u32, Vec<u8>)>, Option<String>);
 
 fn read_all<R: Read>(data: &[u8], reader: R) -> Outcome {
+    drain(data, FileSource::from_reader(Path::new("fuzz"), reader))
+}
+
+fn drain<R: Read>(data: &[u8], opened: Result<FileSource<R>, CaptureError>) -> Outcome {
     let mut packets = Vec::new();
-    let mut src = match FileSource::from_reader(Path::new("fuzz"), reader) {
+    let mut src = match opened {
         Ok(s) => s,
         Err(e) => {
             // Only header errors may stop a file before any packet.
@@ -92,4 +98,15 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(whole.0.len(), pieces.0.len(), "packet count depends on read sizes");
     assert!(whole.0 == pieces.0, "packets depend on read sizes");
     assert_eq!(whole.1, pieces.1, "error depends on read sizes");
+
+    // The same bytes mapped (from a file of this process's own).
+    let path = std::env::temp_dir().join(format!("kinspect-fuzz-{}.cap", std::process::id()));
+    if std::fs::write(&path, data).is_ok() {
+        let mut mapped = drain(data, FileSource::open_mapped(&path));
+        let shown = path.display().to_string();
+        mapped.1 = mapped.1.map(|e| e.replace(&shown, "fuzz"));
+        assert_eq!(whole.0.len(), mapped.0.len(), "packet count differs when mapped");
+        assert!(whole.0 == mapped.0, "packets differ when mapped");
+        assert_eq!(whole.1, mapped.1, "error differs when mapped");
+    }
 });

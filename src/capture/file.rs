@@ -112,6 +112,20 @@ impl FileSource<File> {
     /// FIFO or device is refused before anything is read
     /// ([`crate::fsutil::open_regular`]).
     pub fn open(path: &Path) -> Result<Self, CaptureError> {
+        FileSource::open_mapping_from(path, MMAP_MIN)
+    }
+
+    /// As [`FileSource::open`], mapping the file whatever its size (not
+    /// only from 1 MiB up), unless `KINSPECT_NO_MMAP` is set or the file is
+    /// empty: lets tests and the `capture_file` fuzz target hold the mapped
+    /// reading path to the buffered one on small inputs.
+    #[doc(hidden)]
+    pub fn open_mapped(path: &Path) -> Result<Self, CaptureError> {
+        FileSource::open_mapping_from(path, 1)
+    }
+
+    /// Opens `path`, mapping it when it has at least `map_from` bytes.
+    fn open_mapping_from(path: &Path, map_from: u64) -> Result<Self, CaptureError> {
         let file = crate::fsutil::open_regular(path).map_err(|e| match e {
             crate::fsutil::FileError::Io { path, source } => CaptureError::Open { path, source },
             other => CaptureError::NotRegular {
@@ -120,7 +134,7 @@ impl FileSource<File> {
             },
         })?;
         let total = file.metadata().ok().map(|m| m.len());
-        if total.is_some_and(|t| t >= MMAP_MIN) && std::env::var_os("KINSPECT_NO_MMAP").is_none() {
+        if total.is_some_and(|t| t >= map_from) && std::env::var_os("KINSPECT_NO_MMAP").is_none() {
             if let Some(map) = map_file(&file) {
                 let mut src = FileSource::with_map(path, file, map)?;
                 src.total = total;
