@@ -8,6 +8,7 @@ use super::{Format, Out, pad, write_duration, write_human_bytes};
 use crate::event::Event;
 use crate::net::{FlowRecord, Observer};
 use crate::pipeline::Summary;
+use crate::timestamp::Rfc3339Writer;
 
 pub struct FlowsView<W: Write> {
     out: Out<W>,
@@ -19,6 +20,8 @@ pub struct FlowsView<W: Write> {
     /// Rows are handed to `out` once this many bytes are held (0: each
     /// row as it is written).
     hold: usize,
+    /// The start times' text, kept from one row to the next.
+    start: Rfc3339Writer,
     pub rows: u64,
 }
 
@@ -35,6 +38,12 @@ const HELD_ROWS_BYTES: usize = 256 << 10;
 /// thousand; the test `flow_json_writes_what_serde_json_writes` holds it
 /// to the bytes serde_json writes for the record.
 pub fn flow_json(f: &FlowRecord, buf: &mut Vec<u8>) {
+    flow_json_with(f, buf, &mut Rfc3339Writer::default());
+}
+
+/// [`flow_json`], the start time written through `times` (which keeps the
+/// text of the second before).
+pub fn flow_json_with(f: &FlowRecord, buf: &mut Vec<u8>, times: &mut Rfc3339Writer) {
     buf.reserve(512);
     put(buf, b"{\"client\":\"");
     write_addr(buf, f.client);
@@ -51,9 +60,7 @@ pub fn flow_json(f: &FlowRecord, buf: &mut Vec<u8>) {
     put_number(buf, b",\"client_bytes\":", f.client_bytes);
     put_number(buf, b",\"server_bytes\":", f.server_bytes);
     put(buf, b",\"start\":\"");
-    let mut t = [0u8; 27];
-    f.start.format_into(&mut t);
-    buf.extend_from_slice(&t);
+    buf.extend_from_slice(times.format(f.start));
     put(buf, b"\",\"duration_ms\":");
     write_millis(buf, f.duration_ms);
     put(buf, b",\"end\":\"");
@@ -149,6 +156,7 @@ impl<W: Write> FlowsView<W> {
             header_done: false,
             line: Vec::with_capacity(512),
             hold: 0,
+            start: Rfc3339Writer::default(),
             rows: 0,
         }
     }
@@ -214,20 +222,22 @@ impl<W: Write> Observer for FlowsView<W> {
     fn flow(&mut self, f: &FlowRecord) {
         self.rows += 1;
         match self.format {
-            Format::Json | Format::Prometheus | Format::Yaml => flow_json(f, &mut self.line),
+            Format::Json | Format::Prometheus | Format::Yaml => {
+                flow_json_with(f, &mut self.line, &mut self.start)
+            }
             Format::Table | Format::Wide => {
                 self.header();
                 if super::fit::limit().is_some() {
                     // On a terminal: through Out::line, which fits the
                     // columns to its width.
                     self.line.clear();
-                    table_row(f, &mut self.line);
+                    table_row_with(f, &mut self.line, &mut self.start);
                     let text = std::str::from_utf8(&self.line).unwrap_or_default();
                     self.out.line(text.trim_end_matches('\n'));
                     self.line.clear();
                     return;
                 }
-                table_row(f, &mut self.line);
+                table_row_with(f, &mut self.line, &mut self.start);
             }
         }
         if self.line.len() >= self.hold {
@@ -240,6 +250,12 @@ impl<W: Write> Observer for FlowsView<W> {
 /// `String` per cell, no `fmt::pad`): the same text as padding each cell to
 /// its [`HEADER`] width, joining with a space and trimming the end.
 pub fn table_row(f: &FlowRecord, buf: &mut Vec<u8>) {
+    table_row_with(f, buf, &mut Rfc3339Writer::default());
+}
+
+/// [`table_row`], the start time written through `times` (which keeps the
+/// text of the second before).
+pub fn table_row_with(f: &FlowRecord, buf: &mut Vec<u8>, times: &mut Rfc3339Writer) {
     const SPACES: [u8; 32] = [b' '; 32];
     let start = buf.len();
     buf.reserve(256);
@@ -279,9 +295,7 @@ pub fn table_row(f: &FlowRecord, buf: &mut Vec<u8>) {
         write_human_bytes(buf, n);
         end_cell(buf, at, col);
     }
-    let mut t = [0u8; 27];
-    f.start.format_into(&mut t);
-    buf.extend_from_slice(&t);
+    buf.extend_from_slice(times.format(f.start));
     buf.push(b' ');
     at = buf.len();
     write_duration(buf, (f.duration_ms * 1e6) as i64);
@@ -352,6 +366,7 @@ mod tests {
         // `1e21`, the same number (compared as values below).
         let durations = [0.0, 0.0004, 1126.761, 3.2e12, f64::NAN, f64::INFINITY, -0.5];
         let mut buf = Vec::new();
+        let mut start = Rfc3339Writer::default();
         for i in 0..140usize {
             let n = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (i % 64);
             let f = FlowRecord {
@@ -376,7 +391,8 @@ mod tests {
                 handshake: i % 2 == 0,
             };
             buf.clear();
-            flow_json(&f, &mut buf);
+            // One writer for every record, as the view keeps it.
+            flow_json_with(&f, &mut buf, &mut start);
             let mut want = serde_json::to_vec(&f).unwrap();
             want.push(b'\n');
             assert_eq!(
