@@ -30,7 +30,7 @@ pub enum End {
 }
 
 impl End {
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             End::Fin => "fin",
             End::Rst => "rst",

@@ -64,7 +64,7 @@ pub enum Protocol {
 }
 
 impl Protocol {
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             Protocol::Tls => "tls",
             Protocol::Http1 => "http1",
@@ -114,7 +114,7 @@ impl Component {
         })
     }
 
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             Component::EtcdClient => "etcd-client",
             Component::EtcdPeer => "etcd-peer",

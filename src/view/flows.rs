@@ -5,9 +5,11 @@ use std::io::Write;
 
 use super::json::write_addr;
 use super::{Format, Out, pad, write_duration, write_human_bytes};
+use crate::event::End;
 use crate::event::Event;
 use crate::net::{FlowRecord, Observer};
 use crate::pipeline::Summary;
+use crate::proto::{Component, Protocol};
 use crate::timestamp::Rfc3339Writer;
 
 pub struct FlowsView<W: Write> {
@@ -50,9 +52,9 @@ pub fn flow_json_with(f: &FlowRecord, buf: &mut Vec<u8>, times: &mut Rfc3339Writ
     put(buf, b"\",\"server\":\"");
     write_addr(buf, f.server);
     put(buf, b"\",\"component\":\"");
-    buf.extend_from_slice(f.component.name().as_bytes());
+    put_name(buf, spaced_component(f.component), f.component.name().len());
     put(buf, b"\",\"protocol\":\"");
-    buf.extend_from_slice(f.protocol.name().as_bytes());
+    put_name(buf, spaced_protocol(f.protocol), f.protocol.name().len());
     put(buf, b"\",\"protocol_by\":\"");
     buf.extend_from_slice(f.protocol_by.as_bytes());
     put_number(buf, b"\",\"packets\":", f.packets);
@@ -64,7 +66,7 @@ pub fn flow_json_with(f: &FlowRecord, buf: &mut Vec<u8>, times: &mut Rfc3339Writ
     put(buf, b"\",\"duration_ms\":");
     write_millis(buf, f.duration_ms);
     put(buf, b",\"end\":\"");
-    buf.extend_from_slice(f.end.name().as_bytes());
+    put_name(buf, spaced_end(f.end), f.end.name().len());
     put_number(buf, b"\",\"gap_bytes\":", f.gap_bytes);
     put_number(buf, b",\"client_packets\":", f.client_packets);
     put_number(buf, b",\"server_packets\":", f.server_packets);
@@ -76,6 +78,71 @@ pub fn flow_json_with(f: &FlowRecord, buf: &mut Vec<u8>, times: &mut Rfc3339Writ
     } else {
         put(buf, b",\"handshake\":false}\n");
     }
+}
+
+/// `name` followed by spaces, 32 bytes in all: copied whole and cut to
+/// the name (JSON) or to its column (table), a few moves instead of a
+/// copy sized by the name.
+const fn spaced(name: &str) -> [u8; 32] {
+    let mut text = [b' '; 32];
+    let bytes = name.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() && i < 32 {
+        text[i] = bytes[i];
+        i += 1;
+    }
+    text
+}
+
+/// For each value of an enum with a `const fn name`, its [`spaced`] name
+/// (an exhaustive match: a new value does not compile until it is listed).
+macro_rules! spaced_names {
+    ($f:ident, $t:ty, [$($v:path),* $(,)?]) => {
+        fn $f(x: $t) -> &'static [u8; 32] {
+            match x {
+                $($v => {
+                    const S: [u8; 32] = spaced($v.name());
+                    &S
+                })*
+            }
+        }
+    };
+}
+
+spaced_names!(
+    spaced_component,
+    Component,
+    [
+        Component::EtcdClient,
+        Component::EtcdPeer,
+        Component::KubeApiserver,
+        Component::Kubelet,
+        Component::ControllerManager,
+        Component::Scheduler,
+        Component::KubeProxy,
+        Component::Other,
+    ]
+);
+spaced_names!(
+    spaced_protocol,
+    Protocol,
+    [
+        Protocol::Tls,
+        Protocol::Http1,
+        Protocol::Http2,
+        Protocol::Grpc,
+        Protocol::EtcdRaft,
+        Protocol::Unknown,
+    ]
+);
+spaced_names!(spaced_end, End, [End::Fin, End::Rst, End::Open,]);
+
+/// A name of at most 32 bytes from its [`spaced`] text, cut to `len`.
+#[inline(always)]
+fn put_name(buf: &mut Vec<u8>, spaced: &[u8; 32], len: usize) {
+    let at = buf.len() + len.min(32);
+    buf.extend_from_slice(spaced);
+    buf.truncate(at);
 }
 
 /// Fixed text of a known length: inlined, the copy is a few moves instead
@@ -281,12 +348,22 @@ pub fn table_row_with(f: &FlowRecord, buf: &mut Vec<u8>, times: &mut Rfc3339Writ
     at = buf.len();
     write_addr(buf, f.server);
     end_cell(buf, at, 1);
-    at = buf.len();
-    buf.extend_from_slice(f.component.name().as_bytes());
-    end_cell(buf, at, 2);
-    at = buf.len();
-    buf.extend_from_slice(f.protocol.name().as_bytes());
-    end_cell(buf, at, 3);
+    // A name as wide as its column or narrower: its spaced text cut after
+    // the column and the separator.
+    let name_cell = |buf: &mut Vec<u8>, spaced: &[u8; 32], name: &str, col: usize| {
+        let width = HEADER[col].1;
+        if name.len() <= width && width < 32 {
+            let at = buf.len() + width + 1;
+            buf.extend_from_slice(spaced);
+            buf.truncate(at);
+        } else {
+            let at = buf.len();
+            buf.extend_from_slice(name.as_bytes());
+            end_cell(buf, at, col);
+        }
+    };
+    name_cell(buf, spaced_component(f.component), f.component.name(), 2);
+    name_cell(buf, spaced_protocol(f.protocol), f.protocol.name(), 3);
     at = buf.len();
     buf.extend_from_slice(itoa::Buffer::new().format(f.packets).as_bytes());
     end_cell(buf, at, 4);
@@ -300,9 +377,7 @@ pub fn table_row_with(f: &FlowRecord, buf: &mut Vec<u8>, times: &mut Rfc3339Writ
     at = buf.len();
     write_duration(buf, (f.duration_ms * 1e6) as i64);
     end_cell(buf, at, 9);
-    at = buf.len();
-    buf.extend_from_slice(f.end.name().as_bytes());
-    end_cell(buf, at, 10);
+    name_cell(buf, spaced_end(f.end), f.end.name(), 10);
     if f.gap_bytes > 0 {
         write_human_bytes(buf, f.gap_bytes);
     } else {
@@ -469,6 +544,41 @@ mod tests {
                 assert!(lines[0].starts_with("CLIENT "));
                 assert_eq!(lines[lines.len() - 1], summary.line());
             }
+        }
+    }
+
+    /// Every name's spaced text is the name, then spaces.
+    #[test]
+    fn spaced_names_are_the_names() {
+        fn check(spaced: &[u8; 32], name: &str) {
+            assert!(name.len() <= 32, "{name}");
+            assert_eq!(&spaced[..name.len()], name.as_bytes());
+            assert!(spaced[name.len()..].iter().all(|&b| b == b' '), "{name}");
+        }
+        for c in [
+            Component::EtcdClient,
+            Component::EtcdPeer,
+            Component::KubeApiserver,
+            Component::Kubelet,
+            Component::ControllerManager,
+            Component::Scheduler,
+            Component::KubeProxy,
+            Component::Other,
+        ] {
+            check(spaced_component(c), c.name());
+        }
+        for p in [
+            Protocol::Tls,
+            Protocol::Http1,
+            Protocol::Http2,
+            Protocol::Grpc,
+            Protocol::EtcdRaft,
+            Protocol::Unknown,
+        ] {
+            check(spaced_protocol(p), p.name());
+        }
+        for e in [End::Fin, End::Rst, End::Open] {
+            check(spaced_end(e), e.name());
         }
     }
 
