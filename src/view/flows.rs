@@ -249,6 +249,7 @@ impl<W: Write> FlowsView<W> {
         }
     }
 
+    #[inline]
     fn header(&mut self) {
         if !self.header_done && self.format == Format::Table {
             let cols: Vec<String> = HEADER.iter().map(|(n, w)| pad(n, *w)).collect();
@@ -328,12 +329,12 @@ pub fn table_row_with(f: &FlowRecord, buf: &mut Vec<u8>, times: &mut Rfc3339Writ
     buf.reserve(256);
     // Pads the cell written since `at` to column `col`'s width and adds the
     // separator. Only the duration (column 9) can hold a character of two
-    // bytes (µ); every other cell is ASCII.
+    // bytes (the µ of `µs`, at its end); every other cell is ASCII.
     let end_cell = |buf: &mut Vec<u8>, at: usize, col: usize| {
         let mut chars = buf.len().saturating_sub(at);
-        if col == 9 {
-            let cell = buf.get(at..).unwrap_or_default();
-            chars -= cell.iter().filter(|b| (**b & 0xC0) == 0x80).count();
+        // The µ of `µs`, the one character of two bytes a duration holds.
+        if col == 9 && buf.ends_with("µs".as_bytes()) {
+            chars -= 1;
         }
         let width = HEADER[col].1;
         // All 32 spaces (a copy of fixed size, not a call), then cut to the

@@ -128,15 +128,17 @@ pub fn write_addr(buf: &mut Vec<u8>, addr: SocketAddr) {
             // by the hundred thousand: no call per octet).
             let mut tmp = [0u8; 24];
             let mut n = 0;
-            for (i, o) in v4.octets().into_iter().enumerate() {
-                if i > 0 {
-                    tmp[n] = b'.';
-                    n += 1;
+            for o in v4.octets() {
+                // The octet's digits and a dot, four bytes from a table,
+                // then moved on by its length.
+                let (text, len) = OCTETS[usize::from(o)];
+                if let Some(to) = tmp.get_mut(n..n + 4) {
+                    to.copy_from_slice(&text);
                 }
-                n += put_decimal(&mut tmp[n..], u32::from(o));
+                n += usize::from(len);
             }
-            tmp[n] = b':';
-            n += 1;
+            // The last dot becomes the colon.
+            tmp[n - 1] = b':';
             n += put_decimal(&mut tmp[n..], u32::from(addr.port()));
             // The whole buffer (a copy of fixed size, not a call), then
             // cut to the address.
@@ -149,6 +151,25 @@ pub fn write_addr(buf: &mut Vec<u8>, addr: SocketAddr) {
         }
     }
 }
+
+/// Each octet's decimal digits and a dot, padded to four bytes, and how
+/// many of them count (digits and dot).
+const OCTETS: [([u8; 4], u8); 256] = {
+    let mut t = [([0u8; 4], 0u8); 256];
+    let mut i = 0;
+    while i < 256 {
+        let (h, d, u) = ((i / 100) as u8, (i / 10 % 10) as u8, (i % 10) as u8);
+        t[i] = if i >= 100 {
+            ([b'0' + h, b'0' + d, b'0' + u, b'.'], 4)
+        } else if i >= 10 {
+            ([b'0' + d, b'0' + u, b'.', 0], 3)
+        } else {
+            ([b'0' + u, b'.', 0, 0], 2)
+        };
+        i += 1;
+    }
+    t
+};
 
 /// Writes `v` (at most 65535) in decimal at the start of `out` (room for
 /// five digits); returns the digits written.
@@ -192,6 +213,17 @@ mod tests {
             for &b in &values {
                 let (a8, b8) = ((a % 256) as u8, (b % 256) as u8);
                 let addr = SocketAddr::from(([a8, b8, 255 - a8, 7], b));
+                let mut buf = b"x".to_vec();
+                write_addr(&mut buf, addr);
+                assert_eq!(buf, format!("x{addr}").into_bytes());
+            }
+        }
+        // Every octet value in every position.
+        for o in 0..=255u8 {
+            for addr in [
+                SocketAddr::from(([o, o / 2, 255 - o, o % 10], u16::from(o) * 257)),
+                SocketAddr::from(([o % 10, o, o / 3, 255 - o], 65535 - u16::from(o))),
+            ] {
                 let mut buf = b"x".to_vec();
                 write_addr(&mut buf, addr);
                 assert_eq!(buf, format!("x{addr}").into_bytes());
