@@ -95,9 +95,10 @@ const fn spaced(name: &str) -> [u8; 32] {
 }
 
 /// For each value of an enum with a `const fn name`, its [`spaced`] name
-/// (an exhaustive match: a new value does not compile until it is listed).
+/// (an exhaustive match: a new value does not compile until it is
+/// listed), and, for the tests, the list of values.
 macro_rules! spaced_names {
-    ($f:ident, $t:ty, [$($v:path),* $(,)?]) => {
+    ($f:ident, $all:ident, $t:ty, [$($v:path),* $(,)?]) => {
         fn $f(x: $t) -> &'static [u8; 32] {
             match x {
                 $($v => {
@@ -106,11 +107,14 @@ macro_rules! spaced_names {
                 })*
             }
         }
+        #[cfg(test)]
+        const $all: &[$t] = &[$($v),*];
     };
 }
 
 spaced_names!(
     spaced_component,
+    COMPONENTS,
     Component,
     [
         Component::EtcdClient,
@@ -125,6 +129,7 @@ spaced_names!(
 );
 spaced_names!(
     spaced_protocol,
+    PROTOCOLS,
     Protocol,
     [
         Protocol::Tls,
@@ -135,7 +140,7 @@ spaced_names!(
         Protocol::Unknown,
     ]
 );
-spaced_names!(spaced_end, End, [End::Fin, End::Rst, End::Open,]);
+spaced_names!(spaced_end, ENDS, End, [End::Fin, End::Rst, End::Open]);
 
 /// A name of at most 32 bytes from its [`spaced`] text, cut to `len`.
 #[inline(always)]
@@ -556,29 +561,13 @@ mod tests {
             assert_eq!(&spaced[..name.len()], name.as_bytes());
             assert!(spaced[name.len()..].iter().all(|&b| b == b' '), "{name}");
         }
-        for c in [
-            Component::EtcdClient,
-            Component::EtcdPeer,
-            Component::KubeApiserver,
-            Component::Kubelet,
-            Component::ControllerManager,
-            Component::Scheduler,
-            Component::KubeProxy,
-            Component::Other,
-        ] {
+        for &c in COMPONENTS {
             check(spaced_component(c), c.name());
         }
-        for p in [
-            Protocol::Tls,
-            Protocol::Http1,
-            Protocol::Http2,
-            Protocol::Grpc,
-            Protocol::EtcdRaft,
-            Protocol::Unknown,
-        ] {
+        for &p in PROTOCOLS {
             check(spaced_protocol(p), p.name());
         }
-        for e in [End::Fin, End::Rst, End::Open] {
+        for &e in ENDS {
             check(spaced_end(e), e.name());
         }
     }
