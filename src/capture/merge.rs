@@ -32,6 +32,26 @@ impl MergedSource {
         }
     }
 
+    /// The next packet of several files: the earliest of their current ones.
+    #[inline(never)]
+    fn advance_merged(&mut self) -> Result<bool, CaptureError> {
+        if !self.started {
+            self.started = true;
+            for idx in 0..self.sources.len() {
+                self.pull(idx);
+            }
+        } else if let Some(idx) = self.current.take() {
+            self.pull(idx);
+        }
+        match self.heap.pop() {
+            Some(Reverse((_, idx))) => {
+                self.current = Some(idx);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
     fn pull(&mut self, idx: usize) {
         let result = self.sources[idx].advance();
         if self.sources[idx].may_have_secrets() {
@@ -49,6 +69,9 @@ impl MergedSource {
 }
 
 impl PacketSource for MergedSource {
+    /// One file is read straight through, small enough to be inlined where
+    /// packets are read; several go through [`MergedSource::advance_merged`].
+    #[inline]
     fn advance(&mut self) -> Result<bool, CaptureError> {
         if let [only] = self.sources.as_mut_slice() {
             // One file: nothing to merge (what the heap would do, without it).
@@ -73,21 +96,7 @@ impl PacketSource for MergedSource {
                 }
             };
         }
-        if !self.started {
-            self.started = true;
-            for idx in 0..self.sources.len() {
-                self.pull(idx);
-            }
-        } else if let Some(idx) = self.current.take() {
-            self.pull(idx);
-        }
-        match self.heap.pop() {
-            Some(Reverse((_, idx))) => {
-                self.current = Some(idx);
-                Ok(true)
-            }
-            None => Ok(false),
-        }
+        self.advance_merged()
     }
 
     fn current(&self) -> Packet<'_> {
