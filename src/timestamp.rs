@@ -11,8 +11,13 @@ pub struct Timestamp(pub i64);
 impl Timestamp {
     /// From seconds and a fraction expressed in `units_per_sec` (10^6 for
     /// microsecond pcap, 10^9 for nanosecond pcap, anything for pcapng).
+    ///
+    /// The two resolutions real captures use are worked out here, small
+    /// enough to be inlined where records are read; anything else in
+    /// [`Timestamp::from_parts_general`].
+    #[inline]
     pub fn from_parts(secs: i64, frac: u64, units_per_sec: u64) -> Timestamp {
-        // The two resolutions real captures use, without 128-bit arithmetic.
+        // Without 128-bit arithmetic.
         if frac < units_per_sec && (units_per_sec == 1_000_000_000 || units_per_sec == 1_000_000) {
             // Chosen, not divided: a division by a variable is most of this
             // function's cost, once per packet of a classic pcap.
@@ -24,6 +29,12 @@ impl Timestamp {
                 return Timestamp(t);
             }
         }
+        Timestamp::from_parts_general(secs, frac, units_per_sec)
+    }
+
+    /// [`Timestamp::from_parts`] for any resolution, in 128-bit arithmetic.
+    #[inline(never)]
+    fn from_parts_general(secs: i64, frac: u64, units_per_sec: u64) -> Timestamp {
         let nanos = if units_per_sec == 1_000_000_000 {
             frac as i128
         } else if units_per_sec == 0 {

@@ -822,7 +822,7 @@ impl<R: Read> PacketSource for FileSource<R> {
 /// (microseconds, pcapng's default, and nanoseconds) handled without a
 /// 64-bit division by a variable: the same value, without two divisions
 /// per packet.
-#[inline]
+#[inline(always)]
 fn ticks_to_ts(ticks: u64, units_per_sec: u64, offset_secs: i64) -> Timestamp {
     if units_per_sec == 1_000_000_000 {
         if let Some(t) = i64::try_from(ticks)
