@@ -94,12 +94,6 @@ impl Timestamp {
         let (y, m, d) = civil_from_days(days);
         let y = y.clamp(0, 9999) as u32;
         // Two digits at a time from a table (half the divisions).
-        fn put2(out: &mut [u8], at: usize, v: u32) {
-            let i = (v as usize % 100) * 2;
-            if let (Some(o), Some(pair)) = (out.get_mut(at..at + 2), DIGIT_PAIRS.get(i..i + 2)) {
-                o.copy_from_slice(pair);
-            }
-        }
         put2(out, 0, y / 100);
         put2(out, 2, y);
         out[4] = b'-';
@@ -118,15 +112,20 @@ impl Timestamp {
     }
 }
 
-/// The six digits of `micros` (below 1,000,000) at 20..26 of an RFC 3339
-/// text, two at a time from [`DIGIT_PAIRS`].
-fn put_micros(out: &mut [u8; 27], micros: u32) {
-    for (at, v) in [(20, micros / 10_000), (22, micros / 100), (24, micros)] {
-        let i = (v as usize % 100) * 2;
-        if let (Some(o), Some(pair)) = (out.get_mut(at..at + 2), DIGIT_PAIRS.get(i..i + 2)) {
-            o.copy_from_slice(pair);
-        }
+/// The last two digits of `v` at `at`, from [`DIGIT_PAIRS`].
+fn put2(out: &mut [u8], at: usize, v: u32) {
+    let i = (v as usize % 100) * 2;
+    if let (Some(o), Some(pair)) = (out.get_mut(at..at + 2), DIGIT_PAIRS.get(i..i + 2)) {
+        o.copy_from_slice(pair);
     }
+}
+
+/// The six digits of `micros` (below 1,000,000) at 20..26 of an RFC 3339
+/// text.
+fn put_micros(out: &mut [u8; 27], micros: u32) {
+    put2(out, 20, micros / 10_000);
+    put2(out, 22, micros / 100);
+    put2(out, 24, micros);
 }
 
 /// [`Timestamp::format_into`] for a run of timestamps, most of them in the

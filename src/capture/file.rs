@@ -478,43 +478,6 @@ impl<R: Read> FileSource<R> {
         Ok(true)
     }
 
-    /// The packet of the enhanced packet block of `len` bytes at `start`
-    /// when it is the plain kind nearly every capture holds (no options, a
-    /// known interface, both lengths equal): read straight from its fixed
-    /// fields, as pcap-parser would read them. `None` sends the block to
-    /// the general path (which also words every error).
-    fn plain_epb(&self, len: usize, big_endian: bool) -> Option<Current> {
-        let Format::Ng { interfaces, .. } = &self.format else {
-            return None;
-        };
-        if len < 32 {
-            return None;
-        }
-        let at = self.start;
-        let block = self.bytes().get(at..at + len)?;
-        let u32_at = |i: usize| -> Option<u32> {
-            Some(u32_of(block.get(i..i + 4)?.try_into().ok()?, big_endian))
-        };
-        let caplen = u32_at(20)?;
-        let padded = usize::try_from(caplen).ok()?.checked_next_multiple_of(4)?;
-        // Exactly the packet data: no options, nothing to check.
-        if caplen >= u32::MAX - 4
-            || padded.checked_add(32)? != len
-            || u32_at(len - 4)? as usize != len
-        {
-            return None;
-        }
-        let iface = interfaces.get(u32_at(8)? as usize)?;
-        let ticks = (u64::from(u32_at(12)?) << 32) | u64::from(u32_at(16)?);
-        let data = at + 28;
-        Some(Current {
-            ts: ticks_to_ts(ticks, iface.units_per_sec, iface.offset_secs),
-            linktype: Some(iface.linktype),
-            origlen: u32_at(24)?,
-            data: data..data + caplen as usize,
-        })
-    }
-
     /// Handles one pcapng block. `Ok(Some(true))` when it was a packet.
     fn advance_ng(&mut self) -> Result<bool, CaptureError> {
         loop {
@@ -549,7 +512,10 @@ impl<R: Read> FileSource<R> {
                 return self.end_of_file("pcapng block", len);
             }
             if block_type == PCAPNG_EPB
-                && let Some(p) = self.plain_epb(len, big_endian)
+                && let Format::Ng { interfaces, .. } = &self.format
+                && let Some((p, plain_len)) =
+                    plain_epb(self.bytes(), self.start, big_endian, interfaces)
+                && plain_len == len
             {
                 self.start += len;
                 self.current = p;
@@ -679,7 +645,7 @@ impl<R: Read> FileSource<R> {
 impl<R: Read> FileSource<R> {
     /// The next record read straight from the mapping, when it is the
     /// plain kind nearly every record is (a classic record, or an
-    /// enhanced packet block that [`FileSource::plain_epb`] takes) and
+    /// enhanced packet block that [`plain_epb`] takes) and
     /// lies whole in the file: the same checks and values as the general
     /// path, without its buffer bookkeeping. False leaves everything to
     /// the general path (which also words every error).
@@ -689,52 +655,15 @@ impl<R: Read> FileSource<R> {
             return false;
         };
         let at = self.start;
-        let Some(head) = map.get(at..).and_then(|b| b.first_chunk::<28>()) else {
-            // Under 28 bytes left: no enhanced packet block, and a classic
-            // record of under 12 bytes of data is left to the general path.
-            return false;
-        };
-        let u32_at = |i: usize, big_endian: bool| {
-            u32_of([head[i], head[i + 1], head[i + 2], head[i + 3]], big_endian)
-        };
         match &self.format {
             &Format::Ng {
                 big_endian,
                 ref interfaces,
             } => {
-                // What `plain_epb` reads, from the block's fixed 28 bytes
-                // read once (this runs for nearly every packet of a pcapng
-                // file): the block type and length, the interface, the
-                // time, both lengths; the data exactly fills the block.
-                let len = u32_at(4, big_endian) as usize;
-                let caplen = u32_at(20, big_endian);
-                if u32_at(0, big_endian) != PCAPNG_EPB
-                    || caplen >= u32::MAX - 4
-                    || (caplen as usize).next_multiple_of(4) + 32 != len
-                    || len > MAX_RECORD
-                    || map.len() - at < len
-                {
-                    return false;
-                }
-                let Some(trailer) = map.get(at + len - 4..).and_then(|b| b.first_chunk::<4>())
-                else {
+                let Some((p, len)) = plain_epb(map, at, big_endian, interfaces) else {
                     return false;
                 };
-                let Some(iface) = interfaces.get(u32_at(8, big_endian) as usize) else {
-                    return false;
-                };
-                if u32_of(*trailer, big_endian) as usize != len {
-                    return false;
-                }
-                let ticks =
-                    (u64::from(u32_at(12, big_endian)) << 32) | u64::from(u32_at(16, big_endian));
-                let data = at + 28;
-                self.current = Current {
-                    ts: ticks_to_ts(ticks, iface.units_per_sec, iface.offset_secs),
-                    linktype: Some(iface.linktype),
-                    origlen: u32_at(24, big_endian),
-                    data: data..data + caplen as usize,
-                };
+                self.current = p;
                 self.start += len;
                 true
             }
@@ -745,6 +674,12 @@ impl<R: Read> FileSource<R> {
                 linktype,
                 lengths,
             } => {
+                let Some(head) = map.get(at..).and_then(|b| b.first_chunk::<16>()) else {
+                    return false;
+                };
+                let u32_at = |i: usize, big_endian: bool| {
+                    u32_of([head[i], head[i + 1], head[i + 2], head[i + 3]], big_endian)
+                };
                 let (mut caplen, mut origlen) = (u32_at(8, big_endian), u32_at(12, big_endian));
                 if lengths == LengthOrder::Swapped
                     || (lengths == LengthOrder::MaybeSwapped && caplen > origlen)
@@ -816,6 +751,50 @@ impl<R: Read> PacketSource for FileSource<R> {
     fn may_have_secrets(&self) -> bool {
         !self.secrets.is_empty()
     }
+}
+
+/// The packet of the pcapng enhanced packet block at `at` of `bytes`, and
+/// the block's length, when it is the plain kind nearly every capture holds
+/// (no options, a known interface, both lengths equal): read from its
+/// fixed 28 bytes, read once as one array, as pcap-parser would read them.
+/// `None` sends the block to the general path (which also words every
+/// error). Runs for nearly every packet of a pcapng file.
+#[inline(always)]
+fn plain_epb(
+    bytes: &[u8],
+    at: usize,
+    big_endian: bool,
+    interfaces: &[Interface],
+) -> Option<(Current, usize)> {
+    let head = bytes.get(at..)?.first_chunk::<28>()?;
+    let u32_at = |i: usize| u32_of([head[i], head[i + 1], head[i + 2], head[i + 3]], big_endian);
+    let len = u32_at(4) as usize;
+    let caplen = u32_at(20);
+    // Exactly the packet data: no options, nothing to check.
+    if u32_at(0) != PCAPNG_EPB
+        || caplen >= u32::MAX - 4
+        || (caplen as usize).next_multiple_of(4) + 32 != len
+        || len > MAX_RECORD
+        || bytes.len() - at < len
+    {
+        return None;
+    }
+    let trailer = bytes.get(at + len - 4..)?.first_chunk::<4>()?;
+    let iface = interfaces.get(u32_at(8) as usize)?;
+    if u32_of(*trailer, big_endian) as usize != len {
+        return None;
+    }
+    let ticks = (u64::from(u32_at(12)) << 32) | u64::from(u32_at(16));
+    let data = at + 28;
+    Some((
+        Current {
+            ts: ticks_to_ts(ticks, iface.units_per_sec, iface.offset_secs),
+            linktype: Some(iface.linktype),
+            origlen: u32_at(24),
+            data: data..data + caplen as usize,
+        },
+        len,
+    ))
 }
 
 /// [`Timestamp::from_ticks`], with the two resolutions captures use

@@ -5,8 +5,7 @@ use std::io::Write;
 
 use super::json::write_addr;
 use super::{Format, Out, pad, write_duration, write_human_bytes};
-use crate::event::End;
-use crate::event::Event;
+use crate::event::{End, Event};
 use crate::net::{FlowRecord, Observer};
 use crate::pipeline::Summary;
 use crate::proto::{Component, Protocol};
@@ -38,14 +37,9 @@ const HELD_ROWS_BYTES: usize = 256 << 10;
 /// punctuation around it is one copy) rather than through
 /// [`super::json::JsonObject`], since flow rows are printed by the hundred
 /// thousand; the test `flow_json_writes_what_serde_json_writes` holds it
-/// to the bytes serde_json writes for the record.
-pub fn flow_json(f: &FlowRecord, buf: &mut Vec<u8>) {
-    flow_json_with(f, buf, &mut Rfc3339Writer::default());
-}
-
-/// [`flow_json`], the start time written through `times` (which keeps the
-/// text of the second before).
-pub fn flow_json_with(f: &FlowRecord, buf: &mut Vec<u8>, times: &mut Rfc3339Writer) {
+/// to the bytes serde_json writes for the record. The start time is written
+/// through `times`, which keeps the text of the second before.
+pub fn flow_json(f: &FlowRecord, buf: &mut Vec<u8>, times: &mut Rfc3339Writer) {
     buf.reserve(512);
     put(buf, b"{\"client\":\"");
     write_addr(buf, f.client);
@@ -296,7 +290,7 @@ impl<W: Write> Observer for FlowsView<W> {
         self.rows += 1;
         match self.format {
             Format::Json | Format::Prometheus | Format::Yaml => {
-                flow_json_with(f, &mut self.line, &mut self.start)
+                flow_json(f, &mut self.line, &mut self.start)
             }
             Format::Table | Format::Wide => {
                 self.header();
@@ -304,13 +298,13 @@ impl<W: Write> Observer for FlowsView<W> {
                     // On a terminal: through Out::line, which fits the
                     // columns to its width.
                     self.line.clear();
-                    table_row_with(f, &mut self.line, &mut self.start);
+                    table_row(f, &mut self.line, &mut self.start);
                     let text = std::str::from_utf8(&self.line).unwrap_or_default();
                     self.out.line(text.trim_end_matches('\n'));
                     self.line.clear();
                     return;
                 }
-                table_row_with(f, &mut self.line, &mut self.start);
+                table_row(f, &mut self.line, &mut self.start);
             }
         }
         if self.line.len() >= self.hold {
@@ -321,14 +315,10 @@ impl<W: Write> Observer for FlowsView<W> {
 
 /// One table row with its newline, written straight into `buf` (no
 /// `String` per cell, no `fmt::pad`): the same text as padding each cell to
-/// its [`HEADER`] width, joining with a space and trimming the end.
-pub fn table_row(f: &FlowRecord, buf: &mut Vec<u8>) {
-    table_row_with(f, buf, &mut Rfc3339Writer::default());
-}
-
-/// [`table_row`], the start time written through `times` (which keeps the
-/// text of the second before).
-pub fn table_row_with(f: &FlowRecord, buf: &mut Vec<u8>, times: &mut Rfc3339Writer) {
+/// its [`HEADER`] width, joining with a space and trimming the end. The
+/// start time is written through `times`, which keeps the text of the
+/// second before.
+pub fn table_row(f: &FlowRecord, buf: &mut Vec<u8>, times: &mut Rfc3339Writer) {
     const SPACES: [u8; 32] = [b' '; 32];
     let start = buf.len();
     buf.reserve(256);
@@ -426,7 +416,7 @@ mod tests {
             handshake: false,
         };
         let mut buf = Vec::new();
-        flow_json(&f, &mut buf);
+        flow_json(&f, &mut buf, &mut Rfc3339Writer::default());
         let fast: serde_json::Value = serde_json::from_slice(&buf).unwrap();
         assert_eq!(fast, serde_json::to_value(&f).unwrap());
         assert_eq!(fast["start"], "2026-11-26T17:05:03.123456Z");
@@ -473,7 +463,7 @@ mod tests {
             };
             buf.clear();
             // One writer for every record, as the view keeps it.
-            flow_json_with(&f, &mut buf, &mut start);
+            flow_json(&f, &mut buf, &mut start);
             let mut want = serde_json::to_vec(&f).unwrap();
             want.push(b'\n');
             assert_eq!(
@@ -485,7 +475,7 @@ mod tests {
                 let mut huge = f.clone();
                 huge.duration_ms = 1e21;
                 buf.clear();
-                flow_json(&huge, &mut buf);
+                flow_json(&huge, &mut buf, &mut Rfc3339Writer::default());
                 let ours: serde_json::Value = serde_json::from_slice(&buf).unwrap();
                 assert_eq!(ours, serde_json::to_value(&huge).unwrap());
             }
@@ -707,7 +697,7 @@ mod tests {
                     handshake: true,
                 };
                 buf.clear();
-                table_row(&f, &mut buf);
+                table_row(&f, &mut buf, &mut Rfc3339Writer::default());
                 assert_eq!(std::str::from_utf8(&buf).unwrap(), padded_row(&f), "{f:?}");
             }
         }
