@@ -107,6 +107,53 @@ fn bless(md: &Path, outputs: &[(usize, String)]) {
     std::fs::write(md, out.join("\n") + "\n").unwrap();
 }
 
+/// Where the docs' examples write: every `/tmp/kinspect-…` path a command
+/// names, cut after its first component (`/tmp/kinspect-docs/torn/x.wal`
+/// is `/tmp/kinspect-docs`).
+fn scratch_paths(cmd: &str) -> Vec<PathBuf> {
+    cmd.match_indices("/tmp/kinspect-")
+        .map(|(at, _)| {
+            let rest = &cmd[at + "/tmp/".len()..];
+            let end = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || "._-".contains(c)))
+                .unwrap_or(rest.len());
+            Path::new("/tmp").join(&rest[..end])
+        })
+        .collect()
+}
+
+/// Removes what the examples wrote (a key among it); returns what it could
+/// not remove.
+fn remove_scratch_files(paths: &std::collections::BTreeSet<PathBuf>) -> Vec<PathBuf> {
+    paths
+        .iter()
+        .filter(|p| {
+            let gone = if p.is_dir() {
+                std::fs::remove_dir_all(p)
+            } else {
+                std::fs::remove_file(p)
+            };
+            matches!(gone, Err(e) if e.kind() != std::io::ErrorKind::NotFound)
+        })
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn scratch_paths_are_cut_after_their_first_component() {
+    assert_eq!(
+        scratch_paths(
+            "mkdir -p /tmp/kinspect-docs/torn && cmp /tmp/kinspect-t1.json /tmp/kinspect-t2.json;"
+        ),
+        [
+            PathBuf::from("/tmp/kinspect-docs"),
+            PathBuf::from("/tmp/kinspect-t1.json"),
+            PathBuf::from("/tmp/kinspect-t2.json")
+        ]
+    );
+    assert!(scratch_paths("kinspect pcap flows captures/x.pcap > /tmp/other").is_empty());
+}
+
 #[test]
 fn every_console_example_prints_what_it_says() {
     let blessing = std::env::var("KINSPECT_BLESS").is_ok_and(|v| v == "1");
@@ -119,11 +166,13 @@ fn every_console_example_prints_what_it_says() {
     );
     let mut checked = 0;
     let mut failures = Vec::new();
+    let mut scratch = std::collections::BTreeSet::new();
     for md in markdown_files() {
         let mut outputs = Vec::new();
         let text = std::fs::read_to_string(&md).unwrap();
         let rel = md.strip_prefix(ROOT).unwrap_or(&md).display().to_string();
         for (line, cmd, expected) in examples(&text) {
+            scratch.extend(scratch_paths(&cmd));
             let needs_corpus = cmd.contains("../shared/corpus");
             if needs_corpus && !Path::new(ROOT).join("../shared/corpus").is_dir() {
                 common::skip(&format!("{rel}:{line} needs ../shared/corpus"));
@@ -161,6 +210,11 @@ fn every_console_example_prints_what_it_says() {
             bless(&md, &outputs);
         }
     }
+    let left = remove_scratch_files(&scratch);
+    assert!(
+        left.is_empty(),
+        "could not remove what examples wrote: {left:?}"
+    );
     assert!(
         failures.is_empty(),
         "{} of {checked} examples drifted:\n\n{}",

@@ -108,5 +108,6 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(whole.0.len(), mapped.0.len(), "packet count differs when mapped");
         assert!(whole.0 == mapped.0, "packets differ when mapped");
         assert_eq!(whole.1, mapped.1, "error differs when mapped");
+        let _ = std::fs::remove_file(&path);
     }
 });
