@@ -127,7 +127,7 @@ mod tests {
             "src/proto/grpc.rs",
             "src/proto/raft/mod.rs",
             "src/proto/etcd_rpc/mod.rs",
-            "src/proto/tls/mod.rs",
+            "src/proto/tls/events.rs",
         ];
         let mut longest = String::new();
         for f in files {

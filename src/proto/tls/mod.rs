@@ -2,16 +2,17 @@
 //! time, alerts, fingerprints (JA3/JA3S/JA4/JA4S), TLS 1.3 inference, and
 //! decryption with key logs (see [`keylog`] and [`decrypt`]).
 //!
-//! This module owns the [`TlsDissector`] (one per connection) and its
-//! events ([`TlsEvent`], `type` = `tls_...`). Pieces: [`record`] finds
-//! records in each direction's stream, [`handshake`] reads handshake
-//! messages, [`fingerprint`] computes JA3/JA4, [`judge`] judges
-//! certificates at the packet's time, [`session`] folds everything into
-//! the `tls_session` event and its verdict. Which key opens which record
-//! (TLS 1.2 after ChangeCipherSpec; TLS 1.3 handshake, application and
-//! 0-RTT secrets, KeyUpdate) is decided here; the primitives live in
-//! [`decrypt`]. Decrypted application data goes to an
-//! [`InnerDissector`](crate::proto::InnerDissector) with the same sink.
+//! This module owns the [`TlsDissector`] (one per connection): records in,
+//! handshake messages read, events out. Pieces: [`record`] finds records
+//! in each direction's stream, [`handshake`] reads handshake messages,
+//! `events` defines the events ([`TlsEvent`], `type` = `tls_...`),
+//! [`fingerprint`] computes JA3/JA4, [`judge`] judges certificates at the
+//! packet's time, [`session`] folds everything into the `tls_session`
+//! event and its verdict. Which key opens which record (TLS 1.2 after
+//! ChangeCipherSpec; TLS 1.3 handshake, application and 0-RTT secrets,
+//! KeyUpdate) is decided in `keys`; the primitives live in [`decrypt`].
+//! Decrypted application data goes to an
+//! [`InnerDissector`] with the same sink.
 //!
 //! Bounded memory per connection: a record buffer per direction (see
 //! [`record`]), handshake message reassembly capped at
@@ -21,25 +22,25 @@
 //! kept for inference.
 
 pub mod decrypt;
+mod events;
 pub mod fingerprint;
 pub mod handshake;
 pub mod judge;
 pub mod keylog;
+mod keys;
 pub mod names;
 pub mod record;
 pub mod session;
 pub mod starttls;
 
-use std::borrow::Cow;
 use std::sync::Arc;
-
-use serde::Serialize;
 
 use crate::event::EventKind;
 use crate::proto::{ConnInfo, Context, Direction, Dissector, EventSink, InnerDissector, Protocol};
 use crate::timestamp::Timestamp;
 
 use decrypt::RecordDecrypter;
+pub use events::{AlertEvent, CertificateEvent, ClientHelloEvent, ServerHelloEvent, TlsEvent};
 use handshake::{ClientHello, ServerHello, msg};
 pub use judge::CertSummary;
 use record::{RecordReader, Unit};
@@ -58,219 +59,6 @@ const CT_ALERT: u8 = 21;
 const CT_HANDSHAKE: u8 = 22;
 const CT_APPDATA: u8 = 23;
 const CT_HEARTBEAT: u8 = 24;
-
-/// What the ClientHello offered (`tls_client_hello`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ClientHelloEvent {
-    pub sni: Option<String>,
-    pub alpn: Vec<String>,
-    /// Versions offered: supported_versions, else the legacy version.
-    pub versions: Vec<Cow<'static, str>>,
-    pub cipher_suites: Vec<Cow<'static, str>>,
-    pub groups: Vec<Cow<'static, str>>,
-    pub signature_algorithms: Vec<Cow<'static, str>>,
-    pub session_id: bool,
-    pub session_ticket: bool,
-    pub psk: bool,
-    pub early_data: bool,
-    pub sslv2_format: bool,
-    pub ja3: String,
-    pub ja3_string: String,
-    pub ja4: String,
-}
-
-/// What the ServerHello chose (`tls_server_hello`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ServerHelloEvent {
-    pub version: Cow<'static, str>,
-    pub cipher: Cow<'static, str>,
-    pub alpn: Option<String>,
-    pub hello_retry_request: bool,
-    /// TLS ≤ 1.2: the server echoed the client's session id.
-    pub resumed: bool,
-    pub ja3s: String,
-    pub ja4s: String,
-}
-
-/// A Certificate message (`tls_certificate`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CertificateEvent {
-    pub sent_by: Side,
-    /// True when the message was read from decrypted records (TLS 1.3).
-    pub encrypted: bool,
-    pub chain: Vec<CertSummary>,
-}
-
-/// An alert (`tls_alert`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct AlertEvent {
-    pub from: Side,
-    pub level: String,
-    pub description: String,
-    pub encrypted: bool,
-    /// For an encrypted alert: whether keys opened it.
-    pub decrypted: bool,
-}
-
-/// Events of the TLS dissector (`type` = `tls_...`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum TlsEvent {
-    TlsClientHello(ClientHelloEvent),
-    TlsServerHello(ServerHelloEvent),
-    TlsCertificate(CertificateEvent),
-    /// The server asked for a client certificate.
-    TlsCertificateRequest {
-        ca_names: Vec<String>,
-        encrypted: bool,
-    },
-    TlsAlert(AlertEvent),
-    TlsChangeCipherSpec {
-        from: Side,
-    },
-    /// A Finished message: read (clear or decrypted) or, when encrypted
-    /// without keys, the first encrypted handshake record after a TLS 1.2
-    /// ChangeCipherSpec.
-    TlsHandshakeFinished {
-        from: Side,
-        encrypted: bool,
-        decrypted: bool,
-    },
-    /// 0-RTT data sent by the client before the handshake completed.
-    TlsEarlyData {
-        records: u64,
-        bytes: u64,
-        decrypted: bool,
-        note: String,
-    },
-    /// Something the dissector noticed: bytes skipped before the first
-    /// record, an oversized handshake message, a malformed message, a
-    /// decryption failure.
-    TlsNotice {
-        from: Side,
-        message: String,
-    },
-    /// The connection's summary, at its end.
-    TlsSession(Box<SessionSummary>),
-}
-
-impl TlsEvent {
-    pub fn name(&self) -> &'static str {
-        match self {
-            TlsEvent::TlsClientHello(_) => "tls_client_hello",
-            TlsEvent::TlsServerHello(_) => "tls_server_hello",
-            TlsEvent::TlsCertificate(_) => "tls_certificate",
-            TlsEvent::TlsCertificateRequest { .. } => "tls_certificate_request",
-            TlsEvent::TlsAlert(_) => "tls_alert",
-            TlsEvent::TlsChangeCipherSpec { .. } => "tls_change_cipher_spec",
-            TlsEvent::TlsHandshakeFinished { .. } => "tls_handshake_finished",
-            TlsEvent::TlsEarlyData { .. } => "tls_early_data",
-            TlsEvent::TlsNotice { .. } => "tls_notice",
-            TlsEvent::TlsSession(_) => "tls_session",
-        }
-    }
-
-    pub fn summary(&self) -> String {
-        match self {
-            TlsEvent::TlsClientHello(c) => format!(
-                "SNI {} ALPN [{}] versions [{}] {} suites, ja3 {} ja4 {}",
-                c.sni.as_deref().unwrap_or("-"),
-                c.alpn.join(","),
-                c.versions.join(","),
-                c.cipher_suites.len(),
-                c.ja3,
-                c.ja4
-            ),
-            TlsEvent::TlsServerHello(s) => format!(
-                "{}{} {} ALPN {}{} ja3s {} ja4s {}",
-                if s.hello_retry_request {
-                    "HelloRetryRequest "
-                } else {
-                    ""
-                },
-                s.version,
-                s.cipher,
-                s.alpn.as_deref().unwrap_or("-"),
-                if s.resumed { " (resumed)" } else { "" },
-                s.ja3s,
-                s.ja4s
-            ),
-            TlsEvent::TlsCertificate(c) => {
-                let leaf = c.chain.first();
-                let findings: Vec<String> = c
-                    .chain
-                    .iter()
-                    .enumerate()
-                    .flat_map(|(n, x)| {
-                        x.findings.iter().map(move |f| {
-                            if n == 0 {
-                                f.clone()
-                            } else {
-                                format!("#{n} {}: {f}", x.short_subject())
-                            }
-                        })
-                    })
-                    .collect();
-                format!(
-                    "{} chain of {}{}: {} (notAfter {}){}",
-                    c.sent_by.name(),
-                    c.chain.len(),
-                    if c.encrypted { " (decrypted)" } else { "" },
-                    leaf.map(|l| l.subject.as_str()).unwrap_or("-"),
-                    leaf.map(|l| l.not_after.as_str()).unwrap_or("-"),
-                    if findings.is_empty() {
-                        String::new()
-                    } else {
-                        format!("; {}", findings.join("; "))
-                    }
-                )
-            }
-            TlsEvent::TlsCertificateRequest { ca_names, .. } => {
-                if ca_names.is_empty() {
-                    "client certificate requested (any CA)".into()
-                } else {
-                    format!(
-                        "client certificate requested, CAs: {}",
-                        ca_names.join(" | ")
-                    )
-                }
-            }
-            TlsEvent::TlsAlert(a) => format!(
-                "{} {} {}{}",
-                a.from.name(),
-                a.level,
-                a.description,
-                match (a.encrypted, a.decrypted) {
-                    (true, true) => " (decrypted)",
-                    _ => "",
-                }
-            ),
-            TlsEvent::TlsChangeCipherSpec { from } => format!("from {}", from.name()),
-            TlsEvent::TlsHandshakeFinished {
-                from,
-                encrypted,
-                decrypted,
-            } => format!(
-                "{}{}",
-                from.name(),
-                match (encrypted, decrypted) {
-                    (true, false) => " (encrypted)",
-                    (true, true) => " (decrypted)",
-                    _ => "",
-                }
-            ),
-            TlsEvent::TlsEarlyData { note, .. } => note.clone(),
-            TlsEvent::TlsNotice { from, message } => format!("{}: {message}", from.name()),
-            TlsEvent::TlsSession(s) => format!(
-                "{} {} SNI {} — {}",
-                s.version.as_deref().unwrap_or("-"),
-                s.cipher.as_deref().unwrap_or("-"),
-                s.sni.as_deref().unwrap_or("-"),
-                s.verdict
-            ),
-        }
-    }
-}
 
 fn side_of(dir: Direction) -> Side {
     match dir {
@@ -548,72 +336,6 @@ impl TlsDissector {
             }
         }
         self.on_opaque(ts, dir, ctype, body.len(), sink);
-    }
-
-    /// Opens a protected record with the direction's key; for the TLS 1.3
-    /// client, trial decryption between the 0-RTT and handshake keys.
-    fn try_open(
-        &mut self,
-        ts: Timestamp,
-        dir: Direction,
-        header: [u8; 5],
-        body: &[u8],
-        sink: &mut dyn EventSink,
-    ) -> Option<(u8, Vec<u8>)> {
-        let i = dir.index();
-        if self.tls13 && dir == Direction::ClientToServer && self.client_phase == ClientPhase::Early
-        {
-            if let Some(early) = self.early_dec.as_mut() {
-                if let Ok((t, plain)) = early.open(header, body) {
-                    if t == CT_HANDSHAKE && plain.first() == Some(&msg::END_OF_EARLY_DATA) {
-                        self.switch_to_handshake_phase();
-                        return None;
-                    }
-                    self.early_records += 1;
-                    self.early_bytes += body.len() as u64;
-                    self.early_decrypted += 1;
-                    return Some((t, plain));
-                }
-            }
-            if let Some(hs) = self.dirs[i].next_dec.as_mut() {
-                match hs.open(header, body) {
-                    Ok(r) => {
-                        self.switch_to_handshake_phase();
-                        return Some(r);
-                    }
-                    Err(_) => {
-                        // Neither key: 0-RTT data we cannot open.
-                        self.early_records += 1;
-                        self.early_bytes += body.len() as u64;
-                        return None;
-                    }
-                }
-            }
-        }
-        let dec = self.dirs[i].dec.as_mut()?;
-        match dec.open(header, body) {
-            Ok(r) => Some(r),
-            Err(e) => {
-                self.dirs[i].dec_broken = true;
-                self.notice(
-                    sink,
-                    ts,
-                    dir,
-                    format!(
-                        "decryption stopped: {e}; further records of this direction stay encrypted"
-                    ),
-                );
-                None
-            }
-        }
-    }
-
-    fn switch_to_handshake_phase(&mut self) {
-        self.client_phase = ClientPhase::Handshake;
-        if let Some(hs) = self.dirs[0].next_dec.take() {
-            self.dirs[0].dec = Some(hs);
-        }
-        self.early_dec = None;
     }
 
     /// A protected record without keys.
@@ -1019,199 +741,6 @@ impl TlsDissector {
             self.replay_early(ts, sink);
         } else if !self.early_held.is_empty() {
             self.early_held.clear();
-        }
-    }
-
-    /// The secrets of this connection, looked up now (pcapng Decryption
-    /// Secrets Blocks may have arrived since the connection began).
-    fn secrets(&self) -> Option<keylog::Secrets> {
-        let ch = self.ch.as_ref()?;
-        let log = self.ctx.keylog.read().ok()?;
-        log.lookup(&ch.random).cloned()
-    }
-
-    fn start_tls12_decryption(&mut self, ts: Timestamp, dir: Direction, sink: &mut dyn EventSink) {
-        let i = dir.index();
-        if self.dirs[i].dec.is_some() || self.dirs[i].dec_broken {
-            return;
-        }
-        let Some(sh) = self.sh.as_ref() else { return };
-        let Some(ch) = self.ch.as_ref() else { return };
-        let (cr, sr, suite, version) = (ch.random, sh.random, sh.cipher, sh.version());
-        let Some(secrets) = self.secrets() else {
-            self.no_keys("no CLIENT_RANDOM for this session in the key log");
-            return;
-        };
-        let Some(ms) = secrets.master_secret.as_deref() else {
-            self.no_keys("the key log has no master secret (CLIENT_RANDOM) for this session");
-            return;
-        };
-        if !decrypt::suite_supported(suite) {
-            self.no_keys(&format!(
-                "cipher suite {} is not supported for decryption",
-                names::cipher_name(suite)
-            ));
-            return;
-        }
-        // TLS 1.0/1.1 have their own PRF (and 1.0 chained CBC IVs).
-        match decrypt::tls_decrypters(version, ms, &cr, &sr, suite) {
-            Ok((c2s, s2c)) => {
-                self.dirs[i].dec = Some(if i == 0 { c2s } else { s2c });
-            }
-            Err(e) => {
-                self.dirs[i].dec_broken = true;
-                self.notice(sink, ts, dir, format!("cannot derive keys: {e}"));
-            }
-        }
-    }
-
-    fn no_keys(&mut self, why: &str) {
-        if self.keys_missing.is_none() && !self.ctx_has_no_keylog() {
-            self.keys_missing = Some(why.to_string());
-        }
-    }
-
-    fn ctx_has_no_keylog(&self) -> bool {
-        self.ctx.keylog.read().map(|k| k.is_empty()).unwrap_or(true)
-    }
-
-    fn start_tls13_decryption(&mut self, ts: Timestamp, sink: &mut dyn EventSink) {
-        if self.keys_looked_up {
-            return;
-        }
-        self.keys_looked_up = true;
-        let Some(suite) = self.sh.as_ref().map(|s| s.cipher) else {
-            return;
-        };
-        let Some(secrets) = self.secrets() else {
-            self.no_keys("no secrets for this session's client random in the key log");
-            return;
-        };
-        if !decrypt::suite_supported(suite) {
-            self.no_keys(&format!(
-                "cipher suite {} is not supported for decryption",
-                names::cipher_name(suite)
-            ));
-            return;
-        }
-        let mk = |s: &Option<Vec<u8>>| -> Option<(RecordDecrypter, Vec<u8>)> {
-            let s = s.as_ref()?;
-            decrypt::tls13_decrypter(s, suite)
-                .ok()
-                .map(|d| (d, s.clone()))
-        };
-        match mk(&secrets.server_handshake_traffic_secret) {
-            Some((d, s)) => {
-                self.dirs[1].dec = Some(d);
-                self.dirs[1].secret = Some(s);
-            }
-            None => {
-                self.no_keys("the key log has no SERVER_HANDSHAKE_TRAFFIC_SECRET for this session");
-                self.notice(
-                    sink,
-                    ts,
-                    Direction::ServerToClient,
-                    "no usable SERVER_HANDSHAKE_TRAFFIC_SECRET: server records stay encrypted"
-                        .into(),
-                );
-            }
-        }
-        if let Some((d, s)) = mk(&secrets.client_handshake_traffic_secret) {
-            self.dirs[0].secret = Some(s);
-            let early_offered = self.ch.as_ref().is_some_and(|c| c.early_data);
-            if early_offered {
-                self.dirs[0].next_dec = Some(d);
-                self.early_dec = mk(&secrets.client_early_traffic_secret).map(|(d, _)| d);
-                self.early_secret_present = Some(self.early_dec.is_some());
-                self.client_phase = ClientPhase::Early;
-            } else {
-                self.client_phase = ClientPhase::Handshake;
-                self.dirs[0].dec = Some(d);
-            }
-        } else {
-            self.client_phase = ClientPhase::Handshake;
-        }
-    }
-
-    /// 0-RTT records held before the ServerHello, now that the suite (and
-    /// maybe the key) is known.
-    fn replay_early(&mut self, ts: Timestamp, sink: &mut dyn EventSink) {
-        let held = std::mem::take(&mut self.early_held);
-        self.early_held_bytes = 0;
-        // They were counted when they arrived; trial decryption counts
-        // them again, so take them off first.
-        for (header, body) in held {
-            if self.early_dec.is_some() || self.dirs[0].next_dec.is_some() {
-                self.early_records = self.early_records.saturating_sub(1);
-                self.early_bytes = self.early_bytes.saturating_sub(body.len() as u64);
-                if let Some((t, plain)) =
-                    self.try_open(ts, Direction::ClientToServer, header, &body, sink)
-                {
-                    self.decrypted_any = true;
-                    self.on_plain(ts, Direction::ClientToServer, t, &plain, true, sink);
-                }
-            }
-        }
-    }
-
-    fn switch_to_application_keys(
-        &mut self,
-        ts: Timestamp,
-        dir: Direction,
-        sink: &mut dyn EventSink,
-    ) {
-        let i = dir.index();
-        let Some(suite) = self.sh.as_ref().map(|s| s.cipher) else {
-            return;
-        };
-        let secret = self.secrets().and_then(|s| match dir {
-            Direction::ClientToServer => s.client_traffic_secret_0,
-            Direction::ServerToClient => s.server_traffic_secret_0,
-        });
-        match secret.as_ref().map(|s| decrypt::tls13_decrypter(s, suite)) {
-            Some(Ok(d)) => {
-                self.dirs[i].dec = Some(d);
-                self.dirs[i].secret = secret;
-            }
-            _ => {
-                self.dirs[i].dec = None;
-                self.dirs[i].secret = None;
-                self.notice(
-                    sink,
-                    ts,
-                    dir,
-                    format!(
-                        "no usable {}_TRAFFIC_SECRET_0: application data stays encrypted",
-                        if i == 0 { "CLIENT" } else { "SERVER" }
-                    ),
-                );
-            }
-        }
-    }
-
-    fn key_update(&mut self, ts: Timestamp, dir: Direction, sink: &mut dyn EventSink) {
-        let i = dir.index();
-        let Some(suite) = self.sh.as_ref().map(|s| s.cipher) else {
-            return;
-        };
-        let next = self.dirs[i]
-            .secret
-            .as_ref()
-            .and_then(|s| decrypt::tls13_next_secret(s, suite).ok());
-        match next.as_ref().map(|s| decrypt::tls13_decrypter(s, suite)) {
-            Some(Ok(d)) => {
-                self.dirs[i].dec = Some(d);
-                self.dirs[i].secret = next;
-            }
-            _ => {
-                self.dirs[i].dec_broken = true;
-                self.notice(
-                    sink,
-                    ts,
-                    dir,
-                    "KeyUpdate: cannot derive the next key".into(),
-                );
-            }
         }
     }
 
