@@ -18,8 +18,7 @@ fn certs(rel: &str) -> String {
 
 /// Runs kinspect (tests/common, with its timeout); (exit code, stdout, stderr).
 fn kinspect(args: &[&str]) -> (i32, String, String) {
-    let run = common::kinspect(args);
-    (run.code.unwrap_or(-1), run.stdout, run.stderr)
+    common::kinspect(args).finished().parts()
 }
 
 fn rows(out: &str) -> Vec<Value> {

@@ -22,47 +22,9 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{Run, etcd_processes_under};
+use common::etcd::{kinspect_command, run, run_within};
+use common::{Run, etcd_processes_under, have_etcd};
 use serde_json::Value;
-
-const KINSPECT: &str = env!("CARGO_BIN_EXE_kinspect");
-
-/// The binary with our environment cleaned of etcdctl's variables.
-fn kinspect(args: &[&str]) -> Command {
-    let mut c = Command::new(KINSPECT);
-    c.args(args);
-    // Never this machine's kubeadm certificates (see tls_lab_cluster).
-    c.env("KINSPECT_KUBEADM_ETCD_PKI", "/nonexistent/kinspect-test");
-    for k in [
-        "ETCDCTL_ENDPOINTS",
-        "ETCDCTL_CACERT",
-        "ETCDCTL_CERT",
-        "ETCDCTL_KEY",
-        "KINSPECT_LAB_DIR",
-    ] {
-        c.env_remove(k);
-    }
-    c
-}
-
-/// Runs to the end, killing it (and failing) after `limit`.
-fn run_cmd(cmd: Command, limit: Duration) -> Run {
-    let r = common::run_command(cmd, limit);
-    assert!(
-        !r.timed_out,
-        "did not finish within {limit:?}: {}",
-        r.describe()
-    );
-    r
-}
-
-fn run(args: &[&str]) -> Run {
-    run_cmd(kinspect(args), Duration::from_secs(40))
-}
-
-fn have_etcd() -> bool {
-    common::have_etcd()
-}
 
 /// A lab cluster that is brought down (and purged) when dropped.
 struct Lab {
@@ -130,7 +92,7 @@ impl Lab {
             }
         }
         let refs: Vec<&str> = all.iter().map(String::as_str).collect();
-        kinspect(&refs)
+        kinspect_command(&refs)
     }
 
     /// `etcdctl ARGS` against every member of this lab (the oracle).
@@ -158,7 +120,7 @@ impl Lab {
     }
 
     fn etcd(&self, args: &[&str]) -> Run {
-        run_cmd(self.etcd_cmd(args), Duration::from_secs(40))
+        run_within(self.etcd_cmd(args), common::etcd::LIMIT)
     }
 
     fn lab(&self, verb: &[&str]) -> Run {
@@ -176,8 +138,8 @@ impl Lab {
 
 impl Drop for Lab {
     fn drop(&mut self) {
-        let _ = run_cmd(
-            kinspect(&["lab", "etcd", "down", "--purge", "--dir", self.dir_str()]),
+        let _ = run_within(
+            kinspect_command(&["lab", "etcd", "down", "--purge", "--dir", self.dir_str()]),
             Duration::from_secs(30),
         );
         // Whatever survived (a failing `down`): kill it by pid.
@@ -389,7 +351,7 @@ fn election_story(lab: &Lab) {
     );
 
     // One endpoint is enough to find every member.
-    let one = run_cmd(
+    let one = run_within(
         lab.etcd_cmd_at(&lab.endpoint(32379), &["members", "-o", "json"]),
         Duration::from_secs(30),
     );
@@ -602,12 +564,12 @@ fn tls_lab_cluster() {
     );
 
     // etcdctl's environment works as flags do.
-    let mut c = kinspect(&["etcd", "status", "-o", "json"]);
+    let mut c = kinspect_command(&["etcd", "status", "-o", "json"]);
     c.env("ETCDCTL_ENDPOINTS", ep)
         .env("ETCDCTL_CACERT", &ca)
         .env("ETCDCTL_CERT", &cert)
         .env("ETCDCTL_KEY", &key);
-    let r = run_cmd(c, Duration::from_secs(30));
+    let r = run_within(c, Duration::from_secs(30));
     assert_eq!(r.code, Some(0), "{r:#?}");
     assert_eq!(r.json().len(), 3);
 
@@ -643,9 +605,9 @@ fn tls_lab_cluster() {
 
     // No certificate given anywhere: kubeadm's etcd client files are used
     // (here the lab's pki/etcd, which kubeadm's layout), and it is said.
-    let mut c = kinspect(&["etcd", "status", "-o", "json", "--endpoints", ep]);
+    let mut c = kinspect_command(&["etcd", "status", "-o", "json", "--endpoints", ep]);
     c.env("KINSPECT_KUBEADM_ETCD_PKI", lab.dir.path().join("pki/etcd"));
-    let r = run_cmd(c, Duration::from_secs(30));
+    let r = run_within(c, Duration::from_secs(30));
     assert_eq!(r.code, Some(0), "{r:#?}");
     assert_eq!(r.json().len(), 3);
     assert!(
@@ -654,9 +616,9 @@ fn tls_lab_cluster() {
     );
     // A certificate flag turns the fallback off (and the CA alone then
     // lacks a client certificate).
-    let mut c = kinspect(&["etcd", "health", "--endpoints", ep, "--cacert", &ca]);
+    let mut c = kinspect_command(&["etcd", "health", "--endpoints", ep, "--cacert", &ca]);
     c.env("KINSPECT_KUBEADM_ETCD_PKI", lab.dir.path().join("pki/etcd"));
-    let r = run_cmd(c, Duration::from_secs(30));
+    let r = run_within(c, Duration::from_secs(30));
     assert_eq!(r.code, Some(2), "{r:#?}");
     assert!(!r.stderr.contains("kubeadm's etcd certificates"), "{r:#?}");
 

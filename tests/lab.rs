@@ -12,31 +12,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{Run, etcd_processes_under};
-
-const KINSPECT: &str = env!("CARGO_BIN_EXE_kinspect");
-
-fn kinspect(args: &[&str]) -> Command {
-    let mut c = Command::new(KINSPECT);
-    c.args(args)
-        .env_remove("KINSPECT_LAB_DIR")
-        .env_remove("KINSPECT_ETCD");
-    c
-}
-
-fn run_cmd(cmd: Command) -> Run {
-    let r = common::run_command(cmd, Duration::from_secs(45));
-    assert!(!r.timed_out, "did not finish within 45 s: {}", r.describe());
-    r
-}
-
-fn run(args: &[&str]) -> Run {
-    run_cmd(kinspect(args))
-}
-
-fn have_etcd() -> bool {
-    common::have_etcd()
-}
+use common::etcd::{kinspect_command, run};
+use common::{etcd_processes_under, have_etcd};
 
 /// Stops whatever lab lives in the folder when dropped.
 struct Guard(tempfile::TempDir);
@@ -69,9 +46,9 @@ impl Drop for Guard {
 fn no_etcd_binary_is_exit_2_with_the_apt_command() {
     let g = Guard::new();
     let dir = format!("{}/lab", g.dir());
-    let mut c = kinspect(&["lab", "etcd", "up", "--dir", &dir, "--ip", "127.0.33.9"]);
+    let mut c = kinspect_command(&["lab", "etcd", "up", "--dir", &dir, "--ip", "127.0.33.9"]);
     c.env("PATH", "/nonexistent-kinspect-path");
-    let r = run_cmd(c);
+    let r = common::etcd::run_within(c, common::etcd::LIMIT);
     assert_eq!(r.code, Some(2), "{r:#?}");
     let lines: Vec<&str> = r.stderr.lines().collect();
     assert_eq!(lines.len(), 1, "{r:#?}");
@@ -155,7 +132,7 @@ fn ctrl_c_during_up_stops_what_it_started() {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
     let lab = g.0.path().join("lab");
-    let mut c = kinspect(&[
+    let mut c = kinspect_command(&[
         "lab",
         "etcd",
         "up",

@@ -7,6 +7,7 @@
 
 #![allow(dead_code)]
 
+pub mod etcd;
 pub mod lo_capture;
 pub mod oracle;
 pub mod single_etcd;
@@ -156,6 +157,22 @@ pub struct Run {
 }
 
 impl Run {
+    /// This run, failing the test if it was killed at its time limit.
+    #[track_caller]
+    pub fn finished(self) -> Run {
+        assert!(
+            !self.timed_out,
+            "did not finish within its time limit: {}",
+            self.describe()
+        );
+        self
+    }
+
+    /// (exit code, or -1 when a signal ended it; stdout; stderr).
+    pub fn parts(self) -> (i32, String, String) {
+        (self.code.unwrap_or(-1), self.stdout, self.stderr)
+    }
+
     /// stdout as JSON Lines (panics on a line that is not JSON).
     pub fn json(&self) -> Vec<serde_json::Value> {
         self.stdout_lines()
