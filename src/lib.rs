@@ -17,6 +17,9 @@ pub mod doctor;
 pub mod etcd;
 pub mod event;
 pub mod fsutil;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod k8s;
 pub mod lab;
 pub mod net;
