@@ -1,5 +1,5 @@
 //! The "Examples:" block of each leaf command's help, kept in one table
-//! so every command has one (tests/cli_help.rs checks that, and that each
+//! so every command has one (tests/cli/cli_help.rs checks that, and that each
 //! line fits 80 columns). Commands whose definition already carries an
 //! `after_help` keep theirs; this fills in the rest when the command line
 //! is built ([`command`]).

@@ -9,13 +9,13 @@
 //!
 //! Records a skip (`common::skip`) when the corpus is absent.
 
-mod common;
-
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
+
+use crate::common;
 
 /// When the oracle was made ("now" in it).
 const ORACLE_NOW: &str = "2026-11-26T12:00:00Z";

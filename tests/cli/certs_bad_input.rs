@@ -4,11 +4,11 @@
 //! message naming the file, the rest of the scan goes on, and the exit code
 //! is 2 only when nothing at all could be read.
 
-mod common;
-
 use std::path::PathBuf;
 
 use serde_json::Value;
+
+use crate::common;
 
 const AT: &str = "2026-06-01T00:00:00Z";
 

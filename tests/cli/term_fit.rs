@@ -7,9 +7,9 @@
 //! there and never with NO_COLOR or in a pipe, and piped output is never
 //! cut: it equals `-o wide`.
 
-mod common;
-
 use std::process::Command;
+
+use crate::common;
 
 const BIN: &str = env!("CARGO_BIN_EXE_kinspect");
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");

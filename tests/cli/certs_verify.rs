@@ -2,12 +2,12 @@
 //! certs/weak): the verdict, the exact finding and the exit code, compared
 //! with `openssl verify` on the same files where openssl has an opinion.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
+
+use crate::common;
 
 const AT: &str = "2026-06-01T00:00:00Z";
 /// 2026-06-01T00:00:00Z for `openssl verify -attime`.

@@ -2,11 +2,11 @@
 //! scenario folders made by scripts/make-certs with openssl, judged at
 //! fixed times, with the exact findings and exit codes.
 
-mod common;
-
 use std::path::PathBuf;
 
 use serde_json::Value;
+
+use crate::common;
 
 const AT: &str = "2026-06-01T00:00:00Z";
 

@@ -3,10 +3,10 @@
 //! `--keylog`, `pcap tls` has it), and every leaf help ends with an
 //! "Examples:" block whose lines fit 80 columns.
 
-mod common;
-
 use clap::CommandFactory;
 use kinspect::cli::Cli;
+
+use crate::common;
 
 /// Every leaf command as its path of names (`["pcap", "tls"]`).
 fn leaves() -> Vec<Vec<String>> {

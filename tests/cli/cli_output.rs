@@ -2,9 +2,9 @@
 //! other command refuses it with a usage error instead of printing
 //! something else.
 
-mod common;
-
 use std::path::Path;
+
+use crate::common;
 
 fn kinspect(args: &[&str]) -> (Option<i32>, String, String) {
     let run = common::kinspect_in(args, Path::new(env!("CARGO_MANIFEST_DIR"))).finished();

@@ -2,12 +2,12 @@
 //! with what `openssl x509` prints for the same files; kubeconfigs and
 //! combined cert+key files; private keys never printed.
 
-mod common;
-
 use std::path::PathBuf;
 use std::process::Command;
 
 use serde_json::Value;
+
+use crate::common;
 
 fn certs(rel: &str) -> String {
     certs_dir().join(rel).display().to_string()

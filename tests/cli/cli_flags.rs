@@ -3,9 +3,9 @@
 //! an RFC 3339 time, and `certs verify` takes openssl's names (`--cacert`,
 //! `--untrusted`) beside its own, with the verdict openssl gives.
 
-mod common;
-
 use std::process::Command;
+
+use crate::common;
 
 const CERTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/certs");
 

@@ -3,14 +3,14 @@
 //! symlink), and `--probe` against a real TLS server (`openssl s_server`)
 //! presenting the scenario's serving certificate.
 
-mod common;
-
 use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+
+use crate::common;
 
 const AT: &str = "2026-06-01T00:00:00Z";
 

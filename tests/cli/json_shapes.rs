@@ -7,12 +7,12 @@
 //! in this file and in the docs. Closed sets the docs list (`end`,
 //! `component`, statuses) are enums, so a new value fails too.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
+
+use crate::common;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 

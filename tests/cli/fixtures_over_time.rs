@@ -10,9 +10,9 @@
 //! not valid yet, "expires in 5d") are judged at fixed `--at` times in
 //! certs_scenarios.rs; here they only must not change with the day.
 
-mod common;
-
 use std::collections::BTreeMap;
+
+use crate::common;
 
 const CERTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/certs");
 const NODES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/nodes");

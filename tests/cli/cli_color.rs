@@ -2,9 +2,9 @@
 //! pseudo-terminal (util-linux `script`, the terminal set to 80 columns)
 //! and through a pipe, with `--color auto|always|never` and `NO_COLOR`.
 
-mod common;
-
 use std::process::Command;
+
+use crate::common;
 
 const CERTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/certs");
 
@@ -70,7 +70,7 @@ fn terminal_gets_colour_with_auto() {
     );
     // What the terminal shows is exactly the piped text.
     // The same layout without colour (the 80-column terminal fits the
-    // table: tests/term_fit.rs); uncut (-o wide) it is the piped output.
+    // table: tests/cli/term_fit.rs); uncut (-o wide) it is the piped output.
     let (plain, _) = on_tty(&strs(&args), &[("NO_COLOR", "1")]);
     assert_eq!(strip(&tty), plain);
     let piped = common::kinspect(&args);

@@ -3,10 +3,10 @@
 //! word through it; `man -l -` and groff (`-ww`, every warning) read the
 //! manual.
 
-mod common;
-
 use std::io::Write;
 use std::process::{Command, Stdio};
+
+use crate::common;
 
 /// The visible top-level subcommands, as `kinspect --help` lists them.
 fn top_level_commands() -> Vec<String> {
