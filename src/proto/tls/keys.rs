@@ -107,11 +107,7 @@ impl TlsDissector {
             self.no_keys("the key log has no master secret (CLIENT_RANDOM) for this session");
             return;
         };
-        if !decrypt::suite_supported(suite) {
-            self.no_keys(&format!(
-                "cipher suite {} is not supported for decryption",
-                names::cipher_name(suite)
-            ));
+        if !self.can_decrypt(suite) {
             return;
         }
         // TLS 1.0/1.1 have their own PRF (and 1.0 chained CBC IVs).
@@ -124,6 +120,19 @@ impl TlsDissector {
                 self.notice(sink, ts, dir, format!("cannot derive keys: {e}"));
             }
         }
+    }
+
+    /// Whether records of `suite` can be opened; if not, that is why the
+    /// keys are missing.
+    fn can_decrypt(&mut self, suite: u16) -> bool {
+        let supported = decrypt::suite_supported(suite);
+        if !supported {
+            self.no_keys(&format!(
+                "cipher suite {} is not supported for decryption",
+                names::cipher_name(suite)
+            ));
+        }
+        supported
     }
 
     pub(super) fn no_keys(&mut self, why: &str) {
@@ -148,11 +157,7 @@ impl TlsDissector {
             self.no_keys("no secrets for this session's client random in the key log");
             return;
         };
-        if !decrypt::suite_supported(suite) {
-            self.no_keys(&format!(
-                "cipher suite {} is not supported for decryption",
-                names::cipher_name(suite)
-            ));
+        if !self.can_decrypt(suite) {
             return;
         }
         let mk = |s: &Option<Vec<u8>>| -> Option<(RecordDecrypter, Vec<u8>)> {
