@@ -4,7 +4,7 @@
 //! on etcd's peer port (where Raft stream chunks are looked for).
 //! Checks: never a panic or a hang, a bounded number of events for the
 //! input, response statuses in 100..=999, skipped-byte counts never more
-//! than what was fed (split invariance is checked by tests/http1.rs on
+//! than what was fed (split invariance is checked by tests/pcap/http1.rs on
 //! realistic exchanges).
 
 #![no_main]

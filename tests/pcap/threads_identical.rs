@@ -12,11 +12,11 @@
 //! other), idle connections swept, and a pcapng secrets block in the middle
 //! of a timeline (both threads stop there while the key log grows).
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::{Run, kinspect};
+use crate::common::{Run, kinspect};
+
+use crate::common;
 
 const VIEWS: &[&[&str]] = &[
     &["flows"],

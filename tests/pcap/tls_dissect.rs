@@ -5,8 +5,6 @@
 //! record sizes, a plaintext prefix skipped, SSLv2 hellos, oversized
 //! handshake messages and gaps handled without panics.
 
-mod common;
-
 use std::path::Path;
 use std::sync::Arc;
 
@@ -16,6 +14,8 @@ use kinspect::proto::{Component, ConnInfo, Context, Direction, Dissector, EventS
 use kinspect::timestamp::Timestamp;
 
 use Direction::{ClientToServer as C2S, ServerToClient as S2C};
+
+use crate::common;
 
 #[derive(Default)]
 struct Collect(Vec<(Direction, EventKind)>);

@@ -5,8 +5,6 @@
 //! h2c and CONNECT hand-over, gaps, mid-stream starts, the header cap, and
 //! the same events whatever the byte split.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -14,6 +12,8 @@ use kinspect::event::EventKind;
 use kinspect::proto::http1::{Http1Dissector, HttpEvent, MAX_HEAD, path_template};
 use kinspect::proto::{Component, ConnInfo, Context, Direction, Dissector, EventSink};
 use kinspect::timestamp::Timestamp;
+
+use crate::common;
 
 const C2S: Direction = Direction::ClientToServer;
 const S2C: Direction = Direction::ServerToClient;

@@ -4,8 +4,6 @@
 //! of a connection; and ndpi/http2.pcapng (h2c, SLL) against tshark's
 //! oracle.
 
-mod common;
-
 use std::sync::Arc;
 
 use kinspect::event::EventKind;
@@ -13,6 +11,8 @@ use kinspect::proto::http2::hpack::{HeaderBlock, HpackDecoder};
 use kinspect::proto::http2::{Http2Dissector, Http2Event};
 use kinspect::proto::{Component, ConnInfo, Context, Direction, Dissector, EventSink};
 use kinspect::timestamp::Timestamp;
+
+use crate::common;
 
 fn unhex(s: &str) -> Vec<u8> {
     let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();

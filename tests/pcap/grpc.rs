@@ -5,13 +5,13 @@
 //! `-d tcp.port==2379,http2`, on the whole file and on copies cut in the
 //! middle of connections with editcap).
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
+
+use crate::common;
 
 fn events(args: &[&str], file: &Path) -> Vec<Value> {
     let mut a: Vec<&str> = vec!["pcap", "events", "-o", "json"];

@@ -10,8 +10,6 @@
 //! that comes out. Part four puts the TCP streams of real corpus
 //! captures back together and compares them with tshark's.
 
-mod common;
-
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use kinspect::event::{End, Event, EventKind};
@@ -21,6 +19,8 @@ use kinspect::net::{
 };
 use kinspect::proto::{Component, Direction, Protocol};
 use kinspect::timestamp::Timestamp;
+
+use crate::common;
 
 // ---------------------------------------------------------------------------
 // One direction

@@ -4,12 +4,12 @@
 //! and printed, and what tshark 4.0 showed). Every expected value is read
 //! from those files, not written here.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
+
+use crate::common;
 
 fn capture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

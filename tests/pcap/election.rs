@@ -10,10 +10,10 @@
 //! captures/etcd-rpc-election*.pcapng (move-leader then kill, when present)
 //! and, from hand-built events, transfer/pre-vote/split-vote logic.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+use crate::common;
 
 const M1: &str = "899267fbb0a59efd";
 const M2: &str = "5d773d020040d865";

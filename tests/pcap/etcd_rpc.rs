@@ -4,14 +4,14 @@
 //! (tests/fixtures/etcd_rpc/README.md says which command made each file,
 //! and what the lab reported: member ids, lease id, hash).
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use kinspect::proto::Context;
 use kinspect::proto::etcd_rpc::{self, EtcdEvent, describe_internal_raft_request};
 use serde_json::{Value, json};
+
+use crate::common;
 
 const M1: &str = "9025aa23e202eeb4";
 const M2: &str = "438c62a735695e68";

@@ -5,12 +5,12 @@
 //! Damage after the header keeps everything before it and is reported once,
 //! naming the file and the offset; an unreadable header is one error line.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::{Run, assert_no_crash, json_lines, run_pcap};
+use crate::common::{Run, assert_no_crash, json_lines, run_pcap};
 use etherparse::PacketBuilder;
+
+use crate::common;
 
 /// Damaged captures outside `malformed/`.
 const DAMAGED_NDPI: &[&str] = &[

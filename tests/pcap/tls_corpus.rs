@@ -6,12 +6,12 @@
 //! values published by nDPI for the same captures, and no panic on the
 //! malformed ones.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde_json::Value;
+
+use crate::common;
 
 /// One row of the oracle's "TLS handshake/alert records" section.
 #[derive(Debug, Default)]

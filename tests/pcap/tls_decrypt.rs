@@ -4,8 +4,6 @@
 //! with Python's `hmac`/`cryptography` (ChaCha20-Poly1305, KeyUpdate), and
 //! real records cut out of corpus captures with their key logs.
 
-mod common;
-
 use std::net::IpAddr;
 use std::path::Path;
 
@@ -20,6 +18,8 @@ use kinspect::proto::tls::decrypt::{
     tls13_decrypter, tls13_next_secret,
 };
 use kinspect::proto::tls::keylog::{KeyLog, Secrets};
+
+use crate::common;
 
 /// Hex with any whitespace (the RFC's dump format).
 fn hex(text: &str) -> Vec<u8> {

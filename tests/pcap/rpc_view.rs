@@ -3,12 +3,12 @@
 //! the nearest-rank percentiles of the calls' own latencies; `--by-client`
 //! splits by client IP; JSON fields as in DESIGN.md.
 
-mod common;
-
 use std::path::PathBuf;
 use std::process::Command;
 
 use serde_json::Value;
+
+use crate::common;
 
 fn etcd_capture() -> Option<PathBuf> {
     let p = PathBuf::from(concat!(

@@ -4,16 +4,16 @@
 //! conversation table; kinspect must find the same TCP connections with the
 //! same packet and byte counts, per direction.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use common::{ConvRow, json_lines, run_pcap};
+use crate::common::{ConvRow, json_lines, run_pcap};
 use serde_json::Value;
+
+use crate::common;
 
 /// Captures that must be in the corpus run: each exercises a part of the
 /// capture engine no other file does. The test fails if one is missing,

@@ -6,8 +6,6 @@
 //! encodings (every field present as etcd ≤ 3.6 writes, zero fields
 //! omitted as newer releases do).
 
-mod common;
-
 use std::sync::Arc;
 
 use kinspect::event::EventKind;
@@ -18,6 +16,8 @@ use kinspect::proto::raft::{MemberId, RaftEvent, Transport};
 use kinspect::proto::{Component, ConnInfo, Context, Direction, Dissector, EventSink};
 use kinspect::timestamp::Timestamp;
 use prost::Message as _;
+
+use crate::common;
 
 const M1: u64 = 0x899267fbb0a59efd;
 const M2: u64 = 0x5d773d020040d865;

@@ -7,13 +7,13 @@
 //! (captures/*.truth.json: member ids, packets, certificates). One test
 //! opens the report in headless Chromium and looks at the screenshot.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use roxmltree::{Document, Node};
+
+use crate::common;
 
 fn capture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
