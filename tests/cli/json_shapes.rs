@@ -10,7 +10,7 @@
 // The mirrors' fields are there for serde to check, not to be read.
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
@@ -292,38 +292,30 @@ fn rows<T: DeserializeOwned>(args: &[&str]) -> Vec<T> {
         run.code,
         run.stderr
     );
-    run.stdout
-        .lines()
-        .map(|line| {
-            let value: serde_json::Value = serde_json::from_str(line)
-                .unwrap_or_else(|e| panic!("{what}: not JSON ({e}): {line}"));
+    common::json_lines(&what, &run.stdout)
+        .into_iter()
+        .map(|value| {
             keys_are_snake_case(&value, &what);
-            serde_json::from_value(value)
-                .unwrap_or_else(|e| panic!("{what}: {e}\nin the line: {line}"))
+            serde_json::from_value(value.clone())
+                .unwrap_or_else(|e| panic!("{what}: {e}\nin the object: {value}"))
         })
         .collect()
 }
 
 /// The repository's captures, each with its key log when it has one.
 fn captures() -> Vec<(String, Option<String>)> {
-    let mut found: Vec<PathBuf> = std::fs::read_dir(Path::new(ROOT).join("captures"))
-        .expect("captures/")
-        .map(|e| e.expect("a directory entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "pcapng"))
-        .collect();
-    found.sort();
+    let root = Path::new(ROOT);
+    let found = common::captures_under(root, &root.join("captures"));
     assert!(found.len() >= 8, "only {} captures", found.len());
     found
         .into_iter()
-        .map(|p| {
-            let keys = p.with_extension("keys");
-            let rel = |p: &Path| {
-                p.strip_prefix(ROOT)
-                    .expect("under the crate")
-                    .display()
-                    .to_string()
-            };
-            (rel(&p), keys.is_file().then(|| rel(&keys)))
+        .map(|capture| {
+            let keys = Path::new(&capture).with_extension("keys");
+            let keys = root
+                .join(&keys)
+                .is_file()
+                .then(|| keys.display().to_string());
+            (capture, keys)
         })
         .collect()
 }
